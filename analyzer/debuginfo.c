@@ -1,0 +1,671 @@
+#include "kstall/debuginfo.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "debuginfo_internal.h"
+#include "hashmap.h"
+
+#define MAX_INLINE_DEPTH 16
+
+struct pc_funcs {
+	size_t count;
+	struct ks_func funcs[];
+};
+
+struct ks_debuginfo {
+	char *path;
+	int fd;
+	Elf *elf;
+	Dwarf *dwarf;
+	char build_id[2 * 64 + 1];
+	const char *banner;
+
+	struct ks_symbol *syms; /* sorted by address */
+	size_t nsyms;
+	struct ks_strmap sym_by_name; /* name -> index into syms */
+
+	/* "s:name" structs/unions, "t:name" typedefs, "e:name" enum types,
+	 * "v:name" variables -> DIE offset; "n:name" enumerators -> value. */
+	struct ks_strmap dies;
+	char *keys; /* storage for the prefixed keys */
+	size_t keys_len, keys_cap;
+
+	struct ks_u64map pc_cache;
+	Dwarf_CFI *cfi;
+	bool cfi_tried;
+};
+
+Dwarf_CFI *ks_debuginfo_cfi(struct ks_debuginfo *di)
+{
+	if (!di->cfi_tried) {
+		di->cfi_tried = true;
+		di->cfi = dwarf_getcfi(di->dwarf);
+	}
+	return di->cfi;
+}
+
+const char *ks_debuginfo_path(const struct ks_debuginfo *di)
+{
+	return di->path;
+}
+
+const char *ks_debuginfo_build_id(const struct ks_debuginfo *di)
+{
+	return di->build_id;
+}
+
+const char *ks_debuginfo_banner(const struct ks_debuginfo *di)
+{
+	return di->banner;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct ks_symbol *x = a, *y = b;
+
+	if (x->address != y->address)
+		return x->address < y->address ? -1 : 1;
+	/* Among aliases, the sized one first: it tells where the function ends. */
+	return (y->size > 0) - (x->size > 0);
+}
+
+static struct ks_error *load_symbols(struct ks_debuginfo *di)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	while ((scn = elf_nextscn(di->elf, scn))) {
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !shdr.sh_entsize)
+			break;
+		n = shdr.sh_size / shdr.sh_entsize;
+		di->syms = calloc(n ? n : 1, sizeof(*di->syms));
+		if (!di->syms)
+			return &ks_error_nomem;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+			int type;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				continue;
+			type = GELF_ST_TYPE(sym.st_info);
+			if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE)
+				continue;
+			if (sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS || !sym.st_value)
+				continue;
+			name = elf_strptr(di->elf, shdr.sh_link, sym.st_name);
+			if (!name || !*name)
+				continue;
+			di->syms[di->nsyms++] = (struct ks_symbol){ name, sym.st_value, sym.st_size };
+		}
+		break;
+	}
+	if (!di->nsyms)
+		return ks_error_create(KS_ERR_LOOKUP, "%s has no symbol table", di->path);
+	qsort(di->syms, di->nsyms, sizeof(*di->syms), sym_cmp);
+	for (size_t i = 0; i < di->nsyms; i++)
+		if (!ks_strmap_put(&di->sym_by_name, di->syms[i].name, i, false))
+			return &ks_error_nomem;
+	return NULL;
+}
+
+static void load_build_id(struct ks_debuginfo *di)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	while ((scn = elf_nextscn(di->elf, scn))) {
+		Elf_Data *data;
+		GElf_Nhdr nhdr;
+		size_t off = 0, name_off, desc_off;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_NOTE)
+			continue;
+		data = elf_getdata(scn, NULL);
+		while (data && (off = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
+			const unsigned char *desc = (const unsigned char *)data->d_buf + desc_off;
+
+			if (nhdr.n_type != NT_GNU_BUILD_ID || nhdr.n_namesz != 4 ||
+			    memcmp((const char *)data->d_buf + name_off, "GNU", 4) ||
+			    nhdr.n_descsz > 64)
+				continue;
+			for (size_t i = 0; i < nhdr.n_descsz; i++)
+				sprintf(di->build_id + 2 * i, "%02x", desc[i]);
+			return;
+		}
+	}
+}
+
+/* Bytes of the file at a link-time address, from the section that holds it. */
+static const void *bytes_at(const struct ks_debuginfo *di, uint64_t addr, size_t *avail)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	while ((scn = elf_nextscn(di->elf, scn))) {
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_PROGBITS ||
+		    !(shdr.sh_flags & SHF_ALLOC))
+			continue;
+		if (addr < shdr.sh_addr || addr >= shdr.sh_addr + shdr.sh_size)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || addr - shdr.sh_addr >= data->d_size)
+			return NULL;
+		*avail = data->d_size - (addr - shdr.sh_addr);
+		return (const char *)data->d_buf + (addr - shdr.sh_addr);
+	}
+	return NULL;
+}
+
+static void load_banner(struct ks_debuginfo *di)
+{
+	uint64_t addr, size;
+	size_t avail;
+	const char *s;
+
+	if (!ks_debuginfo_symbol(di, "linux_banner", &addr, &size))
+		return;
+	s = bytes_at(di, addr, &avail);
+	if (s && memchr(s, '\0', avail))
+		di->banner = s;
+}
+
+static const char *intern_key(struct ks_debuginfo *di, char prefix, const char *name)
+{
+	size_t len = strlen(name) + 3;
+	char *key;
+
+	if (di->keys_len + len > di->keys_cap) {
+		/* Chunks are never moved: keys already in the map point into them. */
+		size_t cap = len > (1u << 20) ? len : (1u << 20);
+		char *chunk = malloc(cap + sizeof(char *));
+
+		if (!chunk)
+			return NULL;
+		memcpy(chunk, &di->keys, sizeof(char *));
+		di->keys = chunk;
+		di->keys_len = sizeof(char *);
+		di->keys_cap = cap + sizeof(char *);
+	}
+	key = di->keys + di->keys_len;
+	key[0] = prefix;
+	key[1] = ':';
+	memcpy(key + 2, name, len - 2);
+	di->keys_len += len;
+	return key;
+}
+
+static bool index_die(struct ks_debuginfo *di, char prefix, const char *name, uint64_t value)
+{
+	const char *key = intern_key(di, prefix, name);
+
+	return key && ks_strmap_put(&di->dies, key, value, false);
+}
+
+static struct ks_error *index_dwarf(struct ks_debuginfo *di)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+
+	while (dwarf_nextcu(di->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, child;
+
+		if (!dwarf_offdie(di->dwarf, off + hsize, &cu) || dwarf_child(&cu, &child) != 0) {
+			off = next;
+			continue;
+		}
+		do {
+			int tag = dwarf_tag(&child);
+			const char *name = dwarf_diename(&child);
+			bool decl = dwarf_hasattr(&child, DW_AT_declaration);
+			char prefix;
+
+			if (tag == DW_TAG_enumeration_type && !decl) {
+				Dwarf_Die e;
+
+				if (dwarf_child(&child, &e) == 0) {
+					do {
+						Dwarf_Attribute attr;
+						Dwarf_Sword sv;
+						const char *en = dwarf_diename(&e);
+
+						if (!en || !dwarf_attr(&e, DW_AT_const_value, &attr) ||
+						    dwarf_formsdata(&attr, &sv) != 0)
+							continue;
+						if (!index_die(di, 'n', en, (uint64_t)sv))
+							return &ks_error_nomem;
+					} while (dwarf_siblingof(&e, &e) == 0);
+				}
+			}
+			if (!name || decl)
+				continue;
+			switch (tag) {
+			case DW_TAG_structure_type:
+			case DW_TAG_union_type:
+				prefix = 's';
+				break;
+			case DW_TAG_typedef:
+				prefix = 't';
+				break;
+			case DW_TAG_enumeration_type:
+				prefix = 'e';
+				break;
+			case DW_TAG_variable:
+				prefix = 'v';
+				break;
+			default:
+				continue;
+			}
+			if (!index_die(di, prefix, name, dwarf_dieoffset(&child)))
+				return &ks_error_nomem;
+		} while (dwarf_siblingof(&child, &child) == 0);
+		off = next;
+	}
+	if (!di->dies.count)
+		return ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", di->path);
+	return NULL;
+}
+
+struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
+{
+	struct ks_debuginfo *di = calloc(1, sizeof(*di));
+	struct ks_error *err;
+
+	if (!di)
+		return &ks_error_nomem;
+	di->fd = -1;
+	di->path = strdup(path);
+	if (!di->path) {
+		free(di);
+		return &ks_error_nomem;
+	}
+	elf_version(EV_CURRENT);
+	di->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (di->fd < 0) {
+		err = ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	di->elf = elf_begin(di->fd, ELF_C_READ_MMAP, NULL);
+	if (!di->elf || elf_kind(di->elf) != ELF_K_ELF) {
+		err = ks_error_create(KS_ERR_BAD_DATA, "%s is not an ELF file", path);
+		goto fail;
+	}
+	di->dwarf = dwarf_begin_elf(di->elf, DWARF_C_READ, NULL);
+	if (!di->dwarf) {
+		err = ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF debuginfo: %s", path,
+				      dwarf_errmsg(-1));
+		goto fail;
+	}
+	load_build_id(di);
+	err = load_symbols(di);
+	if (err)
+		goto fail;
+	load_banner(di);
+	err = index_dwarf(di);
+	if (err)
+		goto fail;
+	*ret = di;
+	return NULL;
+fail:
+	ks_debuginfo_destroy(di);
+	return err;
+}
+
+void ks_debuginfo_destroy(struct ks_debuginfo *di)
+{
+	if (!di)
+		return;
+	for (size_t i = 0; i < di->pc_cache.cap; i++)
+		if (di->pc_cache.used[i])
+			free(di->pc_cache.values[i]);
+	ks_u64map_free(&di->pc_cache);
+	ks_strmap_free(&di->dies);
+	while (di->keys) {
+		char *prev;
+
+		memcpy(&prev, di->keys, sizeof(char *));
+		free(di->keys);
+		di->keys = prev;
+	}
+	ks_strmap_free(&di->sym_by_name);
+	free(di->syms);
+	if (di->dwarf)
+		dwarf_end(di->dwarf);
+	if (di->elf)
+		elf_end(di->elf);
+	if (di->fd >= 0)
+		close(di->fd);
+	free(di->path);
+	free(di);
+}
+
+bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64_t *addr,
+			 uint64_t *size)
+{
+	uint64_t i;
+
+	if (!ks_strmap_get(&di->sym_by_name, name, &i))
+		return false;
+	*addr = di->syms[i].address;
+	if (size)
+		*size = di->syms[i].size;
+	return true;
+}
+
+bool ks_debuginfo_symbolize(const struct ks_debuginfo *di, uint64_t addr, struct ks_symbol *ret)
+{
+	size_t lo = 0, hi = di->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (di->syms[mid].address <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	lo--;
+	/*
+	 * A sized symbol that contains addr wins over nearer labels inside it
+	 * (entry_SYSCALL_64 over entry_SYSCALL_64_after_hwframe), as drgn and crash
+	 * name frames.
+	 */
+	for (size_t i = lo + 1, steps = 0; i-- > 0 && steps < 64; steps++) {
+		const struct ks_symbol *s = &di->syms[i];
+
+		if (s->size && addr < s->address + s->size) {
+			*ret = *s;
+			return true;
+		}
+	}
+	while (lo > 0 && di->syms[lo - 1].address == di->syms[lo].address)
+		lo--;
+	if (di->syms[lo].size && addr >= di->syms[lo].address + di->syms[lo].size)
+		return false;
+	*ret = di->syms[lo];
+	return true;
+}
+
+static bool find_die(struct ks_debuginfo *di, char prefix, const char *name, Dwarf_Die *die)
+{
+	char key[256];
+	uint64_t off;
+
+	if (snprintf(key, sizeof(key), "%c:%s", prefix, name) >= (int)sizeof(key))
+		return false;
+	return ks_strmap_get(&di->dies, key, &off) && dwarf_offdie(di->dwarf, off, die);
+}
+
+/* A struct, union or typedef name to the aggregate DIE behind it. */
+static bool find_type(struct ks_debuginfo *di, const char *name, Dwarf_Die *die)
+{
+	if (find_die(di, 's', name, die))
+		return true;
+	if (!find_die(di, 't', name, die))
+		return false;
+	return dwarf_peel_type(die, die) == 0;
+}
+
+uint64_t ks_debuginfo_type_size(struct ks_debuginfo *di, const char *type)
+{
+	Dwarf_Die die;
+	Dwarf_Word size;
+
+	if (!find_type(di, type, &die) || dwarf_aggregate_size(&die, &size) != 0)
+		return 0;
+	return size;
+}
+
+static bool member_offset(Dwarf_Die *die, Dwarf_Word *off)
+{
+	Dwarf_Attribute attr;
+
+	if (!dwarf_attr(die, DW_AT_data_member_location, &attr)) {
+		*off = 0; /* union members */
+		return true;
+	}
+	return dwarf_formudata(&attr, off) == 0;
+}
+
+/* Find one member by name in an aggregate, descending into anonymous members. */
+static bool find_member(Dwarf_Die *agg, const char *name, size_t len, Dwarf_Die *ret,
+			uint64_t *offset, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 8 || dwarf_child(agg, &child) != 0)
+		return false;
+	do {
+		const char *n;
+		Dwarf_Word off;
+		Dwarf_Die type;
+
+		if (dwarf_tag(&child) != DW_TAG_member || !member_offset(&child, &off))
+			continue;
+		n = dwarf_diename(&child);
+		if (n && strlen(n) == len && !strncmp(n, name, len)) {
+			if (dwarf_hasattr(&child, DW_AT_bit_size))
+				return false;
+			*ret = child;
+			*offset = off;
+			return true;
+		}
+		if (!n) {
+			Dwarf_Attribute attr;
+			uint64_t inner;
+
+			if (!dwarf_attr_integrate(&child, DW_AT_type, &attr) ||
+			    !dwarf_formref_die(&attr, &type) || dwarf_peel_type(&type, &type) != 0)
+				continue;
+			if (find_member(&type, name, len, ret, &inner, depth + 1)) {
+				*offset = off + inner;
+				return true;
+			}
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *member,
+			 uint64_t *offset, uint64_t *size)
+{
+	Dwarf_Die agg, mem, mtype;
+	uint64_t total = 0;
+
+	if (!find_type(di, type, &agg))
+		return false;
+	for (const char *p = member;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		Dwarf_Attribute attr;
+		uint64_t off;
+
+		if (!find_member(&agg, p, len, &mem, &off, 0))
+			return false;
+		total += off;
+		if (!dwarf_attr_integrate(&mem, DW_AT_type, &attr) ||
+		    !dwarf_formref_die(&attr, &mtype) || dwarf_peel_type(&mtype, &mtype) != 0)
+			return false;
+		if (!dot)
+			break;
+		agg = mtype;
+		p = dot + 1;
+	}
+	if (size) {
+		Dwarf_Word sz;
+
+		if (dwarf_aggregate_size(&mtype, &sz) != 0) {
+			Dwarf_Attribute attr;
+
+			if (!dwarf_attr(&mtype, DW_AT_byte_size, &attr) ||
+			    dwarf_formudata(&attr, &sz) != 0)
+				sz = 8; /* pointers carry no byte size in kernel DWARF */
+		}
+		*size = sz;
+	}
+	*offset = total;
+	return true;
+}
+
+bool ks_debuginfo_enumerator(struct ks_debuginfo *di, const char *name, int64_t *value)
+{
+	char key[256];
+	uint64_t v;
+
+	if (snprintf(key, sizeof(key), "n:%s", name) >= (int)sizeof(key) ||
+	    !ks_strmap_get(&di->dies, key, &v))
+		return false;
+	*value = (int64_t)v;
+	return true;
+}
+
+bool ks_debuginfo_array_length(struct ks_debuginfo *di, const char *variable, uint64_t *len)
+{
+	Dwarf_Die var, type, sub;
+	Dwarf_Attribute attr;
+	Dwarf_Word n;
+
+	if (!find_die(di, 'v', variable, &var) || !dwarf_attr_integrate(&var, DW_AT_type, &attr) ||
+	    !dwarf_formref_die(&attr, &type) || dwarf_peel_type(&type, &type) != 0 ||
+	    dwarf_tag(&type) != DW_TAG_array_type || dwarf_child(&type, &sub) != 0)
+		return false;
+	if (dwarf_attr(&sub, DW_AT_count, &attr) && dwarf_formudata(&attr, &n) == 0) {
+		*len = n;
+		return true;
+	}
+	if (dwarf_attr(&sub, DW_AT_upper_bound, &attr) && dwarf_formudata(&attr, &n) == 0) {
+		*len = n + 1;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The chain of inlined calls at pc below die, outermost first. dwarf_getscopes
+ * is no help here: past an inlined call it climbs the abstract definition, not
+ * the function the call was inlined into.
+ */
+static size_t inline_chain(Dwarf_Die *die, uint64_t pc, Dwarf_Die *chain, size_t n, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 64 || dwarf_child(die, &child) != 0)
+		return n;
+	do {
+		int tag = dwarf_tag(&child);
+
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block)
+			continue;
+		if (dwarf_haspc(&child, pc) != 1)
+			continue;
+		if (tag == DW_TAG_inlined_subroutine && n < MAX_INLINE_DEPTH - 1)
+			chain[n++] = child;
+		return inline_chain(&child, pc, chain, n, depth + 1);
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return n;
+}
+
+static bool find_subprogram(Dwarf_Die *cu, uint64_t pc, Dwarf_Die *ret)
+{
+	Dwarf_Die child;
+
+	if (dwarf_child(cu, &child) != 0)
+		return false;
+	do {
+		if (dwarf_tag(&child) == DW_TAG_subprogram && dwarf_haspc(&child, pc) == 1) {
+			*ret = child;
+			return true;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+static struct pc_funcs *compute_functions(struct ks_debuginfo *di, uint64_t pc)
+{
+	Dwarf_Die cu, sub, chain[MAX_INLINE_DEPTH];
+	struct pc_funcs *ret;
+	size_t n = 0;
+
+	if (dwarf_addrdie(di->dwarf, pc, &cu) && find_subprogram(&cu, pc, &sub)) {
+		chain[0] = sub;
+		n = inline_chain(&sub, pc, chain, 1, 0);
+	}
+	ret = malloc(sizeof(*ret) + n * sizeof(ret->funcs[0]));
+	if (!ret)
+		return NULL;
+	ret->count = n;
+	/* Innermost first: reverse the chain. */
+	for (size_t i = 0; i < n; i++) {
+		const char *name = dwarf_diename(&chain[n - 1 - i]);
+
+		ret->funcs[i] = (struct ks_func){ name ? name : "??", i + 1 < n };
+	}
+	return ret;
+}
+
+size_t ks_debuginfo_functions_at(struct ks_debuginfo *di, uint64_t pc, struct ks_func *ret,
+				 size_t max)
+{
+	struct pc_funcs *pf = ks_u64map_get(&di->pc_cache, pc);
+	size_t n;
+
+	if (!pf) {
+		pf = compute_functions(di, pc);
+		if (!pf)
+			return 0;
+		if (!ks_u64map_put(&di->pc_cache, pc, pf)) {
+			free(pf);
+			return 0;
+		}
+	}
+	n = pf->count < max ? pf->count : max;
+	memcpy(ret, pf->funcs, n * sizeof(*ret));
+	return n;
+}
+
+bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const void **data,
+			  size_t *size, uint64_t *addr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(di->elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(di->elf, scn))) {
+		const char *n;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		n = elf_strptr(di->elf, shstrndx, shdr.sh_name);
+		if (!n || strcmp(n, name))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return false;
+		*data = d->d_buf;
+		*size = d->d_size;
+		*addr = shdr.sh_addr;
+		return true;
+	}
+	return false;
+}

@@ -1,0 +1,214 @@
+#include "kstall/modules.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kstall/kernel.h"
+
+#define MAX_MODULES 4096
+#define MAX_MODULE_SYMS (1u << 20)
+#define MAX_STRTAB (16u << 20)
+#define MAX_ORCS (1u << 22)
+
+struct mod_layout {
+	uint64_t list, name, name_size, base, size, kallsyms;
+	uint64_t symtab, num_symtab, strtab;
+	uint64_t orc_ip, orc, num_orcs;
+	bool have_orc;
+};
+
+static bool layout(struct ks_debuginfo *di, struct mod_layout *l)
+{
+	bool ok = ks_debuginfo_member(di, "module", "list", &l->list, NULL) &&
+		  ks_debuginfo_member(di, "module", "name", &l->name, &l->name_size) &&
+		  ks_debuginfo_member(di, "module", "core_layout.base", &l->base, NULL) &&
+		  ks_debuginfo_member(di, "module", "core_layout.size", &l->size, NULL) &&
+		  ks_debuginfo_member(di, "module", "kallsyms", &l->kallsyms, NULL) &&
+		  ks_debuginfo_member(di, "mod_kallsyms", "symtab", &l->symtab, NULL) &&
+		  ks_debuginfo_member(di, "mod_kallsyms", "num_symtab", &l->num_symtab, NULL) &&
+		  ks_debuginfo_member(di, "mod_kallsyms", "strtab", &l->strtab, NULL);
+
+	l->have_orc = ks_debuginfo_member(di, "module", "arch.orc_unwind_ip", &l->orc_ip, NULL) &&
+		      ks_debuginfo_member(di, "module", "arch.orc_unwind", &l->orc, NULL) &&
+		      ks_debuginfo_member(di, "module", "arch.num_orcs", &l->num_orcs, NULL);
+	return ok;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct ks_symbol *x = a, *y = b;
+
+	return x->address < y->address ? -1 : x->address > y->address;
+}
+
+static void load_syms(struct ks_kernel *k, const struct mod_layout *l, uint64_t mod,
+		      struct ks_module *m)
+{
+	uint64_t ks, symtab, strtab, n = 0;
+	unsigned char *raw = NULL;
+
+	if (ks_read_u64(k, mod + l->kallsyms, &ks) || !ks ||
+	    ks_read_u64(k, ks + l->symtab, &symtab) ||
+	    ks_read_uint(k, ks + l->num_symtab, 4, &n) ||
+	    ks_read_u64(k, ks + l->strtab, &strtab) || !n || n > MAX_MODULE_SYMS)
+		return;
+	raw = malloc(n * 24);
+	if (!raw || ks_read(k, symtab, raw, n * 24))
+		goto out;
+	/* The string table ends after the last name; find its extent from the names. */
+	uint64_t strsize = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint32_t name;
+
+		memcpy(&name, raw + 24 * i, 4);
+		if (name + 256 > strsize)
+			strsize = name + 256;
+	}
+	if (strsize > MAX_STRTAB)
+		goto out;
+	m->strtab = calloc(1, strsize + 1);
+	m->syms = calloc(n, sizeof(*m->syms));
+	if (!m->strtab || !m->syms)
+		goto out;
+	/* Read page by page: the tail past the real table may be unmapped. */
+	for (uint64_t off = 0; off < strsize;) {
+		uint64_t chunk = 4096 - ((strtab + off) & 4095);
+
+		if (chunk > strsize - off)
+			chunk = strsize - off;
+		if (ks_read(k, strtab + off, m->strtab + off, chunk))
+			break;
+		off += chunk;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		const unsigned char *s = raw + 24 * i;
+		uint32_t name;
+		uint64_t value, size;
+		unsigned type = s[4] & 0xf;
+
+		memcpy(&name, s, 4);
+		memcpy(&value, s + 8, 8);
+		memcpy(&size, s + 16, 8);
+		if ((type != 2 /* STT_FUNC */ && type != 1 /* STT_OBJECT */) || !value ||
+		    name >= strsize || !m->strtab[name])
+			continue;
+		m->syms[m->nsyms++] = (struct ks_symbol){ m->strtab + name, value, size };
+	}
+	qsort(m->syms, m->nsyms, sizeof(*m->syms), sym_cmp);
+out:
+	free(raw);
+}
+
+static void load_orc(struct ks_kernel *k, const struct mod_layout *l, uint64_t mod,
+		     struct ks_module *m)
+{
+	uint64_t ipaddr, eaddr, n;
+	int32_t *rel = NULL;
+
+	if (!l->have_orc || ks_read_u64(k, mod + l->orc_ip, &ipaddr) ||
+	    ks_read_u64(k, mod + l->orc, &eaddr) || ks_read_uint(k, mod + l->num_orcs, 4, &n) ||
+	    !n || n > MAX_ORCS)
+		return;
+	rel = malloc(n * 4);
+	m->orc.ips = malloc(n * sizeof(uint64_t));
+	m->orc.entries = malloc(n * 6);
+	if (!rel || !m->orc.ips || !m->orc.entries || ks_read(k, ipaddr, rel, n * 4) ||
+	    ks_read(k, eaddr, m->orc.entries, n * 6))
+		goto fail;
+	for (uint64_t i = 0; i < n; i++)
+		m->orc.ips[i] = ipaddr + 4 * i + (int64_t)rel[i];
+	for (uint64_t i = 1; i < n; i++)
+		if (m->orc.ips[i] < m->orc.ips[i - 1])
+			goto fail; /* the kernel sorts them at load time */
+	m->orc.count = n;
+	free(rel);
+	return;
+fail:
+	free(rel);
+	free(m->orc.ips);
+	free(m->orc.entries);
+	memset(&m->orc, 0, sizeof(m->orc));
+}
+
+struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
+{
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+	struct mod_layout l;
+	uint64_t head, pos;
+	size_t cap = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!ks_kernel_symbol(k, "modules", &head) || !layout(di, &l))
+		return NULL; /* no modules support in this kernel */
+	if (ks_read_u64(k, head, &pos))
+		return NULL;
+	for (size_t n = 0; pos != head && pos && n < MAX_MODULES; n++) {
+		uint64_t mod = pos - l.list;
+		struct ks_module *m;
+
+		if (ret->count == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct ks_module *nm = realloc(ret->mods, ncap * sizeof(*nm));
+
+			if (!nm)
+				return &ks_error_nomem;
+			ret->mods = nm;
+			cap = ncap;
+		}
+		m = &ret->mods[ret->count];
+		memset(m, 0, sizeof(*m));
+		if (!ks_read_string(k, mod + l.name, m->name,
+				    l.name_size < sizeof(m->name) ? l.name_size : sizeof(m->name)) &&
+		    !ks_read_u64(k, mod + l.base, &m->base) &&
+		    !ks_read_uint(k, mod + l.size, 4, &m->size)) {
+			load_syms(k, &l, mod, m);
+			load_orc(k, &l, mod, m);
+			ret->count++;
+		}
+		if (ks_read_u64(k, pos, &pos))
+			break;
+	}
+	return NULL;
+}
+
+void ks_modules_deinit(struct ks_modules *m)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		free(m->mods[i].syms);
+		free(m->mods[i].strtab);
+		free(m->mods[i].orc.ips);
+		free(m->mods[i].orc.entries);
+	}
+	free(m->mods);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct ks_module *ks_modules_find(const struct ks_modules *m, uint64_t addr)
+{
+	for (size_t i = 0; i < m->count; i++)
+		if (addr >= m->mods[i].base && addr < m->mods[i].base + m->mods[i].size)
+			return &m->mods[i];
+	return NULL;
+}
+
+bool ks_module_symbolize(const struct ks_module *mod, uint64_t addr, struct ks_symbol *ret)
+{
+	size_t lo = 0, hi = mod->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mod->syms[mid].address <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	lo--;
+	if (mod->syms[lo].size && addr >= mod->syms[lo].address + mod->syms[lo].size)
+		return false;
+	*ret = mod->syms[lo];
+	return true;
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Cross-check kstall's ps, bt and log with drgn on one fixture vmcore.
+
+Usage: check_core.py KSTALL VMCORE VMLINUX [MODULE.ko...]
+Fails (exit 1) on the first kind of disagreement, printing every difference.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUFFIX = re.compile(r"(\.(constprop|isra|part|cold|llvm)(\.\d+)?)+$")
+
+
+def norm(name):
+    return SUFFIX.sub("", name)
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def main():
+    kstall, vmcore, vmlinux, modules = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    oracle = json.loads(run(["/usr/bin/python3", os.path.join(HERE, "drgn_oracle.py"),
+                             vmcore, vmlinux] + modules))
+    ps = json.loads(run([kstall, "ps", "--json", vmcore, vmlinux] + modules))
+    bt = json.loads(run([kstall, "bt", "-a", "--json", vmcore, vmlinux] + modules))
+    log = run([kstall, "log", vmcore, vmlinux] + modules)
+    failures = []
+
+    # Tasks: the same set, by task address; the same pid, comm, state, on_cpu.
+    want = {t["address"]: t for t in oracle["tasks"]}
+    got = {t["task"]: t for t in ps["tasks"]}
+    for addr in sorted(set(want) - set(got)):
+        failures.append(f"task {addr} (pid {want[addr]['pid']}) missing from kstall ps")
+    for addr in sorted(set(got) - set(want)):
+        failures.append(f"task {addr} (pid {got[addr]['pid']}) not seen by drgn")
+    for addr in sorted(set(want) & set(got)):
+        w, g = want[addr], got[addr]
+        for key, gkey in (("pid", "pid"), ("comm", "comm"), ("state", "state"),
+                          ("on_cpu", "on_cpu"), ("idle", "idle")):
+            if w[key] != g[gkey]:
+                failures.append(f"task {addr} pid {w['pid']}: {key} drgn={w[key]!r} kstall={g[gkey]!r}")
+    print(f"ps: {len(got)} tasks compared")
+
+    # Stacks: every blocked task's function names equal drgn's.
+    stacks = {t["task"]: t for t in bt["tasks"]}
+    compared = 0
+    for addr, w in sorted(want.items()):
+        g = stacks.get(addr)
+        if g is None:
+            failures.append(f"task {addr} pid {w['pid']}: no stack from kstall bt -a")
+            continue
+        names = [norm(f["function"]) for f in g["frames"]]
+        if g["active"]:
+            if not names:
+                failures.append(f"active task pid {w['pid']}: empty stack ({g.get('note')})")
+            continue
+        if w["frames"] is None:
+            continue
+        # kstall stops at the kernel's edge; drgn goes on into user space.
+        expected = [norm(f["name"]) for f in w["frames"]
+                    if f["pc"] is not None and f["pc"] >= 0xffff800000000000]
+        compared += 1
+        if names != expected:
+            failures.append(f"pid {w['pid']} ({w['comm']}): stack differs\n"
+                            f"    drgn:   {expected}\n    kstall: {names}  note={g.get('note')}")
+    panic = [t for t in bt["tasks"] if t["active"]]
+    print(f"bt: {compared} blocked stacks compared, {len(panic)} active tasks")
+    panic_tasks = [t for t in ps["tasks"] if t["panic"]]
+    if len(panic_tasks) != 1:
+        failures.append(f"expected one panic task, got {len(panic_tasks)}")
+    else:
+        pt = stacks[panic_tasks[0]["task"]]
+        names = [norm(f["function"]) for f in pt["frames"]]
+        for fn in ("__crash_kexec", "panic", "sysrq_handle_crash", "__handle_sysrq"):
+            if fn not in names:
+                failures.append(f"panic task stack lacks {fn}: {names}")
+
+    # Log: the same text as drgn's dmesg.
+    if log != oracle["dmesg"]:
+        a, b = log.splitlines(), oracle["dmesg"].splitlines()
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                failures.append(f"log line {i} differs:\n    drgn:   {y!r}\n    kstall: {x!r}")
+                break
+        else:
+            failures.append(f"log has {len(a)} lines, drgn's dmesg {len(b)}")
+    print(f"log: {len(log.splitlines())} lines compared")
+
+    for f in failures:
+        print("FAIL:", f)
+    sys.exit(1 if failures else 0)
+
+
+main()

@@ -1,0 +1,73 @@
+#!/usr/bin/python3
+"""The drgn side of the cross-checks: what drgn says about a vmcore, as JSON.
+
+Usage: drgn_oracle.py VMCORE VMLINUX [MODULE.ko...]
+Prints {"tasks": [{pid, comm, state, on_cpu, cpu, address, idle, frames: [names]}],
+        "dmesg": text}. Frame names are drgn's function name, or the symbol name
+where drgn has no DWARF name for the frame, or "??".
+"""
+import json
+import sys
+
+import drgn
+from drgn.helpers.linux.cpumask import for_each_online_cpu
+from drgn.helpers.linux.pid import for_each_task
+from drgn.helpers.linux.printk import get_dmesg
+from drgn.helpers.linux.sched import idle_task, task_state_to_char
+
+
+def frame_names(prog, task):
+    names = []
+    try:
+        trace = prog.stack_trace(task)
+    except Exception as e:  # drgn cannot unwind this task
+        return None, str(e)
+    for frame in trace:
+        name = frame.name
+        if name is None:
+            try:
+                name = frame.symbol().name
+            except LookupError:
+                name = "??"
+        try:
+            pc = frame.pc
+        except LookupError:
+            pc = None
+        names.append({"name": name, "inline": frame.is_inline, "pc": pc})
+    return names, None
+
+
+def task_record(prog, task, idle):
+    frames, error = frame_names(prog, task)
+    return {
+        "pid": task.pid.value_(),
+        "comm": task.comm.string_().decode(errors="replace"),
+        "state": task_state_to_char(task),
+        "on_cpu": bool(task.on_cpu.value_()),
+        "cpu": drgn.helpers.linux.sched.task_cpu(task),
+        "address": hex(task.value_()),
+        "idle": idle,
+        "frames": frames,
+        "unwind_error": error,
+    }
+
+
+def main():
+    prog = drgn.Program()
+    prog.set_core_dump(sys.argv[1])
+    prog.load_debug_info(sys.argv[2:])
+    tasks = []
+    seen = set()
+    for cpu in for_each_online_cpu(prog):
+        t = idle_task(prog, cpu)
+        seen.add(t.value_())
+        tasks.append(task_record(prog, t, True))
+    for t in for_each_task(prog):
+        if t.value_() in seen:
+            continue
+        tasks.append(task_record(prog, t, False))
+    json.dump({"tasks": tasks, "dmesg": get_dmesg(prog).decode(errors="replace")},
+              sys.stdout)
+
+
+main()

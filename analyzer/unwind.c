@@ -1,0 +1,628 @@
+#include "kstall/unwind.h"
+
+#include <dwarf.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debuginfo_internal.h"
+#include "kstall/modules.h"
+
+/* ORC register and type codes: the kernel's ABI for its .orc_unwind section. */
+enum {
+	ORC_REG_UNDEFINED = 0,
+	ORC_REG_PREV_SP = 1,
+	ORC_REG_DX = 2,
+	ORC_REG_DI = 3,
+	ORC_REG_BP = 4,
+	ORC_REG_SP = 5,
+	ORC_REG_R10 = 6,
+	ORC_REG_R13 = 7,
+	ORC_REG_BP_INDIRECT = 8,
+	ORC_REG_SP_INDIRECT = 9,
+};
+enum { ORC_TYPE_CALL = 0, ORC_TYPE_REGS = 1, ORC_TYPE_REGS_PARTIAL = 2 };
+
+#define KERNEL_SPACE 0xffff800000000000ull
+#define MAX_INLINE 16
+
+/* pt_regs members the unwinder reads, in the order of this table. */
+static const struct {
+	enum ks_reg reg;
+	const char *name;
+} pt_regs_members[] = {
+	{ KS_R15, "r15" }, { KS_R14, "r14" }, { KS_R13, "r13" }, { KS_R12, "r12" },
+	{ KS_RBP, "bp" },  { KS_RBX, "bx" },  { KS_R11, "r11" }, { KS_R10, "r10" },
+	{ KS_R9, "r9" },   { KS_R8, "r8" },   { KS_RAX, "ax" },	 { KS_RCX, "cx" },
+	{ KS_RDX, "dx" },  { KS_RSI, "si" },  { KS_RDI, "di" },	 { KS_RIP, "ip" },
+	{ KS_RSP, "sp" },
+};
+#define NR_PT_REGS (sizeof(pt_regs_members) / sizeof(pt_regs_members[0]))
+
+struct ks_unwinder {
+	struct ks_kernel *k;
+	struct ks_orc_table orc; /* runtime addresses */
+	uint64_t pt_regs_off[KS_NR_REGS];
+	uint64_t pt_regs_cs;
+	uint64_t pt_regs_size;
+	bool have_pt_regs;
+};
+
+void ks_orc_decode(const unsigned char raw[6], struct ks_orc_entry *ret)
+{
+	ret->sp_offset = (int16_t)(raw[0] | raw[1] << 8);
+	ret->bp_offset = (int16_t)(raw[2] | raw[3] << 8);
+	ret->sp_reg = raw[4] & 0xf;
+	ret->bp_reg = raw[4] >> 4;
+	ret->type = raw[5] & 0x3;
+	ret->end = (raw[5] >> 2) & 1;
+}
+
+bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry *ret)
+{
+	size_t lo = 0, hi = t->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->ips[mid] <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	ks_orc_decode(t->entries + 6 * (lo - 1), ret);
+	return true;
+}
+
+static struct ks_error *load_orc(struct ks_unwinder *u)
+{
+	struct ks_debuginfo *di = ks_kernel_debuginfo(u->k);
+	const void *ipdata, *edata;
+	size_t ipsize, esize, n;
+	uint64_t ipaddr, eaddr, kaslr = ks_kernel_kaslr_offset(u->k);
+
+	if (!ks_debuginfo_section(di, ".orc_unwind_ip", &ipdata, &ipsize, &ipaddr) ||
+	    !ks_debuginfo_section(di, ".orc_unwind", &edata, &esize, &eaddr))
+		return NULL; /* no ORC: frame pointers */
+	n = ipsize / 4;
+	if (esize / 6 < n)
+		return ks_error_create(KS_ERR_BAD_DATA, "ORC tables disagree: %zu ips, %zu entries",
+				       n, esize / 6);
+	u->orc.ips = malloc(n * sizeof(uint64_t));
+	u->orc.entries = malloc(n * 6);
+	if (!u->orc.ips || !u->orc.entries)
+		return &ks_error_nomem;
+	for (size_t i = 0; i < n; i++) {
+		int32_t rel;
+
+		memcpy(&rel, (const char *)ipdata + 4 * i, 4);
+		u->orc.ips[i] = ipaddr + 4 * i + (int64_t)rel + kaslr;
+	}
+	memcpy(u->orc.entries, edata, n * 6);
+	u->orc.count = n;
+	/* The linker sorts them; check rather than trust. */
+	for (size_t i = 1; i < n; i++)
+		if (u->orc.ips[i] < u->orc.ips[i - 1])
+			return ks_error_create(KS_ERR_BAD_DATA, "ORC table is not sorted");
+	return NULL;
+}
+
+struct ks_error *ks_unwinder_create(struct ks_kernel *k, struct ks_unwinder **ret)
+{
+	struct ks_unwinder *u = calloc(1, sizeof(*u));
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+	struct ks_error *err;
+
+	if (!u)
+		return &ks_error_nomem;
+	u->k = k;
+	u->have_pt_regs = true;
+	for (size_t i = 0; i < NR_PT_REGS; i++)
+		if (!ks_debuginfo_member(di, "pt_regs", pt_regs_members[i].name,
+					 &u->pt_regs_off[pt_regs_members[i].reg], NULL))
+			u->have_pt_regs = false;
+	if (!ks_debuginfo_member(di, "pt_regs", "cs", &u->pt_regs_cs, NULL))
+		u->have_pt_regs = false;
+	u->pt_regs_size = ks_debuginfo_type_size(di, "pt_regs");
+	err = load_orc(u);
+	if (err) {
+		ks_unwinder_destroy(u);
+		return err;
+	}
+	*ret = u;
+	return NULL;
+}
+
+void ks_unwinder_destroy(struct ks_unwinder *u)
+{
+	if (!u)
+		return;
+	free(u->orc.ips);
+	free(u->orc.entries);
+	free(u);
+}
+
+const char *ks_unwinder_kind(const struct ks_unwinder *u)
+{
+	return u->orc.count ? "orc" : "frame-pointer";
+}
+
+struct state {
+	uint64_t regs[KS_NR_REGS];
+	uint32_t valid;
+	/* pc is exact (interrupted or first frame), not a return address */
+	bool exact;
+};
+
+#define REG_BIT(r) (1u << (r))
+
+static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, size_t *cap,
+				    const struct state *st)
+{
+	struct ks_debuginfo *di = ks_kernel_debuginfo(u->k);
+	uint64_t pc = st->regs[KS_RIP];
+	uint64_t lookup = st->exact ? pc : pc - 1;
+	struct ks_func funcs[MAX_INLINE];
+	struct ks_symbol sym;
+	bool have_sym = ks_kernel_symbolize(u->k, lookup, &sym);
+	size_t n = ks_debuginfo_functions_at(di, lookup - ks_kernel_kaslr_offset(u->k), funcs,
+					     MAX_INLINE);
+
+	if (!n)
+		funcs[n++] = (struct ks_func){ have_sym ? sym.name : "??", false };
+	for (size_t i = 0; i < n; i++) {
+		struct ks_frame *f;
+
+		if (s->count == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 16;
+			struct ks_frame *nf = realloc(s->frames, ncap * sizeof(*nf));
+
+			if (!nf)
+				return &ks_error_nomem;
+			s->frames = nf;
+			*cap = ncap;
+		}
+		f = &s->frames[s->count++];
+		memset(f, 0, sizeof(*f));
+		f->pc = pc;
+		f->sp = st->regs[KS_RSP];
+		f->inlined = i + 1 < n;
+		/* The concrete function keeps its symbol-table name (".constprop.0" and all). */
+		f->function = (!f->inlined && have_sym) ? sym.name : funcs[i].name;
+		f->offset = have_sym ? pc - sym.address : 0;
+		memcpy(f->regs, st->regs, sizeof(f->regs));
+		f->regs_valid = st->valid;
+	}
+	return NULL;
+}
+
+static bool read_regs(struct ks_unwinder *u, uint64_t base, struct state *st, bool full)
+{
+	uint64_t v;
+
+	if (!u->have_pt_regs)
+		return false;
+	for (size_t i = 0; i < NR_PT_REGS; i++) {
+		enum ks_reg r = pt_regs_members[i].reg;
+
+		if (!full && r != KS_RIP && r != KS_RSP)
+			continue;
+		if (ks_read_u64(u->k, base + u->pt_regs_off[r], &v))
+			return false;
+		st->regs[r] = v;
+	}
+	st->valid = full ? (REG_BIT(KS_NR_REGS) - 1) : (REG_BIT(KS_RIP) | REG_BIT(KS_RSP));
+	return true;
+}
+
+/* The user-mode check the kernel does on pt_regs: CS with RPL 3. */
+static bool regs_user(struct ks_unwinder *u, uint64_t base)
+{
+	uint64_t cs;
+
+	return !ks_read_u64(u->k, base + u->pt_regs_cs, &cs) && (cs & 3) == 3;
+}
+
+enum step { STEP_OK, STEP_END, STEP_ERROR };
+
+/* DWARF register numbers are ks_reg values; 16 is the return address column. */
+static bool eval_ops(struct ks_unwinder *u, const Dwarf_Op *ops, size_t nops,
+		     const struct state *st, uint64_t cfa, bool have_cfa, uint64_t *ret,
+		     bool *is_value)
+{
+	uint64_t stack[8];
+	size_t sp = 0;
+
+	*is_value = false;
+	for (size_t i = 0; i < nops; i++) {
+		uint8_t op = ops[i].atom;
+
+		if (sp >= 7)
+			return false;
+		if (op >= DW_OP_breg0 && op <= DW_OP_breg16) {
+			unsigned r = op - DW_OP_breg0;
+
+			if (!(st->valid & (1u << r)))
+				return false;
+			stack[sp++] = st->regs[r] + (int64_t)ops[i].number;
+		} else if (op >= DW_OP_lit0 && op <= DW_OP_lit31) {
+			stack[sp++] = op - DW_OP_lit0;
+		} else {
+			switch (op) {
+			case DW_OP_bregx:
+				if (ops[i].number > KS_RIP || !(st->valid & (1u << ops[i].number)))
+					return false;
+				stack[sp++] = st->regs[ops[i].number] + (int64_t)ops[i].number2;
+				break;
+			case DW_OP_call_frame_cfa:
+				if (!have_cfa)
+					return false;
+				stack[sp++] = cfa;
+				break;
+			case DW_OP_consts:
+			case DW_OP_constu:
+			case DW_OP_const1u:
+			case DW_OP_const1s:
+			case DW_OP_const2u:
+			case DW_OP_const2s:
+			case DW_OP_const4u:
+			case DW_OP_const4s:
+			case DW_OP_const8u:
+			case DW_OP_const8s:
+				stack[sp++] = ops[i].number;
+				break;
+			case DW_OP_plus_uconst:
+				if (!sp)
+					return false;
+				stack[sp - 1] += ops[i].number;
+				break;
+			case DW_OP_plus:
+			case DW_OP_minus:
+				if (sp < 2)
+					return false;
+				sp--;
+				stack[sp - 1] = op == DW_OP_plus ? stack[sp - 1] + stack[sp]
+								 : stack[sp - 1] - stack[sp];
+				break;
+			case DW_OP_deref:
+				if (!sp || ks_read_u64(u->k, stack[sp - 1], &stack[sp - 1]))
+					return false;
+				break;
+			case DW_OP_stack_value:
+				*is_value = true;
+				break;
+			default:
+				return false;
+			}
+		}
+	}
+	if (!sp)
+		return false;
+	*ret = stack[sp - 1];
+	return true;
+}
+
+/* One step by the .debug_frame CFI; false when there is none for the pc. */
+static bool step_cfi(struct ks_unwinder *u, struct state *st)
+{
+	Dwarf_CFI *cfi = ks_debuginfo_cfi(ks_kernel_debuginfo(u->k));
+	uint64_t kaslr = ks_kernel_kaslr_offset(u->k);
+	uint64_t ip = st->regs[KS_RIP], cfa;
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Op *ops, ops_mem[3];
+	size_t nops;
+	struct state next = { 0 };
+	bool is_value, ok = false;
+	int ra;
+
+	if (!cfi || dwarf_cfi_addrframe(cfi, (st->exact ? ip : ip - 1) - kaslr, &frame) != 0)
+		return false;
+	ra = dwarf_frame_info(frame, NULL, NULL, NULL);
+	if (ra < 0 || ra > KS_RIP || dwarf_frame_cfa(frame, &ops, &nops) != 0 ||
+	    !eval_ops(u, ops, nops, st, 0, false, &cfa, &is_value))
+		goto out;
+	for (int r = 0; r <= KS_RIP; r++) {
+		uint64_t v;
+
+		if (dwarf_frame_register(frame, r, ops_mem, &ops, &nops) != 0)
+			continue;
+		if (nops == 0) {
+			/* same_value keeps the register; undefined loses it */
+			if (ops == NULL && (st->valid & (1u << r)) && r != ra) {
+				next.regs[r] = st->regs[r];
+				next.valid |= 1u << r;
+			}
+			continue;
+		}
+		if (!eval_ops(u, ops, nops, st, cfa, true, &v, &is_value))
+			continue;
+		if (!is_value && ks_read_u64(u->k, v, &v))
+			continue;
+		next.regs[r] = v;
+		next.valid |= 1u << r;
+	}
+	if (!(next.valid & (1u << ra)))
+		goto out;
+	next.regs[KS_RIP] = next.regs[ra];
+	next.regs[KS_RSP] = cfa;
+	next.valid |= REG_BIT(KS_RIP) | REG_BIT(KS_RSP);
+	next.exact = false;
+	if (cfa <= st->regs[KS_RSP])
+		goto out;
+	*st = next;
+	ok = true;
+out:
+	free(frame);
+	return ok;
+}
+
+static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, size_t nsize)
+{
+	struct ks_orc_entry orc;
+	uint64_t ip = st->regs[KS_RIP], sp, bp = st->regs[KS_RBP], newbp;
+	uint64_t lookup = st->exact ? ip : ip - 1;
+	bool indirect = false, full_regs = false;
+	struct state next = { 0 };
+
+	const struct ks_module *mod = ks_modules_find(ks_kernel_modules(u->k), lookup);
+	const struct ks_orc_table *table = mod ? &mod->orc : &u->orc;
+
+	if (!ks_orc_find(table, lookup, &orc) ||
+	    (orc.sp_reg == ORC_REG_UNDEFINED && !orc.end)) {
+		/* No ORC here (objtool skipped the file): DWARF CFI, then the kernel's guess. */
+		if (step_cfi(u, st))
+			return STEP_OK;
+		/* What the kernel does without ORC data: assume a frame-pointer frame. */
+		orc = (struct ks_orc_entry){ .sp_reg = ORC_REG_BP, .sp_offset = 16,
+					     .bp_reg = ORC_REG_PREV_SP, .bp_offset = -16,
+					     .type = ORC_TYPE_CALL };
+	}
+	if (orc.sp_reg == ORC_REG_UNDEFINED) {
+		if (orc.end)
+			return STEP_END;
+		snprintf(note, nsize, "no ORC data at 0x%llx", (unsigned long long)ip);
+		return STEP_ERROR;
+	}
+	switch (orc.sp_reg) {
+	case ORC_REG_SP:
+		sp = st->regs[KS_RSP] + orc.sp_offset;
+		break;
+	case ORC_REG_BP:
+		sp = bp + orc.sp_offset;
+		break;
+	case ORC_REG_SP_INDIRECT:
+		sp = st->regs[KS_RSP];
+		indirect = true;
+		break;
+	case ORC_REG_BP_INDIRECT:
+		sp = bp + orc.sp_offset;
+		indirect = true;
+		break;
+	case ORC_REG_R10:
+	case ORC_REG_R13:
+	case ORC_REG_DI:
+	case ORC_REG_DX: {
+		static const enum ks_reg map[] = { [ORC_REG_R10] = KS_R10, [ORC_REG_R13] = KS_R13,
+						   [ORC_REG_DI] = KS_RDI, [ORC_REG_DX] = KS_RDX };
+		enum ks_reg r = map[orc.sp_reg];
+
+		if (!(st->valid & REG_BIT(r))) {
+			snprintf(note, nsize, "register needed at 0x%llx is unknown",
+				 (unsigned long long)ip);
+			return STEP_ERROR;
+		}
+		sp = st->regs[r];
+		break;
+	}
+	default:
+		snprintf(note, nsize, "unknown ORC sp register %u at 0x%llx", orc.sp_reg,
+			 (unsigned long long)ip);
+		return STEP_ERROR;
+	}
+	if (indirect) {
+		if (ks_read_u64(u->k, sp, &sp))
+			goto unreadable;
+		if (orc.sp_reg == ORC_REG_SP_INDIRECT)
+			sp += orc.sp_offset;
+	}
+	switch (orc.type) {
+	case ORC_TYPE_CALL:
+		if (ks_read_u64(u->k, sp - 8, &next.regs[KS_RIP]))
+			goto unreadable;
+		next.regs[KS_RSP] = sp;
+		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP);
+		next.exact = false;
+		break;
+	case ORC_TYPE_REGS:
+		if (regs_user(u, sp))
+			return STEP_END;
+		if (!read_regs(u, sp, &next, true))
+			goto unreadable;
+		next.exact = true;
+		full_regs = true;
+		break;
+	case ORC_TYPE_REGS_PARTIAL: {
+		uint64_t base = sp - u->pt_regs_off[KS_RIP];
+
+		if (regs_user(u, base))
+			return STEP_END;
+		if (!read_regs(u, base, &next, false))
+			goto unreadable;
+		next.exact = true;
+		break;
+	}
+	default:
+		snprintf(note, nsize, "unknown ORC type %u at 0x%llx", orc.type,
+			 (unsigned long long)ip);
+		return STEP_ERROR;
+	}
+	switch (orc.bp_reg) {
+	case ORC_REG_UNDEFINED:
+		newbp = full_regs ? next.regs[KS_RBP] : bp;
+		break;
+	case ORC_REG_PREV_SP:
+		if (ks_read_u64(u->k, sp + orc.bp_offset, &newbp))
+			goto unreadable;
+		break;
+	case ORC_REG_BP:
+		if (ks_read_u64(u->k, bp + orc.bp_offset, &newbp))
+			goto unreadable;
+		break;
+	default:
+		snprintf(note, nsize, "unknown ORC bp register %u at 0x%llx", orc.bp_reg,
+			 (unsigned long long)ip);
+		return STEP_ERROR;
+	}
+	next.regs[KS_RBP] = newbp;
+	if (st->valid & REG_BIT(KS_RBP) || orc.bp_reg != ORC_REG_UNDEFINED || full_regs)
+		next.valid |= REG_BIT(KS_RBP);
+	if (!next.exact && next.regs[KS_RSP] <= st->regs[KS_RSP]) {
+		snprintf(note, nsize, "stack going the wrong way at 0x%llx", (unsigned long long)ip);
+		return STEP_ERROR;
+	}
+	*st = next;
+	return STEP_OK;
+unreadable:
+	snprintf(note, nsize, "stack unreadable while unwinding 0x%llx", (unsigned long long)ip);
+	return STEP_ERROR;
+}
+
+static enum step step_fp(struct ks_unwinder *u, struct state *st, char *note, size_t nsize)
+{
+	uint64_t bp = st->regs[KS_RBP];
+	struct state next = { 0 };
+
+	if (!(st->valid & REG_BIT(KS_RBP)) || !bp)
+		return STEP_END;
+	if (bp & 1) {
+		/* An encoded frame pointer: entry code saved pt_regs at bp - 1. */
+		uint64_t base = bp - 1;
+
+		if (regs_user(u, base))
+			return STEP_END;
+		if (!read_regs(u, base, &next, true))
+			goto unreadable;
+		next.exact = true;
+	} else {
+		if (ks_read_u64(u->k, bp + 8, &next.regs[KS_RIP]) ||
+		    ks_read_u64(u->k, bp, &next.regs[KS_RBP]))
+			goto unreadable;
+		next.regs[KS_RSP] = bp + 16;
+		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP) | REG_BIT(KS_RBP);
+		if (next.regs[KS_RSP] <= st->regs[KS_RSP]) {
+			snprintf(note, nsize, "frame pointer going the wrong way at 0x%llx",
+				 (unsigned long long)st->regs[KS_RIP]);
+			return STEP_ERROR;
+		}
+	}
+	if (!next.regs[KS_RIP])
+		return STEP_END;
+	*st = next;
+	return STEP_OK;
+unreadable:
+	snprintf(note, nsize, "stack unreadable at frame pointer 0x%llx", (unsigned long long)bp);
+	return STEP_ERROR;
+}
+
+static struct ks_error *initial_state(struct ks_unwinder *u, const struct ks_task *t,
+				      struct state *st, char *note, size_t nsize)
+{
+	struct ks_kernel *k = u->k;
+	uint64_t sp;
+	struct ks_error *err;
+
+	memset(st, 0, sizeof(*st));
+	if (t->active && t->cpu >= 0) {
+		if (ks_kernel_cpu_regs(k, (unsigned int)t->cpu, st->regs, NULL)) {
+			st->valid = REG_BIT(KS_NR_REGS) - 1;
+			st->exact = true;
+			return NULL;
+		}
+		snprintf(note, nsize, "running on CPU %d at the crash, but the CPU saved no registers",
+			 t->cpu);
+		return ks_error_create(KS_ERR_NODATA, "%s", note);
+	}
+	err = ks_read_field(k, t->address, KS_F_TASK_THREAD_SP, &sp);
+	if (err)
+		return err;
+	if (!ks_kernel_has(k, KS_F_ITF_RET_ADDR) || !ks_kernel_has(k, KS_F_ITF_BP))
+		return ks_error_create(KS_ERR_UNSUPPORTED, "no struct inactive_task_frame");
+	{
+		static const struct {
+			enum ks_field f;
+			enum ks_reg r;
+		} saved[] = { { KS_F_ITF_BP, KS_RBP },	 { KS_F_ITF_RET_ADDR, KS_RIP },
+			      { KS_F_ITF_BX, KS_RBX },	 { KS_F_ITF_R12, KS_R12 },
+			      { KS_F_ITF_R13, KS_R13 }, { KS_F_ITF_R14, KS_R14 },
+			      { KS_F_ITF_R15, KS_R15 } };
+
+		for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]); i++) {
+			if (!ks_kernel_has(k, saved[i].f))
+				continue;
+			err = ks_read_u64(k, sp + ks_kernel_off(k, saved[i].f), &st->regs[saved[i].r]);
+			if (err)
+				return ks_error_wrap(err, "saved switch frame");
+			st->valid |= REG_BIT(saved[i].r);
+		}
+	}
+	st->regs[KS_RSP] = sp + ks_debuginfo_type_size(ks_kernel_debuginfo(k), "inactive_task_frame");
+	st->valid |= REG_BIT(KS_RSP);
+	/* ret_addr is where __schedule resumes: an exact PC inside it, not a call site. */
+	st->exact = true;
+	return NULL;
+}
+
+struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
+				struct ks_stack *ret)
+{
+	struct state st;
+	size_t cap = 0, physical = 0;
+	struct ks_error *err;
+
+	memset(ret, 0, sizeof(*ret));
+	err = initial_state(u, t, &st, ret->note, sizeof(ret->note));
+	if (err) {
+		if (!ret->note[0])
+			snprintf(ret->note, sizeof(ret->note), "%s", err->message);
+		ks_error_destroy(err);
+		return NULL;
+	}
+	for (;;) {
+		struct ks_symbol sym;
+		enum step r;
+
+		if (st.regs[KS_RIP] < KERNEL_SPACE ||
+		    !ks_kernel_symbolize(u->k, st.exact ? st.regs[KS_RIP] : st.regs[KS_RIP] - 1, &sym)) {
+			snprintf(ret->note, sizeof(ret->note), "pc 0x%llx is not kernel text",
+				 (unsigned long long)st.regs[KS_RIP]);
+			break;
+		}
+		err = push_frames(u, ret, &cap, &st);
+		if (err) {
+			ks_stack_deinit(ret);
+			return err;
+		}
+		if (++physical >= KS_MAX_FRAMES) {
+			snprintf(ret->note, sizeof(ret->note), "stopped after %d frames", KS_MAX_FRAMES);
+			break;
+		}
+		if (u->orc.count)
+			r = step_orc(u, &st, ret->note, sizeof(ret->note));
+		else if (step_cfi(u, &st))
+			r = STEP_OK;
+		else
+			r = step_fp(u, &st, ret->note, sizeof(ret->note));
+		if (r != STEP_OK)
+			break;
+	}
+	return NULL;
+}
+
+void ks_stack_deinit(struct ks_stack *s)
+{
+	free(s->frames);
+	memset(s, 0, sizeof(*s));
+}

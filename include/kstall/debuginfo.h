@@ -1,0 +1,72 @@
+/*
+ * Debuginfo of a vmlinux through elfutils libdw: ELF symbols, struct layouts,
+ * enumerators and inline chains. Types and enumerators are indexed in one pass
+ * over the top-level DIEs at open; no query scans DWARF again.
+ */
+#ifndef KSTALL_DEBUGINFO_H
+#define KSTALL_DEBUGINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kstall/error.h"
+
+struct ks_debuginfo;
+
+struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret);
+void ks_debuginfo_destroy(struct ks_debuginfo *di);
+const char *ks_debuginfo_path(const struct ks_debuginfo *di);
+
+/* The GNU build-id as lowercase hex, or "" when the file has none. */
+const char *ks_debuginfo_build_id(const struct ks_debuginfo *di);
+/* The linux_banner string as stored in the file, or NULL. */
+const char *ks_debuginfo_banner(const struct ks_debuginfo *di);
+
+/* Link-time address of a symbol (no KASLR offset applied); false if absent. */
+bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64_t *addr,
+			 uint64_t *size);
+
+struct ks_symbol {
+	const char *name;
+	uint64_t address;
+	uint64_t size;
+};
+/* The function or object symbol containing a link-time address. */
+bool ks_debuginfo_symbolize(const struct ks_debuginfo *di, uint64_t addr,
+			    struct ks_symbol *ret);
+
+/* Size of a struct, union or typedef'd type; 0 when absent. */
+uint64_t ks_debuginfo_type_size(struct ks_debuginfo *di, const char *type);
+
+/*
+ * Byte offset of a member, through anonymous structs and unions and dotted
+ * paths ("thread.sp"). Bit-fields are refused. Returns false when absent.
+ */
+bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *member,
+			 uint64_t *offset, uint64_t *size);
+
+/* Value of a named enumerator of any top-level enum. */
+bool ks_debuginfo_enumerator(struct ks_debuginfo *di, const char *name, int64_t *value);
+
+/* Number of elements of a global array variable, from its DWARF type. */
+bool ks_debuginfo_array_length(struct ks_debuginfo *di, const char *variable, uint64_t *len);
+
+/* One function at a PC: the innermost inlined call first, the concrete function last. */
+struct ks_func {
+	const char *name;
+	bool inlined;
+};
+
+/*
+ * The functions active at a link-time PC, innermost first, into ret[0..max).
+ * Returns the count (0 when there is no DWARF for the PC). Cached by PC.
+ */
+size_t ks_debuginfo_functions_at(struct ks_debuginfo *di, uint64_t pc, struct ks_func *ret,
+				 size_t max);
+
+/* The ELF section bytes by name (e.g. ".orc_unwind"), with their link-time address. */
+bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const void **data,
+			  size_t *size, uint64_t *addr);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Loaded kernel modules, read from the dump's module list: names, text
+ * ranges, symbols (the module's own kallsyms copy) and ORC tables. This is
+ * what lets kstall name and unwind module frames with no module debuginfo.
+ */
+#ifndef KSTALL_MODULES_H
+#define KSTALL_MODULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kstall/debuginfo.h"
+#include "kstall/error.h"
+#include "kstall/unwind.h"
+
+struct ks_kernel;
+
+struct ks_module {
+	char name[64];
+	uint64_t base, size;
+	struct ks_symbol *syms; /* sorted by address; names owned by strtab */
+	size_t nsyms;
+	char *strtab;
+	struct ks_orc_table orc;
+};
+
+struct ks_modules {
+	struct ks_module *mods;
+	size_t count;
+};
+
+/* Never fails on bad module data: a module that cannot be read is skipped. */
+struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret);
+void ks_modules_deinit(struct ks_modules *m);
+const struct ks_module *ks_modules_find(const struct ks_modules *m, uint64_t addr);
+bool ks_module_symbolize(const struct ks_module *mod, uint64_t addr, struct ks_symbol *ret);
+
+#endif

@@ -1,0 +1,51 @@
+/* The task model: every thread of every process, kernel threads and per-CPU idle tasks. */
+#ifndef KSTALL_TASKS_H
+#define KSTALL_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kstall/error.h"
+#include "kstall/kernel.h"
+
+#define KS_COMM_LEN 16
+
+struct ks_task {
+	uint64_t address;
+	int32_t pid, tgid, ppid;
+	char comm[KS_COMM_LEN + 1];
+	uint64_t state, exit_state, flags;
+	char state_char;
+	int cpu;
+	/* task_struct.on_cpu */
+	bool on_cpu;
+	/* rq->curr of its CPU at the crash */
+	bool active;
+	/* active on the CPU that crashed */
+	bool panic;
+	/* a per-CPU idle task (pid 0) */
+	bool idle;
+	/* fields that could not be read; the task is kept with what was read */
+	bool partial;
+};
+
+struct ks_tasks {
+	struct ks_task *tasks;
+	size_t count;
+	/* problems met during the walk, one line each; NULL when none */
+	char *problems;
+};
+
+/* A walk that never fails on bad task data: it stops, notes the problem, and keeps what it has. */
+struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret);
+void ks_tasks_deinit(struct ks_tasks *tasks);
+const struct ks_task *ks_tasks_find_pid(const struct ks_tasks *tasks, int32_t pid);
+
+/*
+ * The kernel's own state letter. letters are the first characters of
+ * task_state_array[] in the dump (e.g. "RSDTtXZPI").
+ */
+char ks_state_char(const char *letters, size_t n, uint64_t state, uint64_t exit_state);
+
+#endif

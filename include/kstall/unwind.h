@@ -1,0 +1,72 @@
+/*
+ * Kernel stack unwinding: ORC (the kernel's own tables) first, frame pointers
+ * as the fallback. Blocked tasks start from their saved switch frame, tasks
+ * running at the crash from their CPU's crash note. Inline calls become frames
+ * of their own, as drgn shows them.
+ */
+#ifndef KSTALL_UNWIND_H
+#define KSTALL_UNWIND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kstall/error.h"
+#include "kstall/kernel.h"
+#include "kstall/tasks.h"
+
+#define KS_MAX_FRAMES 192
+
+struct ks_frame {
+	uint64_t pc;
+	uint64_t sp;
+	/* function name; owned by the debuginfo; "??" when unknown */
+	const char *function;
+	/* pc minus the start of the ELF symbol */
+	uint64_t offset;
+	bool inlined;
+	/* registers the unwinder recovered for this frame; bit r of regs_valid says regs[r] is known */
+	uint64_t regs[KS_NR_REGS];
+	uint32_t regs_valid;
+};
+
+struct ks_stack {
+	struct ks_frame *frames;
+	size_t count;
+	/* why the unwind stopped early; "" when it reached the end of the stack */
+	char note[160];
+};
+
+/* ORC lookup, kept pure for unit tests. Entries are the kernel's 6-byte struct orc_entry. */
+struct ks_orc_entry {
+	int16_t sp_offset;
+	int16_t bp_offset;
+	unsigned int sp_reg;
+	unsigned int bp_reg;
+	unsigned int type;
+	bool end;
+};
+
+struct ks_orc_table {
+	/* ip of entry i, sorted ascending (absolute, link-time or runtime as the caller chooses) */
+	uint64_t *ips;
+	unsigned char *entries;
+	size_t count;
+};
+
+bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry *ret);
+void ks_orc_decode(const unsigned char raw[6], struct ks_orc_entry *ret);
+
+struct ks_unwinder;
+
+struct ks_error *ks_unwinder_create(struct ks_kernel *k, struct ks_unwinder **ret);
+void ks_unwinder_destroy(struct ks_unwinder *u);
+/* Which unwinder this kernel gets: "orc" or "frame-pointer". */
+const char *ks_unwinder_kind(const struct ks_unwinder *u);
+
+/* Never fails on bad stack data: stops and says why in ret->note. */
+struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
+				struct ks_stack *ret);
+void ks_stack_deinit(struct ks_stack *s);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set-up for a fresh Debian 12 machine: install what kstall needs, unpack the
+# fixture kernels, build kstall (plain and ASan+UBSan), and run it on a sample dump.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+PACKAGES=(build-essential cmake pkg-config xz-utils binutils
+	libkdumpfile-dev libdw-dev libelf-dev libdebuginfod-dev libjansson-dev libcmocka-dev
+	python3-drgn debuginfod)
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+testdata/unpack
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKSTALL_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+if [ "${1:-}" != --no-sample ]; then
+	sample=testdata/vmcores/lean/abba
+	[ -d "$sample" ] || sample=testdata/vmcores/lean/baseline
+	echo "== build/kstall ps $sample/vmcore testdata/kernels/lean/vmlinux"
+	build/kstall ps "$sample/vmcore" testdata/kernels/lean/vmlinux | head -40
+fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Turn the TRUTH lines a scenario printed on the serial console into truth.json.
+
+The first kernel's lines only count (the capture kernel prints none). A role is
+keyed by (role, pid): a later line for the same role and pid replaces an
+earlier one, because the module re-announces a stall when its start moves.
+"""
+import json
+import re
+import sys
+
+log, flavour = sys.argv[1], sys.argv[2]
+truth = {"scenario": None, "flavour": flavour, "root_cause": None, "hz": None,
+         "tasks": None, "roles": [], "locks": []}
+roles = {}
+with open(log, errors="replace") as f:
+    for line in f:
+        m = re.search(r"TRUTH (\{.*\})\s*$", line)
+        if not m:
+            continue
+        rec = json.loads(m.group(1))
+        if "scenario" in rec:
+            truth.update(scenario=rec["scenario"], root_cause=rec["root_cause"], hz=rec["hz"])
+        elif "tasks" in rec:
+            truth["tasks"] = rec["tasks"]
+        elif "lock" in rec:
+            truth["locks"].append({"name": rec["lock"], "type": rec["type"],
+                                   "address": rec["address"]})
+        elif "role" in rec:
+            roles[(rec["role"], rec["pid"])] = rec
+for rec in roles.values():
+    role = {k: rec[k] for k in ("role", "pid", "comm", "task", "waits_on", "holds",
+                                "stall_start_jiffies")}
+    truth["roles"].append(role)
+if truth["scenario"] is None:
+    sys.exit("no TRUTH scenario line in " + log)
+json.dump(truth, sys.stdout, indent=1)
+sys.stdout.write("\n")
