@@ -213,7 +213,15 @@ static const char *intern_key(struct ks_debuginfo *di, char prefix, const char *
 
 static bool index_die(struct ks_debuginfo *di, char prefix, const char *name, uint64_t value)
 {
-	const char *key = intern_key(di, prefix, name);
+	char probe[256];
+	const char *key;
+	uint64_t old;
+
+	/* Headers repeat each type in every unit: only the first copy is stored. */
+	if (snprintf(probe, sizeof(probe), "%c:%s", prefix, name) < (int)sizeof(probe) &&
+	    ks_strmap_get(&di->dies, probe, &old))
+		return true;
+	key = intern_key(di, prefix, name);
 
 	return key && ks_strmap_put(&di->dies, key, value, false);
 }
@@ -232,29 +240,10 @@ static struct ks_error *index_dwarf(struct ks_debuginfo *di)
 		}
 		do {
 			int tag = dwarf_tag(&child);
-			const char *name = dwarf_diename(&child);
-			bool decl = dwarf_hasattr(&child, DW_AT_declaration);
+			const char *name;
 			char prefix;
 
-			if (tag == DW_TAG_enumeration_type && !decl) {
-				Dwarf_Die e;
-
-				if (dwarf_child(&child, &e) == 0) {
-					do {
-						Dwarf_Attribute attr;
-						Dwarf_Sword sv;
-						const char *en = dwarf_diename(&e);
-
-						if (!en || !dwarf_attr(&e, DW_AT_const_value, &attr) ||
-						    dwarf_formsdata(&attr, &sv) != 0)
-							continue;
-						if (!index_die(di, 'n', en, (uint64_t)sv))
-							return &ks_error_nomem;
-					} while (dwarf_siblingof(&e, &e) == 0);
-				}
-			}
-			if (!name || decl)
-				continue;
+			/* Tag first: most top-level DIEs are of no interest and cost nothing more. */
 			switch (tag) {
 			case DW_TAG_structure_type:
 			case DW_TAG_union_type:
@@ -272,6 +261,28 @@ static struct ks_error *index_dwarf(struct ks_debuginfo *di)
 			default:
 				continue;
 			}
+			if (dwarf_hasattr(&child, DW_AT_declaration))
+				continue;
+			if (tag == DW_TAG_enumeration_type) {
+				Dwarf_Die e;
+
+				if (dwarf_child(&child, &e) == 0) {
+					do {
+						Dwarf_Attribute attr;
+						Dwarf_Sword sv;
+						const char *en = dwarf_diename(&e);
+
+						if (!en || !dwarf_attr(&e, DW_AT_const_value, &attr) ||
+						    dwarf_formsdata(&attr, &sv) != 0)
+							continue;
+						if (!index_die(di, 'n', en, (uint64_t)sv))
+							return &ks_error_nomem;
+					} while (dwarf_siblingof(&e, &e) == 0);
+				}
+			}
+			name = dwarf_diename(&child);
+			if (!name)
+				continue;
 			if (!index_die(di, prefix, name, dwarf_dieoffset(&child)))
 				return &ks_error_nomem;
 		} while (dwarf_siblingof(&child, &child) == 0);
@@ -616,7 +627,8 @@ static struct pc_funcs *compute_functions(struct ks_debuginfo *di, uint64_t pc)
 	for (size_t i = 0; i < n; i++) {
 		const char *name = dwarf_diename(&chain[n - 1 - i]);
 
-		ret->funcs[i] = (struct ks_func){ name ? name : "??", i + 1 < n };
+		ret->funcs[i] = (struct ks_func){ name ? name : "??", i + 1 < n,
+						  dwarf_dieoffset(&chain[n - 1 - i]) };
 	}
 	return ret;
 }
@@ -668,4 +680,177 @@ bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const
 		return true;
 	}
 	return false;
+}
+
+/* A DWARF location expression over one frame: a value, or the address it lives at. */
+static bool eval_location(const Dwarf_Op *ops, size_t nops, const struct ks_frame_ctx *ctx,
+			  uint64_t frame_base, bool have_fb, uint64_t *ret, bool *is_value,
+			  const char **why)
+{
+	uint64_t stack[16];
+	size_t sp = 0;
+
+	*is_value = false;
+	*why = "unsupported location";
+	for (size_t i = 0; i < nops; i++) {
+		uint8_t op = ops[i].atom;
+
+		if (sp >= 15)
+			return false;
+		if (op >= DW_OP_reg0 && op <= DW_OP_reg16) {
+			unsigned r = op - DW_OP_reg0;
+
+			if (r > 16 || !(ctx->regs_valid & (1u << r))) {
+				*why = "register not recovered";
+				return false;
+			}
+			*ret = ctx->regs[r];
+			*is_value = true;
+			return i + 1 == nops;
+		}
+		if (op >= DW_OP_breg0 && op <= DW_OP_breg16) {
+			unsigned r = op - DW_OP_breg0;
+
+			if (!(ctx->regs_valid & (1u << r))) {
+				*why = "register not recovered";
+				return false;
+			}
+			stack[sp++] = ctx->regs[r] + (int64_t)ops[i].number;
+			continue;
+		}
+		if (op >= DW_OP_lit0 && op <= DW_OP_lit31) {
+			stack[sp++] = op - DW_OP_lit0;
+			continue;
+		}
+		switch (op) {
+		case DW_OP_addr:
+		case DW_OP_const1u:
+		case DW_OP_const1s:
+		case DW_OP_const2u:
+		case DW_OP_const2s:
+		case DW_OP_const4u:
+		case DW_OP_const4s:
+		case DW_OP_const8u:
+		case DW_OP_const8s:
+		case DW_OP_constu:
+		case DW_OP_consts:
+			stack[sp++] = ops[i].number;
+			break;
+		case DW_OP_fbreg:
+			if (!have_fb) {
+				*why = "no frame base";
+				return false;
+			}
+			stack[sp++] = frame_base + (int64_t)ops[i].number;
+			break;
+		case DW_OP_call_frame_cfa:
+			if (!ctx->have_cfa) {
+				*why = "no CFA";
+				return false;
+			}
+			stack[sp++] = ctx->cfa;
+			break;
+		case DW_OP_plus_uconst:
+			if (!sp)
+				return false;
+			stack[sp - 1] += ops[i].number;
+			break;
+		case DW_OP_plus:
+		case DW_OP_minus:
+		case DW_OP_and:
+			if (sp < 2)
+				return false;
+			sp--;
+			stack[sp - 1] = op == DW_OP_plus    ? stack[sp - 1] + stack[sp]
+					: op == DW_OP_minus ? stack[sp - 1] - stack[sp]
+							    : stack[sp - 1] & stack[sp];
+			break;
+		case DW_OP_deref:
+			if (!sp || !ctx->read_u64(ctx->arg, stack[sp - 1], &stack[sp - 1])) {
+				*why = "unreadable";
+				return false;
+			}
+			break;
+		case DW_OP_stack_value:
+			if (!sp)
+				return false;
+			*ret = stack[sp - 1];
+			*is_value = true;
+			return true;
+		case DW_OP_entry_value:
+		case DW_OP_GNU_entry_value:
+			*why = "optimized out (entry value)";
+			return false;
+		default:
+			return false;
+		}
+	}
+	if (!sp)
+		return false;
+	*ret = stack[sp - 1];
+	return true;
+}
+
+size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die_off, uint64_t sub_off,
+			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max)
+{
+	Dwarf_Die die, sub, child;
+	Dwarf_Attribute attr;
+	uint64_t frame_base = 0;
+	bool have_fb = false;
+	size_t n = 0;
+
+	if (!die_off || !dwarf_offdie(di->dwarf, die_off, &die))
+		return 0;
+	/* The frame base belongs to the concrete subprogram; inlined scopes share it. */
+	if (!sub_off || !dwarf_offdie(di->dwarf, sub_off, &sub))
+		sub = die;
+	if (dwarf_tag(&sub) == DW_TAG_subprogram && dwarf_attr(&sub, DW_AT_frame_base, &attr)) {
+		Dwarf_Op *ops;
+		size_t nops;
+		bool is_value;
+		const char *why;
+
+		if (dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1) == 1 &&
+		    eval_location(ops, nops, ctx, 0, false, &frame_base, &is_value, &why))
+			have_fb = true;
+	}
+	if (dwarf_child(&die, &child) != 0)
+		return 0;
+	do {
+		struct ks_var v = { 0 };
+		Dwarf_Op *ops;
+		size_t nops;
+		bool is_value;
+		int nloc;
+
+		if (dwarf_tag(&child) != DW_TAG_formal_parameter)
+			continue;
+		if (n == max)
+			break;
+		v.name = dwarf_diename(&child);
+		if (!v.name)
+			v.name = "?";
+		v.why = "optimized out";
+		if (dwarf_attr(&child, DW_AT_location, &attr) &&
+		    (nloc = dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1)) == 1 &&
+		    nops > 0) {
+			uint64_t x;
+
+			if (eval_location(ops, nops, ctx, frame_base, have_fb, &x, &is_value, &v.why)) {
+				if (is_value) {
+					v.value = x;
+					v.known = true;
+				} else if (ctx->read_u64(ctx->arg, x, &v.value)) {
+					v.known = true;
+				} else {
+					v.why = "unreadable";
+				}
+			}
+		}
+		if (v.known)
+			v.why = NULL;
+		ret[n++] = v;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return n;
 }

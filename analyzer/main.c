@@ -166,6 +166,37 @@ static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
 	return 0;
 }
 
+#define MAX_PARAMS 16
+
+static json_t *params_json(struct ks_kernel *k, const struct ks_frame *f)
+{
+	struct ks_var vars[MAX_PARAMS];
+	size_t n = ks_frame_params(k, f, vars, MAX_PARAMS);
+	json_t *arr = json_array();
+	char h[19];
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, vars[i].known
+						   ? json_pack("{s:s,s:s}", "name", vars[i].name,
+							       "value", hex(vars[i].value, h))
+						   : json_pack("{s:s,s:n,s:s}", "name", vars[i].name,
+							       "value", "why", vars[i].why));
+	return arr;
+}
+
+static void print_params(struct ks_kernel *k, const struct ks_frame *f)
+{
+	struct ks_var vars[MAX_PARAMS];
+	size_t n = ks_frame_params(k, f, vars, MAX_PARAMS);
+
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].known)
+			printf("        %s = 0x%llx\n", vars[i].name, (unsigned long long)vars[i].value);
+		else
+			printf("        %s = <%s>\n", vars[i].name, vars[i].why);
+	}
+}
+
 static bool wanted(const struct cli *cli, const struct ks_task *t)
 {
 	if (cli->all)
@@ -207,13 +238,17 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 		if (cli->json) {
 			json_t *frames = json_array();
 
-			for (size_t f = 0; f < s.count; f++)
-				json_array_append_new(
-					frames, json_pack("{s:s,s:s,s:I,s:b,s:s}", "function",
-							  s.frames[f].function, "pc",
-							  hex(s.frames[f].pc, h), "offset",
-							  (json_int_t)s.frames[f].offset, "inline",
-							  s.frames[f].inlined, "sp", hex(s.frames[f].sp, h2)));
+			for (size_t f = 0; f < s.count; f++) {
+				json_t *fr = json_pack("{s:s,s:s,s:I,s:b,s:s}", "function",
+						       s.frames[f].function, "pc",
+						       hex(s.frames[f].pc, h), "offset",
+						       (json_int_t)s.frames[f].offset, "inline",
+						       s.frames[f].inlined, "sp", hex(s.frames[f].sp, h2));
+
+				if (cli->verbose)
+					json_object_set_new(fr, "params", params_json(k, &s.frames[f]));
+				json_array_append_new(frames, fr);
+			}
 			json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:i,s:b,s:o,s:s?}", "pid",
 							     t->pid, "comm", t->comm, "task",
 							     hex(t->address, h), "cpu", t->cpu, "active",
@@ -228,6 +263,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 				printf(" #%-2zu [%016llx] %s%s at %016llx\n", f,
 				       (unsigned long long)fr->sp, fr->function,
 				       fr->inlined ? " (inlined)" : "", (unsigned long long)fr->pc);
+				if (cli->verbose)
+					print_params(k, fr);
 			}
 			if (s.note[0])
 				printf("    (unwind stopped: %s)\n", s.note);

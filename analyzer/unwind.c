@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "debuginfo_internal.h"
+#include "hashmap.h"
 #include "kstall/modules.h"
 
 /* ORC register and type codes: the kernel's ABI for its .orc_unwind section. */
@@ -47,7 +48,22 @@ struct ks_unwinder {
 	uint64_t pt_regs_cs;
 	uint64_t pt_regs_size;
 	bool have_pt_regs;
+	/* link-time pc -> struct cfi_rule *; the shared no_rule when there is no usable FDE */
+	struct ks_u64map cfi_cache;
 };
+
+/* A CFI row in the forms the kernel's .debug_frame uses, compiled once per pc. */
+enum cfi_kind { CFI_UNDEF, CFI_SAME, CFI_OFFSET, CFI_VAL_OFFSET };
+struct cfi_rule {
+	bool usable;
+	uint8_t cfa_reg, ra;
+	int64_t cfa_off;
+	struct {
+		uint8_t kind;
+		int64_t off;
+	} regs[KS_NR_REGS];
+};
+static struct cfi_rule no_rule;
 
 void ks_orc_decode(const unsigned char raw[6], struct ks_orc_entry *ret)
 {
@@ -140,6 +156,10 @@ void ks_unwinder_destroy(struct ks_unwinder *u)
 {
 	if (!u)
 		return;
+	for (size_t i = 0; i < u->cfi_cache.cap; i++)
+		if (u->cfi_cache.used[i] && u->cfi_cache.values[i] != &no_rule)
+			free(u->cfi_cache.values[i]);
+	ks_u64map_free(&u->cfi_cache);
 	free(u->orc.ips);
 	free(u->orc.entries);
 	free(u);
@@ -171,8 +191,10 @@ static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, s
 	size_t n = ks_debuginfo_functions_at(di, lookup - ks_kernel_kaslr_offset(u->k), funcs,
 					     MAX_INLINE);
 
+	bool have_dwarf = n > 0;
+
 	if (!n)
-		funcs[n++] = (struct ks_func){ have_sym ? sym.name : "??", false };
+		funcs[n++] = (struct ks_func){ have_sym ? sym.name : "??", false, 0 };
 	for (size_t i = 0; i < n; i++) {
 		struct ks_frame *f;
 
@@ -190,11 +212,16 @@ static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, s
 		f->pc = pc;
 		f->sp = st->regs[KS_RSP];
 		f->inlined = i + 1 < n;
+		f->call_site = !st->exact;
 		/* The concrete function keeps its symbol-table name (".constprop.0" and all). */
 		f->function = (!f->inlined && have_sym) ? sym.name : funcs[i].name;
 		f->offset = have_sym ? pc - sym.address : 0;
 		memcpy(f->regs, st->regs, sizeof(f->regs));
 		f->regs_valid = st->valid;
+		f->die = i < n && funcs[i].die ? funcs[i].die : 0;
+		f->sub_die = have_dwarf ? funcs[n - 1].die : 0;
+		if (!have_dwarf)
+			f->die = 0;
 	}
 	return NULL;
 }
@@ -228,135 +255,124 @@ static bool regs_user(struct ks_unwinder *u, uint64_t base)
 
 enum step { STEP_OK, STEP_END, STEP_ERROR };
 
-/* DWARF register numbers are ks_reg values; 16 is the return address column. */
-static bool eval_ops(struct ks_unwinder *u, const Dwarf_Op *ops, size_t nops,
-		     const struct state *st, uint64_t cfa, bool have_cfa, uint64_t *ret,
-		     bool *is_value)
+static bool compile_reg(const Dwarf_Op *ops, size_t nops, uint8_t *kind, int64_t *off)
 {
-	uint64_t stack[8];
-	size_t sp = 0;
-
-	*is_value = false;
-	for (size_t i = 0; i < nops; i++) {
-		uint8_t op = ops[i].atom;
-
-		if (sp >= 7)
-			return false;
-		if (op >= DW_OP_breg0 && op <= DW_OP_breg16) {
-			unsigned r = op - DW_OP_breg0;
-
-			if (!(st->valid & (1u << r)))
-				return false;
-			stack[sp++] = st->regs[r] + (int64_t)ops[i].number;
-		} else if (op >= DW_OP_lit0 && op <= DW_OP_lit31) {
-			stack[sp++] = op - DW_OP_lit0;
-		} else {
-			switch (op) {
-			case DW_OP_bregx:
-				if (ops[i].number > KS_RIP || !(st->valid & (1u << ops[i].number)))
-					return false;
-				stack[sp++] = st->regs[ops[i].number] + (int64_t)ops[i].number2;
-				break;
-			case DW_OP_call_frame_cfa:
-				if (!have_cfa)
-					return false;
-				stack[sp++] = cfa;
-				break;
-			case DW_OP_consts:
-			case DW_OP_constu:
-			case DW_OP_const1u:
-			case DW_OP_const1s:
-			case DW_OP_const2u:
-			case DW_OP_const2s:
-			case DW_OP_const4u:
-			case DW_OP_const4s:
-			case DW_OP_const8u:
-			case DW_OP_const8s:
-				stack[sp++] = ops[i].number;
-				break;
-			case DW_OP_plus_uconst:
-				if (!sp)
-					return false;
-				stack[sp - 1] += ops[i].number;
-				break;
-			case DW_OP_plus:
-			case DW_OP_minus:
-				if (sp < 2)
-					return false;
-				sp--;
-				stack[sp - 1] = op == DW_OP_plus ? stack[sp - 1] + stack[sp]
-								 : stack[sp - 1] - stack[sp];
-				break;
-			case DW_OP_deref:
-				if (!sp || ks_read_u64(u->k, stack[sp - 1], &stack[sp - 1]))
-					return false;
-				break;
-			case DW_OP_stack_value:
-				*is_value = true;
-				break;
-			default:
-				return false;
-			}
-		}
-	}
-	if (!sp)
+	if (nops < 1 || ops[0].atom != DW_OP_call_frame_cfa)
 		return false;
-	*ret = stack[sp - 1];
-	return true;
+	*off = 0;
+	size_t i = 1;
+
+	if (i < nops && ops[i].atom == DW_OP_plus_uconst)
+		*off = (int64_t)ops[i++].number;
+	if (i == nops) {
+		*kind = CFI_OFFSET;
+		return true;
+	}
+	if (i + 1 == nops && ops[i].atom == DW_OP_stack_value) {
+		*kind = CFI_VAL_OFFSET;
+		return true;
+	}
+	return false;
+}
+
+/* The compiled CFI row at a link-time pc, or &no_rule. */
+static const struct cfi_rule *cfi_rule_at(struct ks_unwinder *u, uint64_t pc)
+{
+	Dwarf_CFI *cfi = ks_debuginfo_cfi(ks_kernel_debuginfo(u->k));
+	struct cfi_rule *rule = ks_u64map_get(&u->cfi_cache, pc);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Op *ops, ops_mem[3];
+	size_t nops;
+	int ra;
+
+	if (rule)
+		return rule;
+	rule = calloc(1, sizeof(*rule));
+	if (!rule)
+		return &no_rule;
+	if (!cfi || dwarf_cfi_addrframe(cfi, pc, &frame) != 0)
+		goto none;
+	ra = dwarf_frame_info(frame, NULL, NULL, NULL);
+	if (ra < 0 || ra > KS_RIP || dwarf_frame_cfa(frame, &ops, &nops) != 0 || nops != 1)
+		goto none;
+	if (ops[0].atom == DW_OP_bregx && ops[0].number <= KS_RIP) {
+		rule->cfa_reg = (uint8_t)ops[0].number;
+		rule->cfa_off = (int64_t)ops[0].number2;
+	} else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg16) {
+		rule->cfa_reg = ops[0].atom - DW_OP_breg0;
+		rule->cfa_off = (int64_t)ops[0].number;
+	} else {
+		goto none;
+	}
+	rule->ra = (uint8_t)ra;
+	for (int r = 0; r < KS_NR_REGS; r++) {
+		rule->regs[r].kind = CFI_UNDEF;
+		if (dwarf_frame_register(frame, r, ops_mem, &ops, &nops) != 0)
+			continue;
+		if (nops == 0) {
+			/* same_value keeps the register; undefined loses it */
+			rule->regs[r].kind = ops == NULL ? CFI_SAME : CFI_UNDEF;
+			continue;
+		}
+		if (!compile_reg(ops, nops, &rule->regs[r].kind, &rule->regs[r].off))
+			goto none; /* a form the kernel does not use: give up on CFI here */
+	}
+	rule->usable = true;
+	free(frame);
+	if (!ks_u64map_put(&u->cfi_cache, pc, rule)) {
+		free(rule);
+		return &no_rule;
+	}
+	return rule;
+none:
+	free(frame);
+	free(rule);
+	ks_u64map_put(&u->cfi_cache, pc, &no_rule);
+	return &no_rule;
 }
 
 /* One step by the .debug_frame CFI; false when there is none for the pc. */
 static bool step_cfi(struct ks_unwinder *u, struct state *st)
 {
-	Dwarf_CFI *cfi = ks_debuginfo_cfi(ks_kernel_debuginfo(u->k));
-	uint64_t kaslr = ks_kernel_kaslr_offset(u->k);
-	uint64_t ip = st->regs[KS_RIP], cfa;
-	Dwarf_Frame *frame = NULL;
-	Dwarf_Op *ops, ops_mem[3];
-	size_t nops;
+	uint64_t ip = st->regs[KS_RIP];
+	const struct cfi_rule *rule =
+		cfi_rule_at(u, (st->exact ? ip : ip - 1) - ks_kernel_kaslr_offset(u->k));
 	struct state next = { 0 };
-	bool is_value, ok = false;
-	int ra;
+	uint64_t cfa;
 
-	if (!cfi || dwarf_cfi_addrframe(cfi, (st->exact ? ip : ip - 1) - kaslr, &frame) != 0)
+	if (!rule->usable || !(st->valid & REG_BIT(rule->cfa_reg)))
 		return false;
-	ra = dwarf_frame_info(frame, NULL, NULL, NULL);
-	if (ra < 0 || ra > KS_RIP || dwarf_frame_cfa(frame, &ops, &nops) != 0 ||
-	    !eval_ops(u, ops, nops, st, 0, false, &cfa, &is_value))
-		goto out;
-	for (int r = 0; r <= KS_RIP; r++) {
+	cfa = st->regs[rule->cfa_reg] + rule->cfa_off;
+	for (int r = 0; r < KS_NR_REGS; r++) {
 		uint64_t v;
 
-		if (dwarf_frame_register(frame, r, ops_mem, &ops, &nops) != 0)
-			continue;
-		if (nops == 0) {
-			/* same_value keeps the register; undefined loses it */
-			if (ops == NULL && (st->valid & (1u << r)) && r != ra) {
-				next.regs[r] = st->regs[r];
-				next.valid |= 1u << r;
-			}
+		switch (rule->regs[r].kind) {
+		case CFI_SAME:
+			if (!(st->valid & REG_BIT(r)) || r == rule->ra)
+				continue;
+			v = st->regs[r];
+			break;
+		case CFI_OFFSET:
+			if (ks_read_u64(u->k, cfa + rule->regs[r].off, &v))
+				continue;
+			break;
+		case CFI_VAL_OFFSET:
+			v = cfa + rule->regs[r].off;
+			break;
+		default:
 			continue;
 		}
-		if (!eval_ops(u, ops, nops, st, cfa, true, &v, &is_value))
-			continue;
-		if (!is_value && ks_read_u64(u->k, v, &v))
-			continue;
 		next.regs[r] = v;
-		next.valid |= 1u << r;
+		next.valid |= REG_BIT(r);
 	}
-	if (!(next.valid & (1u << ra)))
-		goto out;
-	next.regs[KS_RIP] = next.regs[ra];
+	if (!(next.valid & REG_BIT(rule->ra)) || cfa <= st->regs[KS_RSP])
+		return false;
+	next.regs[KS_RIP] = next.regs[rule->ra];
 	next.regs[KS_RSP] = cfa;
 	next.valid |= REG_BIT(KS_RIP) | REG_BIT(KS_RSP);
 	next.exact = false;
-	if (cfa <= st->regs[KS_RSP])
-		goto out;
 	*st = next;
-	ok = true;
-out:
-	free(frame);
-	return ok;
+	return true;
 }
 
 static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, size_t nsize)
@@ -372,9 +388,7 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 
 	if (!ks_orc_find(table, lookup, &orc) ||
 	    (orc.sp_reg == ORC_REG_UNDEFINED && !orc.end)) {
-		/* No ORC here (objtool skipped the file): DWARF CFI, then the kernel's guess. */
-		if (step_cfi(u, st))
-			return STEP_OK;
+		/* No ORC here (objtool skipped the file) and no CFI: the kernel's guess. */
 		/* What the kernel does without ORC data: assume a frame-pointer frame. */
 		orc = (struct ks_orc_entry){ .sp_reg = ORC_REG_BP, .sp_offset = 16,
 					     .bp_reg = ORC_REG_PREV_SP, .bp_offset = -16,
@@ -609,16 +623,47 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 			snprintf(ret->note, sizeof(ret->note), "stopped after %d frames", KS_MAX_FRAMES);
 			break;
 		}
-		if (u->orc.count)
-			r = step_orc(u, &st, ret->note, sizeof(ret->note));
-		else if (step_cfi(u, &st))
+		/*
+		 * DWARF CFI first, as drgn does: it recovers the callee-saved registers
+		 * that parameter values live in. ORC covers what has no CFI (entry code).
+		 */
+		if (step_cfi(u, &st))
 			r = STEP_OK;
+		else if (u->orc.count)
+			r = step_orc(u, &st, ret->note, sizeof(ret->note));
 		else
 			r = step_fp(u, &st, ret->note, sizeof(ret->note));
 		if (r != STEP_OK)
 			break;
+		/* The caller's sp is the CFA of every frame of the physical frame just left. */
+		for (size_t i = ret->count; i-- > 0 && !ret->frames[i].cfa;)
+			ret->frames[i].cfa = st.regs[KS_RSP];
 	}
 	return NULL;
+}
+
+static bool frame_read(void *arg, uint64_t addr, uint64_t *ret)
+{
+	struct ks_error *err = ks_read_u64(arg, addr, ret);
+
+	ks_error_destroy(err);
+	return !err;
+}
+
+size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
+		       size_t max)
+{
+	struct ks_frame_ctx ctx = {
+		.link_pc = f->pc - f->call_site - ks_kernel_kaslr_offset(k),
+		.regs = f->regs,
+		.regs_valid = f->regs_valid,
+		.cfa = f->cfa,
+		.have_cfa = f->cfa != 0,
+		.read_u64 = frame_read,
+		.arg = k,
+	};
+
+	return ks_debuginfo_params(ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
 }
 
 void ks_stack_deinit(struct ks_stack *s)

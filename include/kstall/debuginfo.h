@@ -56,6 +56,8 @@ bool ks_debuginfo_array_length(struct ks_debuginfo *di, const char *variable, ui
 struct ks_func {
 	const char *name;
 	bool inlined;
+	/* the subprogram or inlined_subroutine DIE, for ks_debuginfo_params() */
+	uint64_t die;
 };
 
 /*
@@ -64,6 +66,31 @@ struct ks_func {
  */
 size_t ks_debuginfo_functions_at(struct ks_debuginfo *di, uint64_t pc, struct ks_func *ret,
 				 size_t max);
+
+/* A parameter's value at a frame, as far as DWARF can tell. */
+struct ks_var {
+	const char *name;
+	bool known;
+	uint64_t value;
+	/* why it is unknown: "optimized out", "register not recovered", ... */
+	const char *why;
+};
+
+/* Memory and registers of one frame, for evaluating DWARF locations. */
+struct ks_frame_ctx {
+	uint64_t link_pc; /* pc without KASLR, the call site for caller frames */
+	const uint64_t *regs;
+	uint32_t regs_valid;
+	uint64_t cfa;
+	bool have_cfa;
+	/* read 8 bytes of dump memory; false when unreadable */
+	bool (*read_u64)(void *arg, uint64_t addr, uint64_t *ret);
+	void *arg;
+};
+
+/* The formal parameters of the function DIE at a frame, in order; returns the count. */
+size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die, uint64_t sub_die,
+			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max);
 
 /* The ELF section bytes by name (e.g. ".orc_unwind"), with their link-time address. */
 bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const void **data,

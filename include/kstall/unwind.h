@@ -25,6 +25,14 @@ struct ks_frame {
 	/* pc minus the start of the ELF symbol */
 	uint64_t offset;
 	bool inlined;
+	/* pc is a return address (a caller frame), not the exact stop point */
+	bool call_site;
+	/* DWARF DIE of the function or inlined call; 0 without DWARF */
+	uint64_t die;
+	/* DIE of the concrete function the frame's code belongs to (its frame base) */
+	uint64_t sub_die;
+	/* the canonical frame address (the caller's sp); 0 when unknown */
+	uint64_t cfa;
 	/* registers the unwinder recovered for this frame; bit r of regs_valid says regs[r] is known */
 	uint64_t regs[KS_NR_REGS];
 	uint32_t regs_valid;
@@ -68,5 +76,9 @@ const char *ks_unwinder_kind(const struct ks_unwinder *u);
 struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 				struct ks_stack *ret);
 void ks_stack_deinit(struct ks_stack *s);
+
+/* The parameters of a frame's function with the values DWARF locations give. */
+size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
+		       size_t max);
 
 #endif

@@ -6,6 +6,9 @@
  *   oomvictim MB PATH     mlock MB of anonymous memory, make itself the OOM
  *                         killer's first choice, then block on PATH
  *   oomhog                touch anonymous memory until killed
+ *   oomfodder             hold 2 MB and wait: the OOM killer's first choice,
+ *                         so that kernel allocations under exhaustion do not
+ *                         find "no killable process" and panic the box
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -62,6 +65,17 @@ static _Noreturn void oomhog(void)
 	}
 }
 
+static _Noreturn void oomfodder(void)
+{
+	char *p = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	write_file("/proc/self/oom_score_adj", "1000");
+	if (p != MAP_FAILED)
+		memset(p, 0x33, 2 << 20);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -72,6 +86,8 @@ int main(int argc, char **argv)
 		return oomvictim(strtoul(argv[1], NULL, 10), argv[2]);
 	if (!strcmp(name, "oomhog"))
 		oomhog();
+	if (!strcmp(name, "oomfodder"))
+		oomfodder();
 	fprintf(stderr, "%s: unknown role or arguments\n", name);
 	return 2;
 }

@@ -213,7 +213,14 @@ static int oom_holder(void *unused)
 
 static int nofs_worker(void *unused)
 {
-	struct role *r = role_add("looper", NULL, NULL, NULL);
+	struct role *r;
+
+	/*
+	 * Let user space settle first: once memory is gone, any allocation that
+	 * may invoke the OOM killer finds nothing to kill and panics the box.
+	 */
+	msleep(5000);
+	r = role_add("looper", NULL, NULL, NULL);
 
 	if (r)
 		alloc_forever(r);

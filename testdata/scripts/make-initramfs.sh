@@ -40,6 +40,7 @@ copy_bin "$main" /sbin/kexec
 gcc -static -O2 -Wall -Werror -o "$main/bin/abba_user" "$here/guest/helper.c"
 ln "$main/bin/abba_user" "$main/bin/oomvictim"
 ln "$main/bin/abba_user" "$main/bin/oomhog"
+ln "$main/bin/abba_user" "$main/bin/oomfodder"
 cp "$work/module-$flavour/kstall_scenario.ko" "$main/lib/"
 cp "$out/arch/x86/boot/bzImage" "$main/boot/bzImage"
 cp "$work/capture-$flavour.cpio.gz" "$main/boot/capture.cpio.gz"
