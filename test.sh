@@ -8,5 +8,5 @@ jobs=$(nproc)
 status=0
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	ctest --test-dir build-asan --output-on-failure -j"$jobs" -L unit\|fixture || status=1
+	ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|fixture' || status=1
 exit $status

@@ -223,6 +223,42 @@ struct ks_error *ks_read_string(struct ks_kernel *k, uint64_t addr, char *buf, s
 	return NULL;
 }
 
+static bool ok(struct ks_error *err)
+{
+	ks_error_destroy(err);
+	return !err;
+}
+
+bool ks_try_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len)
+{
+	return ok(ks_read(k, addr, buf, len));
+}
+
+bool ks_try_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret)
+{
+	return ok(ks_read_u64(k, addr, ret));
+}
+
+bool ks_try_read_u32(struct ks_kernel *k, uint64_t addr, uint32_t *ret)
+{
+	return ok(ks_read_u32(k, addr, ret));
+}
+
+bool ks_try_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret)
+{
+	return ok(ks_read_uint(k, addr, size, ret));
+}
+
+bool ks_try_read_field(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret)
+{
+	return ok(ks_read_field(k, base, f, ret));
+}
+
+bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
+{
+	return ok(ks_read_string(k, addr, buf, size));
+}
+
 static void resolve_fields(struct ks_kernel *k)
 {
 	for (int f = 0; f < KS_F__COUNT; f++) {
@@ -323,7 +359,7 @@ static struct ks_error *load_cpus(struct ks_kernel *k)
 		for (unsigned int c = 0; c < nr; c++) {
 			uint64_t word;
 
-			if (!ks_read_u64(k, mask_addr + (c / 64) * 8, &word))
+			if (ks_try_read_u64(k, mask_addr + (c / 64) * 8, &word))
 				k->online[c] = (word >> (c % 64)) & 1;
 		}
 	} else {
@@ -354,7 +390,7 @@ static void load_crash_notes(struct ks_kernel *k)
 	if (ks_kernel_symbol(k, "panic_cpu", &panic_addr)) {
 		uint32_t v;
 
-		if (!ks_read_u32(k, panic_addr, &v) && (int32_t)v >= 0 && v < k->nr_cpus)
+		if (ks_try_read_u32(k, panic_addr, &v) && (int32_t)v >= 0 && v < k->nr_cpus)
 			k->panic_cpu = (int)v;
 	}
 	if (!k->has[KS_F_PRSTATUS_REG] || !k->has[KS_F_PRSTATUS_PID] || !desc_size)
@@ -366,7 +402,7 @@ static void load_crash_notes(struct ks_kernel *k)
 			return;
 	}
 	if (!ks_kernel_symbol(k, "crash_notes", &notes_ptr_addr) ||
-	    ks_read_u64(k, notes_ptr_addr, &notes))
+	    !ks_try_read_u64(k, notes_ptr_addr, &notes))
 		return;
 	for (unsigned int c = 0; c < k->nr_cpus; c++) {
 		/* Elf64_Nhdr, "CORE\0" padded to 8 bytes, then struct elf_prstatus. */
@@ -374,7 +410,7 @@ static void load_crash_notes(struct ks_kernel *k)
 		uint32_t namesz, descsz, type, pid;
 
 		if (!k->online[c] || desc_size > sizeof(buf) - 20 ||
-		    ks_read(k, notes + k->per_cpu_offset[c], buf, 20 + desc_size))
+		    !ks_try_read(k, notes + k->per_cpu_offset[c], buf, 20 + desc_size))
 			continue;
 		memcpy(&namesz, buf, 4);
 		memcpy(&descsz, buf + 4, 4);

@@ -239,8 +239,9 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 			json_t *frames = json_array();
 
 			for (size_t f = 0; f < s.count; f++) {
-				json_t *fr = json_pack("{s:s,s:s,s:I,s:b,s:s}", "function",
-						       s.frames[f].function, "pc",
+				json_t *fr = json_pack("{s:s,s:s,s:s,s:I,s:b,s:s}", "function",
+						       s.frames[f].function, "symbol",
+						       s.frames[f].symbol, "pc",
 						       hex(s.frames[f].pc, h), "offset",
 						       (json_int_t)s.frames[f].offset, "inline",
 						       s.frames[f].inlined, "sp", hex(s.frames[f].sp, h2));
@@ -261,7 +262,7 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 				const struct ks_frame *fr = &s.frames[f];
 
 				printf(" #%-2zu [%016llx] %s%s at %016llx\n", f,
-				       (unsigned long long)fr->sp, fr->function,
+				       (unsigned long long)fr->sp, fr->inlined ? fr->function : fr->symbol,
 				       fr->inlined ? " (inlined)" : "", (unsigned long long)fr->pc);
 				if (cli->verbose)
 					print_params(k, fr);

@@ -47,13 +47,13 @@ static void load_syms(struct ks_kernel *k, const struct mod_layout *l, uint64_t 
 	uint64_t ks, symtab, strtab, n = 0;
 	unsigned char *raw = NULL;
 
-	if (ks_read_u64(k, mod + l->kallsyms, &ks) || !ks ||
-	    ks_read_u64(k, ks + l->symtab, &symtab) ||
-	    ks_read_uint(k, ks + l->num_symtab, 4, &n) ||
-	    ks_read_u64(k, ks + l->strtab, &strtab) || !n || n > MAX_MODULE_SYMS)
+	if (!ks_try_read_u64(k, mod + l->kallsyms, &ks) || !ks ||
+	    !ks_try_read_u64(k, ks + l->symtab, &symtab) ||
+	    !ks_try_read_uint(k, ks + l->num_symtab, 4, &n) ||
+	    !ks_try_read_u64(k, ks + l->strtab, &strtab) || !n || n > MAX_MODULE_SYMS)
 		return;
 	raw = malloc(n * 24);
-	if (!raw || ks_read(k, symtab, raw, n * 24))
+	if (!raw || !ks_try_read(k, symtab, raw, n * 24))
 		goto out;
 	/* The string table ends after the last name; find its extent from the names. */
 	uint64_t strsize = 0;
@@ -77,7 +77,7 @@ static void load_syms(struct ks_kernel *k, const struct mod_layout *l, uint64_t 
 
 		if (chunk > strsize - off)
 			chunk = strsize - off;
-		if (ks_read(k, strtab + off, m->strtab + off, chunk))
+		if (!ks_try_read(k, strtab + off, m->strtab + off, chunk))
 			break;
 		off += chunk;
 	}
@@ -106,15 +106,15 @@ static void load_orc(struct ks_kernel *k, const struct mod_layout *l, uint64_t m
 	uint64_t ipaddr, eaddr, n;
 	int32_t *rel = NULL;
 
-	if (!l->have_orc || ks_read_u64(k, mod + l->orc_ip, &ipaddr) ||
-	    ks_read_u64(k, mod + l->orc, &eaddr) || ks_read_uint(k, mod + l->num_orcs, 4, &n) ||
+	if (!l->have_orc || !ks_try_read_u64(k, mod + l->orc_ip, &ipaddr) ||
+	    !ks_try_read_u64(k, mod + l->orc, &eaddr) || !ks_try_read_uint(k, mod + l->num_orcs, 4, &n) ||
 	    !n || n > MAX_ORCS)
 		return;
 	rel = malloc(n * 4);
 	m->orc.ips = malloc(n * sizeof(uint64_t));
 	m->orc.entries = malloc(n * 6);
-	if (!rel || !m->orc.ips || !m->orc.entries || ks_read(k, ipaddr, rel, n * 4) ||
-	    ks_read(k, eaddr, m->orc.entries, n * 6))
+	if (!rel || !m->orc.ips || !m->orc.entries || !ks_try_read(k, ipaddr, rel, n * 4) ||
+	    !ks_try_read(k, eaddr, m->orc.entries, n * 6))
 		goto fail;
 	for (uint64_t i = 0; i < n; i++)
 		m->orc.ips[i] = ipaddr + 4 * i + (int64_t)rel[i];
@@ -141,7 +141,7 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 	memset(ret, 0, sizeof(*ret));
 	if (!ks_kernel_symbol(k, "modules", &head) || !layout(di, &l))
 		return NULL; /* no modules support in this kernel */
-	if (ks_read_u64(k, head, &pos))
+	if (!ks_try_read_u64(k, head, &pos))
 		return NULL;
 	for (size_t n = 0; pos != head && pos && n < MAX_MODULES; n++) {
 		uint64_t mod = pos - l.list;
@@ -158,15 +158,15 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 		}
 		m = &ret->mods[ret->count];
 		memset(m, 0, sizeof(*m));
-		if (!ks_read_string(k, mod + l.name, m->name,
+		if (ks_try_read_string(k, mod + l.name, m->name,
 				    l.name_size < sizeof(m->name) ? l.name_size : sizeof(m->name)) &&
-		    !ks_read_u64(k, mod + l.base, &m->base) &&
-		    !ks_read_uint(k, mod + l.size, 4, &m->size)) {
+		    ks_try_read_u64(k, mod + l.base, &m->base) &&
+		    ks_try_read_uint(k, mod + l.size, 4, &m->size)) {
 			load_syms(k, &l, mod, m);
 			load_orc(k, &l, mod, m);
 			ret->count++;
 		}
-		if (ks_read_u64(k, pos, &pos))
+		if (!ks_try_read_u64(k, pos, &pos))
 			break;
 	}
 	return NULL;

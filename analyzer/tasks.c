@@ -94,7 +94,7 @@ static void load_state_letters(struct walk *w)
 		uint64_t str;
 		char c;
 
-		if (ks_read_u64(w->k, addr + 8 * i, &str) || ks_read(w->k, str, &c, 1)) {
+		if (!ks_try_read_u64(w->k, addr + 8 * i, &str) || !ks_try_read(w->k, str, &c, 1)) {
 			problem(w, "cannot read task_state_array[%llu]", (unsigned long long)i);
 			w->nletters = 0;
 			return;
@@ -149,11 +149,11 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 	if (ks_kernel_has(k, KS_F_TASK_CPU))
 		FIELD(KS_F_TASK_CPU, t->cpu = (int)(int32_t)v);
 #undef FIELD
-	if (ks_read(k, addr + ks_kernel_off(k, KS_F_TASK_COMM), t->comm, KS_COMM_LEN))
+	if (!ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_COMM), t->comm, KS_COMM_LEN))
 		partial = true;
 	t->comm[KS_COMM_LEN] = '\0';
-	if (!ks_read_field(k, addr, KS_F_TASK_REAL_PARENT, &parent) && parent) {
-		if (ks_read_field(k, parent, KS_F_TASK_PID, &v))
+	if (ks_try_read_field(k, addr, KS_F_TASK_REAL_PARENT, &parent) && parent) {
+		if (!ks_try_read_field(k, parent, KS_F_TASK_PID, &v))
 			partial = true;
 		else
 			t->ppid = (int32_t)v;
@@ -252,13 +252,19 @@ static void mark_active(struct walk *w)
 {
 	struct ks_kernel *k = w->k;
 	int panic_cpu = ks_kernel_panic_cpu(k);
+	struct ks_error *err;
 
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
 		uint64_t rq, curr;
 
-		if (!ks_kernel_cpu_online(k, c) || ks_kernel_per_cpu(k, "runqueues", c, &rq))
+		if (!ks_kernel_cpu_online(k, c))
 			continue;
-		if (ks_read_field(k, rq, KS_F_RQ_CURR, &curr))
+		err = ks_kernel_per_cpu(k, "runqueues", c, &rq);
+		if (err) {
+			ks_error_destroy(err);
+			continue;
+		}
+		if (!ks_try_read_field(k, rq, KS_F_RQ_CURR, &curr))
 			continue;
 		for (size_t i = 0; i < w->out->count; i++) {
 			struct ks_task *t = &w->out->tasks[i];
@@ -287,9 +293,13 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 
 		if (!ks_kernel_cpu_online(k, c))
 			continue;
-		if (ks_kernel_per_cpu(k, "runqueues", c, &rq) ||
-		    ks_read_field(k, rq, KS_F_RQ_IDLE, &idle)) {
-			problem(&w, "cannot read the idle task of CPU %u", c);
+		err = ks_kernel_per_cpu(k, "runqueues", c, &rq);
+		if (!err)
+			err = ks_read_field(k, rq, KS_F_RQ_IDLE, &idle);
+		if (err) {
+			problem(&w, "cannot read the idle task of CPU %u: %s", c, err->message);
+			ks_error_destroy(err);
+			err = NULL;
 			continue;
 		}
 		err = add_task(&w, idle, true);

@@ -213,8 +213,8 @@ static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, s
 		f->sp = st->regs[KS_RSP];
 		f->inlined = i + 1 < n;
 		f->call_site = !st->exact;
-		/* The concrete function keeps its symbol-table name (".constprop.0" and all). */
-		f->function = (!f->inlined && have_sym) ? sym.name : funcs[i].name;
+		f->function = funcs[i].name;
+		f->symbol = have_sym ? sym.name : "??";
 		f->offset = have_sym ? pc - sym.address : 0;
 		memcpy(f->regs, st->regs, sizeof(f->regs));
 		f->regs_valid = st->valid;
@@ -237,7 +237,7 @@ static bool read_regs(struct ks_unwinder *u, uint64_t base, struct state *st, bo
 
 		if (!full && r != KS_RIP && r != KS_RSP)
 			continue;
-		if (ks_read_u64(u->k, base + u->pt_regs_off[r], &v))
+		if (!ks_try_read_u64(u->k, base + u->pt_regs_off[r], &v))
 			return false;
 		st->regs[r] = v;
 	}
@@ -250,7 +250,7 @@ static bool regs_user(struct ks_unwinder *u, uint64_t base)
 {
 	uint64_t cs;
 
-	return !ks_read_u64(u->k, base + u->pt_regs_cs, &cs) && (cs & 3) == 3;
+	return ks_try_read_u64(u->k, base + u->pt_regs_cs, &cs) && (cs & 3) == 3;
 }
 
 enum step { STEP_OK, STEP_END, STEP_ERROR };
@@ -353,7 +353,7 @@ static bool step_cfi(struct ks_unwinder *u, struct state *st)
 			v = st->regs[r];
 			break;
 		case CFI_OFFSET:
-			if (ks_read_u64(u->k, cfa + rule->regs[r].off, &v))
+			if (!ks_try_read_u64(u->k, cfa + rule->regs[r].off, &v))
 				continue;
 			break;
 		case CFI_VAL_OFFSET:
@@ -437,14 +437,14 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		return STEP_ERROR;
 	}
 	if (indirect) {
-		if (ks_read_u64(u->k, sp, &sp))
+		if (!ks_try_read_u64(u->k, sp, &sp))
 			goto unreadable;
 		if (orc.sp_reg == ORC_REG_SP_INDIRECT)
 			sp += orc.sp_offset;
 	}
 	switch (orc.type) {
 	case ORC_TYPE_CALL:
-		if (ks_read_u64(u->k, sp - 8, &next.regs[KS_RIP]))
+		if (!ks_try_read_u64(u->k, sp - 8, &next.regs[KS_RIP]))
 			goto unreadable;
 		next.regs[KS_RSP] = sp;
 		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP);
@@ -478,11 +478,11 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		newbp = full_regs ? next.regs[KS_RBP] : bp;
 		break;
 	case ORC_REG_PREV_SP:
-		if (ks_read_u64(u->k, sp + orc.bp_offset, &newbp))
+		if (!ks_try_read_u64(u->k, sp + orc.bp_offset, &newbp))
 			goto unreadable;
 		break;
 	case ORC_REG_BP:
-		if (ks_read_u64(u->k, bp + orc.bp_offset, &newbp))
+		if (!ks_try_read_u64(u->k, bp + orc.bp_offset, &newbp))
 			goto unreadable;
 		break;
 	default:
@@ -521,8 +521,8 @@ static enum step step_fp(struct ks_unwinder *u, struct state *st, char *note, si
 			goto unreadable;
 		next.exact = true;
 	} else {
-		if (ks_read_u64(u->k, bp + 8, &next.regs[KS_RIP]) ||
-		    ks_read_u64(u->k, bp, &next.regs[KS_RBP]))
+		if (!ks_try_read_u64(u->k, bp + 8, &next.regs[KS_RIP]) ||
+		    !ks_try_read_u64(u->k, bp, &next.regs[KS_RBP]))
 			goto unreadable;
 		next.regs[KS_RSP] = bp + 16;
 		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP) | REG_BIT(KS_RBP);
@@ -595,8 +595,12 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 	struct state st;
 	size_t cap = 0, physical = 0;
 	struct ks_error *err;
+	uint64_t stack_lo = 0, stack_hi = UINT64_MAX;
 
 	memset(ret, 0, sizeof(*ret));
+	/* A blocked task's frames all lie on its own stack; a running one may be on IRQ stacks. */
+	if (!t->active && ks_try_read_field(u->k, t->address, KS_F_TASK_STACK, &stack_lo) && stack_lo)
+		stack_hi = stack_lo + ks_kernel_thread_size(u->k);
 	err = initial_state(u, t, &st, ret->note, sizeof(ret->note));
 	if (err) {
 		if (!ret->note[0])
@@ -635,6 +639,11 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 			r = step_fp(u, &st, ret->note, sizeof(ret->note));
 		if (r != STEP_OK)
 			break;
+		if (st.regs[KS_RSP] < stack_lo || st.regs[KS_RSP] > stack_hi) {
+			snprintf(ret->note, sizeof(ret->note), "stack pointer 0x%llx left the task's stack",
+				 (unsigned long long)st.regs[KS_RSP]);
+			break;
+		}
 		/* The caller's sp is the CFA of every frame of the physical frame just left. */
 		for (size_t i = ret->count; i-- > 0 && !ret->frames[i].cfa;)
 			ret->frames[i].cfa = st.regs[KS_RSP];

@@ -90,6 +90,14 @@ struct ks_error *ks_read_field(struct ks_kernel *k, uint64_t base, enum ks_field
 /* A NUL-terminated string of at most size-1 bytes. */
 struct ks_error *ks_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size);
 
+/* The same reads as a yes/no, for callers that go on without the value: no error is made. */
+bool ks_try_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len);
+bool ks_try_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret);
+bool ks_try_read_u32(struct ks_kernel *k, uint64_t addr, uint32_t *ret);
+bool ks_try_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret);
+bool ks_try_read_field(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret);
+bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size);
+
 /* Per-CPU data. */
 unsigned int ks_kernel_nr_cpus(const struct ks_kernel *k);
 bool ks_kernel_cpu_online(const struct ks_kernel *k, unsigned int cpu);

@@ -20,8 +20,10 @@
 struct ks_frame {
 	uint64_t pc;
 	uint64_t sp;
-	/* function name; owned by the debuginfo; "??" when unknown */
+	/* function name: DWARF's (inline calls included), else the symbol's; "??" when unknown */
 	const char *function;
+	/* the ELF or module symbol holding pc (".constprop.0" and all); "??" when none */
+	const char *symbol;
 	/* pc minus the start of the ELF symbol */
 	uint64_t offset;
 	bool inlined;
