@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "debuginfo_internal.h"
+#include "location.h"
 #include "hashmap.h"
 
 #define MAX_INLINE_DEPTH 16
@@ -682,115 +683,6 @@ bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const
 	return false;
 }
 
-/* A DWARF location expression over one frame: a value, or the address it lives at. */
-static bool eval_location(const Dwarf_Op *ops, size_t nops, const struct ks_frame_ctx *ctx,
-			  uint64_t frame_base, bool have_fb, uint64_t *ret, bool *is_value,
-			  const char **why)
-{
-	uint64_t stack[16];
-	size_t sp = 0;
-
-	*is_value = false;
-	*why = "unsupported location";
-	for (size_t i = 0; i < nops; i++) {
-		uint8_t op = ops[i].atom;
-
-		if (sp >= 15)
-			return false;
-		if (op >= DW_OP_reg0 && op <= DW_OP_reg16) {
-			unsigned r = op - DW_OP_reg0;
-
-			if (r > 16 || !(ctx->regs_valid & (1u << r))) {
-				*why = "register not recovered";
-				return false;
-			}
-			*ret = ctx->regs[r];
-			*is_value = true;
-			return i + 1 == nops;
-		}
-		if (op >= DW_OP_breg0 && op <= DW_OP_breg16) {
-			unsigned r = op - DW_OP_breg0;
-
-			if (!(ctx->regs_valid & (1u << r))) {
-				*why = "register not recovered";
-				return false;
-			}
-			stack[sp++] = ctx->regs[r] + (int64_t)ops[i].number;
-			continue;
-		}
-		if (op >= DW_OP_lit0 && op <= DW_OP_lit31) {
-			stack[sp++] = op - DW_OP_lit0;
-			continue;
-		}
-		switch (op) {
-		case DW_OP_addr:
-		case DW_OP_const1u:
-		case DW_OP_const1s:
-		case DW_OP_const2u:
-		case DW_OP_const2s:
-		case DW_OP_const4u:
-		case DW_OP_const4s:
-		case DW_OP_const8u:
-		case DW_OP_const8s:
-		case DW_OP_constu:
-		case DW_OP_consts:
-			stack[sp++] = ops[i].number;
-			break;
-		case DW_OP_fbreg:
-			if (!have_fb) {
-				*why = "no frame base";
-				return false;
-			}
-			stack[sp++] = frame_base + (int64_t)ops[i].number;
-			break;
-		case DW_OP_call_frame_cfa:
-			if (!ctx->have_cfa) {
-				*why = "no CFA";
-				return false;
-			}
-			stack[sp++] = ctx->cfa;
-			break;
-		case DW_OP_plus_uconst:
-			if (!sp)
-				return false;
-			stack[sp - 1] += ops[i].number;
-			break;
-		case DW_OP_plus:
-		case DW_OP_minus:
-		case DW_OP_and:
-			if (sp < 2)
-				return false;
-			sp--;
-			stack[sp - 1] = op == DW_OP_plus    ? stack[sp - 1] + stack[sp]
-					: op == DW_OP_minus ? stack[sp - 1] - stack[sp]
-							    : stack[sp - 1] & stack[sp];
-			break;
-		case DW_OP_deref:
-			if (!sp || !ctx->read_u64(ctx->arg, stack[sp - 1], &stack[sp - 1])) {
-				*why = "unreadable";
-				return false;
-			}
-			break;
-		case DW_OP_stack_value:
-			if (!sp)
-				return false;
-			*ret = stack[sp - 1];
-			*is_value = true;
-			return true;
-		case DW_OP_entry_value:
-		case DW_OP_GNU_entry_value:
-			*why = "optimized out (entry value)";
-			return false;
-		default:
-			return false;
-		}
-	}
-	if (!sp)
-		return false;
-	*ret = stack[sp - 1];
-	return true;
-}
-
 size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die_off, uint64_t sub_off,
 			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max)
 {
@@ -812,7 +704,7 @@ size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die_off, uint64_t s
 		const char *why;
 
 		if (dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1) == 1 &&
-		    eval_location(ops, nops, ctx, 0, false, &frame_base, &is_value, &why))
+		    ks_location_eval(ops, nops, ctx, 0, false, &frame_base, &is_value, &why))
 			have_fb = true;
 	}
 	if (dwarf_child(&die, &child) != 0)
@@ -837,7 +729,7 @@ size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die_off, uint64_t s
 		    nops > 0) {
 			uint64_t x;
 
-			if (eval_location(ops, nops, ctx, frame_base, have_fb, &x, &is_value, &v.why)) {
+			if (ks_location_eval(ops, nops, ctx, frame_base, have_fb, &x, &is_value, &v.why)) {
 				if (is_value) {
 					v.value = x;
 					v.known = true;
