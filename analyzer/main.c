@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kstall/analysis.h"
 #include "kstall/kernel.h"
 #include "kstall/log.h"
 #include "kstall/open.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
+#include "report.h"
 
 #define SCHEMA_VERSION 1
 
@@ -26,8 +28,10 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fputs("usage: kstall COMMAND [options] VMCORE [VMLINUX] [MODULE.ko...]\n"
+	fputs("usage: kstall [COMMAND] [options] VMCORE [VMLINUX] [MODULE.ko...]\n"
 	      "commands:\n"
+	      "  report [--json]             who is stuck, since when, waiting for whom, and why\n"
+	      "                              (the default command)\n"
 	      "  ps [--json]                 every task, like crash ps\n"
 	      "  bt [-a | PID...] [--json]   kernel stacks, like crash bt\n"
 	      "  log                         the kernel log\n"
@@ -60,6 +64,15 @@ static int parse(int argc, char **argv, struct cli *cli)
 	}
 	cli->command = argv[1];
 	optind = 2;
+	/* No command word: the report. */
+	if (argv[1][0] == '-' || strchr(argv[1], '/') || ks_file_kind(argv[1]) != KS_FILE_UNKNOWN) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		cli->command = "report";
+		optind = 1;
+	}
 	while ((c = getopt_long(argc, argv, "avh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -298,6 +311,26 @@ static int cmd_log(struct ks_kernel *k)
 	return 0;
 }
 
+static int cmd_report(const struct cli *cli, struct ks_kernel *k)
+{
+	struct ks_analysis a;
+	struct ks_error *err = ks_analyze(k, &a);
+	int rc = 0;
+
+	if (err)
+		return fail("cannot analyze the dump", err);
+	if (cli->json)
+		rc = emit_json(ks_report_json(&a));
+	else
+		ks_report_text(stdout, &a);
+	if (!rc && a.problems) {
+		fprintf(stderr, "kstall: parts of the dump could not be read:\n%s", a.problems);
+		rc = EXIT_PARTIAL;
+	}
+	ks_analysis_deinit(&a);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
@@ -311,7 +344,8 @@ int main(int argc, char **argv)
 		free(cli.pids);
 		return rc;
 	}
-	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log")) {
+	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
+	    strcmp(cli.command, "report")) {
 		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
 		free(cli.pids);
 		return EXIT_USAGE;
@@ -326,6 +360,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cli.command, "log")) {
 		rc = cmd_log(k);
+		goto out;
+	}
+	if (!strcmp(cli.command, "report")) {
+		rc = cmd_report(&cli, k);
 		goto out;
 	}
 	err = ks_tasks_load(k, &tasks);

@@ -1,0 +1,197 @@
+/* The allocator pass: where each task is in the page allocator, and with which gfp mask. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis_internal.h"
+
+void ks_gfp_decode(const struct ks_gfp_name *names, size_t n, uint64_t gfp, char *buf,
+		   size_t size)
+{
+	size_t len = 0;
+	uint64_t left = gfp;
+
+	buf[0] = '\0';
+	/* As the kernel's %pGg: composite names first, each consuming its bits. */
+	for (size_t i = 0; i < n && left; i++) {
+		if (!names[i].mask || (left & names[i].mask) != names[i].mask)
+			continue;
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+					len ? "|" : "", names[i].name);
+		left &= ~names[i].mask;
+	}
+	if (left || !gfp)
+		snprintf(buf + len, len < size ? size - len : 0, "%s%#llx", len ? "|" : "",
+			 (unsigned long long)left);
+}
+
+void ks_gfp_format(struct ks_kernel *k, uint64_t gfp, char *buf, size_t size)
+{
+	struct ks_gfp_table t;
+
+	ks_gfp_table_load(k, &t);
+	ks_gfp_decode(t.names, t.count, gfp, buf, size);
+	ks_gfp_table_deinit(&t);
+}
+
+#define MAX_GFP_NAMES 96
+
+void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t)
+{
+	uint64_t addr;
+
+	memset(t, 0, sizeof(*t));
+	if (!ks_kernel_symbol(k, "gfpflag_names", &addr))
+		return;
+	t->names = calloc(MAX_GFP_NAMES, sizeof(*t->names));
+	t->strings = calloc(MAX_GFP_NAMES, 48);
+	if (!t->names || !t->strings)
+		return;
+	for (size_t i = 0; i < MAX_GFP_NAMES; i++) {
+		uint64_t mask, name;
+		char *s = t->strings + 48 * i;
+
+		if (!ks_try_read_u64(k, addr + 16 * i, &mask) ||
+		    !ks_try_read_u64(k, addr + 16 * i + 8, &name) || !name ||
+		    !ks_try_read_string(k, name, s, 48))
+			break;
+		t->names[t->count++] = (struct ks_gfp_name){ mask, s };
+	}
+}
+
+void ks_gfp_table_deinit(struct ks_gfp_table *t)
+{
+	free(t->names);
+	free(t->strings);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The mask of a single flag by its kernel name ("__GFP_FS"); 0 when the table lacks it. */
+uint64_t ks_gfp_bit(const struct ks_gfp_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->names[i].name, name))
+			return t->names[i].mask;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum ks_alloc_phase phase;
+} phase_frames[] = {
+	{ "reclaim_throttle", KS_ALLOC_THROTTLED },
+	{ "too_many_isolated", KS_ALLOC_THROTTLED },
+	{ "throttle_direct_reclaim", KS_ALLOC_THROTTLED },
+	{ "congestion_wait", KS_ALLOC_THROTTLED },
+	{ "wait_iff_congested", KS_ALLOC_THROTTLED },
+	{ "out_of_memory", KS_ALLOC_OOM_KILL },
+	{ "__alloc_pages_may_oom", KS_ALLOC_OOM_LOCK_WAIT },
+	{ "try_to_compact_pages", KS_ALLOC_COMPACTION },
+	{ "__alloc_pages_direct_compact", KS_ALLOC_COMPACTION },
+	{ "compact_zone", KS_ALLOC_COMPACTION },
+	{ "try_to_free_pages", KS_ALLOC_RECLAIM },
+	{ "do_try_to_free_pages", KS_ALLOC_RECLAIM },
+	{ "__alloc_pages_direct_reclaim", KS_ALLOC_RECLAIM },
+	{ "__perform_reclaim", KS_ALLOC_RECLAIM },
+};
+
+static bool param(struct ks_kernel *k, const struct ks_frame *f, const char *name, uint64_t *v)
+{
+	struct ks_var vars[16];
+	size_t n = ks_frame_params(k, f, vars, 16);
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(vars[i].name, name) || !vars[i].known)
+			continue;
+		*v = vars[i].value;
+		return true;
+	}
+	return false;
+}
+
+void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t FS = ks_gfp_bit(gfp, "__GFP_FS"), NORETRY = ks_gfp_bit(gfp, "__GFP_NORETRY"),
+		 NOFAIL = ks_gfp_bit(gfp, "__GFP_NOFAIL"),
+		 MAYFAIL = ks_gfp_bit(gfp, "__GFP_RETRY_MAYFAIL"),
+		 THISNODE = ks_gfp_bit(gfp, "__GFP_THISNODE");
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_stack *s = &a->stacks[i];
+		struct ks_task_analysis *ta = &a->ta[i];
+		struct ks_alloc_state *st = &ta->alloc;
+		size_t slow = s->count;
+
+		for (size_t f = ta->first_frame; f < s->count; f++) {
+			if (!strcmp(s->frames[f].function, "__alloc_pages_slowpath")) {
+				slow = f;
+				break;
+			}
+		}
+		if (slow == s->count)
+			continue;
+		st->phase = KS_ALLOC_RETRY;
+		st->where = "__alloc_pages_slowpath";
+		for (size_t f = ta->first_frame; f < slow && st->phase == KS_ALLOC_RETRY; f++) {
+			const char *fn = s->frames[f].function;
+
+			for (size_t p = 0; p < sizeof(phase_frames) / sizeof(phase_frames[0]); p++) {
+				if (strcmp(fn, phase_frames[p].name) &&
+				    !(phase_frames[p].phase == KS_ALLOC_RECLAIM && !strncmp(fn, "shrink_", 7)))
+					continue;
+				st->phase = !strncmp(fn, "shrink_", 7) ? KS_ALLOC_RECLAIM
+									: phase_frames[p].phase;
+				st->where = fn;
+				break;
+			}
+		}
+		/* oom_lock busy: 1-jiffy sleeps in __alloc_pages_may_oom, out_of_memory not entered */
+		if (st->phase == KS_ALLOC_OOM_LOCK_WAIT) {
+			bool sleeping = false;
+
+			for (size_t f = ta->first_frame; f < slow; f++)
+				if (!strcmp(s->frames[f].function, "schedule_timeout_uninterruptible") ||
+				    !strcmp(s->frames[f].function, "schedule_timeout"))
+					sleeping = true;
+			if (!sleeping)
+				st->phase = KS_ALLOC_RETRY;
+		}
+		uint64_t v;
+
+		if (param(k, &s->frames[slow], "gfp_mask", &v)) {
+			st->gfp = v;
+			st->gfp_known = true;
+		}
+		if (param(k, &s->frames[slow], "order", &v)) {
+			st->order = (unsigned int)v;
+			st->order_known = true;
+		}
+		/* The caller's frame keeps them when the slowpath's copies are optimized out. */
+		if (slow + 1 < s->count && !strcmp(s->frames[slow + 1].function, "__alloc_pages")) {
+			if (!st->gfp_known && param(k, &s->frames[slow + 1], "gfp", &v)) {
+				st->gfp = v;
+				st->gfp_known = true;
+			}
+			if (!st->order_known && param(k, &s->frames[slow + 1], "order", &v)) {
+				st->order = (unsigned int)v;
+				st->order_known = true;
+			}
+		}
+		if (!st->gfp_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_GFP) &&
+		    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_GFP, &v)) {
+			st->gfp = v;
+			st->gfp_known = true;
+		}
+		if (!st->order_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_ORDER) &&
+		    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_ORDER, &v)) {
+			st->order = (unsigned int)v;
+			st->order_known = true;
+		}
+		/* The kernel's rules in __alloc_pages_may_oom / out_of_memory (4.x to 6.x). */
+		st->nofail = st->gfp_known && NOFAIL && (st->gfp & NOFAIL);
+		st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&
+			      !(MAYFAIL && (st->gfp & MAYFAIL)) && !(THISNODE && (st->gfp & THISNODE)) &&
+			      (!st->order_known || st->order <= 3);
+	}
+}

@@ -1,0 +1,324 @@
+/* Building the model and running the passes; the timing and OOM passes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis_internal.h"
+#include "hashmap.h"
+
+static struct ks_u64map *index_of(const struct ks_analysis *a)
+{
+	/* Built in ks_analyze; the cast keeps the public struct free of internals. */
+	return (struct ks_u64map *)a->task_index;
+}
+
+long ks_analysis_task_index(const struct ks_analysis *a, uint64_t address)
+{
+	void *v = ks_u64map_get(index_of(a), address);
+
+	return v ? (long)((uintptr_t)v - 1) : -1;
+}
+
+const char *ks_alloc_phase_name(enum ks_alloc_phase p)
+{
+	static const char *const names[] = {
+		[KS_ALLOC_NONE] = "none",
+		[KS_ALLOC_RETRY] = "retry loop",
+		[KS_ALLOC_RECLAIM] = "direct reclaim",
+		[KS_ALLOC_COMPACTION] = "direct compaction",
+		[KS_ALLOC_THROTTLED] = "throttled in reclaim",
+		[KS_ALLOC_OOM_LOCK_WAIT] = "waiting for oom_lock",
+		[KS_ALLOC_OOM_KILL] = "OOM kill",
+	};
+	return names[p];
+}
+
+const char *ks_lock_type_name(enum ks_lock_type t)
+{
+	static const char *const names[] = {
+		[KS_LOCK_MUTEX] = "mutex",
+		[KS_LOCK_RWSEM_READ] = "rwsem",
+		[KS_LOCK_RWSEM_WRITE] = "rwsem",
+		[KS_LOCK_SEMAPHORE] = "semaphore",
+	};
+	return names[t];
+}
+
+const char *ks_wait_type_name(enum ks_lock_type t)
+{
+	return t == KS_LOCK_RWSEM_READ ? "rwsem (read)" : t == KS_LOCK_RWSEM_WRITE ? "rwsem (write)"
+										: ks_lock_type_name(t);
+}
+
+const char *ks_stall_source_name(enum ks_stall_source s)
+{
+	static const char *const names[] = {
+		[KS_STALL_NONE] = "none",
+		[KS_STALL_MEMALLOC] = "memalloc",
+		[KS_STALL_DELAYACCT] = "delayacct",
+		[KS_STALL_HUNG_TASK] = "hung_task",
+		[KS_STALL_SCHED_INFO] = "sched_info",
+	};
+	return names[s];
+}
+
+static void problem(struct ks_analysis *a, const char *fmt, const char *arg)
+{
+	size_t old = a->problems ? strlen(a->problems) : 0;
+	char line[256];
+	char *p;
+
+	snprintf(line, sizeof(line), fmt, arg);
+	p = realloc(a->problems, old + strlen(line) + 2);
+	if (!p)
+		return;
+	sprintf(p + old, "%s\n", line);
+	a->problems = p;
+}
+
+/* For the panic task, only what the interrupt interrupted is the task's own work. */
+static size_t first_frame(const struct ks_task *t, const struct ks_stack *s)
+{
+	size_t first = s->count;
+
+	if (!t->panic)
+		return 0;
+	for (size_t f = 0; f < s->count; f++)
+		if (!strncmp(s->frames[f].function, "asm_", 4))
+			first = f + 1;
+	return first;
+}
+
+/* jiffies start at -300 s; the HZ that makes jiffies agree with the ns clock is the kernel's. */
+static unsigned int guess_hz(uint64_t jiffies, uint64_t now_ns)
+{
+	static const unsigned int candidates[] = { 100, 250, 300, 1000 };
+	double uptime = (double)now_ns / 1e9, best = 1e18;
+	unsigned int hz = 0;
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		unsigned int h = candidates[i];
+		uint64_t initial = (uint64_t)(uint32_t)(-300 * (int32_t)h);
+		double up = (double)(jiffies - initial) / h, err = up > uptime ? up - uptime : uptime - up;
+
+		if (err < best) {
+			best = err;
+			hz = h;
+		}
+	}
+	/* Emulated machines lose ticks: allow a wide margin, the candidates are far apart. */
+	return best < uptime / 8 + 2 ? hz : 0;
+}
+
+static void load_clocks(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t addr;
+
+	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
+		uint64_t rq, clock;
+		struct ks_error *err;
+
+		if (!ks_kernel_cpu_online(k, c))
+			continue;
+		err = ks_kernel_per_cpu(k, "runqueues", c, &rq);
+		if (err) {
+			ks_error_destroy(err);
+			continue;
+		}
+		if (ks_try_read_field(k, rq, KS_F_RQ_CLOCK, &clock) && clock > a->now_ns)
+			a->now_ns = clock;
+	}
+	if (ks_kernel_symbol(k, "jiffies_64", &addr) || ks_kernel_symbol(k, "jiffies", &addr))
+		ks_try_read_u64(k, addr, &a->jiffies);
+	/* tick_nsec is NSEC_PER_SEC / HZ, give or take NTP's adjustment. */
+	if (ks_kernel_symbol(k, "tick_nsec", &addr)) {
+		uint64_t tick;
+
+		if (ks_try_read_u64(k, addr, &tick) && tick >= 1000000 && tick <= 20000000)
+			a->hz = (unsigned int)((1000000000ull + tick / 2) / tick);
+	}
+	if (!a->hz)
+		a->hz = guess_hz(a->jiffies, a->now_ns);
+	if (!a->hz)
+		problem(a, "cannot tell HZ: stall ages from jiffies are %s", "unknown");
+}
+
+static double jiffies_ago(const struct ks_analysis *a, uint64_t then)
+{
+	return a->hz ? (double)(int64_t)(a->jiffies - then) / a->hz : -1;
+}
+
+void ks_pass_timing(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	double uptime = (double)a->now_ns / 1e9;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		struct ks_task_analysis *ta = &a->ta[i];
+		struct ks_stall *st = &ta->stall;
+		bool blocked = !t->active && (t->state_char == 'D' || ta->waits_on >= 0);
+		uint64_t v, delays;
+
+		if (t->idle || (!blocked && ta->alloc.phase == KS_ALLOC_NONE))
+			continue;
+		st->min_seconds = 0;
+		st->max_seconds = uptime;
+		/* The memalloc watchdog's record: exact, for allocations. */
+		if (ta->alloc.phase != KS_ALLOC_NONE && ks_kernel_has(k, KS_F_TASK_MEMALLOC_START) &&
+		    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_VALID, &v) && v &&
+		    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_START, &v) && a->hz) {
+			st->source = KS_STALL_MEMALLOC;
+			st->seconds = st->min_seconds = st->max_seconds = jiffies_ago(a, v);
+			st->exact = true;
+			continue;
+		}
+		if (blocked && ks_try_read_field(k, t->address, KS_F_TASK_LAST_ARRIVAL, &v) && v &&
+		    v <= a->now_ns) {
+			/* A sleeper has not run since it last arrived on a CPU: it began after that. */
+			st->source = KS_STALL_SCHED_INFO;
+			st->max_seconds = (double)(a->now_ns - v) / 1e9;
+			st->seconds = st->max_seconds;
+		}
+		if (blocked && t->state_char == 'D' &&
+		    ks_try_read_field(k, t->address, KS_F_TASK_LAST_SWITCH_TIME, &v) && v && a->hz) {
+			/* khungtaskd saw it switch last at v: it has been stuck at least since then. */
+			double min = jiffies_ago(a, v);
+
+			if (min >= 0 && min <= st->max_seconds) {
+				st->min_seconds = min;
+				if (st->source == KS_STALL_NONE) {
+					st->source = KS_STALL_HUNG_TASK;
+					st->seconds = min;
+				}
+			}
+		}
+		if (ta->alloc.phase != KS_ALLOC_NONE && st->source == KS_STALL_NONE &&
+		    ks_try_read_field(k, t->address, KS_F_TASK_DELAYS, &delays) && delays &&
+		    ks_try_read_u64(k, delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v) &&
+		    ks_kernel_has(k, KS_F_DELAYS_FREEPAGES_START) && v && v <= a->now_ns) {
+			/* Set at each reclaim attempt: the stall began no later than that. */
+			st->source = KS_STALL_DELAYACCT;
+			st->min_seconds = (double)(a->now_ns - v) / 1e9;
+			st->seconds = st->min_seconds;
+		}
+	}
+}
+
+void ks_pass_oom(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		uint64_t signal, mm, adj;
+
+		if (t->idle || !ks_try_read_field(k, t->address, KS_F_TASK_SIGNAL, &signal) || !signal)
+			continue;
+		if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_MM, &mm) && mm)
+			a->ta[i].oom_victim = true;
+		if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &adj))
+			a->ta[i].oom_score_adj = (short)adj;
+	}
+}
+
+static void describe(struct ks_analysis *a, size_t i)
+{
+	const struct ks_task *t = &a->tasks.tasks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+
+	if (ta->alloc.phase != KS_ALLOC_NONE)
+		snprintf(ta->activity, sizeof(ta->activity), "allocating: %s",
+			 ks_alloc_phase_name(ta->alloc.phase));
+	else if (ta->waits_on >= 0)
+		snprintf(ta->activity, sizeof(ta->activity), "waiting for %s %s",
+			 ks_wait_type_name(ta->wait_type),
+			 a->locks[ta->waits_on].name[0] ? a->locks[ta->waits_on].name : "(unnamed)");
+	else if (t->active)
+		snprintf(ta->activity, sizeof(ta->activity), "running");
+	else if (t->state_char == 'D')
+		snprintf(ta->activity, sizeof(ta->activity), "uninterruptible sleep");
+	else
+		snprintf(ta->activity, sizeof(ta->activity), "sleeping");
+}
+
+struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
+{
+	struct ks_unwinder *u = NULL;
+	struct ks_gfp_table gfp;
+	struct ks_u64map *map;
+	struct ks_error *err;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->kernel = k;
+	err = ks_tasks_load(k, &ret->tasks);
+	if (err)
+		return err;
+	if (ret->tasks.problems)
+		problem(ret, "%s", ret->tasks.problems);
+	map = calloc(1, sizeof(*map));
+	ret->task_index = map;
+	ret->stacks = calloc(ret->tasks.count ? ret->tasks.count : 1, sizeof(*ret->stacks));
+	ret->ta = calloc(ret->tasks.count ? ret->tasks.count : 1, sizeof(*ret->ta));
+	if (!map || !ret->stacks || !ret->ta) {
+		err = &ks_error_nomem;
+		goto fail;
+	}
+	for (size_t i = 0; i < ret->tasks.count; i++)
+		if (!ret->tasks.tasks[i].idle &&
+		    !ks_u64map_put(map, ret->tasks.tasks[i].address, (void *)(uintptr_t)(i + 1))) {
+			err = &ks_error_nomem;
+			goto fail;
+		}
+	err = ks_unwinder_create(k, &u);
+	if (err)
+		goto fail;
+	for (size_t i = 0; i < ret->tasks.count; i++) {
+		err = ks_unwind_task(u, &ret->tasks.tasks[i], &ret->stacks[i]);
+		if (err)
+			goto fail;
+		ret->ta[i].first_frame = first_frame(&ret->tasks.tasks[i], &ret->stacks[i]);
+	}
+	ks_unwinder_destroy(u);
+	u = NULL;
+	load_clocks(ret);
+	ks_gfp_table_load(k, &gfp);
+	if (!gfp.count)
+		problem(ret, "no gfpflag_names in the dump: gfp masks are shown as %s", "numbers");
+	ks_pass_alloc(ret, &gfp);
+	err = ks_pass_locks(ret);
+	if (!err) {
+		ks_pass_timing(ret);
+		ks_pass_oom(ret);
+		for (size_t i = 0; i < ret->tasks.count; i++)
+			describe(ret, i);
+		err = ks_pass_verdict(ret, &gfp);
+	}
+	ks_gfp_table_deinit(&gfp);
+	if (err)
+		goto fail;
+	return NULL;
+fail:
+	ks_unwinder_destroy(u);
+	ks_analysis_deinit(ret);
+	return err;
+}
+
+void ks_analysis_deinit(struct ks_analysis *a)
+{
+	if (a->stacks)
+		for (size_t i = 0; i < a->tasks.count; i++)
+			ks_stack_deinit(&a->stacks[i]);
+	free(a->stacks);
+	free(a->ta);
+	free(a->locks);
+	free(a->verdicts);
+	free(a->problems);
+	if (a->task_index) {
+		ks_u64map_free(a->task_index);
+		free(a->task_index);
+	}
+	ks_tasks_deinit(&a->tasks);
+	memset(a, 0, sizeof(*a));
+}

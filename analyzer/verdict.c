@@ -1,0 +1,328 @@
+/* The verdict pass: ranked root-cause hypotheses with their evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis_internal.h"
+
+#define MAX_CHAIN 64
+
+const char *ks_verdict_name(enum ks_verdict_kind kind)
+{
+	static const char *const names[] = {
+		[KS_VERDICT_NONE] = "none",
+		[KS_VERDICT_LOCK_CYCLE] = "lock_cycle",
+		[KS_VERDICT_OOM_DEADLOCK] = "oom_deadlock",
+		[KS_VERDICT_ALLOC_LOOP_NO_OOM] = "alloc_loop_no_oom",
+		[KS_VERDICT_RECLAIM_THROTTLE] = "reclaim_throttle",
+		[KS_VERDICT_SHMEM_NO_SWAP] = "shmem_no_swap",
+		[KS_VERDICT_ALLOC_STORM] = "alloc_storm",
+		[KS_VERDICT_OOM_VICTIM_STUCK] = "oom_victim_stuck",
+		[KS_VERDICT_LOCK_CHAIN_HANG] = "lock_chain_hang",
+	};
+	return names[kind];
+}
+
+struct builder {
+	struct ks_analysis *a;
+	size_t cap;
+};
+
+static struct ks_verdict *add(struct builder *b, enum ks_verdict_kind kind, double score)
+{
+	struct ks_verdict *v;
+
+	if (b->a->nverdicts == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		struct ks_verdict *n = realloc(b->a->verdicts, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		b->a->verdicts = n;
+		b->cap = cap;
+	}
+	v = &b->a->verdicts[b->a->nverdicts++];
+	memset(v, 0, sizeof(*v));
+	v->kind = kind;
+	v->score = score;
+	return v;
+}
+
+static void add_pid(struct ks_verdict *v, int32_t pid)
+{
+	for (size_t i = 0; i < v->npids; i++)
+		if (v->pids[i] == pid)
+			return;
+	if (v->npids < KS_VERDICT_MAX_PIDS)
+		v->pids[v->npids++] = pid;
+}
+
+static void add_lock(struct ks_verdict *v, long lock)
+{
+	for (size_t i = 0; i < v->nlocks; i++)
+		if (v->locks[i] == lock)
+			return;
+	if (v->nlocks < KS_VERDICT_MAX_LOCKS)
+		v->locks[v->nlocks++] = lock;
+}
+
+static const char *lock_label(const struct ks_lock *l)
+{
+	return l->name[0] ? l->name : "an unnamed lock";
+}
+
+/* "for 61 s" with the source, or "" when unknown */
+static void age(const struct ks_stall *st, char *buf, size_t size)
+{
+	if (st->source == KS_STALL_NONE)
+		snprintf(buf, size, "for an unknown time");
+	else if (st->exact)
+		snprintf(buf, size, "for %.0f s", st->seconds);
+	else if (st->min_seconds > 0.5)
+		snprintf(buf, size, "for at least %.0f s", st->min_seconds);
+	else
+		snprintf(buf, size, "for up to %.0f s", st->max_seconds);
+}
+
+static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
+{
+	const struct ks_alloc_state *al = &a->ta[i].alloc;
+	char gfp[160] = "gfp unknown", when[64];
+
+	if (al->gfp_known)
+		ks_gfp_format(a->kernel, al->gfp, gfp, sizeof(gfp));
+	age(&a->ta[i].stall, when, sizeof(when));
+	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s)",
+		 ks_alloc_phase_name(al->phase), when, gfp, al->order_known ? "" : "?",
+		 al->order, al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer");
+}
+
+/* Signature: the kind and the names of what is involved; no pids, no addresses. */
+static void sign(struct ks_analysis *a, struct ks_verdict *v, const char *extra)
+{
+	size_t len = (size_t)snprintf(v->signature, sizeof(v->signature), "%s",
+				      ks_verdict_name(v->kind));
+	const char *names[KS_VERDICT_MAX_LOCKS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nlocks; i++)
+		names[n++] = lock_label(&a->locks[v->locks[i]]);
+	/* sorted, so that the order locks were found in does not matter */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	for (size_t i = 0; i < n && len < sizeof(v->signature); i++)
+		len += (size_t)snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", names[i]);
+	if (extra && len < sizeof(v->signature))
+		snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", extra);
+}
+
+static void cycles(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	bool *done = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
+
+	if (!done)
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		struct ks_verdict *v;
+		size_t len = 0;
+		long j = (long)i;
+
+		if (!a->ta[i].in_cycle || done[i] || !(v = add(b, KS_VERDICT_LOCK_CYCLE, 0.95)))
+			continue;
+		len = (size_t)snprintf(v->summary, sizeof(v->summary), "Lock cycle (deadlock): ");
+		for (size_t steps = 0; steps < MAX_CHAIN; steps++) {
+			const struct ks_task *t = &a->tasks.tasks[j];
+			const struct ks_lock *l = &a->locks[a->ta[j].waits_on];
+
+			done[j] = true;
+			add_pid(v, t->pid);
+			add_lock(v, a->ta[j].waits_on);
+			if (len < sizeof(v->summary))
+				len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+							"%s (pid %d) waits for %s %s, held by ", t->comm,
+							t->pid, ks_wait_type_name(a->ta[j].wait_type), lock_label(l));
+			j = l->owner;
+			if (j < 0 || done[j])
+				break;
+		}
+		if (j >= 0 && len < sizeof(v->summary))
+			snprintf(v->summary + len, sizeof(v->summary) - len, "%s (pid %d).",
+				 a->tasks.tasks[j].comm, a->tasks.tasks[j].pid);
+		sign(a, v, NULL);
+	}
+	free(done);
+}
+
+/* Follow waits from task i to the end of its chain; returns the root, or -1 on a cycle. */
+static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v)
+{
+	for (size_t steps = 0; steps < MAX_CHAIN && i >= 0; steps++) {
+		long w = a->ta[i].waits_on;
+
+		if (v)
+			add_pid(v, a->tasks.tasks[i].pid);
+		if (w < 0 || a->locks[w].owner < 0 || a->locks[w].owner_is_hint)
+			return i;
+		if (v)
+			add_lock(v, w);
+		if (a->ta[i].in_cycle)
+			return -1;
+		i = a->locks[w].owner;
+	}
+	return -1;
+}
+
+static void oom(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		struct ks_verdict probe = { 0 }, *v;
+		long root;
+
+		/* one verdict per victim process: its thread group leader */
+		if (!a->ta[i].oom_victim || t->pid != t->tgid || t->active)
+			continue;
+		root = chain_root(a, (long)i, &probe);
+		if (root >= 0 && (size_t)root != i && a->ta[root].alloc.phase != KS_ALLOC_NONE) {
+			const struct ks_lock *l = &a->locks[a->ta[i].waits_on];
+			char what[400];
+
+			if (!(v = add(b, KS_VERDICT_OOM_DEADLOCK, 0.97)))
+				return;
+			memcpy(v->pids, probe.pids, sizeof(probe.pids));
+			v->npids = probe.npids;
+			memcpy(v->locks, probe.locks, sizeof(probe.locks));
+			v->nlocks = probe.nlocks;
+			alloc_words(a, (size_t)root, what, sizeof(what));
+			snprintf(v->summary, sizeof(v->summary),
+				 "OOM deadlock: %s (pid %d), chosen by the OOM killer, cannot exit: it waits "
+				 "for %s %s, held by %s (pid %d), which %s",
+				 t->comm, t->pid, ks_lock_type_name(l->type), lock_label(l),
+				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
+			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
+		} else if (t->state_char == 'D' || a->ta[i].waits_on >= 0) {
+			if (!(v = add(b, KS_VERDICT_OOM_VICTIM_STUCK, 0.75)))
+				return;
+			add_pid(v, t->pid);
+			if (a->ta[i].waits_on >= 0)
+				add_lock(v, a->ta[i].waits_on);
+			snprintf(v->summary, sizeof(v->summary),
+				 "OOM victim %s (pid %d) cannot exit: %s", t->comm, t->pid,
+				 a->ta[i].activity);
+			sign(a, v, NULL);
+		}
+	}
+}
+
+static void alloc_loops(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	struct ks_verdict *v = NULL;
+	size_t n = 0, throttled = 0, first = 0;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+
+		if (al->phase == KS_ALLOC_NONE)
+			continue;
+		if (al->phase == KS_ALLOC_THROTTLED)
+			throttled++;
+		if (!al->gfp_known || al->may_oom)
+			continue;
+		if (!v && !(v = add(b, KS_VERDICT_ALLOC_LOOP_NO_OOM, 0.8)))
+			return;
+		if (!n++)
+			first = i;
+		add_pid(v, a->tasks.tasks[i].pid);
+	}
+	if (v) {
+		char what[400];
+
+		v->score = n >= 3 ? 0.9 : 0.8;
+		alloc_words(a, first, what, sizeof(what));
+		snprintf(v->summary, sizeof(v->summary),
+			 "%zu task%s loop%s in the page allocator with allocations that may not invoke "
+			 "the OOM killer, so nothing frees memory: %s (pid %d) %s",
+			 n, n == 1 ? "" : "s", n == 1 ? "s" : "", a->tasks.tasks[first].comm,
+			 a->tasks.tasks[first].pid, what);
+		sign(a, v, NULL);
+	}
+	if (throttled >= 4) {
+		if (!(v = add(b, KS_VERDICT_RECLAIM_THROTTLE, 0.6 + (throttled >= 16 ? 0.3 : 0.1))))
+			return;
+		for (size_t i = 0; i < a->tasks.count; i++)
+			if (a->ta[i].alloc.phase == KS_ALLOC_THROTTLED)
+				add_pid(v, a->tasks.tasks[i].pid);
+		snprintf(v->summary, sizeof(v->summary),
+			 "%zu direct reclaimers are throttled in reclaim", throttled);
+		sign(a, v, NULL);
+	}
+}
+
+static void chains(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		struct ks_verdict probe = { 0 }, *v;
+		long root;
+
+		/* A long wait on a lock whose owner chain ends in a task that is not allocating. */
+		if (a->ta[i].waits_on < 0 || a->ta[i].in_cycle || a->ta[i].oom_victim ||
+		    a->ta[i].stall.max_seconds < 30)
+			continue;
+		root = chain_root(a, (long)i, &probe);
+		if (root < 0 || (size_t)root == i || a->ta[root].alloc.phase != KS_ALLOC_NONE)
+			continue;
+		if (!(v = add(b, KS_VERDICT_LOCK_CHAIN_HANG, 0.5)))
+			return;
+		*v = (struct ks_verdict){ .kind = KS_VERDICT_LOCK_CHAIN_HANG, .score = 0.5 };
+		memcpy(v->pids, probe.pids, sizeof(probe.pids));
+		v->npids = probe.npids;
+		memcpy(v->locks, probe.locks, sizeof(probe.locks));
+		v->nlocks = probe.nlocks;
+		snprintf(v->summary, sizeof(v->summary),
+			 "%s (pid %d) waits on a lock chain that ends in %s (pid %d), %s",
+			 a->tasks.tasks[i].comm, a->tasks.tasks[i].pid, a->tasks.tasks[root].comm,
+			 a->tasks.tasks[root].pid, a->ta[root].activity);
+		sign(a, v, NULL);
+		break; /* one is enough to name the problem; the chains section lists all */
+	}
+}
+
+static int by_score(const void *x, const void *y)
+{
+	const struct ks_verdict *a = x, *b = y;
+
+	return a->score < b->score ? 1 : a->score > b->score ? -1 : 0;
+}
+
+struct ks_error *ks_pass_verdict(struct ks_analysis *a, const struct ks_gfp_table *gfp)
+{
+	struct builder b = { .a = a };
+
+	(void)gfp;
+	cycles(&b);
+	oom(&b);
+	alloc_loops(&b);
+	chains(&b);
+	if (!a->nverdicts) {
+		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, 1.0);
+
+		if (!v)
+			return &ks_error_nomem;
+		snprintf(v->summary, sizeof(v->summary),
+			 "No stall found: no lock cycle, no OOM victim, no task looping in the allocator.");
+		snprintf(v->signature, sizeof(v->signature), "none");
+	}
+	qsort(a->verdicts, a->nverdicts, sizeof(*a->verdicts), by_score);
+	return NULL;
+}

@@ -1,0 +1,166 @@
+/*
+ * The stall analysis: the model (tasks with their stacks) and what the passes
+ * find in it: allocator states, lock waits and the wait-for graph, stall ages,
+ * OOM state, and ranked root-cause verdicts. Built once; renderers only read.
+ */
+#ifndef KSTALL_ANALYSIS_H
+#define KSTALL_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kstall/error.h"
+#include "kstall/kernel.h"
+#include "kstall/log.h"
+#include "kstall/tasks.h"
+#include "kstall/unwind.h"
+
+enum ks_alloc_phase {
+	KS_ALLOC_NONE,
+	KS_ALLOC_RETRY,		/* in the slowpath's retry loop */
+	KS_ALLOC_RECLAIM,	/* direct reclaim */
+	KS_ALLOC_COMPACTION,	/* direct compaction */
+	KS_ALLOC_THROTTLED,	/* reclaim_throttle, too_many_isolated, congestion_wait ... */
+	KS_ALLOC_OOM_LOCK_WAIT, /* sleeping for oom_lock in __alloc_pages_may_oom */
+	KS_ALLOC_OOM_KILL,	/* inside out_of_memory */
+};
+
+struct ks_alloc_state {
+	enum ks_alloc_phase phase;
+	/* the innermost allocator frame that tells the phase */
+	const char *where;
+	bool gfp_known, order_known;
+	uint64_t gfp;
+	unsigned int order;
+	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly) */
+	bool may_oom;
+	bool nofail;
+};
+
+enum ks_lock_type { KS_LOCK_MUTEX, KS_LOCK_RWSEM_READ, KS_LOCK_RWSEM_WRITE, KS_LOCK_SEMAPHORE };
+
+struct ks_lock {
+	uint64_t address;
+	enum ks_lock_type type;
+	/* "stall_mutex_a", "sym+0x10", or "" when the address has no symbol */
+	char name[96];
+	/* owner task index in the tasks array; -1 when none is recorded */
+	long owner;
+	/* the owner is only a hint (a reader-owned rwsem names the last reader) */
+	bool owner_is_hint;
+	size_t nwaiters;
+};
+
+/* Where a stall's start time comes from, best first. */
+enum ks_stall_source {
+	KS_STALL_NONE,
+	KS_STALL_MEMALLOC,	   /* task_struct.memalloc.start (memalloc watchdog) */
+	KS_STALL_DELAYACCT,	   /* task->delays->freepages_start */
+	KS_STALL_HUNG_TASK,	   /* last_switch_time */
+	KS_STALL_SCHED_INFO,	   /* sched_info.last_arrival */
+};
+
+struct ks_stall {
+	enum ks_stall_source source;
+	/* best estimate of how long before the crash the stall began */
+	double seconds;
+	bool exact;
+	/* when not exact, the stall began between max_seconds and min_seconds before the crash */
+	double min_seconds, max_seconds;
+};
+
+struct ks_task_analysis {
+	/* stack as analysed: for the panic task, only what the interrupt interrupted */
+	size_t first_frame;
+	struct ks_alloc_state alloc;
+	/* index into locks; -1 when the task waits on no lock kstall knows */
+	long waits_on;
+	/* how it waits: for rwsems, read or write (the lock's own type says rwsem) */
+	enum ks_lock_type wait_type;
+	struct ks_stall stall;
+	bool oom_victim;
+	short oom_score_adj;
+	/* on a wait-for cycle */
+	bool in_cycle;
+	/* what the task does, in a few words ("allocating: direct reclaim") */
+	char activity[160];
+};
+
+enum ks_verdict_kind {
+	KS_VERDICT_NONE,
+	KS_VERDICT_LOCK_CYCLE,
+	KS_VERDICT_OOM_DEADLOCK,
+	KS_VERDICT_ALLOC_LOOP_NO_OOM,
+	KS_VERDICT_RECLAIM_THROTTLE,
+	KS_VERDICT_SHMEM_NO_SWAP,
+	KS_VERDICT_ALLOC_STORM,
+	KS_VERDICT_OOM_VICTIM_STUCK,
+	KS_VERDICT_LOCK_CHAIN_HANG,
+};
+
+#define KS_VERDICT_MAX_PIDS 16
+#define KS_VERDICT_MAX_LOCKS 8
+
+struct ks_verdict {
+	enum ks_verdict_kind kind;
+	double score;
+	int32_t pids[KS_VERDICT_MAX_PIDS];
+	size_t npids;
+	long locks[KS_VERDICT_MAX_LOCKS];
+	size_t nlocks;
+	char summary[768];
+	char signature[256];
+};
+
+struct ks_analysis {
+	struct ks_kernel *kernel;
+	struct ks_tasks tasks;
+	struct ks_stack *stacks; /* one per task */
+	struct ks_task_analysis *ta;
+	struct ks_lock *locks;
+	size_t nlocks;
+	struct ks_verdict *verdicts; /* best first */
+	size_t nverdicts;
+	/* jiffies and HZ at the crash, when known */
+	uint64_t jiffies;
+	unsigned int hz;
+	/* nanosecond clock at the crash (max rq->clock over CPUs) */
+	uint64_t now_ns;
+	/* lines naming what could not be read; NULL when none */
+	char *problems;
+	/* private: task_struct address -> index */
+	void *task_index;
+};
+
+/* Build the model and run every pass. Fails only when nothing can be analysed. */
+struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret);
+void ks_analysis_deinit(struct ks_analysis *a);
+
+const char *ks_verdict_name(enum ks_verdict_kind kind);
+const char *ks_alloc_phase_name(enum ks_alloc_phase phase);
+/* "mutex", "rwsem", "semaphore" */
+const char *ks_lock_type_name(enum ks_lock_type type);
+/* how a task waits: "mutex", "rwsem (read)", "rwsem (write)", "semaphore" */
+const char *ks_wait_type_name(enum ks_lock_type type);
+const char *ks_stall_source_name(enum ks_stall_source source);
+
+/* Decode a gfp mask with the kernel's own names (gfpflag_names in the dump), "%pGg" style. */
+void ks_gfp_format(struct ks_kernel *k, uint64_t gfp, char *buf, size_t size);
+
+/* Pure helpers, unit-tested. */
+struct ks_gfp_name {
+	uint64_t mask;
+	const char *name;
+};
+void ks_gfp_decode(const struct ks_gfp_name *names, size_t n, uint64_t gfp, char *buf,
+		   size_t size);
+/* The owner task address from a mutex or rwsem owner word (flag bits removed). */
+uint64_t ks_lock_owner_task(uint64_t owner_word);
+/*
+ * Walk the wait-for graph: next[i] is the task i waits for (-1 for none).
+ * Marks in_cycle[i] for tasks on a cycle; returns the number of such tasks.
+ */
+size_t ks_find_cycles(const long *next, size_t n, bool *in_cycle);
+
+#endif
