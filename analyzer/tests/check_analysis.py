@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""kstall report --json against a fixture's truth.json.
+
+Usage: check_analysis.py KSTALL VMCORE VMLINUX TRUTH.json
+The truth root cause is ranked first; baseline has no verdict but none; every
+truth lock a role waits on is found at its address, with the owner truth names;
+every role that waits on a lock is shown waiting on it; the verdict names the
+pids of the roles at the heart of the problem; bounds of stall ages contain the truth.
+"""
+import json
+import subprocess
+import sys
+
+kstall, vmcore, vmlinux, truth_path = sys.argv[1:5]
+truth = json.load(open(truth_path))
+p = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
+    sys.exit(f"kstall report exited {p.returncode}: {p.stderr}")
+report = json.loads(p.stdout)
+failures = []
+
+kinds = [v["kind"] for v in report["verdicts"]]
+if not kinds or kinds[0] != truth["root_cause"]:
+    failures.append(f"first verdict {kinds[:1]}, truth {truth['root_cause']}")
+if truth["root_cause"] == "none" and kinds != ["none"]:
+    failures.append(f"baseline has verdicts {kinds}")
+
+tasks = {t["pid"]: t for t in report["tasks"]}
+locks = {l["address"]: l for l in report["locks"]}
+holder_of = {}
+for role in truth["roles"]:
+    for held in role["holds"]:
+        holder_of[held] = role["pid"]
+for role in truth["roles"]:
+    t = tasks.get(role["pid"])
+    if t is None or t["comm"] != role["comm"]:
+        failures.append(f"role {role['role']}: pid {role['pid']} ({role['comm']}) not in the report")
+        continue
+    if role["waits_on"]:
+        w = t["waits_on"]
+        if not w or w["address"] != role["waits_on"]:
+            failures.append(f"role {role['role']} pid {role['pid']}: waits_on {w}, truth {role['waits_on']}")
+        lock = locks.get(role["waits_on"])
+        truth_owner = holder_of.get(role["waits_on"])
+        if lock and truth_owner is not None and lock["type"] != "semaphore" \
+                and lock["owner_pid"] != truth_owner:
+            failures.append(f"lock {role['waits_on']}: owner {lock['owner_pid']}, truth {truth_owner}")
+    stall = t["stall"]
+    if stall and not stall["exact"] and role["stall_start_jiffies"] and report["kernel"]["hz"]:
+        truth_s = (report["kernel"]["jiffies"] - role["stall_start_jiffies"]) / report["kernel"]["hz"]
+        if not (stall["min_seconds"] - 1 <= truth_s <= stall["max_seconds"] + 1):
+            failures.append(f"role {role['role']} pid {role['pid']}: stall {stall} does not "
+                            f"contain the truth {truth_s:.1f} s")
+    if stall and stall["exact"] and role["stall_start_jiffies"] and report["kernel"]["hz"]:
+        truth_s = (report["kernel"]["jiffies"] - role["stall_start_jiffies"]) / report["kernel"]["hz"]
+        if abs(stall["seconds"] - truth_s) > max(2, truth_s / 10):
+            failures.append(f"role {role['role']} pid {role['pid']}: exact stall "
+                            f"{stall['seconds']:.1f} s, truth {truth_s:.1f} s")
+
+# The verdict names the roles at the heart of the problem.
+heart = {"lock_cycle": {"cycle_a", "cycle_b"}, "oom_deadlock": {"victim", "holder"},
+         "alloc_loop_no_oom": {"looper"}}.get(truth["root_cause"], set())
+if kinds and kinds[0] == truth["root_cause"]:
+    named = set(report["verdicts"][0]["pids"])
+    for role in truth["roles"]:
+        if role["role"] in heart and role["pid"] not in named:
+            failures.append(f"verdict does not name role {role['role']} (pid {role['pid']})")
+    if truth["root_cause"] != "none" and any(ch.isdigit() and "0x" in report["verdicts"][0]["signature"]
+                                             for ch in report["verdicts"][0]["signature"]):
+        failures.append(f"signature has an address: {report['verdicts'][0]['signature']}")
+
+print(f"{truth['scenario']}/{truth['flavour']}: verdicts {kinds}")
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
