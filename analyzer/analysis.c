@@ -117,16 +117,9 @@ static void load_clocks(struct ks_analysis *a)
 
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
 		uint64_t rq, clock;
-		struct ks_error *err;
 
-		if (!ks_kernel_cpu_online(k, c))
-			continue;
-		err = ks_kernel_per_cpu(k, "runqueues", c, &rq);
-		if (err) {
-			ks_error_destroy(err);
-			continue;
-		}
-		if (ks_try_read_field(k, rq, KS_F_RQ_CLOCK, &clock) && clock > a->now_ns)
+		if (ks_kernel_runqueue(k, c, &rq) && ks_try_read_field(k, rq, KS_F_RQ_CLOCK, &clock) &&
+		    clock > a->now_ns)
 			a->now_ns = clock;
 	}
 	if (ks_kernel_symbol(k, "jiffies_64", &addr) || ks_kernel_symbol(k, "jiffies", &addr))

@@ -482,6 +482,11 @@ struct ks_error *ks_kernel_per_cpu(struct ks_kernel *k, const char *var, unsigne
 	return NULL;
 }
 
+bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret)
+{
+	return ks_kernel_cpu_online(k, cpu) && ok(ks_kernel_per_cpu(k, "runqueues", cpu, ret));
+}
+
 struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *di,
 				const struct ks_kernel_options *opts, struct ks_kernel **ret)
 {

@@ -252,19 +252,11 @@ static void mark_active(struct walk *w)
 {
 	struct ks_kernel *k = w->k;
 	int panic_cpu = ks_kernel_panic_cpu(k);
-	struct ks_error *err;
 
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
 		uint64_t rq, curr;
 
-		if (!ks_kernel_cpu_online(k, c))
-			continue;
-		err = ks_kernel_per_cpu(k, "runqueues", c, &rq);
-		if (err) {
-			ks_error_destroy(err);
-			continue;
-		}
-		if (!ks_try_read_field(k, rq, KS_F_RQ_CURR, &curr))
+		if (!ks_kernel_runqueue(k, c, &rq) || !ks_try_read_field(k, rq, KS_F_RQ_CURR, &curr))
 			continue;
 		for (size_t i = 0; i < w->out->count; i++) {
 			struct ks_task *t = &w->out->tasks[i];

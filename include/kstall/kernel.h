@@ -128,6 +128,9 @@ bool ks_kernel_cpu_online(const struct ks_kernel *k, unsigned int cpu);
 struct ks_error *ks_kernel_per_cpu(struct ks_kernel *k, const char *var, unsigned int cpu,
 				   uint64_t *ret);
 
+/* The address of an online CPU's struct rq; false for offline or unreadable CPUs. */
+bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret);
+
 /* Registers a CPU saved in its crash note; false when the CPU has none. */
 bool ks_kernel_cpu_regs(const struct ks_kernel *k, unsigned int cpu, uint64_t regs[KS_NR_REGS],
 			uint32_t *pid);
