@@ -62,20 +62,6 @@ const char *ks_stall_source_name(enum ks_stall_source s)
 	return names[s];
 }
 
-static void problem(struct ks_analysis *a, const char *fmt, const char *arg)
-{
-	size_t old = a->problems ? strlen(a->problems) : 0;
-	char line[256];
-	char *p;
-
-	snprintf(line, sizeof(line), fmt, arg);
-	p = realloc(a->problems, old + strlen(line) + 2);
-	if (!p)
-		return;
-	sprintf(p + old, "%s\n", line);
-	a->problems = p;
-}
-
 /* For the panic task, only what the interrupt interrupted is the task's own work. */
 static size_t first_frame(const struct ks_task *t, const struct ks_stack *s)
 {
@@ -134,7 +120,7 @@ static void load_clocks(struct ks_analysis *a)
 	if (!a->hz)
 		a->hz = guess_hz(a->jiffies, a->now_ns);
 	if (!a->hz)
-		problem(a, "cannot tell HZ: stall ages from jiffies are %s", "unknown");
+		ks_lines_append(&a->problems, "cannot tell HZ: stall ages from jiffies are unknown");
 }
 
 static double jiffies_ago(const struct ks_analysis *a, uint64_t then)
@@ -248,8 +234,11 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	err = ks_tasks_load(k, &ret->tasks);
 	if (err)
 		return err;
-	if (ret->tasks.problems)
-		problem(ret, "%s", ret->tasks.problems);
+	/* The walk's problems come first, whole (they are already lines). */
+	if (ret->tasks.problems && !(ret->problems = strdup(ret->tasks.problems))) {
+		ks_tasks_deinit(&ret->tasks);
+		return &ks_error_nomem;
+	}
 	map = calloc(1, sizeof(*map));
 	ret->task_index = map;
 	ret->stacks = calloc(ret->tasks.count ? ret->tasks.count : 1, sizeof(*ret->stacks));
@@ -278,7 +267,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	load_clocks(ret);
 	ks_gfp_table_load(k, &gfp);
 	if (!gfp.count)
-		problem(ret, "no gfpflag_names in the dump: gfp masks are shown as %s", "numbers");
+		ks_lines_append(&ret->problems, "no gfpflag_names in the dump: gfp masks are shown as numbers");
 	ks_pass_alloc(ret, &gfp);
 	err = ks_pass_locks(ret);
 	if (!err) {

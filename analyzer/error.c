@@ -88,3 +88,25 @@ const char *ks_error_code_name(enum ks_error_code code)
 		return names[code];
 	return "unknown";
 }
+
+void ks_lines_append(char **lines, const char *fmt, ...)
+{
+	size_t old = *lines ? strlen(*lines) : 0;
+	va_list ap;
+	char *line, *p;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	p = realloc(*lines, old + (size_t)len + 2);
+	if (p) {
+		memcpy(p + old, line, (size_t)len);
+		p[old + (size_t)len] = '\n';
+		p[old + (size_t)len + 1] = '\0';
+		*lines = p;
+	}
+	free(line);
+}

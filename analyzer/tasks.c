@@ -1,6 +1,5 @@
 #include "kstall/tasks.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,29 +55,7 @@ struct walk {
 	struct ks_u64map seen;
 	char letters[MAX_STATE_LETTERS];
 	size_t nletters;
-	size_t problems_len;
 };
-
-static void problem(struct walk *w, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	size_t len;
-	char *p;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	len = strlen(line);
-	p = realloc(w->out->problems, w->problems_len + len + 2);
-	if (!p)
-		return;
-	memcpy(p + w->problems_len, line, len);
-	p[w->problems_len + len] = '\n';
-	p[w->problems_len + len + 1] = '\0';
-	w->problems_len += len + 1;
-	w->out->problems = p;
-}
 
 static void load_state_letters(struct walk *w)
 {
@@ -87,7 +64,7 @@ static void load_state_letters(struct walk *w)
 
 	if (!ks_kernel_symbol(w->k, "task_state_array", &addr) ||
 	    !ks_debuginfo_array_length(di, "task_state_array", &n) || n > MAX_STATE_LETTERS) {
-		problem(w, "no task_state_array: state letters unknown");
+		ks_lines_append(&w->out->problems, "no task_state_array: state letters unknown");
 		return;
 	}
 	for (uint64_t i = 0; i < n; i++) {
@@ -95,7 +72,7 @@ static void load_state_letters(struct walk *w)
 		char c;
 
 		if (!ks_try_read_u64(w->k, addr + 8 * i, &str) || !ks_try_read(w->k, str, &c, 1)) {
-			problem(w, "cannot read task_state_array[%llu]", (unsigned long long)i);
+			ks_lines_append(&w->out->problems, "cannot read task_state_array[%llu]", (unsigned long long)i);
 			w->nletters = 0;
 			return;
 		}
@@ -161,7 +138,7 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 	t->state_char = ks_state_char(w->letters, w->nletters, t->state, t->exit_state);
 	t->partial = partial;
 	if (partial)
-		problem(w, "task 0x%llx: some fields could not be read", (unsigned long long)addr);
+		ks_lines_append(&w->out->problems, "task 0x%llx: some fields could not be read", (unsigned long long)addr);
 	w->out->count++;
 	return NULL;
 }
@@ -176,30 +153,30 @@ static struct ks_error *walk_list(struct walk *w, uint64_t head, uint64_t member
 	struct ks_error *err;
 
 	if ((err = ks_read_u64(w->k, head, &pos))) {
-		problem(w, "%s: %s", what, err->message);
+		ks_lines_append(&w->out->problems, "%s: %s", what, err->message);
 		ks_error_destroy(err);
 		return NULL;
 	}
 	while (pos != head) {
 		if (++n > MAX_TASKS) {
-			problem(w, "%s: more than %u entries, stopped (a loop?)", what, MAX_TASKS);
+			ks_lines_append(&w->out->problems, "%s: more than %u entries, stopped (a loop?)", what, MAX_TASKS);
 			return NULL;
 		}
 		if (!pos || pos == prev) {
-			problem(w, "%s: broken link 0x%llx", what, (unsigned long long)pos);
+			ks_lines_append(&w->out->problems, "%s: broken link 0x%llx", what, (unsigned long long)pos);
 			return NULL;
 		}
 		err = fn(w, pos - member_off);
 		if (err == &ks_error_nomem)
 			return err;
 		if (err) {
-			problem(w, "%s: %s", what, err->message);
+			ks_lines_append(&w->out->problems, "%s: %s", what, err->message);
 			ks_error_destroy(err);
 			return NULL;
 		}
 		prev = pos;
 		if ((err = ks_read_u64(w->k, pos, &pos))) {
-			problem(w, "%s: %s", what, err->message);
+			ks_lines_append(&w->out->problems, "%s: %s", what, err->message);
 			ks_error_destroy(err);
 			return NULL;
 		}
@@ -289,7 +266,7 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 		if (!err)
 			err = ks_read_field(k, rq, KS_F_RQ_IDLE, &idle);
 		if (err) {
-			problem(&w, "cannot read the idle task of CPU %u: %s", c, err->message);
+			ks_lines_append(&w.out->problems, "cannot read the idle task of CPU %u: %s", c, err->message);
 			ks_error_destroy(err);
 			err = NULL;
 			continue;

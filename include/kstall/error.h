@@ -37,4 +37,10 @@ extern struct ks_error ks_error_nomem;
 
 const char *ks_error_code_name(enum ks_error_code code);
 
+/*
+ * Append one line to a newline-terminated list of problems (*lines may be
+ * NULL). Out of memory loses the line, never the list.
+ */
+void ks_lines_append(char **lines, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
