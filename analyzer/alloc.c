@@ -25,15 +25,6 @@ void ks_gfp_decode(const struct ks_gfp_name *names, size_t n, uint64_t gfp, char
 			 (unsigned long long)left);
 }
 
-void ks_gfp_format(struct ks_kernel *k, uint64_t gfp, char *buf, size_t size)
-{
-	struct ks_gfp_table t;
-
-	ks_gfp_table_load(k, &t);
-	ks_gfp_decode(t.names, t.count, gfp, buf, size);
-	ks_gfp_table_deinit(&t);
-}
-
 #define MAX_GFP_NAMES 96
 
 void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t)
@@ -188,6 +179,9 @@ void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 			st->order = (unsigned int)v;
 			st->order_known = true;
 		}
+		if (st->gfp_known)
+			ks_gfp_decode(gfp->names, gfp->count, st->gfp, st->gfp_names,
+				      sizeof(st->gfp_names));
 		/* The kernel's rules in __alloc_pages_may_oom / out_of_memory (4.x to 6.x). */
 		st->nofail = st->gfp_known && NOFAIL && (st->gfp & NOFAIL);
 		st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&

@@ -275,7 +275,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		ks_pass_oom(ret);
 		for (size_t i = 0; i < ret->tasks.count; i++)
 			describe(ret, i);
-		err = ks_pass_verdict(ret, &gfp);
+		err = ks_pass_verdict(ret);
 	}
 	ks_gfp_table_deinit(&gfp);
 	if (err)

@@ -20,7 +20,7 @@ void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp);
 struct ks_error *ks_pass_locks(struct ks_analysis *a);
 void ks_pass_timing(struct ks_analysis *a);
 void ks_pass_oom(struct ks_analysis *a);
-struct ks_error *ks_pass_verdict(struct ks_analysis *a, const struct ks_gfp_table *gfp);
+struct ks_error *ks_pass_verdict(struct ks_analysis *a);
 
 /* Index of the task at a task_struct address, or -1. */
 long ks_analysis_task_index(const struct ks_analysis *a, uint64_t address);

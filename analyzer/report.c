@@ -136,10 +136,8 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", count, a->tasks.tasks[i].state_char,
 			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
-			char gfp[160];
-
-			ks_gfp_format(k, a->ta[i].alloc.gfp, gfp, sizeof(gfp));
-			fprintf(out, "         gfp %s, order %u, %s\n", gfp, a->ta[i].alloc.order,
+			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
+				a->ta[i].alloc.order,
 				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
 						       : "may not invoke the OOM killer");
 		}
@@ -223,15 +221,13 @@ json_t *ks_report_json(const struct ks_analysis *a)
 
 		json_object_set_new(o, "task", hexstr(t->address));
 		if (ta->alloc.phase != KS_ALLOC_NONE) {
-			char gfp[160] = "";
 			json_t *al = json_pack("{s:s,s:s,s:b,s:b}", "phase", ks_alloc_phase_name(ta->alloc.phase),
 					       "where", ta->alloc.where, "may_oom", ta->alloc.may_oom,
 					       "nofail", ta->alloc.nofail);
 
 			if (ta->alloc.gfp_known) {
-				ks_gfp_format(k, ta->alloc.gfp, gfp, sizeof(gfp));
 				json_object_set_new(al, "gfp", hexstr(ta->alloc.gfp));
-				json_object_set_new(al, "gfp_names", json_string(gfp));
+				json_object_set_new(al, "gfp_names", json_string(ta->alloc.gfp_names));
 			}
 			json_object_set_new(al, "order", ta->alloc.order_known ? json_integer(ta->alloc.order)
 									  : json_null());

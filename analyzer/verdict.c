@@ -87,13 +87,12 @@ static void age(const struct ks_stall *st, char *buf, size_t size)
 static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
 {
 	const struct ks_alloc_state *al = &a->ta[i].alloc;
-	char gfp[160] = "gfp unknown", when[64];
+	char when[64];
 
-	if (al->gfp_known)
-		ks_gfp_format(a->kernel, al->gfp, gfp, sizeof(gfp));
 	age(&a->ta[i].stall, when, sizeof(when));
 	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s)",
-		 ks_alloc_phase_name(al->phase), when, gfp, al->order_known ? "" : "?",
+		 ks_alloc_phase_name(al->phase), when, al->gfp_known ? al->gfp_names : "gfp unknown",
+		 al->order_known ? "" : "?",
 		 al->order, al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer");
 }
 
@@ -305,11 +304,10 @@ static int by_score(const void *x, const void *y)
 	return a->score < b->score ? 1 : a->score > b->score ? -1 : 0;
 }
 
-struct ks_error *ks_pass_verdict(struct ks_analysis *a, const struct ks_gfp_table *gfp)
+struct ks_error *ks_pass_verdict(struct ks_analysis *a)
 {
 	struct builder b = { .a = a };
 
-	(void)gfp;
 	cycles(&b);
 	oom(&b);
 	alloc_loops(&b);

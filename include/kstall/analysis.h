@@ -32,6 +32,8 @@ struct ks_alloc_state {
 	const char *where;
 	bool gfp_known, order_known;
 	uint64_t gfp;
+	/* gfp in the kernel's own flag names, decoded once; "" when gfp is unknown */
+	char gfp_names[160];
 	unsigned int order;
 	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly) */
 	bool may_oom;
@@ -145,10 +147,8 @@ const char *ks_lock_type_name(enum ks_lock_type type);
 const char *ks_wait_type_name(enum ks_lock_type type);
 const char *ks_stall_source_name(enum ks_stall_source source);
 
-/* Decode a gfp mask with the kernel's own names (gfpflag_names in the dump), "%pGg" style. */
-void ks_gfp_format(struct ks_kernel *k, uint64_t gfp, char *buf, size_t size);
-
 /* Pure helpers, unit-tested. */
+/* gfpflag_names in the dump: decode like the kernel's %pGg. */
 struct ks_gfp_name {
 	uint64_t mask;
 	const char *name;
