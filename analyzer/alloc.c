@@ -86,20 +86,6 @@ static const struct {
 	{ "__perform_reclaim", KS_ALLOC_RECLAIM },
 };
 
-static bool param(struct ks_kernel *k, const struct ks_frame *f, const char *name, uint64_t *v)
-{
-	struct ks_var vars[16];
-	size_t n = ks_frame_params(k, f, vars, 16);
-
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(vars[i].name, name) || !vars[i].known)
-			continue;
-		*v = vars[i].value;
-		return true;
-	}
-	return false;
-}
-
 void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 {
 	struct ks_kernel *k = a->kernel;
@@ -150,21 +136,21 @@ void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 		}
 		uint64_t v;
 
-		if (param(k, &s->frames[slow], "gfp_mask", &v)) {
+		if (ks_frame_param(k, &s->frames[slow], "gfp_mask", &v)) {
 			st->gfp = v;
 			st->gfp_known = true;
 		}
-		if (param(k, &s->frames[slow], "order", &v)) {
+		if (ks_frame_param(k, &s->frames[slow], "order", &v)) {
 			st->order = (unsigned int)v;
 			st->order_known = true;
 		}
 		/* The caller's frame keeps them when the slowpath's copies are optimized out. */
 		if (slow + 1 < s->count && !strcmp(s->frames[slow + 1].function, "__alloc_pages")) {
-			if (!st->gfp_known && param(k, &s->frames[slow + 1], "gfp", &v)) {
+			if (!st->gfp_known && ks_frame_param(k, &s->frames[slow + 1], "gfp", &v)) {
 				st->gfp = v;
 				st->gfp_known = true;
 			}
-			if (!st->order_known && param(k, &s->frames[slow + 1], "order", &v)) {
+			if (!st->order_known && ks_frame_param(k, &s->frames[slow + 1], "order", &v)) {
 				st->order = (unsigned int)v;
 				st->order_known = true;
 			}

@@ -169,26 +169,18 @@ struct ks_error *ks_pass_locks(struct ks_analysis *a)
 			continue;
 		for (size_t f = ta->first_frame; f < s->count && ta->waits_on < 0; f++) {
 			for (size_t m = 0; m < sizeof(lock_frames) / sizeof(lock_frames[0]); m++) {
-				struct ks_var vars[16];
-				size_t n;
+				uint64_t lock;
 
 				if (strcmp(s->frames[f].function, lock_frames[m].function))
 					continue;
-				n = ks_frame_params(k, &s->frames[f], vars, 16);
-				for (size_t v = 0; v < n; v++) {
-					if (strcmp(vars[v].name, lock_frames[m].param) || !vars[v].known)
-						continue;
-					/* Accept the frame's value only when the lock agrees. */
-					if (!on_wait_list(k, vars[v].value, lock_frames[m].type,
-							  t->address))
-						continue;
-					ta->waits_on = lock_index(a, vars[v].value, lock_frames[m].type,
-								  &cap);
+				/* Accept the frame's value only when the lock agrees. */
+				if (ks_frame_param(k, &s->frames[f], lock_frames[m].param, &lock) &&
+				    on_wait_list(k, lock, lock_frames[m].type, t->address)) {
+					ta->waits_on = lock_index(a, lock, lock_frames[m].type, &cap);
 					if (ta->waits_on < 0)
 						return &ks_error_nomem;
 					a->locks[ta->waits_on].nwaiters++;
 					ta->wait_type = lock_frames[m].type;
-					break;
 				}
 				break;
 			}

@@ -680,3 +680,18 @@ void ks_stack_deinit(struct ks_stack *s)
 	free(s->frames);
 	memset(s, 0, sizeof(*s));
 }
+
+bool ks_frame_param(struct ks_kernel *k, const struct ks_frame *f, const char *name,
+		    uint64_t *value)
+{
+	struct ks_var vars[16];
+	size_t n = ks_frame_params(k, f, vars, 16);
+
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].known && !strcmp(vars[i].name, name)) {
+			*value = vars[i].value;
+			return true;
+		}
+	}
+	return false;
+}

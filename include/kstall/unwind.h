@@ -82,5 +82,8 @@ void ks_stack_deinit(struct ks_stack *s);
 /* The parameters of a frame's function with the values DWARF locations give. */
 size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
 		       size_t max);
+/* The value of one parameter by name; false when absent or unknown at this frame. */
+bool ks_frame_param(struct ks_kernel *k, const struct ks_frame *f, const char *name,
+		    uint64_t *value);
 
 #endif
