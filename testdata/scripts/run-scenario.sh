@@ -55,6 +55,7 @@ trap - EXIT
 grep -q KSTALL_DUMP_SAVED "$run/serial.log" || { echo "dump not saved" >&2; tail -30 "$run/serial.log" >&2; exit 1; }
 rm -f "$dest/vmcore"
 makedumpfile -R "$dest/vmcore" < "$run/dump.raw"
+"$here/scripts/pack-vmcore.sh" "$dest"
 cp "$run/serial.log" "$dest/serial.log"
 python3 "$here/scripts/make-truth.py" "$dest/serial.log" "$flavour" > "$dest/truth.json"
 ls -la "$dest"
