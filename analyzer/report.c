@@ -169,11 +169,86 @@ static void text_events(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  none\n");
 }
 
+struct group_entry {
+	size_t task;
+	char key[512];
+};
+
+/* Same state, activity and stack: one group. The key sorts them together. */
+static int by_group(const void *x, const void *y)
+{
+	const struct group_entry *p = x, *q = y;
+	int c = strcmp(p->key, q->key);
+
+	return c ? c : p->task < q->task ? -1 : p->task > q->task;
+}
+
+struct group {
+	size_t first, count;
+};
+
+static int by_count(const void *x, const void *y)
+{
+	const struct group *p = x, *q = y;
+
+	return p->count != q->count ? (p->count < q->count ? 1 : -1)
+				    : (p->first > q->first) - (p->first < q->first);
+}
+
+/* Stalled tasks grouped, biggest groups first; sorting keeps this n log n on 10k tasks. */
+static size_t text_groups(FILE *out, const struct ks_analysis *a)
+{
+	struct group_entry *e = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*e));
+	struct group *g = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*g));
+	size_t n = 0, ng = 0;
+
+	if (!e || !g) {
+		free(e);
+		free(g);
+		return 0;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		size_t len;
+
+		if (!stalled(a, i))
+			continue;
+		e[n].task = i;
+		len = (size_t)snprintf(e[n].key, sizeof(e[n].key), "%c|%s|", a->tasks.tasks[i].state_char,
+				       a->ta[i].activity);
+		if (len < sizeof(e[n].key))
+			stack_key(a, i, e[n].key + len, sizeof(e[n].key) - len);
+		n++;
+	}
+	qsort(e, n, sizeof(*e), by_group);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(e[i].key, e[i - 1].key))
+			g[ng++] = (struct group){ .first = i };
+		g[ng - 1].count++;
+	}
+	qsort(g, ng, sizeof(*g), by_count);
+	for (size_t k = 0; k < ng; k++) {
+		size_t i = e[g[k].first].task;
+		char key[512], when[64];
+
+		stack_key(a, i, key, sizeof(key));
+		stall_words(&a->ta[i].stall, when, sizeof(when));
+		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
+			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
+		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known)
+			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
+				a->ta[i].alloc.order,
+				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
+						       : "may not invoke the OOM killer");
+	}
+	free(e);
+	free(g);
+	return n;
+}
+
 void ks_report_text(FILE *out, const struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
-	size_t nstalled = 0;
-	bool *done;
+	size_t nstalled;
 
 	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n\n",
 		ks_kernel_release(k), (double)a->now_ns / 1e9, a->tasks.count);
@@ -231,37 +306,8 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "\n");
 	}
 
-	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack)\n");
-	done = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
-	for (size_t i = 0; done && i < a->tasks.count; i++) {
-		char key[512], other[512], when[64];
-		size_t count = 0;
-
-		if (done[i] || !stalled(a, i))
-			continue;
-		stack_key(a, i, key, sizeof(key));
-		for (size_t j = i; j < a->tasks.count; j++) {
-			if (done[j] || !stalled(a, j) || a->tasks.tasks[j].state_char != a->tasks.tasks[i].state_char ||
-			    strcmp(a->ta[j].activity, a->ta[i].activity))
-				continue;
-			stack_key(a, j, other, sizeof(other));
-			if (strcmp(key, other))
-				continue;
-			done[j] = true;
-			count++;
-		}
-		nstalled += count;
-		stall_words(&a->ta[i].stall, when, sizeof(when));
-		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", count, a->tasks.tasks[i].state_char,
-			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
-		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
-			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
-				a->ta[i].alloc.order,
-				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
-						       : "may not invoke the OOM killer");
-		}
-	}
-	free(done);
+	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
+	nstalled = text_groups(out, a);
 	if (!nstalled)
 		fprintf(out, "  none\n");
 
