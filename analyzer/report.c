@@ -245,6 +245,76 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 	return n;
 }
 
+#define CHAIN_MAX 16
+#define WAITERS_SHOWN 8
+
+/* From a lock's owner down the chain of what each owner waits for, to its end or a cycle. */
+static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
+{
+	long seen[CHAIN_MAX];
+	int nseen = 0;
+
+	for (long l = lock; l >= 0 && nseen < CHAIN_MAX;) {
+		long j = a->locks[l].owner;
+		bool again = false;
+
+		if (j < 0) {
+			fprintf(out, "%s", a->locks[l].type == KS_LOCK_SEMAPHORE
+						   ? "no one kstall can name (semaphores record no owner)"
+						   : "no owner recorded");
+			return;
+		}
+		for (int s = 0; s < nseen; s++)
+			again |= seen[s] == j;
+		fprintf(out, "%s%s (pid %d, %c%s)", a->locks[l].owner_is_hint ? "last reader (a hint) " : "",
+			a->tasks.tasks[j].comm, a->tasks.tasks[j].pid, a->tasks.tasks[j].state_char,
+			a->ta[j].oom_victim ? ", OOM victim" : "");
+		if (again) {
+			fprintf(out, ": a cycle");
+			return;
+		}
+		seen[nseen++] = j;
+		l = a->ta[j].waits_on;
+		if (l < 0) {
+			fprintf(out, ", %s", a->ta[j].activity);
+			return;
+		}
+		fprintf(out, " waits for %s %s, held by ", ks_wait_type_name(a->ta[j].wait_type),
+			lock_name(&a->locks[l]));
+	}
+}
+
+/* One entry per contended lock: who waits (a few names and a count), then the owner chain. */
+static void text_chains(FILE *out, const struct ks_analysis *a)
+{
+	fprintf(out, "\nLOCK CHAINS\n");
+	for (size_t l = 0; l < a->nlocks; l++) {
+		size_t shown = 0, n = 0;
+
+		fprintf(out, "  %s %s: ", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
+		for (size_t i = 0; i < a->tasks.count; i++) {
+			if (a->ta[i].waits_on != (long)l)
+				continue;
+			n++;
+			if (shown++ < WAITERS_SHOWN)
+				fprintf(out, "%s%s (pid %d%s)", shown > 1 ? ", " : "", a->tasks.tasks[i].comm,
+					a->tasks.tasks[i].pid,
+					a->locks[l].type == KS_LOCK_RWSEM_READ ||
+							a->locks[l].type == KS_LOCK_RWSEM_WRITE
+						? (a->ta[i].wait_type == KS_LOCK_RWSEM_READ ? ", read" : ", write")
+						: "");
+		}
+		if (n > WAITERS_SHOWN)
+			fprintf(out, " and %zu more", n - WAITERS_SHOWN);
+		fprintf(out, " wait%s\n    %s", n == 1 ? "s" : "",
+			a->locks[l].owner >= 0 ? "held by " : "");
+		text_owner_chain(out, a, (long)l);
+		fprintf(out, "\n");
+	}
+	if (!a->nlocks)
+		fprintf(out, "  none\n");
+}
+
 void ks_report_text(FILE *out, const struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
@@ -265,46 +335,7 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 		}
 	}
 
-	fprintf(out, "\nLOCK CHAINS\n");
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		long j = (long)i, seen[16];
-		int nseen = 0;
-
-		if (a->ta[i].waits_on < 0)
-			continue;
-		fprintf(out, "  ");
-		for (int steps = 0; steps < 16 && j >= 0; steps++) {
-			bool again = false;
-
-			for (int s = 0; s < nseen; s++)
-				again |= seen[s] == j;
-			if (again) {
-				fprintf(out, "%s (pid %d): a cycle", a->tasks.tasks[j].comm,
-					a->tasks.tasks[j].pid);
-				break;
-			}
-			seen[nseen++] = j;
-			const struct ks_task *t = &a->tasks.tasks[j];
-			long w = a->ta[j].waits_on;
-
-			fprintf(out, "%s (pid %d, %c%s%s)", t->comm, t->pid, t->state_char,
-				a->ta[j].oom_victim ? ", OOM victim" : "", a->ta[j].in_cycle ? ", in cycle" : "");
-			if (w < 0) {
-				fprintf(out, ": %s", a->ta[j].activity);
-				break;
-			}
-			fprintf(out, " -> %s %s -> ", ks_wait_type_name(a->ta[j].wait_type),
-				lock_name(&a->locks[w]));
-			if (a->locks[w].owner < 0) {
-				fprintf(out, "(no owner recorded)");
-				break;
-			}
-			if (a->locks[w].owner_is_hint)
-				fprintf(out, "(last reader, a hint) ");
-			j = a->locks[w].owner;
-		}
-		fprintf(out, "\n");
-	}
+	text_chains(out, a);
 
 	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
 	nstalled = text_groups(out, a);

@@ -192,7 +192,7 @@ static void oom(struct builder *b)
 		root = chain_root(a, (long)i, &probe);
 		if (root >= 0 && (size_t)root != i && a->ta[root].alloc.phase != KS_ALLOC_NONE) {
 			const struct ks_lock *l = &a->locks[a->ta[i].waits_on];
-			char what[400];
+			char what[400], when[64] = "";
 
 			if (!(v = add(b, KS_VERDICT_OOM_DEADLOCK, 0.97)))
 				return;
@@ -201,10 +201,13 @@ static void oom(struct builder *b)
 			memcpy(v->locks, probe.locks, sizeof(probe.locks));
 			v->nlocks = probe.nlocks;
 			alloc_words(a, (size_t)root, what, sizeof(what));
+			if (a->ta[i].oom_killed_seconds >= 0)
+				snprintf(when, sizeof(when), " %.0f s before the crash",
+					 a->ta[i].oom_killed_seconds);
 			snprintf(v->summary, sizeof(v->summary),
-				 "OOM deadlock: %s (pid %d), chosen by the OOM killer, cannot exit: it waits "
+				 "OOM deadlock: %s (pid %d), chosen by the OOM killer%s, cannot exit: it waits "
 				 "for %s %s, held by %s (pid %d), which %s",
-				 t->comm, t->pid, ks_lock_type_name(l->type), lock_label(l),
+				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
 				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
 			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
 		} else if (t->state_char == 'D' || a->ta[i].waits_on >= 0) {
