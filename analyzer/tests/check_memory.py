@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""kstall's memory and OOM state against drgn on the same vmcore.
+
+Usage: check_memory.py KSTALL VMCORE VMLINUX
+drgn reads the same facts its own way (its helpers and the kernel's enums):
+every global counter kstall shows, each populated zone's free pages and
+watermarks, the oom_lock holder, the OOM victims, the reaper's queue, and the
+number of OOM kills in the log.
+"""
+import json
+import re
+import subprocess
+import sys
+
+import drgn
+from drgn import cast
+from drgn.helpers.linux.printk import get_dmesg
+
+kstall, vmcore, vmlinux = sys.argv[1:4]
+p = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+if p.returncode not in (0, 1):
+    sys.exit(f"kstall exited {p.returncode}: {p.stderr}")
+report = json.loads(p.stdout)
+mem = report["memory"]
+prog = drgn.Program()
+prog.set_core_dump(vmcore)
+prog.load_debug_info([vmlinux])
+failures = []
+
+
+def enum_value(enum_type, name):
+    for n, v in prog.type(f"enum {enum_type}").enumerators:
+        if n == name:
+            return v
+    return None
+
+
+def global_counter(names):
+    for name in names.split("|"):
+        for array, enum_type in (("vm_node_stat", "node_stat_item"), ("vm_zone_stat", "zone_stat_item")):
+            v = enum_value(enum_type, name)
+            if v is not None:
+                return max(0, prog[array][v].counter.value_())
+    return None
+
+
+COUNTERS = {"free": "NR_FREE_PAGES", "file": "NR_FILE_PAGES", "shmem": "NR_SHMEM",
+            "dirty": "NR_FILE_DIRTY", "writeback": "NR_WRITEBACK", "anon": "NR_ANON_MAPPED",
+            "mlocked": "NR_MLOCK", "unevictable": "NR_UNEVICTABLE",
+            "slab_unreclaimable": "NR_SLAB_UNRECLAIMABLE_B", "pagetables": "NR_PAGETABLE"}
+for key, names in COUNTERS.items():
+    want = global_counter(names)
+    if mem["pages"][key] != want:
+        failures.append(f"{key}: kstall {mem['pages'][key]}, drgn {want}")
+total = prog["_totalram_pages"].counter.value_()
+if mem["pages"]["total"] != total:
+    failures.append(f"total: kstall {mem['pages']['total']}, drgn {total}")
+
+zones = []
+pgdat = prog["contig_page_data"]
+for z in range(len(pgdat.node_zones)):
+    zone = pgdat.node_zones[z]
+    if zone.managed_pages.counter.value_() == 0:
+        continue
+    boost = zone.watermark_boost.value_()
+    wm = [zone._watermark[enum_value("zone_watermarks", n)].value_() + boost
+          for n in ("WMARK_MIN", "WMARK_LOW", "WMARK_HIGH")]
+    zones.append({"name": zone.name.string_().decode(), "free": max(0, zone.vm_stat[enum_value("zone_stat_item", "NR_FREE_PAGES")].counter.value_()),
+                  "min": wm[0], "low": wm[1], "high": wm[2]})
+got = [{k: z[k] for k in ("name", "free", "min", "low", "high")} for z in mem["zones"]]
+if got != zones:
+    failures.append(f"zones: kstall {got}, drgn {zones}")
+
+pids = {t["task"]: t["pid"] for t in report["tasks"]}
+owner = prog["oom_lock"].owner.counter.value_() & ~7
+want_owner = pids.get(hex(owner)) if owner else None
+if report["oom"]["lock_owner_pid"] != want_owner:
+    failures.append(f"oom_lock owner: kstall {report['oom']['lock_owner_pid']}, drgn {want_owner}")
+
+victims = []
+for t in report["tasks"]:
+    if t["idle"] or t["pid"] != t["tgid"]:
+        continue
+    task = drgn.Object(prog, "struct task_struct *", int(t["task"], 16))
+    if task.signal.oom_mm.value_():
+        victims.append(t["pid"])
+if sorted(report["oom"]["victims"]) != sorted(victims):
+    failures.append(f"victims: kstall {report['oom']['victims']}, drgn {victims}")
+
+queue = []
+task = prog["oom_reaper_list"]
+while task.value_() and len(queue) <= len(report["tasks"]):
+    queue.append(task.pid.value_())
+    task = task.oom_reaper_list
+if report["oom"]["reaper_queue"] != queue:
+    failures.append(f"reaper queue: kstall {report['oom']['reaper_queue']}, drgn {queue}")
+
+dmesg = get_dmesg(prog).decode(errors="replace")
+kills = len(re.findall(r"Killed process \d+ \(", dmesg))
+if report["oom"]["kills"] != kills:
+    failures.append(f"OOM kills: kstall {report['oom']['kills']}, drgn's log {kills}")
+hung = len(re.findall(r"INFO: task .*:\d+ blocked for more than", dmesg))
+if sum(e["kind"] == "hung_task" for e in report["events"]) != hung:
+    failures.append(f"hung-task lines: kstall {sum(e['kind'] == 'hung_task' for e in report['events'])}, drgn's log {hung}")
+
+print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
+      f"{kills} kills, {hung} hung-task lines checked")
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
