@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""kstall against drgn and crash on the same dumps: wall time, peak RSS, ratios.
+
+Usage: bench/bench.py [KSTALL] [FIXTURE_DIR...]
+Defaults: build/kstall and every lean fixture, smallest task count first, so the
+growth with the number of tasks shows. Each tool runs from a cold process, start-up
+included, best of REPEAT runs (environment: REPEAT=3).
+  kstall: `kstall report` (the whole analysis and the text report)
+  drgn:   load the vmlinux, walk every task, unwind every stack
+  crash:  start-up plus `foreach bt` (Debian 12's crash 8.0.2 sees only the idle
+          tasks of 6.1.1xx kernels, so its number is start-up plus 2 stacks; it is
+          printed with the task count crash itself saw)
+Not a test: numbers depend on the machine. docs/performance.md keeps the results.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPEAT = int(os.environ.get("REPEAT", "3"))
+DRGN = r"""
+import sys, drgn
+from drgn.helpers.linux.pid import for_each_task
+prog = drgn.Program()
+prog.set_core_dump(sys.argv[1])
+prog.load_debug_info([sys.argv[2]])
+n = frames = 0
+for t in for_each_task(prog):
+    n += 1
+    try:
+        frames += len(prog.stack_trace(t))
+    except Exception:
+        pass
+print(n, frames)
+"""
+
+
+def timed(cmd, stdin=None):
+    """Best wall time (s), peak RSS (MB) and stdout of REPEAT runs."""
+    best = None
+    for _ in range(REPEAT):
+        with tempfile.NamedTemporaryFile("r") as tf:
+            p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", tf.name] + cmd, input=stdin,
+                               capture_output=True, text=True)
+            wall, rss = tf.read().split()[-2:]
+        run = (float(wall), int(rss) / 1024, p.stdout, p.returncode)
+        if best is None or run[0] < best[0]:
+            best = run
+    return best
+
+
+def fixture_tasks(d):
+    try:
+        return json.load(open(os.path.join(d, "truth.json")))["tasks"] or 0
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def main():
+    kstall = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build", "kstall")
+    dirs = sys.argv[2:] or [os.path.join(ROOT, "testdata", "vmcores", "lean", d)
+                            for d in os.listdir(os.path.join(ROOT, "testdata", "vmcores", "lean"))]
+    dirs = sorted((d for d in dirs if os.path.exists(os.path.join(d, "vmcore"))), key=fixture_tasks)
+    crash = shutil.which("crash")
+    print(f"{'fixture':<18} {'tasks':>6} | {'kstall s':>8} {'MB':>6} | {'drgn s':>7} {'MB':>6} "
+          f"{'x faster':>8} {'RSS/3?':>6} | {'crash s':>7} {'MB':>6} {'tasks':>5} {'x faster':>8}")
+    for d in dirs:
+        flavour = os.path.basename(os.path.dirname(d))
+        vmcore = os.path.join(d, "vmcore")
+        vmlinux = os.path.join(ROOT, "testdata", "kernels", flavour, "vmlinux")
+        ks = timed([kstall, "report", vmcore, vmlinux])
+        dr = timed(["/usr/bin/python3", "-c", DRGN, vmcore, vmlinux])
+        ntasks = dr[2].split()[0] if dr[3] == 0 else "?"
+        line = (f"{os.path.basename(d):<18} {ntasks:>6} | {ks[0]:8.2f} {ks[1]:6.0f} | {dr[0]:7.2f} "
+                f"{dr[1]:6.0f} {dr[0] / max(ks[0], 0.01):8.1f} "
+                f"{'yes' if ks[1] * 3 <= dr[1] else 'no':>6} |")
+        if crash:
+            cr = timed([crash, "-s", vmlinux, vmcore], stdin="foreach bt\nps\nquit\n")
+            seen = sum(1 for l in cr[2].splitlines() if l.startswith("PID:"))
+            line += f" {cr[0]:7.2f} {cr[1]:6.0f} {seen:>5} {cr[0] / max(ks[0], 0.01):8.1f}"
+        print(line, flush=True)
+
+
+main()
