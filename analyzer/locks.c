@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "analysis_internal.h"
+#include "hashmap.h"
+
+static struct ks_error *wait_for_graph(struct ks_analysis *a);
 
 /* Far above any real wait list; a longer one is a loop. */
 #define MAX_WAITERS 65536
@@ -71,42 +74,136 @@ static const struct {
 	{ "__down_timeout", "sem", KS_LOCK_SEMAPHORE },
 };
 
-/* Does the lock's wait list hold a waiter for this task? */
-static bool on_wait_list(struct ks_kernel *k, uint64_t lock, enum ks_lock_type type,
-			 uint64_t task)
-{
+struct waiter_fields {
 	enum ks_field list, wtask, wlist;
-	uint64_t head, pos, who;
+};
 
+static struct waiter_fields fields_of(enum ks_lock_type type)
+{
 	switch (type) {
 	case KS_LOCK_MUTEX:
-		list = KS_F_MUTEX_WAIT_LIST, wtask = KS_F_MUTEX_WAITER_TASK,
-		wlist = KS_F_MUTEX_WAITER_LIST;
-		break;
+		return (struct waiter_fields){ KS_F_MUTEX_WAIT_LIST, KS_F_MUTEX_WAITER_TASK,
+					       KS_F_MUTEX_WAITER_LIST };
 	case KS_LOCK_SEMAPHORE:
-		list = KS_F_SEM_WAIT_LIST, wtask = KS_F_SEM_WAITER_TASK, wlist = KS_F_SEM_WAITER_LIST;
-		break;
+		return (struct waiter_fields){ KS_F_SEM_WAIT_LIST, KS_F_SEM_WAITER_TASK,
+					       KS_F_SEM_WAITER_LIST };
 	default:
-		list = KS_F_RWSEM_WAIT_LIST, wtask = KS_F_RWSEM_WAITER_TASK,
-		wlist = KS_F_RWSEM_WAITER_LIST;
-		break;
+		return (struct waiter_fields){ KS_F_RWSEM_WAIT_LIST, KS_F_RWSEM_WAITER_TASK,
+					       KS_F_RWSEM_WAITER_LIST };
 	}
-	if (!ks_kernel_has(k, list) || !ks_kernel_has(k, wtask) || !ks_kernel_has(k, wlist))
+}
+
+/*
+ * Wait lists read so far. Each list is walked once: a lock with 2000 waiters
+ * would otherwise be walked 2000 times. A task waits on one lock at a time, so
+ * task -> lock is all that is kept.
+ */
+struct wait_cache {
+	struct ks_u64map lists; /* lock address -> (void *)1 once read */
+	struct ks_u64map waiter_of; /* task address -> lock address + 1 */
+	/* kernel stacks by base address -> (void *)1, for the stack scan */
+	struct ks_u64map stacks;
+	bool stacks_loaded;
+};
+
+static bool read_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
+			   enum ks_lock_type type)
+{
+	struct waiter_fields wf = fields_of(type);
+	uint64_t head, pos, who;
+
+	if (ks_u64map_get(&c->lists, lock))
+		return true;
+	if (!ks_kernel_has(k, wf.list) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
+	    !ks_u64map_put(&c->lists, lock, (void *)1))
 		return false;
-	head = lock + ks_kernel_off(k, list);
+	head = lock + ks_kernel_off(k, wf.list);
 	if (!ks_try_read_u64(k, head, &pos))
 		return false;
 	for (size_t n = 0; pos != head && n < MAX_WAITERS; n++) {
-		uint64_t waiter = pos - ks_kernel_off(k, wlist);
+		uint64_t waiter = pos - ks_kernel_off(k, wf.wlist);
 
-		if (!ks_try_read_u64(k, waiter + ks_kernel_off(k, wtask), &who))
+		if (!ks_try_read_u64(k, waiter + ks_kernel_off(k, wf.wtask), &who))
 			return false;
-		if (who == task)
-			return true;
+		/* the first list wins: a task on two lists is corrupt data, not two waits */
+		if (!ks_u64map_get(&c->waiter_of, who) &&
+		    !ks_u64map_put(&c->waiter_of, who, (void *)(uintptr_t)(lock + 1)))
+			return false;
 		if (!ks_try_read_u64(k, pos, &pos))
 			return false;
 	}
-	return false;
+	return true;
+}
+
+/* Does the lock's wait list hold a waiter for this task? */
+static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
+			 enum ks_lock_type type, uint64_t task)
+{
+	return read_wait_list(k, c, lock, type) &&
+	       (uintptr_t)ks_u64map_get(&c->waiter_of, task) == lock + 1;
+}
+
+static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
+{
+	uint64_t base;
+
+	c->stacks_loaded = true;
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (ks_try_read_field(a->kernel, a->tasks.tasks[i].address, KS_F_TASK_STACK, &base) &&
+		    base && !ks_u64map_put(&c->stacks, base, (void *)1))
+			return;
+}
+
+/*
+ * The lock from the waiter record on the task's own stack, for frames whose
+ * lock parameter DWARF cannot recover (optimized out in many distro builds).
+ * The record names the task; its list runs through the other waiters, all on
+ * stacks of their own, and through one node that is on no stack: the lock's
+ * wait_list head. The answer stands only if that lock's list holds the task.
+ */
+static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i,
+		       enum ks_lock_type type, uint64_t *ret)
+{
+	struct ks_kernel *k = a->kernel;
+	struct waiter_fields wf = fields_of(type);
+	uint64_t task = a->tasks.tasks[i].address, size = ks_kernel_thread_size(k), base;
+	uint64_t otask = ks_kernel_off(k, wf.wtask), olist = ks_kernel_off(k, wf.wlist);
+	uint64_t *words;
+	bool found = false;
+
+	if (!size || size > (1 << 20) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
+	    !ks_try_read_field(k, task, KS_F_TASK_STACK, &base) || !base || (otask | olist) % 8 ||
+	    !(words = malloc(size)))
+		return false;
+	if (!c->stacks_loaded)
+		load_stacks(a, c);
+	if (!ks_try_read(k, base, words, size)) {
+		free(words);
+		return false;
+	}
+	for (uint64_t o = 0; !found && o + otask + 8 <= size && o + olist + 8 <= size; o += 8) {
+		uint64_t node, pos;
+
+		if (words[(o + otask) / 8] != task)
+			continue;
+		node = base + o + olist;
+		pos = words[(o + olist) / 8];
+		for (size_t n = 0; pos != node && n < MAX_WAITERS; n++) {
+			if (!ks_u64map_get(&c->stacks, pos & ~(size - 1))) {
+				uint64_t lock = pos - ks_kernel_off(k, wf.list);
+
+				if (on_wait_list(k, c, lock, type, task)) {
+					*ret = lock;
+					found = true;
+				}
+				break;
+			}
+			if (!ks_try_read_u64(k, pos, &pos))
+				break;
+		}
+	}
+	free(words);
+	return found;
 }
 
 static long lock_index(struct ks_analysis *a, uint64_t addr, enum ks_lock_type type, size_t *cap)
@@ -157,7 +254,11 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 struct ks_error *ks_pass_locks(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
+	struct wait_cache cache = { 0 };
+	struct ks_error *err = NULL;
 	size_t cap = 0;
+	/* The tests' way to prove the stack scan on real dumps whose DWARF has every parameter. */
+	bool params = !getenv("KSTALL_TEST_LOCKS_FROM_STACK");
 
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
@@ -174,11 +275,15 @@ struct ks_error *ks_pass_locks(struct ks_analysis *a)
 				if (strcmp(s->frames[f].function, lock_frames[m].function))
 					continue;
 				/* Accept the frame's value only when the lock agrees. */
-				if (ks_frame_param(k, &s->frames[f], lock_frames[m].param, &lock) &&
-				    on_wait_list(k, lock, lock_frames[m].type, t->address)) {
+				if ((params &&
+				     ks_frame_param(k, &s->frames[f], lock_frames[m].param, &lock) &&
+				     on_wait_list(k, &cache, lock, lock_frames[m].type, t->address)) ||
+				    scan_stack(a, &cache, i, lock_frames[m].type, &lock)) {
 					ta->waits_on = lock_index(a, lock, lock_frames[m].type, &cap);
-					if (ta->waits_on < 0)
-						return &ks_error_nomem;
+					if (ta->waits_on < 0) {
+						err = &ks_error_nomem;
+						goto out;
+					}
 					a->locks[ta->waits_on].nwaiters++;
 					ta->wait_type = lock_frames[m].type;
 				}
@@ -188,7 +293,17 @@ struct ks_error *ks_pass_locks(struct ks_analysis *a)
 	}
 	for (size_t l = 0; l < a->nlocks; l++)
 		find_owner(a, &a->locks[l]);
-	/* The wait-for graph: a task points at the owner of the lock it waits on. */
+	err = wait_for_graph(a);
+out:
+	ks_u64map_free(&cache.lists);
+	ks_u64map_free(&cache.waiter_of);
+	ks_u64map_free(&cache.stacks);
+	return err;
+}
+
+/* A task points at the owner of the lock it waits on; cycles are deadlocks. */
+static struct ks_error *wait_for_graph(struct ks_analysis *a)
+{
 	long *next = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(long));
 	bool *cyc = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
 
