@@ -13,7 +13,7 @@ static const char *lock_name(const struct ks_lock *l)
 	return l->name[0] ? l->name : "(unnamed)";
 }
 
-static bool stalled(const struct ks_analysis *a, size_t i)
+bool ks_report_stalled(const struct ks_analysis *a, size_t i)
 {
 	const struct ks_task *t = &a->tasks.tasks[i];
 
@@ -21,7 +21,7 @@ static bool stalled(const struct ks_analysis *a, size_t i)
 			    t->state_char == 'D');
 }
 
-static void stall_words(const struct ks_stall *st, char *buf, size_t size)
+void ks_report_stall_words(const struct ks_stall *st, char *buf, size_t size)
 {
 	if (st->source == KS_STALL_NONE)
 		snprintf(buf, size, "since ?");
@@ -118,11 +118,11 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 		char key[512], other[512], when[64];
 		size_t count = 0;
 
-		if (done[i] || !stalled(a, i))
+		if (done[i] || !ks_report_stalled(a, i))
 			continue;
 		stack_key(a, i, key, sizeof(key));
 		for (size_t j = i; j < a->tasks.count; j++) {
-			if (done[j] || !stalled(a, j) || a->tasks.tasks[j].state_char != a->tasks.tasks[i].state_char ||
+			if (done[j] || !ks_report_stalled(a, j) || a->tasks.tasks[j].state_char != a->tasks.tasks[i].state_char ||
 			    strcmp(a->ta[j].activity, a->ta[i].activity))
 				continue;
 			stack_key(a, j, other, sizeof(other));
@@ -132,7 +132,7 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 			count++;
 		}
 		nstalled += count;
-		stall_words(&a->ta[i].stall, when, sizeof(when));
+		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", count, a->tasks.tasks[i].state_char,
 			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
