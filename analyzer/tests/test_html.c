@@ -1,0 +1,84 @@
+/* Unit tests: the one escaping function every dump string of the HTML report goes through. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../html.h"
+
+/* The escaped form of s, in a buffer the test frees. */
+static char *escaped(const char *s, size_t max_chars)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	assert_non_null(f);
+	ks_html_escape(f, s, max_chars);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void check(const char *s, size_t max_chars, const char *want)
+{
+	char *got = escaped(s, max_chars);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_markup_is_inert(void **state)
+{
+	(void)state;
+	/* the comm of the escaping fixture */
+	check("<b>x</b><img>", SIZE_MAX, "&lt;b&gt;x&lt;/b&gt;&lt;img&gt;");
+	/* attribute context: neither quote can end a quoted value */
+	check("\" onmouseover='alert(1)'", SIZE_MAX, "&quot; onmouseover=&#39;alert(1)&#39;");
+	check("a&amp;b", SIZE_MAX, "a&amp;amp;b");
+	check("</script><script>", SIZE_MAX, "&lt;/script&gt;&lt;script&gt;");
+	check("", SIZE_MAX, "");
+	check("stall_mutex_a", SIZE_MAX, "stall_mutex_a");
+}
+
+static void test_bytes_that_are_not_text(void **state)
+{
+	(void)state;
+	/* control characters and bytes that are not UTF-8 become U+FFFD, one each */
+	check("a\x01" "b\x7f", SIZE_MAX, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	check("\xff\xfe", SIZE_MAX, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* an overlong '<' must not sneak through as markup */
+	check("\xc0\xbc", SIZE_MAX, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* a UTF-16 surrogate encoded in UTF-8 is not valid UTF-8 */
+	check("\xed\xa0\x80", SIZE_MAX, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* a sequence cut by the end of the string */
+	check("x\xe2\x80", SIZE_MAX, "x\xef\xbf\xbd\xef\xbf\xbd");
+	/* valid UTF-8, tabs and newlines pass */
+	check("k\xc3\xa4se\t\xe2\x82\xac\n\xf0\x9f\x90\xa7", SIZE_MAX,
+	      "k\xc3\xa4se\t\xe2\x82\xac\n\xf0\x9f\x90\xa7");
+}
+
+static void test_truncation(void **state)
+{
+	(void)state;
+	/* counted in characters, never cutting a UTF-8 sequence or an entity */
+	check("abcdef", 3, "abc\xe2\x80\xa6");
+	check("abc", 3, "abc");
+	check("\xc3\xa4\xc3\xb6\xc3\xbc", 2, "\xc3\xa4\xc3\xb6\xe2\x80\xa6");
+	check("<<<<", 2, "&lt;&lt;\xe2\x80\xa6");
+	check("abc", 0, "\xe2\x80\xa6");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_markup_is_inert),
+		cmocka_unit_test(test_bytes_that_are_not_text),
+		cmocka_unit_test(test_truncation),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
