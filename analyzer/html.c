@@ -162,6 +162,12 @@ static void task_link(struct html *h, size_t i)
 	put(h, " (%d)</a>", task(h, i)->pid);
 }
 
+/* A model built in memory (the unit tests) has no kernel behind it. */
+static const char *release(const struct html *h)
+{
+	return h->a->kernel ? ks_kernel_release(h->a->kernel) : "(unknown)";
+}
+
 static long task_index(const struct html *h, int32_t pid)
 {
 	const struct ks_task *t = ks_tasks_find_pid(&h->a->tasks, pid);
@@ -265,7 +271,7 @@ static void html_head(struct html *h)
 	       "<link rel=\"icon\" href=\"data:,\">\n<title>kstall report: ");
 	esc(h, h->a->verdicts && h->a->nverdicts ? ks_verdict_name(h->a->verdicts[0].kind) : "none");
 	put(h, ", kernel ");
-	esc(h, ks_kernel_release(h->a->kernel));
+	esc(h, release(h));
 	put(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", STYLE);
 }
 
@@ -274,7 +280,7 @@ static void html_header(struct html *h)
 	const struct ks_analysis *a = h->a;
 
 	put(h, "<header><h1>kstall report</h1><p>kernel <span class=\"mono\">");
-	esc(h, ks_kernel_release(a->kernel));
+	esc(h, release(h));
 	put(h, "</span> &middot; up %.0f s at the crash &middot; %zu tasks &middot; %zu stalled &middot; "
 	       "%zu lock%s waited on</p>\n",
 	    (double)a->now_ns / 1e9, a->tasks.count, h->nstalled, a->nlocks, a->nlocks == 1 ? "" : "s");
@@ -821,7 +827,7 @@ static void html_timeline(struct html *h)
 	for (size_t k = 0; k < shown; k++)
 		axis = fmax(axis, stall_start(&a->ta[idx[k]].stall));
 	axis = ceil(axis / nice_step(axis)) * nice_step(axis);
-	long height = TL_TOP + (long)(shown ? shown : 1) * TL_ROW + 30;
+	long height = shown ? TL_TOP + (long)shown * TL_ROW + 30 : 40;
 
 	put(h, "<svg id=\"stall-timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%ld\" "
 	       "viewBox=\"0 0 %d %ld\" role=\"img\" aria-label=\"stall timeline\">\n",
@@ -830,7 +836,8 @@ static void html_timeline(struct html *h)
 		put(h, "<text x=\"10\" y=\"%d\">No stalled task with a known stall start.</text>\n", TL_TOP + 14);
 	for (size_t k = 0; k < shown; k++)
 		timeline_bar(h, idx[k], (long)k, axis);
-	timeline_axis(h, TL_TOP + (long)(shown ? shown : 1) * TL_ROW + 2, axis);
+	if (shown)
+		timeline_axis(h, TL_TOP + (long)shown * TL_ROW + 2, axis);
 	put(h, "</svg>\n");
 	if (n > shown)
 		put(h, "<p class=\"muted\">The %zu longest stalls are drawn; %zu more are in the task table.</p>\n", shown,
@@ -875,6 +882,8 @@ static void html_memory_allocators(struct html *h)
 	for (int p = KS_ALLOC_RETRY; p <= KS_ALLOC_OOM_KILL; p++)
 		max = count[p] > max ? count[p] : max;
 	put(h, "<h3>Tasks in the page allocator: %zu</h3>\n", total);
+	if (!total)
+		return;
 	put(h, "<svg id=\"memory-pressure\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%ld\" height=\"%ld\" "
 	       "viewBox=\"0 0 %ld %ld\" role=\"img\" aria-label=\"tasks per allocator phase\">\n",
 	    label_w + bar_w + 60, row * KS_ALLOC_OOM_KILL + 8, label_w + bar_w + 60, row * KS_ALLOC_OOM_KILL + 8);
