@@ -86,6 +86,34 @@ static const struct {
 	{ "__perform_reclaim", KS_ALLOC_RECLAIM },
 };
 
+/* Callers of the allocator, outermost that matters first: fork is what a storm is made of. */
+static const struct {
+	const char *prefix;
+	const char *context;
+} context_frames[] = {
+	{ "copy_process", "fork" },
+	{ "kernel_clone", "fork" },
+	{ "dup_task_struct", "fork" },
+	{ "handle_mm_fault", "page fault" },
+	{ "do_anonymous_page", "page fault" },
+	{ "shmem_", "shmem" },
+	{ "filemap_", "page cache" },
+	{ "__vmalloc", "vmalloc" },
+	{ "___slab_alloc", "slab" },
+	{ "kmem_cache_alloc", "slab" },
+	{ "__kmalloc", "slab" },
+};
+
+static const char *alloc_context(const struct ks_stack *s, size_t slow)
+{
+	for (size_t c = 0; c < sizeof(context_frames) / sizeof(context_frames[0]); c++)
+		for (size_t f = slow + 1; f < s->count; f++)
+			if (!strncmp(s->frames[f].function, context_frames[c].prefix,
+				     strlen(context_frames[c].prefix)))
+				return context_frames[c].context;
+	return "";
+}
+
 void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 {
 	struct ks_kernel *k = a->kernel;
@@ -110,6 +138,7 @@ void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 			continue;
 		st->phase = KS_ALLOC_RETRY;
 		st->where = "__alloc_pages_slowpath";
+		st->context = alloc_context(s, slow);
 		for (size_t f = ta->first_frame; f < slow && st->phase == KS_ALLOC_RETRY; f++) {
 			const char *fn = s->frames[f].function;
 

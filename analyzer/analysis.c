@@ -185,31 +185,23 @@ void ks_pass_timing(struct ks_analysis *a)
 	}
 }
 
-void ks_pass_oom(struct ks_analysis *a)
-{
-	struct ks_kernel *k = a->kernel;
-
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		const struct ks_task *t = &a->tasks.tasks[i];
-		uint64_t signal, mm, adj;
-
-		if (t->idle || !ks_try_read_field(k, t->address, KS_F_TASK_SIGNAL, &signal) || !signal)
-			continue;
-		if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_MM, &mm) && mm)
-			a->ta[i].oom_victim = true;
-		if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &adj))
-			a->ta[i].oom_score_adj = (short)adj;
-	}
-}
-
 static void describe(struct ks_analysis *a, size_t i)
 {
 	const struct ks_task *t = &a->tasks.tasks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
+	const struct ks_stack *s = &a->stacks[i];
+
+	for (size_t f = ta->first_frame; f < s->count && !t->active; f++)
+		if (!strcmp(s->frames[f].function, "balance_dirty_pages"))
+			ta->dirty_throttled = true;
 
 	if (ta->alloc.phase != KS_ALLOC_NONE)
-		snprintf(ta->activity, sizeof(ta->activity), "allocating: %s",
+		snprintf(ta->activity, sizeof(ta->activity), "allocating%s%s: %s",
+			 ta->alloc.context[0] ? " in " : "", ta->alloc.context,
 			 ks_alloc_phase_name(ta->alloc.phase));
+	else if (ta->dirty_throttled)
+		snprintf(ta->activity, sizeof(ta->activity),
+			 "throttled writing dirty pages (balance_dirty_pages)");
 	else if (ta->waits_on >= 0)
 		snprintf(ta->activity, sizeof(ta->activity), "waiting for %s %s",
 			 ks_wait_type_name(ta->wait_type),
@@ -269,8 +261,20 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	if (!gfp.count)
 		ks_lines_append(&ret->problems, "no gfpflag_names in the dump: gfp masks are shown as numbers");
 	ks_pass_alloc(ret, &gfp);
+	ks_pass_memory(ret);
 	err = ks_pass_locks(ret);
 	if (!err) {
+		struct ks_log log = { 0 };
+		struct ks_error *lerr = ks_log_read(k, &log);
+
+		if (lerr) {
+			ks_lines_append(&ret->problems, "cannot read the kernel log: no OOM kills or "
+							"hung-task reports linked to tasks");
+			ks_error_destroy(lerr);
+		} else {
+			ks_pass_events(ret, &log);
+			ks_log_deinit(&log);
+		}
 		ks_pass_timing(ret);
 		ks_pass_oom(ret);
 		for (size_t i = 0; i < ret->tasks.count; i++)
@@ -297,6 +301,9 @@ void ks_analysis_deinit(struct ks_analysis *a)
 	free(a->locks);
 	free(a->verdicts);
 	free(a->problems);
+	ks_memory_deinit(&a->memory);
+	free(a->oom.reaper_queue);
+	ks_events_free(a);
 	if (a->task_index) {
 		ks_u64map_free(a->task_index);
 		free(a->task_index);

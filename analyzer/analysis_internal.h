@@ -18,6 +18,10 @@ uint64_t ks_gfp_bit(const struct ks_gfp_table *t, const char *name);
 /* The passes, in the order ks_analyze() runs them. */
 void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp);
 struct ks_error *ks_pass_locks(struct ks_analysis *a);
+void ks_pass_memory(struct ks_analysis *a);
+void ks_memory_deinit(struct ks_memory *m);
+void ks_pass_events(struct ks_analysis *a, const struct ks_log *log);
+void ks_events_free(struct ks_analysis *a);
 void ks_pass_timing(struct ks_analysis *a);
 void ks_pass_oom(struct ks_analysis *a);
 struct ks_error *ks_pass_verdict(struct ks_analysis *a);

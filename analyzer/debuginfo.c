@@ -549,6 +549,27 @@ bool ks_debuginfo_enumerator(struct ks_debuginfo *di, const char *name, int64_t 
 	return true;
 }
 
+bool ks_debuginfo_enumerator_of(struct ks_debuginfo *di, const char *type, const char *name,
+				int64_t *value)
+{
+	Dwarf_Die e, child;
+
+	if (!find_die(di, 'e', type, &e) || dwarf_child(&e, &child) != 0)
+		return false;
+	do {
+		Dwarf_Attribute attr;
+		Dwarf_Sword sv;
+		const char *en = dwarf_diename(&child);
+
+		if (en && !strcmp(en, name) && dwarf_attr(&child, DW_AT_const_value, &attr) &&
+		    dwarf_formsdata(&attr, &sv) == 0) {
+			*value = (int64_t)sv;
+			return true;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
 bool ks_debuginfo_array_length(struct ks_debuginfo *di, const char *variable, uint64_t *len)
 {
 	Dwarf_Die var, type, sub;

@@ -64,6 +64,16 @@ static const struct field_spec field_specs[KS_F__COUNT] = {
 	[KS_F_SEM_WAIT_LIST] = { "semaphore", "wait_list" },
 	[KS_F_SEM_WAITER_TASK] = { "semaphore_waiter", "task" },
 	[KS_F_SEM_WAITER_LIST] = { "semaphore_waiter", "list" },
+	[KS_F_PGDAT_NODE_ZONES] = { "pglist_data", "node_zones" },
+	[KS_F_PGDAT_NODE_ID] = { "pglist_data", "node_id" },
+	[KS_F_PGDAT_KSWAPD_FAILURES] = { "pglist_data", "kswapd_failures" },
+	[KS_F_ZONE_WATERMARK] = { "zone", "_watermark|watermark" },
+	[KS_F_ZONE_WATERMARK_BOOST] = { "zone", "watermark_boost" },
+	[KS_F_ZONE_MANAGED] = { "zone", "managed_pages" },
+	[KS_F_ZONE_NAME] = { "zone", "name" },
+	[KS_F_ZONE_VM_STAT] = { "zone", "vm_stat" },
+	[KS_F_TASK_MM] = { "task_struct", "mm" },
+	[KS_F_TASK_OOM_REAPER_LIST] = { "task_struct", "oom_reaper_list" },
 };
 
 /* Fields without which no task can be listed. */

@@ -50,11 +50,205 @@ static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t s
 	}
 }
 
+static double mib(const struct ks_analysis *a, uint64_t pages)
+{
+	return (double)pages * (double)a->memory.page_size / 1048576.0;
+}
+
+static void text_memory(FILE *out, const struct ks_analysis *a)
+{
+	const struct ks_memory *m = &a->memory;
+	static const enum ks_mem_item shown[] = {
+		KS_MEM_TOTAL,	    KS_MEM_FREE,	  KS_MEM_SHMEM,		    KS_MEM_FILE,
+		KS_MEM_DIRTY,	    KS_MEM_WRITEBACK,	  KS_MEM_ANON,		    KS_MEM_MLOCKED,
+		KS_MEM_UNEVICTABLE, KS_MEM_SLAB_RECLAIMABLE, KS_MEM_SLAB_UNRECLAIMABLE, KS_MEM_KERNEL_STACK,
+		KS_MEM_PAGETABLES,  KS_MEM_SWAP_TOTAL,	  KS_MEM_SWAP_FREE,
+	};
+
+	fprintf(out, "\nMEMORY (pages of %llu bytes)\n", (unsigned long long)m->page_size);
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		enum ks_mem_item it = shown[i];
+
+		if (!m->known[it])
+			continue;
+		fprintf(out, "  %-20s %10llu  %9.1f MiB", ks_mem_item_name(it),
+			(unsigned long long)m->pages[it], mib(a, m->pages[it]));
+		if (m->known[KS_MEM_TOTAL] && m->pages[KS_MEM_TOTAL] && it != KS_MEM_TOTAL &&
+		    it != KS_MEM_SWAP_TOTAL && it != KS_MEM_SWAP_FREE)
+			fprintf(out, "  %5.1f%% of total",
+				100.0 * (double)m->pages[it] / (double)m->pages[KS_MEM_TOTAL]);
+		fprintf(out, "\n");
+	}
+	for (size_t z = 0; z < m->nzones; z++) {
+		const struct ks_zone_info *zi = &m->zones[z];
+
+		fprintf(out, "  node %d zone %-8s free %8llu", zi->node, zi->name,
+			(unsigned long long)zi->free);
+		if (zi->watermarks_known)
+			fprintf(out, "  min %6llu low %6llu high %6llu%s",
+				(unsigned long long)zi->min, (unsigned long long)zi->low,
+				(unsigned long long)zi->high,
+				zi->free < zi->min	? "  BELOW MIN"
+				: zi->free < zi->low ? "  below low"
+						     : "");
+		fprintf(out, "\n");
+	}
+	if (m->kswapd_failed_nodes)
+		fprintf(out, "  kswapd gave up on %u node%s\n", m->kswapd_failed_nodes,
+			m->kswapd_failed_nodes == 1 ? "" : "s");
+}
+
+static void text_task(FILE *out, const struct ks_analysis *a, long i)
+{
+	fprintf(out, "%s (pid %d, %c)", a->tasks.tasks[i].comm, a->tasks.tasks[i].pid,
+		a->tasks.tasks[i].state_char);
+}
+
+static void text_oom(FILE *out, const struct ks_analysis *a)
+{
+	const struct ks_oom *o = &a->oom;
+
+	fprintf(out, "\nOOM\n");
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		if (!a->ta[i].oom_victim || a->tasks.tasks[i].pid != a->tasks.tasks[i].tgid)
+			continue;
+		fprintf(out, "  victim ");
+		text_task(out, a, (long)i);
+		if (a->ta[i].oom_killed_seconds >= 0)
+			fprintf(out, ", killed %.0f s before the crash", a->ta[i].oom_killed_seconds);
+		fprintf(out, ": %s\n", a->ta[i].activity);
+	}
+	if (!o->victims)
+		fprintf(out, "  no OOM victim\n");
+	fprintf(out, "  oom_lock: ");
+	if (o->lock_owner >= 0) {
+		fprintf(out, "held by ");
+		text_task(out, a, o->lock_owner);
+		fprintf(out, ", %s", a->ta[o->lock_owner].activity);
+	} else {
+		fprintf(out, "%s", o->lock_owner == -2 ? "unreadable" : "free");
+	}
+	fprintf(out, "; %zu task%s sleeping for it\n", o->lock_waiters, o->lock_waiters == 1 ? "" : "s");
+	fprintf(out, "  oom_reaper: ");
+	if (o->reaper >= 0) {
+		text_task(out, a, o->reaper);
+		fprintf(out, ", %s", a->ta[o->reaper].activity);
+	} else {
+		fprintf(out, "no reaper thread");
+	}
+	fprintf(out, "; %zu queued", o->nreaper_queue);
+	for (size_t q = 0; q < o->nreaper_queue; q++) {
+		fprintf(out, q ? ", " : ": ");
+		text_task(out, a, o->reaper_queue[q]);
+	}
+	fprintf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
+	if (o->unkillable_stuck)
+		fprintf(out, "; %zu stuck task%s with oom_score_adj -1000 (the killer may not pick them)",
+			o->unkillable_stuck, o->unkillable_stuck == 1 ? "" : "s");
+	fprintf(out, "\n");
+}
+
+#define TEXT_EVENTS_MAX 20
+
+static void text_events(FILE *out, const struct ks_analysis *a)
+{
+	size_t first = a->nevents > TEXT_EVENTS_MAX ? a->nevents - TEXT_EVENTS_MAX : 0;
+
+	fprintf(out, "\nLOG (OOM, reaper, hung-task and allocation-failure lines)\n");
+	if (first)
+		fprintf(out, "  ... %zu earlier lines (see --json)\n", first);
+	for (size_t e = first; e < a->nevents; e++) {
+		const struct ks_event *ev = &a->events[e];
+
+		if (ev->seconds_before >= 0)
+			fprintf(out, "  %8.1f s before: %s\n", ev->seconds_before, ev->text);
+		else
+			fprintf(out, "  %s\n", ev->text);
+	}
+	if (!a->nevents)
+		fprintf(out, "  none\n");
+}
+
+struct group_entry {
+	size_t task;
+	char key[512];
+};
+
+/* Same state, activity and stack: one group. The key sorts them together. */
+static int by_group(const void *x, const void *y)
+{
+	const struct group_entry *p = x, *q = y;
+	int c = strcmp(p->key, q->key);
+
+	return c ? c : p->task < q->task ? -1 : p->task > q->task;
+}
+
+struct group {
+	size_t first, count;
+};
+
+static int by_count(const void *x, const void *y)
+{
+	const struct group *p = x, *q = y;
+
+	return p->count != q->count ? (p->count < q->count ? 1 : -1)
+				    : (p->first > q->first) - (p->first < q->first);
+}
+
+/* Stalled tasks grouped, biggest groups first; sorting keeps this n log n on 10k tasks. */
+static size_t text_groups(FILE *out, const struct ks_analysis *a)
+{
+	struct group_entry *e = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*e));
+	struct group *g = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*g));
+	size_t n = 0, ng = 0;
+
+	if (!e || !g) {
+		free(e);
+		free(g);
+		return 0;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		size_t len;
+
+		if (!ks_report_stalled(a, i))
+			continue;
+		e[n].task = i;
+		len = (size_t)snprintf(e[n].key, sizeof(e[n].key), "%c|%s|", a->tasks.tasks[i].state_char,
+				       a->ta[i].activity);
+		if (len < sizeof(e[n].key))
+			stack_key(a, i, e[n].key + len, sizeof(e[n].key) - len);
+		n++;
+	}
+	qsort(e, n, sizeof(*e), by_group);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(e[i].key, e[i - 1].key))
+			g[ng++] = (struct group){ .first = i };
+		g[ng - 1].count++;
+	}
+	qsort(g, ng, sizeof(*g), by_count);
+	for (size_t k = 0; k < ng; k++) {
+		size_t i = e[g[k].first].task;
+		char key[512], when[64];
+
+		stack_key(a, i, key, sizeof(key));
+		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
+		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
+			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
+		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known)
+			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
+				a->ta[i].alloc.order,
+				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
+						       : "may not invoke the OOM killer");
+	}
+	free(e);
+	free(g);
+	return n;
+}
+
 void ks_report_text(FILE *out, const struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
-	size_t nstalled = 0;
-	bool *done;
+	size_t nstalled;
 
 	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n\n",
 		ks_kernel_release(k), (double)a->now_ns / 1e9, a->tasks.count);
@@ -112,37 +306,8 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "\n");
 	}
 
-	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack)\n");
-	done = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
-	for (size_t i = 0; done && i < a->tasks.count; i++) {
-		char key[512], other[512], when[64];
-		size_t count = 0;
-
-		if (done[i] || !ks_report_stalled(a, i))
-			continue;
-		stack_key(a, i, key, sizeof(key));
-		for (size_t j = i; j < a->tasks.count; j++) {
-			if (done[j] || !ks_report_stalled(a, j) || a->tasks.tasks[j].state_char != a->tasks.tasks[i].state_char ||
-			    strcmp(a->ta[j].activity, a->ta[i].activity))
-				continue;
-			stack_key(a, j, other, sizeof(other));
-			if (strcmp(key, other))
-				continue;
-			done[j] = true;
-			count++;
-		}
-		nstalled += count;
-		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
-		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", count, a->tasks.tasks[i].state_char,
-			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
-		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
-			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
-				a->ta[i].alloc.order,
-				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
-						       : "may not invoke the OOM killer");
-		}
-	}
-	free(done);
+	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
+	nstalled = text_groups(out, a);
 	if (!nstalled)
 		fprintf(out, "  none\n");
 
@@ -162,20 +327,9 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 	if (!a->nlocks)
 		fprintf(out, "  no task waits on a lock\n");
 
-	fprintf(out, "\nOOM\n");
-	{
-		bool any = false;
-
-		for (size_t i = 0; i < a->tasks.count; i++) {
-			if (!a->ta[i].oom_victim || a->tasks.tasks[i].pid != a->tasks.tasks[i].tgid)
-				continue;
-			any = true;
-			fprintf(out, "  victim %s (pid %d, %c): %s\n", a->tasks.tasks[i].comm,
-				a->tasks.tasks[i].pid, a->tasks.tasks[i].state_char, a->ta[i].activity);
-		}
-		if (!any)
-			fprintf(out, "  no OOM victim\n");
-	}
+	text_memory(out, a);
+	text_oom(out, a);
+	text_events(out, a);
 	if (a->problems)
 		fprintf(out, "\nCOULD NOT READ\n%s", a->problems);
 }
@@ -186,6 +340,65 @@ static json_t *hexstr(uint64_t v)
 
 	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
 	return json_string(buf);
+}
+
+static json_t *pid_or_null(const struct ks_analysis *a, long i)
+{
+	return i >= 0 ? json_integer(a->tasks.tasks[i].pid) : json_null();
+}
+
+static json_t *json_memory(const struct ks_analysis *a)
+{
+	const struct ks_memory *m = &a->memory;
+	json_t *counters = json_object(), *zones = json_array();
+
+	for (int it = 0; it < KS_MEM__COUNT; it++)
+		json_object_set_new(counters, ks_mem_item_name((enum ks_mem_item)it),
+				    m->known[it] ? json_integer((json_int_t)m->pages[it]) : json_null());
+	for (size_t z = 0; z < m->nzones; z++) {
+		const struct ks_zone_info *zi = &m->zones[z];
+		json_t *o = json_pack("{s:i,s:s,s:I,s:I}", "node", zi->node, "name", zi->name, "free",
+				      (json_int_t)zi->free, "managed", (json_int_t)zi->managed);
+
+		json_object_set_new(o, "min", zi->watermarks_known ? json_integer((json_int_t)zi->min) : json_null());
+		json_object_set_new(o, "low", zi->watermarks_known ? json_integer((json_int_t)zi->low) : json_null());
+		json_object_set_new(o, "high", zi->watermarks_known ? json_integer((json_int_t)zi->high) : json_null());
+		json_array_append_new(zones, o);
+	}
+	return json_pack("{s:I,s:o,s:o,s:i}", "page_size", (json_int_t)m->page_size, "pages", counters,
+			 "zones", zones, "kswapd_failed_nodes", (int)m->kswapd_failed_nodes);
+}
+
+static json_t *json_oom(const struct ks_analysis *a, json_t *victims)
+{
+	const struct ks_oom *o = &a->oom;
+	json_t *queue = json_array();
+
+	for (size_t q = 0; q < o->nreaper_queue; q++)
+		json_array_append_new(queue, json_integer(a->tasks.tasks[o->reaper_queue[q]].pid));
+	return json_pack("{s:o,s:o,s:b,s:I,s:o,s:o,s:I,s:I}", "victims", victims, "lock_owner_pid",
+			 pid_or_null(a, o->lock_owner), "lock_readable", o->lock_owner != -2,
+			 "lock_waiters", (json_int_t)o->lock_waiters, "reaper_pid",
+			 pid_or_null(a, o->reaper), "reaper_queue", queue, "unkillable_stuck",
+			 (json_int_t)o->unkillable_stuck, "kills", (json_int_t)o->kills);
+}
+
+static json_t *json_events(const struct ks_analysis *a)
+{
+	json_t *events = json_array();
+
+	for (size_t e = 0; e < a->nevents; e++) {
+		const struct ks_event *ev = &a->events[e];
+
+		json_array_append_new(
+			events,
+			json_pack("{s:s,s:o,s:s,s:b,s:o,s:I,s:s}", "kind", ks_event_kind_name(ev->kind),
+				  "pid", ev->pid ? json_integer(ev->pid) : json_null(), "comm", ev->comm,
+				  "task_found", ev->task >= 0, "seconds_before",
+				  ev->seconds_before >= 0 ? json_real(ev->seconds_before) : json_null(),
+				  "seq", (json_int_t)ev->seq, "text", ev->text));
+	}
+	return events;
 }
 
 json_t *ks_report_json(const struct ks_analysis *a)
@@ -220,9 +433,14 @@ json_t *ks_report_json(const struct ks_analysis *a)
 				      "activity", ta->activity, "oom_score_adj", ta->oom_score_adj);
 
 		json_object_set_new(o, "task", hexstr(t->address));
+		json_object_set_new(o, "dirty_throttled", json_boolean(ta->dirty_throttled));
+		json_object_set_new(o, "oom_killed_seconds", ta->oom_killed_seconds >= 0
+								    ? json_real(ta->oom_killed_seconds)
+								    : json_null());
 		if (ta->alloc.phase != KS_ALLOC_NONE) {
-			json_t *al = json_pack("{s:s,s:s,s:b,s:b}", "phase", ks_alloc_phase_name(ta->alloc.phase),
-					       "where", ta->alloc.where, "may_oom", ta->alloc.may_oom,
+			json_t *al = json_pack("{s:s,s:s,s:s,s:b,s:b}", "phase",
+					       ks_alloc_phase_name(ta->alloc.phase), "where", ta->alloc.where,
+					       "context", ta->alloc.context, "may_oom", ta->alloc.may_oom,
 					       "nofail", ta->alloc.nofail);
 
 			if (ta->alloc.gfp_known) {
@@ -276,7 +494,9 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	json_object_set_new(root, "verdicts", verdicts);
 	json_object_set_new(root, "tasks", tasks);
 	json_object_set_new(root, "locks", locks);
-	json_object_set_new(root, "oom", json_pack("{s:o}", "victims", victims));
+	json_object_set_new(root, "oom", json_oom(a, victims));
+	json_object_set_new(root, "memory", json_memory(a));
+	json_object_set_new(root, "events", json_events(a));
 	json_object_set_new(root, "problems", a->problems ? json_string(a->problems) : json_null());
 	return root;
 }

@@ -297,6 +297,136 @@ static void chains(struct builder *b)
 	}
 }
 
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+static double mib(const struct ks_analysis *a, uint64_t pages)
+{
+	return (double)pages * (double)a->memory.page_size / 1048576.0;
+}
+
+/* Free pages and the min watermark summed over zones, for the evidence. */
+static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size)
+{
+	uint64_t free = 0, min = 0;
+	bool known = a->memory.nzones > 0;
+
+	for (size_t z = 0; z < a->memory.nzones; z++) {
+		free += a->memory.zones[z].free;
+		min += a->memory.zones[z].min;
+		known &= a->memory.zones[z].watermarks_known;
+	}
+	if (known)
+		snprintf(buf, size, "free %.1f MiB against a min watermark of %.1f MiB", mib(a, free),
+			 mib(a, min));
+	else
+		snprintf(buf, size, "zone watermarks unknown");
+}
+
+struct census {
+	size_t user, allocating, forking, throttled, reclaim, compaction, oom_lock, oom_kill,
+		dirty_throttled, blocked;
+};
+
+static void count(const struct ks_analysis *a, struct census *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+
+		if (t->idle || t->panic)
+			continue;
+		c->user++;
+		c->dirty_throttled += a->ta[i].dirty_throttled;
+		c->blocked += t->state_char == 'D' && !t->active;
+		if (al->phase == KS_ALLOC_NONE)
+			continue;
+		c->allocating++;
+		c->forking += !strcmp(al->context, "fork");
+		c->throttled += al->phase == KS_ALLOC_THROTTLED;
+		c->reclaim += al->phase == KS_ALLOC_RECLAIM;
+		c->compaction += al->phase == KS_ALLOC_COMPACTION;
+		c->oom_lock += al->phase == KS_ALLOC_OOM_LOCK_WAIT;
+		c->oom_kill += al->phase == KS_ALLOC_OOM_KILL;
+	}
+}
+
+/* Up to KS_VERDICT_MAX_PIDS of the tasks the memory verdicts are about: allocating ones first. */
+static void name_stalled(const struct ks_analysis *a, struct ks_verdict *v)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < a->tasks.count && v->npids < KS_VERDICT_MAX_PIDS; i++) {
+			const struct ks_task *t = &a->tasks.tasks[i];
+
+			if (t->idle || t->panic)
+				continue;
+			if (pass == 0 ? a->ta[i].alloc.phase != KS_ALLOC_NONE
+				      : (a->ta[i].dirty_throttled || (t->state_char == 'D' && !t->active)))
+				add_pid(v, t->pid);
+		}
+}
+
+/*
+ * Shared memory that cannot go anywhere: tmpfs pages are neither reclaimable nor
+ * (without swap) swappable, yet count as cached, so the box looks fine until it is not.
+ */
+static void shmem_no_swap(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	const struct ks_memory *m = &a->memory;
+	uint64_t shmem = m->pages[KS_MEM_SHMEM], total = m->pages[KS_MEM_TOTAL];
+	bool no_swap = m->known[KS_MEM_SWAP_TOTAL] &&
+		       (!m->pages[KS_MEM_SWAP_TOTAL] ||
+			m->pages[KS_MEM_SWAP_FREE] * 20 < m->pages[KS_MEM_SWAP_TOTAL]);
+	struct ks_verdict *v;
+	char fm[128];
+
+	if (!m->known[KS_MEM_SHMEM] || !m->known[KS_MEM_TOTAL] || !no_swap || pct(shmem, total) < 40 ||
+	    !(c->allocating || c->dirty_throttled || c->blocked))
+		return;
+	if (!(v = add(b, KS_VERDICT_SHMEM_NO_SWAP, pct(shmem, total) >= 60 ? 0.92 : 0.85)))
+		return;
+	name_stalled(a, v);
+	free_vs_min(a, fm, sizeof(fm));
+	snprintf(v->summary, sizeof(v->summary),
+		 "Shared memory (tmpfs, /dev/shm) holds %.0f MiB, %.0f%% of RAM, and %s: it can be neither "
+		 "reclaimed nor swapped out, so page cache and every allocation fight over what is left (%s). "
+		 "%zu task%s in the page allocator, %zu throttled writing dirty pages (dirty %.1f MiB, "
+		 "writeback %.1f MiB), %zu in uninterruptible sleep.",
+		 mib(a, shmem), pct(shmem, total),
+		 m->pages[KS_MEM_SWAP_TOTAL] ? "swap is full" : "there is no swap", fm, c->allocating,
+		 c->allocating == 1 ? " is" : "s are", c->dirty_throttled, mib(a, m->pages[KS_MEM_DIRTY]),
+		 mib(a, m->pages[KS_MEM_WRITEBACK]), c->blocked);
+	sign(a, v, m->pages[KS_MEM_SWAP_TOTAL] ? "swap_full" : "no_swap");
+}
+
+/* Hundreds or thousands of tasks in the allocator at once: no single culprit, too many mouths. */
+static void alloc_storm(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	struct ks_verdict *v;
+	char fm[128];
+	double score;
+
+	if (c->allocating < 100 && !(c->allocating >= 32 && c->allocating * 5 >= c->user))
+		return;
+	score = 0.8 + 0.15 * (c->allocating >= 1000 ? 1.0 : (double)c->allocating / 1000.0);
+	if (!(v = add(b, KS_VERDICT_ALLOC_STORM, score)))
+		return;
+	name_stalled(a, v);
+	free_vs_min(a, fm, sizeof(fm));
+	snprintf(v->summary, sizeof(v->summary),
+		 "Allocation storm: %zu of %zu tasks are in the page allocator at once (%zu of them in "
+		 "fork; %zu in direct reclaim, %zu in compaction, %zu throttled, %zu sleeping for oom_lock, "
+		 "%zu in the OOM killer); %s; %zu OOM kill%s in the log.",
+		 c->allocating, c->user, c->forking, c->reclaim, c->compaction, c->throttled, c->oom_lock,
+		 c->oom_kill, fm, a->oom.kills, a->oom.kills == 1 ? "" : "s");
+	sign(a, v, c->forking * 4 >= c->allocating ? "fork" : NULL);
+}
+
 static int by_score(const void *x, const void *y)
 {
 	const struct ks_verdict *a = x, *b = y;
@@ -307,11 +437,15 @@ static int by_score(const void *x, const void *y)
 struct ks_error *ks_pass_verdict(struct ks_analysis *a)
 {
 	struct builder b = { .a = a };
+	struct census c;
 
+	count(a, &c);
 	cycles(&b);
 	oom(&b);
 	alloc_loops(&b);
 	chains(&b);
+	shmem_no_swap(&b, &c);
+	alloc_storm(&b, &c);
 	if (!a->nverdicts) {
 		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, 1.0);
 

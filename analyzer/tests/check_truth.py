@@ -52,7 +52,7 @@ def main():
             failures.append(f"role {role['role']}: pid {role['pid']} not in the dump")
             continue
         comm = task.comm.string_().decode()
-        if comm != role["comm"] or hex(task.value_()) != role["task"]:
+        if comm != role["comm"] or (role["task"] and hex(task.value_()) != role["task"]):
             failures.append(f"role {role['role']}: pid {role['pid']} is {comm} at "
                             f"{hex(task.value_())}, truth says {role['comm']} at {role['task']}")
         if role["waits_on"]:

@@ -68,6 +68,52 @@ static void test_no_cycles(void **state)
 	assert_int_equal(ks_find_cycles(next, 0, cyc), 0);
 }
 
+static void test_event_parse(void **state)
+{
+	enum ks_event_kind kind;
+	int32_t pid;
+	char comm[16];
+
+	(void)state;
+	/* the lines as 6.1 prints them */
+	assert_true(ks_event_parse("Out of memory: Killed process 43 (oomvictim) total-vm:451544kB, "
+				   "anon-rss:450588kB, file-rss:4kB, shmem-rss:648kB, UID:0 "
+				   "pgtables:920kB oom_score_adj:1000",
+				   &kind, &pid, comm));
+	assert_int_equal(kind, KS_EVENT_OOM_KILL);
+	assert_int_equal(pid, 43);
+	assert_string_equal(comm, "oomvictim");
+	/* a comm holding ") " and the cgroup variant */
+	assert_true(ks_event_parse("Memory cgroup out of memory: Killed process 7 (a) b) total-vm:1kB",
+				   &kind, &pid, comm));
+	assert_int_equal(pid, 7);
+	assert_string_equal(comm, "a) b");
+	assert_true(ks_event_parse("oom_reaper: reaped process 43 (oomvictim), now anon-rss:0kB",
+				   &kind, &pid, comm));
+	assert_int_equal(kind, KS_EVENT_OOM_REAPED);
+	assert_true(ks_event_parse("oom_reaper: unable to reap pid:12 (x)", &kind, &pid, comm));
+	assert_int_equal(kind, KS_EVENT_OOM_REAP_FAILED);
+	assert_int_equal(pid, 12);
+	/* the comm may hold ':'; the pid follows the last one */
+	assert_true(ks_event_parse("INFO: task kworker/u4:1:61 blocked for more than 30 seconds.",
+				   &kind, &pid, comm));
+	assert_int_equal(kind, KS_EVENT_HUNG_TASK);
+	assert_int_equal(pid, 61);
+	assert_string_equal(comm, "kworker/u4:1");
+	assert_true(ks_event_parse("init invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0",
+				   &kind, &pid, comm));
+	assert_int_equal(kind, KS_EVENT_OOM_INVOKED);
+	assert_int_equal(pid, 0);
+	assert_string_equal(comm, "init");
+	assert_true(ks_event_parse("cp: page allocation failure: order:0, mode:0x100cca", &kind, &pid,
+				   comm));
+	assert_int_equal(kind, KS_EVENT_ALLOC_FAILURE);
+	assert_false(ks_event_parse("Killed process x (y)", &kind, &pid, comm));
+	assert_false(ks_event_parse("INFO: task noppid blocked for more than 1 seconds.", &kind, &pid,
+				    comm));
+	assert_false(ks_event_parse("random line", &kind, &pid, comm));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -75,6 +121,7 @@ int main(void)
 		cmocka_unit_test(test_owner_bits),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_no_cycles),
+		cmocka_unit_test(test_event_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

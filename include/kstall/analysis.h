@@ -30,6 +30,8 @@ struct ks_alloc_state {
 	enum ks_alloc_phase phase;
 	/* the innermost allocator frame that tells the phase */
 	const char *where;
+	/* what asked for the memory: "fork", "page fault", "slab", "vmalloc", ... or "" */
+	const char *context;
 	bool gfp_known, order_known;
 	uint64_t gfp;
 	/* gfp in the kernel's own flag names, decoded once; "" when gfp is unknown */
@@ -83,8 +85,12 @@ struct ks_task_analysis {
 	struct ks_stall stall;
 	bool oom_victim;
 	short oom_score_adj;
+	/* the log's OOM kill of this task's process: seconds before the crash, < 0 when none */
+	double oom_killed_seconds;
 	/* on a wait-for cycle */
 	bool in_cycle;
+	/* sleeping in balance_dirty_pages: writing faster than the disk takes it */
+	bool dirty_throttled;
 	/* what the task does, in a few words ("allocating: direct reclaim") */
 	char activity[160];
 };
@@ -115,6 +121,87 @@ struct ks_verdict {
 	char signature[256];
 };
 
+/* Memory counters, in pages, as `kmem -i` and /proc/meminfo show them. */
+enum ks_mem_item {
+	KS_MEM_TOTAL,
+	KS_MEM_FREE,
+	KS_MEM_FILE,
+	KS_MEM_SHMEM,
+	KS_MEM_DIRTY,
+	KS_MEM_WRITEBACK,
+	KS_MEM_ANON,
+	KS_MEM_ACTIVE_ANON,
+	KS_MEM_INACTIVE_ANON,
+	KS_MEM_ACTIVE_FILE,
+	KS_MEM_INACTIVE_FILE,
+	KS_MEM_UNEVICTABLE,
+	KS_MEM_MLOCKED,
+	KS_MEM_SLAB_RECLAIMABLE,
+	KS_MEM_SLAB_UNRECLAIMABLE,
+	KS_MEM_KERNEL_STACK,
+	KS_MEM_PAGETABLES,
+	KS_MEM_ISOLATED_ANON,
+	KS_MEM_ISOLATED_FILE,
+	KS_MEM_SWAP_TOTAL,
+	KS_MEM_SWAP_FREE,
+	KS_MEM__COUNT
+};
+
+struct ks_zone_info {
+	int node;
+	char name[16];
+	/* pages; the watermarks include watermark_boost where the kernel has it */
+	uint64_t free, managed, min, low, high;
+	bool watermarks_known;
+};
+
+struct ks_memory {
+	uint64_t page_size;
+	bool known[KS_MEM__COUNT];
+	uint64_t pages[KS_MEM__COUNT];
+	struct ks_zone_info *zones;
+	size_t nzones;
+	/* nodes whose kswapd gave up (kswapd_failures >= MAX_RECLAIM_RETRIES) */
+	unsigned int kswapd_failed_nodes;
+};
+
+/* What the log says happened, linked to the tasks it names. */
+enum ks_event_kind {
+	KS_EVENT_OOM_INVOKED, /* "comm invoked oom-killer: gfp_mask=..." */
+	KS_EVENT_OOM_KILL,    /* "Out of memory: Killed process PID (comm)" */
+	KS_EVENT_OOM_REAPED,  /* "oom_reaper: reaped process PID (comm)" */
+	KS_EVENT_OOM_REAP_FAILED,
+	KS_EVENT_HUNG_TASK,   /* "INFO: task comm:PID blocked for more than N seconds." */
+	KS_EVENT_ALLOC_FAILURE, /* "comm: page allocation failure: order:N, mode:..." */
+};
+
+struct ks_event {
+	enum ks_event_kind kind;
+	int32_t pid; /* 0 when the line names none */
+	char comm[16];
+	long task;   /* index into tasks, -1 when the task is gone */
+	/* how long before the crash it was logged; < 0 when unknown */
+	double seconds_before;
+	uint64_t seq;
+	char *text; /* owned */
+};
+
+struct ks_oom {
+	/* task holding oom_lock, -1 for none, -2 when it could not be read */
+	long lock_owner;
+	/* tasks sleeping for oom_lock in __alloc_pages_may_oom */
+	size_t lock_waiters;
+	/* the oom_reaper kthread, -1 when absent */
+	long reaper;
+	/* tasks queued for the reaper (oom_reaper_list) */
+	long *reaper_queue;
+	size_t nreaper_queue;
+	size_t victims;
+	/* stuck (D or allocating) tasks with oom_score_adj -1000: the OOM killer cannot pick them */
+	size_t unkillable_stuck;
+	size_t kills; /* OOM kills in the log */
+};
+
 struct ks_analysis {
 	struct ks_kernel *kernel;
 	struct ks_tasks tasks;
@@ -129,6 +216,10 @@ struct ks_analysis {
 	unsigned int hz;
 	/* nanosecond clock at the crash (max rq->clock over CPUs) */
 	uint64_t now_ns;
+	struct ks_memory memory;
+	struct ks_oom oom;
+	struct ks_event *events; /* in log order */
+	size_t nevents;
 	/* lines naming what could not be read; NULL when none */
 	char *problems;
 	/* private: task_struct address -> index */
@@ -146,6 +237,9 @@ const char *ks_lock_type_name(enum ks_lock_type type);
 /* how a task waits: "mutex", "rwsem (read)", "rwsem (write)", "semaphore" */
 const char *ks_wait_type_name(enum ks_lock_type type);
 const char *ks_stall_source_name(enum ks_stall_source source);
+/* "shmem", "swap_total", ... */
+const char *ks_mem_item_name(enum ks_mem_item item);
+const char *ks_event_kind_name(enum ks_event_kind kind);
 
 /* Pure helpers, unit-tested. */
 /* gfpflag_names in the dump: decode like the kernel's %pGg. */
@@ -162,5 +256,10 @@ uint64_t ks_lock_owner_task(uint64_t owner_word);
  * Marks in_cycle[i] for tasks on a cycle; returns the number of such tasks.
  */
 size_t ks_find_cycles(const long *next, size_t n, bool *in_cycle);
+/*
+ * Recognise a log line that names an OOM or hung-task event; fills kind, pid
+ * and comm. False for any other line.
+ */
+bool ks_event_parse(const char *text, enum ks_event_kind *kind, int32_t *pid, char comm[16]);
 
 #endif

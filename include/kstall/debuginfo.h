@@ -49,6 +49,13 @@ bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *
 /* Value of a named enumerator of any top-level enum. */
 bool ks_debuginfo_enumerator(struct ks_debuginfo *di, const char *name, int64_t *value);
 
+/*
+ * Value of an enumerator of one named enum ("node_stat_item", "NR_SHMEM"): for
+ * names that move between enums across versions. Reads only that enum's DIE.
+ */
+bool ks_debuginfo_enumerator_of(struct ks_debuginfo *di, const char *type, const char *name,
+				int64_t *value);
+
 /* Number of elements of a global array variable, from its DWARF type. */
 bool ks_debuginfo_array_length(struct ks_debuginfo *di, const char *variable, uint64_t *len);
 

@@ -37,10 +37,10 @@ pack "$cap" "$work/capture-$flavour.cpio.gz"
 main=$work/root-main-$flavour
 make_root "$main"
 copy_bin "$main" /sbin/kexec
-gcc -static -O2 -Wall -Werror -o "$main/bin/abba_user" "$here/guest/helper.c"
-ln "$main/bin/abba_user" "$main/bin/oomvictim"
-ln "$main/bin/abba_user" "$main/bin/oomhog"
-ln "$main/bin/abba_user" "$main/bin/oomfodder"
+gcc -static -O2 -Wall -Werror -pthread -o "$main/bin/abba_user" "$here/guest/helper.c"
+for role in oomvictim oomhog oomfodder storm memhog reclaimer forker; do
+	ln "$main/bin/abba_user" "$main/bin/$role"
+done
 cp "$work/module-$flavour/kstall_scenario.ko" "$main/lib/"
 cp "$out/arch/x86/boot/bzImage" "$main/boot/bzImage"
 cp "$work/capture-$flavour.cpio.gz" "$main/boot/capture.cpio.gz"

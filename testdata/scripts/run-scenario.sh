@@ -16,11 +16,21 @@ extra=""
 # lean runs with delay accounting on, debug with it off: both shapes occur in the field.
 [ "$flavour" = lean ] && extra="delayacct"
 truncate -s 768M "$run/dump.raw"
+# /dev/vda takes the dump; the scenarios that write to a disk get /dev/vdb.
+data=()
+case "$scen" in shm-noswap | reclaim-throttle)
+	truncate -s 1G "$run/data.raw"
+	# a slow disk, as on the boxes where dirty pages pile up
+	data=(-drive "file=$run/data.raw,if=virtio,format=raw,throttling.bps-write=4194304")
+	;;
+esac
+# Thousands of fresh kernel stacks: zeroed, they leave the dump small.
+[ "$scen" = fork-storm ] && extra="$extra init_on_alloc=1"
 qemu-system-x86_64 -machine pc -m 1G -smp 2 -display none -no-reboot \
 	-kernel "$work/out-$flavour/arch/x86/boot/bzImage" \
 	-initrd "$work/main-$flavour.cpio.gz" \
 	-append "console=ttyS0,115200 crashkernel=192M sysrq_always_enabled loglevel=6 kstall_scenario=$scen $extra" \
-	-drive "file=$run/dump.raw,if=virtio,format=raw" \
+	-drive "file=$run/dump.raw,if=virtio,format=raw" "${data[@]}" \
 	-serial "file:$run/serial.log" \
 	-monitor "unix:$run/mon.sock,server,nowait" &
 qemu=$!
