@@ -851,15 +851,72 @@ static void html_timeline(struct html *h)
 
 /* ---- memory ---- */
 
-/*
- * Free pages against the min/low/high watermarks per zone. The model does not
- * read zones yet (the mem pass is being written); this is where their bars go.
- */
+/* Free pages of each zone against its min/low/high watermarks: below min only atomic allocations succeed. */
+#define Z_LABEL_W 150
+#define Z_BAR_W 620
+#define Z_ROW 46
+
+static void zone_bar(struct html *h, const struct ks_zone_info *z, long y, uint64_t page_size)
+{
+	double scale = (double)(z->high > z->free ? z->high : z->free) * 1.25;
+	const char *fill = !z->watermarks_known ? "#78909c" : z->free < z->min ? "#c62828"
+							 : z->free < z->high ? "#ef8f00" : "#2e7d32";
+	double mib = (double)page_size / (1024 * 1024);
+
+	if (scale <= 0)
+		scale = 1;
+	put(h, "<g><title>node %d zone ", z->node);
+	esc(h, z->name);
+	put(h, ": %llu pages free (%.1f MiB) of %llu managed", (unsigned long long)z->free, (double)z->free * mib,
+	    (unsigned long long)z->managed);
+	if (z->watermarks_known)
+		put(h, "; watermarks min %llu, low %llu, high %llu pages", (unsigned long long)z->min,
+		    (unsigned long long)z->low, (unsigned long long)z->high);
+	put(h, "</title>\n<text x=\"%d\" y=\"%ld\" text-anchor=\"end\">node %d ", Z_LABEL_W - 8, y + 15, z->node);
+	escn(h, z->name, 12);
+	put(h, "</text>\n<rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"20\" fill=\"#eceff2\"/>"
+	       "<rect x=\"%d\" y=\"%ld\" width=\"%.1f\" height=\"20\" fill=\"%s\"/>\n",
+	    Z_LABEL_W, y, Z_BAR_W, Z_LABEL_W, y, Z_BAR_W * (double)z->free / scale, fill);
+	if (z->watermarks_known) {
+		const struct {
+			const char *name, *colour;
+			uint64_t pages;
+		} marks[] = { { "min", "#c62828", z->min }, { "low", "#ef8f00", z->low }, { "high", "#2e7d32", z->high } };
+
+		for (size_t m = 0; m < 3; m++) {
+			double x = Z_LABEL_W + Z_BAR_W * (double)marks[m].pages / scale;
+
+			put(h, "<line x1=\"%.1f\" y1=\"%ld\" x2=\"%.1f\" y2=\"%ld\" stroke=\"%s\" stroke-width=\"2\"/>"
+			       "<text class=\"sub\" x=\"%.1f\" y=\"%ld\" text-anchor=\"middle\">%s</text>\n",
+			    x, y - 3, x, y + 23, marks[m].colour, x, y + 35, marks[m].name);
+		}
+	}
+	put(h, "<text x=\"%d\" y=\"%ld\">%.0f MiB free</text></g>\n", Z_LABEL_W + Z_BAR_W + 8, y + 15,
+	    (double)z->free * mib);
+}
+
 static void html_memory_zones(struct html *h)
 {
-	put(h, "<h3>Zones against watermarks</h3>\n<p class=\"muted\">This kstall does not read zone "
-	       "free pages and watermarks yet; the OOM report lines in the kernel log below show them when "
-	       "the OOM killer ran.</p>\n");
+	const struct ks_memory *m = &h->a->memory;
+	long height = (long)m->nzones * Z_ROW + 12;
+
+	put(h, "<h3>Zones against watermarks</h3>\n");
+	if (!m->nzones) {
+		put(h, "<p class=\"muted\">No zone could be read from this dump.</p>\n");
+		return;
+	}
+	put(h, "<p class=\"legend\"><span><i style=\"background:#c62828\"></i>below min: only atomic "
+	       "allocations succeed</span><span><i style=\"background:#ef8f00\"></i>below high: kswapd "
+	       "reclaims</span><span><i style=\"background:#2e7d32\"></i>above high</span></p>\n");
+	put(h, "<svg id=\"memory-zones\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%ld\" "
+	       "viewBox=\"0 0 %d %ld\" role=\"img\" aria-label=\"zones against watermarks\">\n",
+	    Z_LABEL_W + Z_BAR_W + 110, height, Z_LABEL_W + Z_BAR_W + 110, height);
+	for (size_t z = 0; z < m->nzones; z++)
+		zone_bar(h, &m->zones[z], 6 + (long)z * Z_ROW, m->page_size ? m->page_size : 4096);
+	put(h, "</svg>\n");
+	if (m->kswapd_failed_nodes)
+		put(h, "<p>kswapd gave up reclaiming on %u node%s (kswapd_failures reached its limit).</p>\n",
+		    m->kswapd_failed_nodes, m->kswapd_failed_nodes == 1 ? "" : "s");
 }
 
 /* Tasks in the page allocator per slowpath phase: how the memory shortage shows in the tasks. */
