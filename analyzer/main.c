@@ -1,4 +1,5 @@
 /* kstall: the command line. */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "kstall/open.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
+#include "html.h"
 #include "report.h"
 
 #define SCHEMA_VERSION 1
@@ -22,6 +24,8 @@ struct cli {
 	const char *command;
 	bool json, all, verbose, force;
 	const char *vmcore, *vmlinux;
+	/* report --html: the file to write, "-" for stdout */
+	const char *html;
 	long *pids;
 	size_t npids;
 };
@@ -30,8 +34,10 @@ static void usage(FILE *f)
 {
 	fputs("usage: kstall [COMMAND] [options] VMCORE [VMLINUX] [MODULE.ko...]\n"
 	      "commands:\n"
-	      "  report [--json]             who is stuck, since when, waiting for whom, and why\n"
-	      "                              (the default command)\n"
+	      "  report [--json] [--html FILE]\n"
+	      "                              who is stuck, since when, waiting for whom, and why\n"
+	      "                              (the default command); --html writes a self-contained\n"
+	      "                              HTML page to FILE\n"
 	      "  ps [--json]                 every task, like crash ps\n"
 	      "  bt [-a | PID...] [--json]   kernel stacks, like crash bt\n"
 	      "  log                         the kernel log\n"
@@ -53,6 +59,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -80,6 +87,9 @@ static int parse(int argc, char **argv, struct cli *cli)
 			break;
 		case 'f':
 			cli->force = true;
+			break;
+		case 'H':
+			cli->html = optarg;
 			break;
 		case 'a':
 			cli->all = true;
@@ -121,6 +131,10 @@ static int parse(int argc, char **argv, struct cli *cli)
 				argv[i]);
 			return EXIT_USAGE;
 		}
+	}
+	if (cli->html && strcmp(cli->command, "report")) {
+		fprintf(stderr, "kstall: --html is an option of report only\n");
+		return EXIT_USAGE;
 	}
 	if (!cli->vmcore) {
 		fprintf(stderr, "kstall: no vmcore given; usage: kstall %s VMCORE [VMLINUX]\n",
@@ -311,6 +325,32 @@ static int cmd_log(struct ks_kernel *k)
 	return 0;
 }
 
+static int write_html(const char *path, struct ks_kernel *k, const struct ks_analysis *a)
+{
+	struct ks_log log;
+	/* The page still has everything else when the log cannot be read; it says so. */
+	struct ks_error *err = ks_log_read(k, &log);
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "kstall: cannot write %s: %s\n", path, strerror(errno));
+		rc = EXIT_USAGE;
+	} else {
+		rc = ks_report_html(f, a, err ? NULL : &log);
+		rc |= f == stdout ? fflush(f) : fclose(f);
+		if (rc) {
+			fprintf(stderr, "kstall: cannot write %s\n", path);
+			rc = EXIT_USAGE;
+		}
+	}
+	if (err)
+		ks_error_destroy(err);
+	else
+		ks_log_deinit(&log);
+	return rc;
+}
+
 static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 {
 	struct ks_analysis a;
@@ -319,9 +359,11 @@ static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 
 	if (err)
 		return fail("cannot analyze the dump", err);
-	if (cli->json)
+	if (cli->html)
+		rc = write_html(cli->html, k, &a);
+	if (!rc && cli->json)
 		rc = emit_json(ks_report_json(&a));
-	else
+	else if (!rc && !cli->html)
 		ks_report_text(stdout, &a);
 	if (!rc && a.problems) {
 		fprintf(stderr, "kstall: parts of the dump could not be read:\n%s", a.problems);

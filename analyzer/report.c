@@ -13,7 +13,7 @@ static const char *lock_name(const struct ks_lock *l)
 	return l->name[0] ? l->name : "(unnamed)";
 }
 
-static bool stalled(const struct ks_analysis *a, size_t i)
+bool ks_report_stalled(const struct ks_analysis *a, size_t i)
 {
 	const struct ks_task *t = &a->tasks.tasks[i];
 
@@ -21,7 +21,7 @@ static bool stalled(const struct ks_analysis *a, size_t i)
 			    t->state_char == 'D');
 }
 
-static void stall_words(const struct ks_stall *st, char *buf, size_t size)
+void ks_report_stall_words(const struct ks_stall *st, char *buf, size_t size)
 {
 	if (st->source == KS_STALL_NONE)
 		snprintf(buf, size, "since ?");
@@ -210,7 +210,7 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		size_t len;
 
-		if (!stalled(a, i))
+		if (!ks_report_stalled(a, i))
 			continue;
 		e[n].task = i;
 		len = (size_t)snprintf(e[n].key, sizeof(e[n].key), "%c|%s|", a->tasks.tasks[i].state_char,
@@ -231,7 +231,7 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 		char key[512], when[64];
 
 		stack_key(a, i, key, sizeof(key));
-		stall_words(&a->ta[i].stall, when, sizeof(when));
+		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
 			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known)

@@ -1,0 +1,291 @@
+#!/usr/bin/python3
+"""kstall report --html on one fixture, loaded in headless Chromium.
+
+Usage: check_html.py KSTALL OUTDIR NAME VMCORE VMLINUX TRUTH.json [--markup-comm]
+
+Drives Chromium over the DevTools protocol on --remote-debugging-pipe (the
+standard library is enough) and checks: the page loads with no console error,
+no exception and no network request; the DOM holds the verdict and both SVG
+pictures with their tasks and locks; every role of truth.json is in the task
+table; a comm holding markup renders as inert text (with --markup-comm the
+fixture must have one). Then it proves the probe itself sees a request and a
+console error on a page that makes them. Leaves OUTDIR/html-NAME.html, .dom.html
+and .png (a screenshot) behind.
+"""
+import base64
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+TIMEOUT = 60
+
+
+class Browser:
+    """Chromium with the DevTools protocol on fds 3 (commands in) and 4 (replies out), NUL-separated JSON."""
+
+    def __init__(self, profile):
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        # Out of the way of 3 and 4 before the child's dup2.
+        to_r2 = fcntl.fcntl(to_r, fcntl.F_DUPFD, 10)
+        from_w2 = fcntl.fcntl(from_w, fcntl.F_DUPFD, 10)
+        os.close(to_r)
+        os.close(from_w)
+
+        def child_fds():
+            os.dup2(to_r2, 3)
+            os.dup2(from_w2, 4)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
+             "--disable-extensions", "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile}",
+             "--window-size=1280,2000", "--remote-debugging-pipe", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(f"{profile}/stderr", "w"),
+            preexec_fn=child_fds, pass_fds=(3, 4), close_fds=True)
+        os.close(to_r2)
+        os.close(from_w2)
+        self.w, self.r = to_w, from_r
+        self.buf = b""
+        self.next_id = 0
+        self.events = []
+
+    def _read_message(self, deadline):
+        while b"\0" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.r], [], [], left)[0]:
+                return None
+            chunk = os.read(self.r, 1 << 20)
+            if not chunk:
+                raise RuntimeError("chromium closed the DevTools pipe")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def send(self, method, params=None, session=None):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self.w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            m = self._read_message(deadline)
+            if m is None:
+                raise RuntimeError(f"no answer to {method}")
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise RuntimeError(f"{method}: {m['error']}")
+                return m["result"]
+            self.events.append(m)
+
+    def wait_event(self, method, seconds=TIMEOUT):
+        deadline = time.monotonic() + seconds
+        while True:
+            for i, e in enumerate(self.events):
+                if e.get("method") == method:
+                    return self.events.pop(i)
+            m = self._read_message(deadline)
+            if m is None:
+                raise RuntimeError(f"no {method} within {seconds} s")
+            self.events.append(m)
+
+    def pump(self, seconds):
+        """Collect late events (a request started by a script after load, say)."""
+        deadline = time.monotonic() + seconds
+        while (m := self._read_message(deadline)) is not None:
+            self.events.append(m)
+
+    def close(self):
+        try:
+            self.send("Browser.close")
+        except (RuntimeError, OSError):
+            pass
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.w)
+        os.close(self.r)
+
+
+def open_page(b):
+    target = b.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    s = b.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        b.send(f"{domain}.enable", session=s)
+    b.send("Emulation.setDeviceMetricsOverride",
+           {"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": False}, session=s)
+    return s
+
+
+def load(b, s, url):
+    b.events.clear()
+    b.send("Page.navigate", {"url": url}, session=s)
+    b.wait_event("Page.loadEventFired")
+    b.pump(1.0)
+    problems, requests = [], []
+    for e in b.events:
+        m, p = e.get("method"), e.get("params", {})
+        if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert", "warning"):
+            problems.append(f"console {p['type']}: " +
+                            " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
+        elif m == "Runtime.exceptionThrown":
+            problems.append(f"exception: {p['exceptionDetails'].get('text')}")
+        elif m == "Log.entryAdded" and p["entry"]["level"] in ("error", "warning"):
+            problems.append(f"log {p['entry']['level']}: {p['entry']['text']}")
+        elif m == "Network.requestWillBeSent" and p["request"]["url"] != url:
+            requests.append(p["request"]["url"])
+    return problems, requests
+
+
+def evaluate(b, s, expr):
+    r = b.send("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=s)
+    if "exceptionDetails" in r:
+        raise RuntimeError(f"evaluate {expr}: {r['exceptionDetails']}")
+    return r["result"].get("value")
+
+
+FACTS = r"""(() => {
+  const q = (s) => document.querySelectorAll(s);
+  const visible = () => Array.from(q('#tasks tbody tr')).filter(r => !r.hidden).length;
+  const facts = {
+    title: document.title,
+    verdict: (document.querySelector('#verdict .kind') || {}).textContent,
+    svgs: Array.from(q('svg')).map(s => s.id),
+    imgs: q('img').length, bolds: q('b').length, scripts: q('script').length,
+    text: document.body.innerText,
+    graph_task_links: Array.from(q('#waitfor-graph .node.task a')).map(a => a.getAttribute('href')),
+    graph_text: (document.getElementById('waitfor-graph') || {}).textContent,
+    graph_size: (() => { const r = document.getElementById('waitfor-graph').getBoundingClientRect();
+                         return [r.width, r.height]; })(),
+    bars: q('#stall-timeline .bar').length,
+    bar_titles: Array.from(q('#stall-timeline .bar title')).map(t => t.textContent),
+    rows: q('#tasks tbody tr').length, row_ids: Array.from(q('#tasks tbody tr')).map(r => r.id),
+    shown_stalled: visible(),
+    groups: q('details.grp').length,
+    log_lines: q('#log-relevant tr').length,
+  };
+  const f = document.getElementById('filter'), o = document.getElementById('only-stalled');
+  o.checked = false; o.dispatchEvent(new Event('change'));
+  facts.shown_all = visible();
+  f.value = 'no task is called this'; f.dispatchEvent(new Event('input'));
+  facts.shown_nothing = visible();
+  f.value = ''; f.dispatchEvent(new Event('input'));
+  document.getElementById('collapse').click();
+  facts.open_after_collapse = q('details.grp[open]').length;
+  return facts;
+})()"""
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    markup_comm = "--markup-comm" in sys.argv
+    kstall, outdir, name, vmcore, vmlinux, truth_path = args[:6]
+    truth = json.load(open(truth_path))
+    html = os.path.join(outdir, f"html-{name}.html")
+    p = subprocess.run([kstall, "report", "--html", html, vmcore, vmlinux], capture_output=True, text=True)
+    if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
+        sys.exit(f"kstall report --html exited {p.returncode}: {p.stderr}")
+    report = json.loads(subprocess.run([kstall, "report", "--json", vmcore, vmlinux],
+                                       capture_output=True, text=True).stdout)
+    failures = []
+
+    with tempfile.TemporaryDirectory(prefix="kstall-chromium-") as profile:
+        b = Browser(profile)
+        try:
+            s = open_page(b)
+            url = "file://" + os.path.abspath(html)
+            problems, requests = load(b, s, url)
+            failures += [f"page: {x}" for x in problems]
+            failures += [f"page made a network request: {u}" for u in requests]
+            facts = evaluate(b, s, FACTS)
+            dom = evaluate(b, s, "document.documentElement.outerHTML")
+            open(os.path.join(outdir, f"html-{name}.dom.html"), "w").write(dom)
+            evaluate(b, s, "window.scrollTo(0, 0)")
+            shot = b.send("Page.captureScreenshot", {"format": "png"}, session=s)["data"]
+            open(os.path.join(outdir, f"html-{name}.png"), "wb").write(base64.b64decode(shot))
+
+            # The probe must see what it looks for, or its silence above proves nothing.
+            probe = ("data:text/html,<img src='http://127.0.0.1:9/kstall-probe.png'>"
+                     "<script>console.error('kstall-probe')</script>")
+            problems, requests = load(b, s, probe)
+            if not any("kstall-probe" in u for u in requests):
+                failures.append(f"the probe page's request was not seen: {requests}")
+            if not any("kstall-probe" in x for x in problems):
+                failures.append(f"the probe page's console error was not seen: {problems}")
+        finally:
+            b.close()
+
+    kind = report["verdicts"][0]["kind"]
+    if kind != truth["root_cause"]:
+        failures.append(f"report verdict {kind}, truth {truth['root_cause']}")
+    if facts["verdict"] != kind or f'<span class="kind">{kind}</span>' not in dom:
+        failures.append(f"the page's verdict is {facts['verdict']!r}, the report's {kind!r}")
+    if report["verdicts"][0]["summary"] not in facts["text"]:
+        failures.append("the verdict summary is not on the page")
+    for svg in ("waitfor-graph", "stall-timeline"):
+        if svg not in facts["svgs"] or f'<svg id="{svg}"' not in dom:
+            failures.append(f"no <svg id={svg}> in the DOM: {facts['svgs']}")
+    if facts["rows"] != len(report["tasks"]):
+        failures.append(f"task table has {facts['rows']} rows, the report {len(report['tasks'])} tasks")
+    if len(set(facts["row_ids"])) != len(facts["row_ids"]):
+        failures.append("task rows have duplicate ids")
+    if facts["shown_all"] != facts["rows"] or facts["shown_nothing"] != 0:
+        failures.append(f"filter: all {facts['shown_all']}, no match {facts['shown_nothing']}")
+    if facts["open_after_collapse"] != 0 or not facts["groups"]:
+        failures.append(f"stack groups: {facts['groups']}, open after collapse {facts['open_after_collapse']}")
+
+    # The graph: each role that waits is a task node, each lock it waits on a lock node with its address.
+    for role in truth["roles"]:
+        if f"task-{role['pid']}" not in facts["row_ids"]:
+            failures.append(f"role {role['role']} pid {role['pid']} has no task row")
+        if role["waits_on"]:
+            if f"#task-{role['pid']}" not in facts["graph_task_links"]:
+                failures.append(f"role {role['role']} pid {role['pid']} is not in the wait-for graph")
+            if role["waits_on"] not in facts["graph_text"]:
+                failures.append(f"lock {role['waits_on']} is not in the wait-for graph")
+    stalled_with_start = [t for t in report["tasks"] if t["stall"] and (t["alloc"] or t["waits_on"]
+                                                                          or t["state"] == "D")]
+    if facts["bars"] != len([t for t in stalled_with_start if not t["idle"]]):
+        failures.append(f"timeline has {facts['bars']} bars, the report {len(stalled_with_start)} "
+                        "stalled tasks with a start")
+    for title in facts["bar_titles"]:
+        if "start from" not in title or "sched_info" not in title and "memalloc" not in title \
+                and "delay" not in title and "last_switch_time" not in title:
+            failures.append(f"a timeline bar does not say where its start comes from: {title!r}")
+    if not facts["graph_size"][0] or not facts["graph_size"][1]:
+        failures.append(f"the wait-for graph has no size: {facts['graph_size']}")
+
+    # Markup in a comm stays text.
+    markup = [t["comm"] for t in report["tasks"] if "<" in t["comm"] or "&" in t["comm"]]
+    if markup_comm and not markup:
+        failures.append("this fixture should have a task whose comm holds markup")
+    if facts["imgs"] or facts["bolds"]:
+        failures.append(f"markup from the dump became elements: {facts['imgs']} <img>, {facts['bolds']} <b>")
+    if facts["scripts"] != 1:
+        failures.append(f"{facts['scripts']} <script> elements, kstall writes one")
+    for comm in markup:
+        if comm not in facts["text"] or comm not in facts["graph_text"] + "".join(facts["bar_titles"]):
+            failures.append(f"comm {comm!r} is not shown as text")
+    if "<img" in open(html).read():
+        failures.append("the HTML file holds an <img tag")
+
+    print(f"{name}: verdict {facts['verdict']}, svgs {facts['svgs']}, {len(facts['graph_task_links'])} graph "
+          f"tasks, {facts['bars']} timeline bars, {facts['rows']} rows ({facts['shown_stalled']} stalled "
+          f"shown), {facts['groups']} stack groups, {facts['log_lines']} log lines, markup comms {markup}; "
+          f"screenshot {outdir}/html-{name}.png")
+    for f in failures:
+        print("FAIL:", f)
+    sys.exit(1 if failures else 0)
+
+
+main()

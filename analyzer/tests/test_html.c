@@ -1,0 +1,151 @@
+/* Unit tests: the one escaping function every dump string of the HTML report goes through. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../html.h"
+
+/* The escaped form of s, in a buffer the test frees. */
+static char *escaped(const char *s, size_t max_chars)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	assert_non_null(f);
+	ks_html_escape(f, s, max_chars);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void check(const char *s, size_t max_chars, const char *want)
+{
+	char *got = escaped(s, max_chars);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_markup_is_inert(void **state)
+{
+	(void)state;
+	/* the comm of the escaping fixture */
+	check("<b>x</b><img>", SIZE_MAX, "&lt;b&gt;x&lt;/b&gt;&lt;img&gt;");
+	/* attribute context: neither quote can end a quoted value */
+	check("\" onmouseover='alert(1)'", SIZE_MAX, "&quot; onmouseover=&#39;alert(1)&#39;");
+	check("a&amp;b", SIZE_MAX, "a&amp;amp;b");
+	check("</script><script>", SIZE_MAX, "&lt;/script&gt;&lt;script&gt;");
+	check("", SIZE_MAX, "");
+	check("stall_mutex_a", SIZE_MAX, "stall_mutex_a");
+}
+
+static void test_bytes_that_are_not_text(void **state)
+{
+	(void)state;
+	/* control characters and bytes that are not UTF-8 become U+FFFD, one each */
+	check("a\x01" "b\x7f", SIZE_MAX, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	check("\xff\xfe", SIZE_MAX, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* an overlong '<' must not sneak through as markup */
+	check("\xc0\xbc", SIZE_MAX, "\xef\xbf\xbd\xef\xbf\xbd");
+	/* a UTF-16 surrogate encoded in UTF-8 is not valid UTF-8 */
+	check("\xed\xa0\x80", SIZE_MAX, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* a sequence cut by the end of the string */
+	check("x\xe2\x80", SIZE_MAX, "x\xef\xbf\xbd\xef\xbf\xbd");
+	/* valid UTF-8, tabs and newlines pass */
+	check("k\xc3\xa4se\t\xe2\x82\xac\n\xf0\x9f\x90\xa7", SIZE_MAX,
+	      "k\xc3\xa4se\t\xe2\x82\xac\n\xf0\x9f\x90\xa7");
+}
+
+static void test_truncation(void **state)
+{
+	(void)state;
+	/* counted in characters, never cutting a UTF-8 sequence or an entity */
+	check("abcdef", 3, "abc\xe2\x80\xa6");
+	check("abc", 3, "abc");
+	check("\xc3\xa4\xc3\xb6\xc3\xbc", 2, "\xc3\xa4\xc3\xb6\xe2\x80\xa6");
+	check("<<<<", 2, "&lt;&lt;\xe2\x80\xa6");
+	check("abc", 0, "\xe2\x80\xa6");
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* 2000 tasks on one mutex: the pictures summarize, the table lists all. */
+static void test_2000_waiters(void **state)
+{
+	enum { N = 2000 };
+	struct ks_task *tasks = calloc(N, sizeof(*tasks));
+	struct ks_stack *stacks = calloc(N, sizeof(*stacks));
+	struct ks_task_analysis *ta = calloc(N, sizeof(*ta));
+	struct ks_lock lock = { .address = 0xffffffff81000000ull, .type = KS_LOCK_MUTEX, .name = "big_mutex",
+				.owner = 0, .nwaiters = N - 1 };
+	struct ks_verdict v = { .kind = KS_VERDICT_LOCK_CHAIN_HANG, .score = 0.5, .pids = { 1 }, .npids = 1,
+				.locks = { 0 }, .nlocks = 1, .summary = "1999 tasks wait", .signature = "x" };
+	struct ks_analysis a = { .stacks = stacks, .ta = ta, .locks = &lock, .nlocks = 1, .verdicts = &v,
+				 .nverdicts = 1, .hz = 250 };
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&html, &size);
+	long height = 0;
+
+	(void)state;
+	assert_non_null(tasks);
+	assert_non_null(stacks);
+	assert_non_null(ta);
+	assert_non_null(f);
+	for (int i = 0; i < N; i++) {
+		tasks[i].pid = tasks[i].tgid = i + 1;
+		snprintf(tasks[i].comm, sizeof(tasks[i].comm), "w<%d>", i);
+		tasks[i].state_char = i ? 'D' : 'R';
+		ta[i].waits_on = i ? 0 : -1;
+		ta[i].stall = (struct ks_stall){ KS_STALL_SCHED_INFO, 10 + i % 50, false, 5, 10 + i % 50 };
+		snprintf(ta[i].activity, sizeof(ta[i].activity), i ? "waiting for mutex big_mutex" : "running");
+	}
+	a.tasks = (struct ks_tasks){ tasks, N, NULL };
+	assert_int_equal(ks_report_html(f, &a, NULL), 0);
+	assert_int_equal(fclose(f), 0);
+
+	/* the owner and the 5 waiters drawn, the rest one node */
+	assert_int_equal(count(html, "<g class=\"node task"), 6);
+	assert_non_null(strstr(html, "+1994 more waiters"));
+	assert_int_equal(sscanf(strstr(html, "<svg id=\"waitfor-graph\""),
+				"<svg id=\"waitfor-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%*d\" "
+				"height=\"%ld\"",
+				&height),
+			 1);
+	assert_true(height > 0 && height < 600);
+	/* the longest stalls drawn, and said so */
+	assert_int_equal(count(html, "<g class=\"bar "), 150);
+	assert_non_null(strstr(html, "The 150 longest stalls are drawn; 1849 more"));
+	/* every task in the table, each comm escaped */
+	assert_int_equal(count(html, "<tr id=\"task-"), N);
+	assert_null(strstr(html, "w<1>"));
+	assert_non_null(strstr(html, "w&lt;1999&gt;"));
+	free(html);
+	free(tasks);
+	free(stacks);
+	free(ta);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_markup_is_inert),
+		cmocka_unit_test(test_bytes_that_are_not_text),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_2000_waiters),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
