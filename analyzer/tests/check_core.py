@@ -74,6 +74,10 @@ def main():
                     if f["pc"] is not None and f["pc"] >= 0xffff800000000000
                     and not (f["inline"] and f["pc"] >= MODULES_VADDR)]
         compared += 1
+        # A child faulting in schedule_tail (its first put_user) returns into
+        # ret_from_fork: kstall shows that frame, drgn 0.0.22 stops one short.
+        if names == expected + ["ret_from_fork"] and expected and expected[-1] == "schedule_tail":
+            continue
         if names != expected:
             failures.append(f"pid {w['pid']} ({w['comm']}): stack differs\n"
                             f"    drgn:   {expected}\n    kstall: {names}  note={g.get('note')}")
@@ -89,15 +93,26 @@ def main():
             if fn not in names:
                 failures.append(f"panic task stack lacks {fn}: {names}")
 
-    # Log: the same text as drgn's dmesg.
-    if log != oracle["dmesg"]:
-        a, b = log.splitlines(), oracle["dmesg"].splitlines()
-        for i, (x, y) in enumerate(zip(a, b)):
-            if x != y:
-                failures.append(f"log line {i} differs:\n    drgn:   {y!r}\n    kstall: {x!r}")
-                break
-        else:
-            failures.append(f"log has {len(a)} lines, drgn's dmesg {len(b)}")
+    # Log: the same text as drgn's dmesg, but where drgn 0.0.22 misreads a record
+    # whose data block wraps around the ring: it takes the block's 8-byte id for
+    # text (NULs in the line) and loses as many bytes at the end.
+    a, b = log.splitlines(), oracle["dmesg"].splitlines()
+    if len(a) != len(b):
+        failures.append(f"log has {len(a)} lines, drgn's dmesg {len(b)}")
+    wrapped = 0
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x == y:
+            continue
+        stamp = y.split("] ", 1)[0] + "] "
+        drgn_text = y[len(stamp):].split("\x00")[-1]
+        if "\x00" in y and x.startswith(stamp) and x[len(stamp):].startswith(drgn_text) \
+                and len(x) - len(stamp) - len(drgn_text) <= 8:
+            wrapped += 1
+            continue
+        failures.append(f"log line {i} differs:\n    drgn:   {y!r}\n    kstall: {x!r}")
+        break
+    if wrapped:
+        print(f"log: {wrapped} wrapped record(s) that drgn misreads, compared up to its loss")
     print(f"log: {len(log.splitlines())} lines compared")
 
     for f in failures:
