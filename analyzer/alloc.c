@@ -114,6 +114,40 @@ static const char *alloc_context(const struct ks_stack *s, size_t slow)
 	return "";
 }
 
+/* The reason a throttled reclaimer sleeps, from the frame that throttles it. */
+static const char *throttle_reason(struct ks_kernel *k, const struct ks_stack *s, size_t first,
+				   size_t slow)
+{
+	static const char *const reasons[] = { "VMSCAN_THROTTLE_WRITEBACK", "VMSCAN_THROTTLE_ISOLATED",
+					       "VMSCAN_THROTTLE_NOPROGRESS",
+					       "VMSCAN_THROTTLE_CONGESTED" };
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+
+	for (size_t f = first; f < slow; f++) {
+		const char *fn = s->frames[f].function;
+		uint64_t v;
+
+		if (!strcmp(fn, "throttle_direct_reclaim"))
+			return "pfmemalloc_reserves";
+		if (!strcmp(fn, "too_many_isolated"))
+			return "too_many_isolated";
+		if (!strcmp(fn, "congestion_wait") || !strcmp(fn, "wait_iff_congested"))
+			return "congestion";
+		if (strcmp(fn, "reclaim_throttle"))
+			continue;
+		if (ks_frame_param(k, &s->frames[f], "reason", &v))
+			for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+				int64_t e;
+
+				if (ks_debuginfo_enumerator_of(di, "vmscan_throttle_state", reasons[r], &e) &&
+				    (uint64_t)e == v)
+					return reasons[r];
+			}
+		return "reclaim_throttle";
+	}
+	return "";
+}
+
 void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 {
 	struct ks_kernel *k = a->kernel;
@@ -152,6 +186,9 @@ void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
 				break;
 			}
 		}
+		st->throttle = st->phase == KS_ALLOC_THROTTLED
+				       ? throttle_reason(k, s, ta->first_frame, slow)
+				       : "";
 		/* oom_lock busy: 1-jiffy sleeps in __alloc_pages_may_oom, out_of_memory not entered */
 		if (st->phase == KS_ALLOC_OOM_LOCK_WAIT) {
 			bool sleeping = false;

@@ -469,9 +469,10 @@ json_t *ks_report_json(const struct ks_analysis *a)
 								    ? json_real(ta->oom_killed_seconds)
 								    : json_null());
 		if (ta->alloc.phase != KS_ALLOC_NONE) {
-			json_t *al = json_pack("{s:s,s:s,s:s,s:b,s:b}", "phase",
+			json_t *al = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "phase",
 					       ks_alloc_phase_name(ta->alloc.phase), "where", ta->alloc.where,
-					       "context", ta->alloc.context, "may_oom", ta->alloc.may_oom,
+					       "context", ta->alloc.context, "throttle", ta->alloc.throttle,
+					       "may_oom", ta->alloc.may_oom,
 					       "nofail", ta->alloc.nofail);
 
 			if (ta->alloc.gfp_known) {

@@ -224,6 +224,49 @@ static void oom(struct builder *b)
 	}
 }
 
+static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size);
+static double mib(const struct ks_analysis *a, uint64_t pages);
+
+/* Many direct reclaimers asleep in the throttles at once: reclaim cannot keep up. */
+static void reclaim_throttle(struct builder *b, size_t throttled)
+{
+	struct ks_analysis *a = b->a;
+	const char *reasons[8];
+	size_t counts[8] = { 0 }, nr = 0, len;
+	struct ks_verdict *v = add(b, KS_VERDICT_RECLAIM_THROTTLE, throttled >= 16 ? 0.9 : 0.7);
+	char fm[128];
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const char *why = a->ta[i].alloc.throttle;
+		size_t r;
+
+		if (a->ta[i].alloc.phase != KS_ALLOC_THROTTLED)
+			continue;
+		add_pid(v, a->tasks.tasks[i].pid);
+		if (!why || !why[0])
+			why = "unknown";
+		for (r = 0; r < nr && strcmp(reasons[r], why); r++)
+			;
+		if (r == nr && nr < 8)
+			reasons[nr++] = why;
+		if (r < nr)
+			counts[r]++;
+	}
+	free_vs_min(a, fm, sizeof(fm));
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "%zu direct reclaimers are throttled in reclaim (", throttled);
+	for (size_t r = 0; r < nr && len < sizeof(v->summary); r++)
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s",
+					r ? ", " : "", counts[r], reasons[r]);
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 "): reclaim cannot keep up with allocations; %s; dirty %.1f MiB, writeback %.1f MiB.",
+			 fm, mib(a, a->memory.pages[KS_MEM_DIRTY]), mib(a, a->memory.pages[KS_MEM_WRITEBACK]));
+	sign(a, v, nr ? reasons[0] : NULL);
+}
+
 static void alloc_loops(struct builder *b)
 {
 	struct ks_analysis *a = b->a;
@@ -257,16 +300,8 @@ static void alloc_loops(struct builder *b)
 			 a->tasks.tasks[first].pid, what);
 		sign(a, v, NULL);
 	}
-	if (throttled >= 4) {
-		if (!(v = add(b, KS_VERDICT_RECLAIM_THROTTLE, 0.6 + (throttled >= 16 ? 0.3 : 0.1))))
-			return;
-		for (size_t i = 0; i < a->tasks.count; i++)
-			if (a->ta[i].alloc.phase == KS_ALLOC_THROTTLED)
-				add_pid(v, a->tasks.tasks[i].pid);
-		snprintf(v->summary, sizeof(v->summary),
-			 "%zu direct reclaimers are throttled in reclaim", throttled);
-		sign(a, v, NULL);
-	}
+	if (throttled >= 4)
+		reclaim_throttle(b, throttled);
 }
 
 static void chains(struct builder *b)

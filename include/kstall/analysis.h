@@ -32,6 +32,9 @@ struct ks_alloc_state {
 	const char *where;
 	/* what asked for the memory: "fork", "page fault", "slab", "vmalloc", ... or "" */
 	const char *context;
+	/* throttled: why, in the kernel's words ("VMSCAN_THROTTLE_WRITEBACK",
+	 * "pfmemalloc_reserves", ...); "" when unknown or not throttled */
+	const char *throttle;
 	bool gfp_known, order_known;
 	uint64_t gfp;
 	/* gfp in the kernel's own flag names, decoded once; "" when gfp is unknown */
