@@ -50,14 +50,10 @@ static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t s
 	}
 }
 
-void ks_report_text(FILE *out, const struct ks_analysis *a)
+static void report_verdicts(FILE *out, const struct ks_analysis *a)
 {
-	struct ks_kernel *k = a->kernel;
-	size_t nstalled = 0;
-	bool *done;
-
 	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n\n",
-		ks_kernel_release(k), (double)a->now_ns / 1e9, a->tasks.count);
+		ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
 	for (size_t v = 0; v < a->nverdicts; v++) {
 		const struct ks_verdict *vd = &a->verdicts[v];
 
@@ -70,7 +66,10 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 			fprintf(out, "  %.2f %s: %s\n", vd->score, ks_verdict_name(vd->kind), vd->summary);
 		}
 	}
+}
 
+static void report_chains(FILE *out, const struct ks_analysis *a)
+{
 	fprintf(out, "\nLOCK CHAINS\n");
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		long j = (long)i, seen[16];
@@ -111,6 +110,12 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 		}
 		fprintf(out, "\n");
 	}
+}
+
+static void report_stalled(FILE *out, const struct ks_analysis *a)
+{
+	size_t nstalled = 0;
+	bool *done;
 
 	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack)\n");
 	done = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
@@ -145,7 +150,10 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 	free(done);
 	if (!nstalled)
 		fprintf(out, "  none\n");
+}
 
+static void report_locks(FILE *out, const struct ks_analysis *a)
+{
 	fprintf(out, "\nLOCKS\n");
 	for (size_t l = 0; l < a->nlocks; l++) {
 		const struct ks_lock *lk = &a->locks[l];
@@ -161,23 +169,105 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 	}
 	if (!a->nlocks)
 		fprintf(out, "  no task waits on a lock\n");
+}
+
+static void report_oom(FILE *out, const struct ks_analysis *a)
+{
+	bool any = false;
 
 	fprintf(out, "\nOOM\n");
-	{
-		bool any = false;
-
-		for (size_t i = 0; i < a->tasks.count; i++) {
-			if (!a->ta[i].oom_victim || a->tasks.tasks[i].pid != a->tasks.tasks[i].tgid)
-				continue;
-			any = true;
-			fprintf(out, "  victim %s (pid %d, %c): %s\n", a->tasks.tasks[i].comm,
-				a->tasks.tasks[i].pid, a->tasks.tasks[i].state_char, a->ta[i].activity);
-		}
-		if (!any)
-			fprintf(out, "  no OOM victim\n");
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		if (!a->ta[i].oom_victim || a->tasks.tasks[i].pid != a->tasks.tasks[i].tgid)
+			continue;
+		any = true;
+		fprintf(out, "  victim %s (pid %d, %c): %s\n", a->tasks.tasks[i].comm,
+			a->tasks.tasks[i].pid, a->tasks.tasks[i].state_char, a->ta[i].activity);
 	}
+	if (!any)
+		fprintf(out, "  no OOM victim\n");
+}
+
+/* Every task in the page allocator, one line each, with what its frames say about the allocation. */
+static void report_alloc(FILE *out, const struct ks_analysis *a)
+{
+	size_t n = 0;
+
+	fprintf(out, "\nALLOCATOR STATES\n");
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+		char when[64], order[16] = "?";
+
+		if (al->phase == KS_ALLOC_NONE)
+			continue;
+		n++;
+		stall_words(&a->ta[i].stall, when, sizeof(when));
+		if (al->order_known)
+			snprintf(order, sizeof(order), "%u", al->order);
+		fprintf(out, "  %-16s pid %-6d %c  %-14s in %s, %s\n", t->comm, t->pid, t->state_char,
+			ks_alloc_phase_name(al->phase), al->where ? al->where : "?", when);
+		fprintf(out, "         gfp %s, order %s, %s%s\n",
+			al->gfp_known ? al->gfp_names : "unknown", order,
+			al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer",
+			al->nofail ? ", __GFP_NOFAIL" : "");
+	}
+	if (!n)
+		fprintf(out, "  no task is in the page allocator\n");
+}
+
+/*
+ * Memory pressure as the analysis sees it today: who allocates, in which
+ * phase, and the OOM state. Zone counters are not read by any pass yet.
+ */
+static void report_memory(FILE *out, const struct ks_analysis *a)
+{
+	size_t phases[KS_ALLOC_OOM_KILL + 1] = { 0 }, total = 0, nofail = 0, no_oom = 0;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+
+		if (al->phase == KS_ALLOC_NONE || al->phase > KS_ALLOC_OOM_KILL)
+			continue;
+		phases[al->phase]++;
+		total++;
+		nofail += al->nofail;
+		no_oom += al->gfp_known && !al->may_oom;
+	}
+	fprintf(out, "\nMEMORY\n  %zu task%s in the page allocator", total, total == 1 ? "" : "s");
+	for (int p = KS_ALLOC_RETRY; p <= KS_ALLOC_OOM_KILL; p++)
+		if (phases[p])
+			fprintf(out, "%s %zu %s", p == KS_ALLOC_RETRY || !phases[p - 1] ? ":" : ",",
+				phases[p], ks_alloc_phase_name((enum ks_alloc_phase)p));
+	fprintf(out, "\n  %zu may not invoke the OOM killer, %zu with __GFP_NOFAIL\n", no_oom, nofail);
+	fprintf(out, "  zones, watermarks, shmem, dirty and swap: not read by kstall yet\n");
+}
+
+static void report_problems(FILE *out, const struct ks_analysis *a)
+{
 	if (a->problems)
 		fprintf(out, "\nCOULD NOT READ\n%s", a->problems);
+}
+
+void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sections)
+{
+	static const struct {
+		unsigned int bit;
+		void (*print)(FILE *out, const struct ks_analysis *a);
+	} order[] = {
+		{ KS_REPORT_VERDICTS, report_verdicts }, { KS_REPORT_CHAINS, report_chains },
+		{ KS_REPORT_STALLED, report_stalled },	 { KS_REPORT_ALLOC, report_alloc },
+		{ KS_REPORT_LOCKS, report_locks },	 { KS_REPORT_MEMORY, report_memory },
+		{ KS_REPORT_OOM, report_oom },		 { KS_REPORT_PROBLEMS, report_problems },
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (sections & order[i].bit)
+			order[i].print(out, a);
+}
+
+void ks_report_text(FILE *out, const struct ks_analysis *a)
+{
+	ks_report_sections(out, a, KS_REPORT_DEFAULT);
 }
 
 static json_t *hexstr(uint64_t v)

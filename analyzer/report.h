@@ -1,4 +1,4 @@
-/* Renderers of the analysis for the CLI (and, later, the crash plugin). */
+/* Renderers of the analysis for the CLI and the crash plugin. */
 #ifndef KSTALL_REPORT_H
 #define KSTALL_REPORT_H
 
@@ -7,7 +7,23 @@
 
 #include "kstall/analysis.h"
 
+/* Sections of the text report, printed in this order. */
+enum ks_report_section {
+	KS_REPORT_VERDICTS = 1u << 0, /* the header and the ranked verdicts */
+	KS_REPORT_CHAINS = 1u << 1,
+	KS_REPORT_STALLED = 1u << 2,
+	KS_REPORT_ALLOC = 1u << 3, /* every task in the page allocator */
+	KS_REPORT_LOCKS = 1u << 4,
+	KS_REPORT_MEMORY = 1u << 5,
+	KS_REPORT_OOM = 1u << 6,
+	KS_REPORT_PROBLEMS = 1u << 7,
+	/* what `kstall report` prints */
+	KS_REPORT_DEFAULT = KS_REPORT_VERDICTS | KS_REPORT_CHAINS | KS_REPORT_STALLED |
+			    KS_REPORT_LOCKS | KS_REPORT_OOM | KS_REPORT_PROBLEMS,
+};
+
 void ks_report_text(FILE *out, const struct ks_analysis *a);
+void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sections);
 /* A new reference; the caller decrefs. */
 json_t *ks_report_json(const struct ks_analysis *a);
 
