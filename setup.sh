@@ -8,7 +8,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PACKAGES=(build-essential cmake pkg-config xz-utils binutils
 	libkdumpfile-dev libdw-dev libelf-dev libdebuginfod-dev libjansson-dev libcmocka-dev
-	python3-drgn debuginfod makedumpfile)
+	python3-drgn debuginfod makedumpfile crash)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
