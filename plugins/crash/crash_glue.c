@@ -199,9 +199,10 @@ const char *kscrash_vmlinux(void)
 	return pc->namelist_debug ? pc->namelist_debug : pc->namelist;
 }
 
+/* ACTIVE(), not LIVE(): a dump taken from a running system (LIVE_DUMP) is still a file that never changes. */
 bool kscrash_live(void)
 {
-	return LIVE();
+	return ACTIVE();
 }
 
 static char *help_kstall[] = {
