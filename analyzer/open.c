@@ -84,18 +84,14 @@ static char *find_debuginfod(struct ks_target *t)
 	return path;
 }
 
-struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **ret)
+struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool force,
+			       struct ks_kernel **ret)
 {
-	struct ks_target *t;
 	struct ks_debuginfo *di;
-	struct ks_kernel_options kopts = { .force = opts->force };
+	struct ks_kernel_options kopts = { .force = force };
 	struct ks_error *err;
 	char *found = NULL;
-	const char *vmlinux = opts->vmlinux;
 
-	err = ks_target_open_kdump(opts->vmcore, &t);
-	if (err)
-		return err;
 	if (!vmlinux) {
 		found = find_local(t);
 		if (!found)
@@ -119,4 +115,14 @@ struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **
 		return err;
 	}
 	return ks_kernel_open(t, di, &kopts, ret);
+}
+
+struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **ret)
+{
+	struct ks_target *t;
+	struct ks_error *err = ks_target_open_kdump(opts->vmcore, &t);
+
+	if (err)
+		return err;
+	return ks_open_target(t, opts->vmlinux, opts->force, ret);
 }

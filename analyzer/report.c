@@ -315,13 +315,10 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  none\n");
 }
 
-void ks_report_text(FILE *out, const struct ks_analysis *a)
+static void report_verdicts(FILE *out, const struct ks_analysis *a)
 {
-	struct ks_kernel *k = a->kernel;
-	size_t nstalled;
-
 	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n\n",
-		ks_kernel_release(k), (double)a->now_ns / 1e9, a->tasks.count);
+		ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
 	for (size_t v = 0; v < a->nverdicts; v++) {
 		const struct ks_verdict *vd = &a->verdicts[v];
 
@@ -334,18 +331,20 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 			fprintf(out, "  %.2f %s: %s\n", vd->score, ks_verdict_name(vd->kind), vd->summary);
 		}
 	}
+}
 
-	text_chains(out, a);
-
+static void report_stalled(FILE *out, const struct ks_analysis *a)
+{
 	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
-	nstalled = text_groups(out, a);
-	if (!nstalled)
+	if (!text_groups(out, a))
 		fprintf(out, "  none\n");
+}
 
+static void report_locks(FILE *out, const struct ks_analysis *a)
+{
 	fprintf(out, "\nLOCKS\n");
 	for (size_t l = 0; l < a->nlocks; l++) {
 		const struct ks_lock *lk = &a->locks[l];
-
 		char owner[64] = "none recorded";
 
 		if (lk->owner >= 0)
@@ -357,12 +356,64 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 	}
 	if (!a->nlocks)
 		fprintf(out, "  no task waits on a lock\n");
+}
 
-	text_memory(out, a);
-	text_oom(out, a);
-	text_events(out, a);
+/* Every task in the page allocator, one by one (crash's `kstall -a`). */
+static void report_alloc(FILE *out, const struct ks_analysis *a)
+{
+	size_t n = 0;
+
+	fprintf(out, "\nALLOCATOR STATES\n");
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+		char when[64], order[16] = "?";
+
+		if (al->phase == KS_ALLOC_NONE)
+			continue;
+		n++;
+		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
+		if (al->order_known)
+			snprintf(order, sizeof(order), "%u", al->order);
+		fprintf(out, "  %-16s pid %-6d %c  %-14s in %s%s%s, %s\n", t->comm, t->pid, t->state_char,
+			ks_alloc_phase_name(al->phase), al->where ? al->where : "?",
+			al->context && al->context[0] ? ", for " : "", al->context ? al->context : "", when);
+		fprintf(out, "         gfp %s, order %s, %s%s\n",
+			al->gfp_known ? al->gfp_names : "unknown", order,
+			al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer",
+			al->nofail ? ", __GFP_NOFAIL" : "");
+	}
+	if (!n)
+		fprintf(out, "  no task is in the page allocator\n");
+}
+
+static void report_problems(FILE *out, const struct ks_analysis *a)
+{
 	if (a->problems)
 		fprintf(out, "\nCOULD NOT READ\n%s", a->problems);
+}
+
+void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sections)
+{
+	static const struct {
+		unsigned int bit;
+		void (*fn)(FILE *, const struct ks_analysis *);
+	} order[] = {
+		{ KS_REPORT_VERDICTS, report_verdicts }, { KS_REPORT_CHAINS, text_chains },
+		{ KS_REPORT_STALLED, report_stalled },	 { KS_REPORT_ALLOC, report_alloc },
+		{ KS_REPORT_LOCKS, report_locks },	 { KS_REPORT_MEMORY, text_memory },
+		{ KS_REPORT_OOM, text_oom },		 { KS_REPORT_EVENTS, text_events },
+		{ KS_REPORT_PROBLEMS, report_problems },
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (sections & order[i].bit)
+			order[i].fn(out, a);
+}
+
+void ks_report_text(FILE *out, const struct ks_analysis *a)
+{
+	ks_report_sections(out, a, KS_REPORT_DEFAULT);
 }
 
 static json_t *hexstr(uint64_t v)

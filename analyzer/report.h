@@ -1,4 +1,4 @@
-/* Renderers of the analysis for the CLI (and, later, the crash plugin). */
+/* Renderers of the analysis for the CLI and the crash plugin. */
 #ifndef KSTALL_REPORT_H
 #define KSTALL_REPORT_H
 
@@ -7,7 +7,25 @@
 
 #include "kstall/analysis.h"
 
+/* Sections of the text report, printed in this order. */
+enum ks_report_section {
+	KS_REPORT_VERDICTS = 1u << 0, /* the header and the ranked verdicts */
+	KS_REPORT_CHAINS = 1u << 1,
+	KS_REPORT_STALLED = 1u << 2,
+	KS_REPORT_ALLOC = 1u << 3, /* every task in the page allocator */
+	KS_REPORT_LOCKS = 1u << 4,
+	KS_REPORT_MEMORY = 1u << 5,
+	KS_REPORT_OOM = 1u << 6,
+	KS_REPORT_EVENTS = 1u << 7, /* the log lines linked to tasks */
+	KS_REPORT_PROBLEMS = 1u << 8,
+	/* what `kstall report` prints */
+	KS_REPORT_DEFAULT = KS_REPORT_VERDICTS | KS_REPORT_CHAINS | KS_REPORT_STALLED |
+			    KS_REPORT_LOCKS | KS_REPORT_MEMORY | KS_REPORT_OOM | KS_REPORT_EVENTS |
+			    KS_REPORT_PROBLEMS,
+};
+
 void ks_report_text(FILE *out, const struct ks_analysis *a);
+void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sections);
 /* Shared by the renderers: a task worth showing (allocating, waiting on a lock, or in D), and its stall in words. */
 bool ks_report_stalled(const struct ks_analysis *a, size_t i);
 void ks_report_stall_words(const struct ks_stall *st, char *buf, size_t size);

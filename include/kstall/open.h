@@ -22,4 +22,12 @@ struct ks_open_options {
 
 struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **ret);
 
+/*
+ * The same from a target a caller already made (the crash plugin's readmem()
+ * backend). Takes ownership of target, also on failure. vmlinux NULL: search
+ * as ks_open does.
+ */
+struct ks_error *ks_open_target(struct ks_target *target, const char *vmlinux, bool force,
+				struct ks_kernel **ret);
+
 #endif
