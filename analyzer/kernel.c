@@ -73,6 +73,7 @@ static const struct field_spec field_specs[KS_F__COUNT] = {
 	[KS_F_ZONE_NAME] = { "zone", "name" },
 	[KS_F_ZONE_VM_STAT] = { "zone", "vm_stat" },
 	[KS_F_TASK_MM] = { "task_struct", "mm" },
+	[KS_F_MM_MMAP_LOCK] = { "mm_struct", "mmap_lock|mmap_sem" },
 	[KS_F_TASK_OOM_REAPER_LIST] = { "task_struct", "oom_reaper_list" },
 };
 

@@ -228,14 +228,35 @@ static long lock_index(struct ks_analysis *a, uint64_t addr, enum ks_lock_type t
 	l->address = addr;
 	l->type = type;
 	l->owner = -1;
-	if (ks_kernel_symbolize(a->kernel, addr, &sym) && (!sym.size || addr < sym.address + sym.size)) {
+	/* Only inside a sized symbol: a heap address is not __per_cpu_end+0xffff888... */
+	if (ks_kernel_symbolize(a->kernel, addr, &sym) &&
+	    (addr == sym.address || (sym.size && addr < sym.address + sym.size))) {
 		if (addr == sym.address)
 			snprintf(l->name, sizeof(l->name), "%s", sym.name);
 		else
 			snprintf(l->name, sizeof(l->name), "%s+0x%llx", sym.name,
 				 (unsigned long long)(addr - sym.address));
+		snprintf(l->what, sizeof(l->what), "%s", sym.name);
 	}
 	return (long)a->nlocks++;
+}
+
+/*
+ * A heap lock has no symbol; say whose it is where the waiter tells. The
+ * commonest by far: the mmap_lock of the waiter's own process.
+ */
+static void name_heap_lock(struct ks_analysis *a, struct ks_lock *l, size_t waiter)
+{
+	struct ks_kernel *k = a->kernel;
+	const struct ks_task *t = &a->tasks.tasks[waiter];
+	uint64_t mm;
+
+	if (l->name[0] || (l->type != KS_LOCK_RWSEM_READ && l->type != KS_LOCK_RWSEM_WRITE) ||
+	    !ks_kernel_has(k, KS_F_MM_MMAP_LOCK) || !ks_try_read_field(k, t->address, KS_F_TASK_MM, &mm) ||
+	    !mm || l->address != mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK))
+		return;
+	snprintf(l->name, sizeof(l->name), "mmap_lock of %s (tgid %d)", t->comm, t->tgid);
+	snprintf(l->what, sizeof(l->what), "mm_struct.mmap_lock");
 }
 
 static void find_owner(struct ks_analysis *a, struct ks_lock *l)
@@ -286,6 +307,7 @@ struct ks_error *ks_pass_locks(struct ks_analysis *a)
 					}
 					a->locks[ta->waits_on].nwaiters++;
 					ta->wait_type = lock_frames[m].type;
+					name_heap_lock(a, &a->locks[ta->waits_on], i);
 				}
 				break;
 			}

@@ -562,8 +562,8 @@ json_t *ks_report_json(const struct ks_analysis *a)
 		const struct ks_lock *lk = &a->locks[l];
 
 		json_array_append_new(
-			locks, json_pack("{s:o,s:s,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
-					 lk->name, "type", ks_lock_type_name(lk->type), "owner_pid",
+			locks, json_pack("{s:o,s:s,s:s,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
+					 lk->name, "what", lk->what, "type", ks_lock_type_name(lk->type), "owner_pid",
 					 lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid)
 							: json_null(),
 					 "owner_is_hint", lk->owner_is_hint, "waiters",

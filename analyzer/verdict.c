@@ -105,7 +105,7 @@ static void sign(struct ks_analysis *a, struct ks_verdict *v, const char *extra)
 	size_t n = 0;
 
 	for (size_t i = 0; i < v->nlocks; i++)
-		names[n++] = lock_label(&a->locks[v->locks[i]]);
+		names[n++] = a->locks[v->locks[i]].what[0] ? a->locks[v->locks[i]].what : "unnamed";
 	/* sorted, so that the order locks were found in does not matter */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
@@ -366,10 +366,45 @@ static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size)
 struct census {
 	size_t user, allocating, forking, throttled, reclaim, compaction, oom_lock, oom_kill,
 		dirty_throttled, blocked;
+	/* waiting on a lock chain that is stuck on memory (behind_memory) */
+	size_t behind_alloc;
+	/* the lock most of those wait on, by kind ("mm_struct.mmap_lock") */
+	const char *behind_what;
 };
 
-static void count(const struct ks_analysis *a, struct census *c)
+static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v);
+
+/* Some zone below its low watermark: kswapd is awake and allocations go slow. */
+static bool under_pressure(const struct ks_analysis *a)
 {
+	for (size_t z = 0; z < a->memory.nzones; z++)
+		if (a->memory.zones[z].watermarks_known && a->memory.zones[z].free < a->memory.zones[z].low)
+			return true;
+	return false;
+}
+
+/*
+ * Is the lock chain from task i stuck on memory? Its root allocates; or,
+ * with memory short, the root waits for a CPU or the lock is reader-owned
+ * (readers of an mmap_lock are page faults), so its next step is an allocation.
+ */
+static bool behind_memory(struct ks_analysis *a, size_t i, bool pressure)
+{
+	long w = a->ta[i].waits_on, root;
+
+	if (pressure && a->locks[w].owner_is_hint)
+		return true;
+	root = chain_root(a, (long)i, NULL);
+	if (root < 0 || (size_t)root == i)
+		return false;
+	return a->ta[root].alloc.phase != KS_ALLOC_NONE ||
+	       (pressure && a->tasks.tasks[root].state_char == 'R');
+}
+
+static void count(struct ks_analysis *a, struct census *c)
+{
+	bool pressure = under_pressure(a);
+
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
@@ -378,6 +413,13 @@ static void count(const struct ks_analysis *a, struct census *c)
 		if (t->idle || t->panic)
 			continue;
 		c->user++;
+		if (a->ta[i].waits_on >= 0 && !a->ta[i].in_cycle && al->phase == KS_ALLOC_NONE) {
+			if (behind_memory(a, i, pressure)) {
+				c->behind_alloc++;
+				if (!c->behind_what && a->locks[a->ta[i].waits_on].what[0])
+					c->behind_what = a->locks[a->ta[i].waits_on].what;
+			}
+		}
 		c->dirty_throttled += a->ta[i].dirty_throttled;
 		c->blocked += t->state_char == 'D' && !t->active;
 		if (al->phase == KS_ALLOC_NONE)
@@ -449,19 +491,25 @@ static void alloc_storm(struct builder *b, const struct census *c)
 	char fm[128];
 	double score;
 
-	if (c->allocating < 100 && !(c->allocating >= 32 && c->allocating * 5 >= c->user))
+	size_t stuck = c->allocating + c->behind_alloc;
+
+	/* Those waiting on a lock held by an allocating task are stuck on memory too. */
+	if (stuck < 100 && !(stuck >= 32 && stuck * 5 >= c->user))
 		return;
-	score = 0.8 + 0.15 * (c->allocating >= 1000 ? 1.0 : (double)c->allocating / 1000.0);
+	score = 0.8 + 0.15 * (stuck >= 1000 ? 1.0 : (double)stuck / 1000.0);
 	if (!(v = add(b, KS_VERDICT_ALLOC_STORM, score)))
 		return;
 	name_stalled(a, v);
 	free_vs_min(a, fm, sizeof(fm));
 	snprintf(v->summary, sizeof(v->summary),
-		 "Allocation storm: %zu of %zu tasks are in the page allocator at once (%zu of them in "
-		 "fork; %zu in direct reclaim, %zu in compaction, %zu throttled, %zu sleeping for oom_lock, "
-		 "%zu in the OOM killer); %s; %zu OOM kill%s in the log.",
-		 c->allocating, c->user, c->forking, c->reclaim, c->compaction, c->throttled, c->oom_lock,
-		 c->oom_kill, fm, a->oom.kills, a->oom.kills == 1 ? "" : "s");
+		 "Allocation storm: %zu of %zu tasks are stuck on memory: %zu in the page allocator (%zu of "
+		 "them in fork; %zu in direct reclaim, %zu in compaction, %zu throttled, %zu sleeping for "
+		 "oom_lock, %zu in the OOM killer) and %zu waiting on locks%s%s%s whose holders allocate "
+		 "or, with memory short, wait for a CPU; %s; %zu OOM kill%s in the log.",
+		 stuck, c->user, c->allocating, c->forking, c->reclaim, c->compaction, c->throttled,
+		 c->oom_lock, c->oom_kill, c->behind_alloc, c->behind_what ? " (mostly " : "",
+		 c->behind_what ? c->behind_what : "", c->behind_what ? ")" : "", fm, a->oom.kills,
+		 a->oom.kills == 1 ? "" : "s");
 	sign(a, v, c->forking * 4 >= c->allocating ? "fork" : NULL);
 }
 

@@ -50,8 +50,11 @@ enum ks_lock_type { KS_LOCK_MUTEX, KS_LOCK_RWSEM_READ, KS_LOCK_RWSEM_WRITE, KS_L
 struct ks_lock {
 	uint64_t address;
 	enum ks_lock_type type;
-	/* "stall_mutex_a", "sym+0x10", or "" when the address has no symbol */
+	/* "stall_mutex_a", "sym+0x10", "mmap_lock of storm (tgid 44)", or "" when unknown */
 	char name[96];
+	/* what the lock is, without pids or addresses, for signatures:
+	 * the symbol, "mm_struct.mmap_lock", or "" when unknown */
+	char what[64];
 	/* owner task index in the tasks array; -1 when none is recorded */
 	long owner;
 	/* the owner is only a hint (a reader-owned rwsem names the last reader) */

@@ -77,6 +77,7 @@ enum ks_field {
 	KS_F_ZONE_VM_STAT,
 	/* OOM */
 	KS_F_TASK_MM,
+	KS_F_MM_MMAP_LOCK, /* mmap_lock (5.8+) or mmap_sem */
 	KS_F_TASK_OOM_REAPER_LIST,
 	KS_F__COUNT
 };
