@@ -13,7 +13,8 @@ with uncompressed pages). Writes into OUT_DIR:
                       (as makedumpfile would when told to), recompressed
   task-loop.vmcore    one task's tasks.next pointed back at an earlier task:
                       the task list loops without coming back to init_task
-  thread-loop.vmcore  a thread's thread_node.next pointed at itself
+  thread-self-loop.vmcore  a thread's thread_node.next pointed at itself
+  thread-loop.vmcore  a thread list that runs into another process's and circles there
   facts.json          what was damaged (pids, addresses), for the test to check
 
 The page edits are made on the uncompressed form, where a page's bytes lie in
@@ -198,16 +199,20 @@ def main():
     makedumpfile(tmp, os.path.join(out, "task-loop.vmcore"))
     os.unlink(tmp)
 
-    # A thread list that loops on itself: init's (pid 1) thread_node.next -> itself.
-    init = find_task(prog, 1)
+    # Thread lists that loop: init's (pid 1) thread_node.next pointed at itself, and at
+    # kthreadd's thread_node, whose own list then runs in a circle that never meets
+    # init's list head again.
+    init, kthreadd = find_task(prog, 1), find_task(prog, 2)
     node = init.thread_node.address_of_().value_()
-    dd = Diskdump(plain)
-    dd.patch(kvirt_to_phys(prog, node), struct.pack("<Q", node))
-    facts["thread_loop"] = {"pid": 1, "task": hex(init.value_())}
-    tmp = os.path.join(out, "thread-loop.plain")
-    write(tmp, dd.d)
-    makedumpfile(tmp, os.path.join(out, "thread-loop.vmcore"))
-    os.unlink(tmp)
+    for name, target in (("thread-self-loop", node),
+                         ("thread-loop", kthreadd.thread_node.address_of_().value_())):
+        dd = Diskdump(plain)
+        dd.patch(kvirt_to_phys(prog, node), struct.pack("<Q", target))
+        tmp = os.path.join(out, name + ".plain")
+        write(tmp, dd.d)
+        makedumpfile(tmp, os.path.join(out, name + ".vmcore"))
+        os.unlink(tmp)
+    facts["thread_loop"] = {"pid": 1, "task": hex(init.value_()), "into": hex(kthreadd.value_())}
 
     with open(os.path.join(out, "facts.json"), "w") as f:
         json.dump(facts, f, indent=1)
