@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up for a fresh Debian 12 machine: install what kstall needs, unpack the
-# fixture kernels, build kstall (plain and ASan+UBSan), and run it on a sample dump.
+# fixture kernels, build kstall (plain, ASan+UBSan, and the libFuzzer target), and
+# run it on a sample dump.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,7 +10,7 @@ SUDO=""
 PACKAGES=(build-essential cmake pkg-config xz-utils binutils
 	libkdumpfile-dev libdw-dev libelf-dev libdebuginfod-dev libjansson-dev libcmocka-dev
 	python3-drgn debuginfod makedumpfile crash
-	python3-jsonschema chromium)
+	python3-jsonschema chromium clang libclang-rt-14-dev valgrind)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -26,6 +27,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKSTALL_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
+# The libFuzzer target (clang, ASan+UBSan): see docs/robustness.md.
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSTALL_SANITIZE=ON \
+	-DKSTALL_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs" --target kstall_fuzz kstall_fuzz_replay
 
 if [ "${1:-}" != --no-sample ]; then
 	sample=testdata/vmcores/lean/abba

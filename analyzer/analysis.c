@@ -252,6 +252,9 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		err = ks_unwind_task(u, &ret->tasks.tasks[i], &ret->stacks[i]);
 		if (err)
 			goto fail;
+		if (ret->stacks[i].note[0])
+			ks_lines_append(&ret->problems, "stack of pid %d (%s) incomplete: %s",
+					ret->tasks.tasks[i].pid, ret->tasks.tasks[i].comm, ret->stacks[i].note);
 		ret->ta[i].first_frame = first_frame(&ret->tasks.tasks[i], &ret->stacks[i]);
 	}
 	ks_unwinder_destroy(u);

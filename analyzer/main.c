@@ -236,7 +236,8 @@ static bool wanted(const struct cli *cli, const struct ks_task *t)
 	return false;
 }
 
-static int cmd_bt(const struct cli *cli, struct ks_kernel *k, const struct ks_tasks *tasks)
+/* Stacks that could not be unwound to their end are added to problems (exit code 1). */
+static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *tasks)
 {
 	struct ks_unwinder *u;
 	struct ks_error *err = ks_unwinder_create(k, &u);
@@ -262,6 +263,9 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 			json_decref(root);
 			return fail("unwind", err);
 		}
+		if (s.note[0])
+			ks_lines_append(&tasks->problems, "stack of pid %d (%s) incomplete: %s", t->pid,
+					t->comm, s.note);
 		if (cli->json) {
 			json_t *frames = json_array();
 

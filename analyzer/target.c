@@ -52,6 +52,11 @@ const char *ks_target_name(const struct ks_target *t)
 	return t->ops->name;
 }
 
+const char *ks_target_vmcoreinfo_raw(struct ks_target *t)
+{
+	return t->ops->vmcoreinfo(t->priv);
+}
+
 bool ks_target_vmcoreinfo(struct ks_target *t, const char *key, char *buf, size_t size)
 {
 	const char *info = t->ops->vmcoreinfo(t->priv);

@@ -48,6 +48,11 @@ char ks_state_char(const char *letters, size_t n, uint64_t state, uint64_t exit_
 	return idx < n ? letters[idx] : '?';
 }
 
+/* What the visited set records: how a task was first met. */
+#define SEEN_IDLE ((void *)1)
+#define SEEN_THREAD ((void *)2)
+#define SEEN_LEADER ((void *)3)
+
 struct walk {
 	struct ks_kernel *k;
 	struct ks_tasks *out;
@@ -90,7 +95,7 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 
 	if (ks_u64map_get(&w->seen, addr))
 		return NULL;
-	if (!ks_u64map_put(&w->seen, addr, (void *)1))
+	if (!ks_u64map_put(&w->seen, addr, idle ? SEEN_IDLE : SEEN_THREAD))
 		return &ks_error_nomem;
 	if (w->out->count == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 256;
@@ -143,13 +148,18 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 	return NULL;
 }
 
-/* Walk a circular list_head from head; calls fn for each entry's container. */
+/*
+ * Walk a circular list_head from head; calls fn for each entry's container.
+ * A list that circles without coming back to head is caught by Brent's cycle
+ * check (a saved position, moved at each power of two) within twice the
+ * loop's length, without a second read per step.
+ */
 static struct ks_error *walk_list(struct walk *w, uint64_t head, uint64_t member_off,
 				  const char *what,
 				  struct ks_error *(*fn)(struct walk *, uint64_t))
 {
-	uint64_t pos, prev = head;
-	size_t n = 0;
+	uint64_t pos, prev = head, saved = head;
+	size_t n = 0, power = 1, lam = 0;
 	struct ks_error *err;
 
 	if ((err = ks_read_u64(w->k, head, &pos))) {
@@ -162,9 +172,21 @@ static struct ks_error *walk_list(struct walk *w, uint64_t head, uint64_t member
 			ks_lines_append(&w->out->problems, "%s: more than %u entries, stopped (a loop?)", what, MAX_TASKS);
 			return NULL;
 		}
-		if (!pos || pos == prev) {
-			ks_lines_append(&w->out->problems, "%s: broken link 0x%llx", what, (unsigned long long)pos);
+		if (!pos) {
+			ks_lines_append(&w->out->problems, "%s: NULL link after 0x%llx", what,
+					(unsigned long long)prev);
 			return NULL;
+		}
+		if (pos == saved || pos == prev) {
+			ks_lines_append(&w->out->problems,
+					"%s: loops back to 0x%llx after %zu entries, stopped", what,
+					(unsigned long long)pos, n - 1);
+			return NULL;
+		}
+		if (++lam == power) {
+			saved = pos;
+			power *= 2;
+			lam = 0;
 		}
 		err = fn(w, pos - member_off);
 		if (err == &ks_error_nomem)
@@ -196,13 +218,24 @@ static struct ks_error *add_leader(struct walk *w, uint64_t leader)
 	uint64_t signal;
 	size_t before = w->out->count;
 
-	/* A leader already seen means the task list came back on itself. */
-	if (ks_u64map_get(&w->seen, leader))
+	void *seen = ks_u64map_get(&w->seen, leader);
+
+	/* A leader already seen as a leader means the task list came back on itself. */
+	if (seen == SEEN_LEADER || seen == SEEN_IDLE)
 		return ks_error_create(KS_ERR_BAD_DATA, "task 0x%llx listed twice",
 				       (unsigned long long)leader);
-	err = add_task(w, leader, false);
-	if (err || w->out->count == before)
-		return err;
+	if (seen) {
+		/* Met before on another process's (damaged) thread list: keep it, walk its threads. */
+		ks_lines_append(&w->out->problems,
+				"task 0x%llx is on the task list and on another process's thread list",
+				(unsigned long long)leader);
+	} else {
+		err = add_task(w, leader, false);
+		if (err || w->out->count == before)
+			return err;
+	}
+	if (!ks_u64map_put(&w->seen, leader, SEEN_LEADER))
+		return &ks_error_nomem;
 	if (ks_kernel_has(k, KS_F_TASK_THREAD_NODE) && ks_kernel_has(k, KS_F_SIGNAL_THREAD_HEAD)) {
 		err = ks_read_field(k, leader, KS_F_TASK_SIGNAL, &signal);
 		if (err)

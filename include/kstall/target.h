@@ -43,5 +43,7 @@ const char *ks_target_name(const struct ks_target *t);
  * Returns false when the key is absent or the value does not fit.
  */
 bool ks_target_vmcoreinfo(struct ks_target *t, const char *key, char *buf, size_t size);
+/* The whole VMCOREINFO text, or NULL (for wrapper backends). Owned by the target. */
+const char *ks_target_vmcoreinfo_raw(struct ks_target *t);
 
 #endif

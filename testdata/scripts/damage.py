@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""Make damaged copies of a fixture vmcore, for the robustness tests.
+
+Usage: damage.py FIXTURE_DIR VMLINUX OUT_DIR
+
+FIXTURE_DIR holds vmcore (kdump-compressed) and vmcore.kdump.xz (the same dump
+with uncompressed pages). Writes into OUT_DIR:
+
+  half.vmcore         the vmcore cut at half its size
+  tail.vmcore         the vmcore without its last 64 KiB (only page data lost)
+  header-*.vmcore     the vmcore with one field of its headers made nonsense
+  stack-filtered.vmcore  every page of one task's kernel stack filtered out
+                      (as makedumpfile would when told to), recompressed
+  task-loop.vmcore    one task's tasks.next pointed back at an earlier task:
+                      the task list loops without coming back to init_task
+  thread-self-loop.vmcore  a thread's thread_node.next pointed at itself
+  thread-loop.vmcore  a thread list that runs into another process's and circles there
+  facts.json          what was damaged (pids, addresses), for the test to check
+
+The page edits are made on the uncompressed form, where a page's bytes lie in
+the file as they are, then makedumpfile -c recompresses it the way kdump saves
+dumps. drgn (python3-drgn) finds the addresses on the undamaged dump.
+Nothing here reads or writes outside OUT_DIR.
+"""
+import json
+import lzma
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+import drgn
+from drgn.helpers.linux.pid import find_task
+from drgn.helpers.linux.mm import virt_to_phys
+
+PAGE = 4096
+PD_SIZE = 24  # struct page_desc {off_t offset; u32 size, flags; u64 page_flags}
+# struct disk_dump_header (makedumpfile's diskdump_mod.h), x86_64 layout
+H_BLOCK_SIZE, H_SUB_HDR_SIZE, H_BITMAP_BLOCKS, H_MAX_MAPNR = 0x1AC, 0x1B0, 0x1B4, 0x1B8
+# struct kdump_sub_header, at block 1
+S_OFF_VMCOREINFO, S_SIZE_VMCOREINFO, S_OFF_NOTE, S_SIZE_NOTE, S_MAX_MAPNR_64 = 32, 40, 48, 56, 96
+
+
+class Diskdump:
+    """An uncompressed kdump file in memory: find and edit pages by pfn."""
+
+    def __init__(self, data):
+        self.d = bytearray(data)
+        if self.d[:8] != b"KDUMP   ":
+            raise SystemExit("damage.py: not a kdump file")
+        self.block = struct.unpack_from("<i", self.d, H_BLOCK_SIZE)[0]
+        sub = struct.unpack_from("<i", self.d, H_SUB_HDR_SIZE)[0]
+        bitmap_blocks = struct.unpack_from("<I", self.d, H_BITMAP_BLOCKS)[0]
+        self.bitmap_len = bitmap_blocks * self.block // 2
+        self.bitmap2 = (1 + sub) * self.block + self.bitmap_len
+        self.pd_start = (1 + sub + bitmap_blocks) * self.block
+        self.ndumped = sum(bin(b).count("1") for b in self.d[self.bitmap2:self.bitmap2 + self.bitmap_len])
+
+    def dumped(self, pfn):
+        return bool(self.d[self.bitmap2 + pfn // 8] >> (pfn % 8) & 1)
+
+    def rank(self, pfn):
+        """Index of pfn's page_desc: the dumped pages before it."""
+        base = self.bitmap2
+        n = sum(bin(b).count("1") for b in self.d[base:base + pfn // 8])
+        return n + bin(self.d[base + pfn // 8] & ((1 << (pfn % 8)) - 1)).count("1")
+
+    def page_data(self, pfn):
+        if not self.dumped(pfn):
+            raise SystemExit(f"damage.py: pfn {pfn:#x} is not in the dump")
+        off, size, flags, _ = struct.unpack_from("<qIIQ", self.d, self.pd_start + PD_SIZE * self.rank(pfn))
+        if flags or size != PAGE:
+            raise SystemExit(f"damage.py: pfn {pfn:#x} is stored compressed; want the uncompressed form")
+        return off
+
+    def patch(self, phys, data):
+        off = self.page_data(phys // PAGE) + phys % PAGE
+        assert phys % PAGE + len(data) <= PAGE
+        self.d[off:off + len(data)] = data
+
+    def filter_out(self, pfn):
+        """Take a page out as makedumpfile's filtering would: bitmap bit and page_desc gone."""
+        r = self.rank(pfn)
+        self.d[self.bitmap2 + pfn // 8] &= ~(1 << (pfn % 8)) & 0xFF
+        pd = self.pd_start + PD_SIZE * r
+        end = self.pd_start + PD_SIZE * self.ndumped
+        self.d[pd:end - PD_SIZE] = self.d[pd + PD_SIZE:end]
+        self.ndumped -= 1
+
+
+def kvirt_to_phys(prog, addr):
+    """Kernel virtual to physical through init_mm's page tables (4-level, x86_64)."""
+    pgd = prog["init_mm"].pgd.value_()  # in the kernel image: read it by its virtual address
+    entry = struct.unpack("<Q", prog.read(pgd + ((addr >> 39) & 0x1FF) * 8, 8))[0]
+    for shift in (30, 21, 12):
+        if not entry & 1:
+            raise SystemExit(f"damage.py: {addr:#x} is not mapped")
+        table = entry & 0x000FFFFFFFFFF000
+        entry = struct.unpack("<Q", prog.read(table + ((addr >> shift) & 0x1FF) * 8, 8, True))[0]
+        if shift != 12 and entry & 0x80:  # a 1 GiB or 2 MiB page
+            frame = entry & 0x000FFFFFFFFFF000 & ~((1 << shift) - 1)
+            return frame + (addr & ((1 << shift) - 1))
+    if not entry & 1:
+        raise SystemExit(f"damage.py: {addr:#x} is not mapped")
+    return (entry & 0x000FFFFFFFFFF000) + (addr & 0xFFF)
+
+
+def makedumpfile(src, dst):
+    if os.path.exists(dst):
+        os.unlink(dst)
+    subprocess.run(["makedumpfile", "--message-level", "4", "-c", "-d", "31", src, dst],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def main():
+    fixture, vmlinux, out = sys.argv[1:4]
+    os.makedirs(out, exist_ok=True)
+    vmcore = os.path.join(fixture, "vmcore")
+    with open(vmcore, "rb") as f:
+        orig = f.read()
+    with lzma.open(os.path.join(fixture, "vmcore.kdump.xz")) as f:
+        plain = f.read()
+
+    prog = drgn.Program()
+    prog.set_core_dump(vmcore)
+    prog.load_debug_info([vmlinux])
+    facts = {"fixture": fixture}
+
+    # Truncated files: cut at half (page descriptors survive, much page data is lost),
+    # and cut near the end (the last pages' data only).
+    write(os.path.join(out, "half.vmcore"), orig[: len(orig) // 2])
+    write(os.path.join(out, "tail.vmcore"), orig[: len(orig) - 65536])
+
+    # Header fields that lie.
+    def header(name, offset, fmt, value):
+        d = bytearray(orig)
+        struct.pack_into(fmt, d, offset, value)
+        write(os.path.join(out, f"header-{name}.vmcore"), d)
+        facts.setdefault("headers", []).append(name)
+
+    sub = PAGE  # the sub header is block 1
+    header("signature", 0, "8s", b"KDUMQ   ")
+    header("block-size", H_BLOCK_SIZE, "<i", 12345)
+    header("bitmap-blocks", H_BITMAP_BLOCKS, "<I", 0x7FFFFFF0)
+    header("max-mapnr", sub + S_MAX_MAPNR_64, "<Q", 1 << 52)
+    header("vmcoreinfo-offset", sub + S_OFF_VMCOREINFO, "<Q", len(orig) * 4)
+    header("vmcoreinfo-size", sub + S_SIZE_VMCOREINFO, "<Q", 1 << 40)
+    header("note-size", sub + S_SIZE_NOTE, "<Q", 1 << 40)
+    header("zeroed", 0x1A8, f"{PAGE - 0x1A8}s", bytes(PAGE - 0x1A8))
+
+    # Pick the task to damage: the first scenario task with a kernel stack of its own.
+    victim = None
+    for pid in (42, 43, 44, 3, 2):
+        try:
+            t = find_task(prog, pid)
+        except Exception:
+            continue
+        if t:
+            victim = t
+            break
+    if victim is None:
+        raise SystemExit("damage.py: no task to damage")
+    pid = victim.pid.value_()
+    thread_size = 4 * PAGE  # x86_64 without KASAN
+    stack = victim.stack.value_()
+    facts["stack_task"] = {"pid": pid, "comm": victim.comm.string_().decode(),
+                           "task": hex(victim.value_()), "stack": hex(stack)}
+
+    # One task's stack pages all filtered out.
+    dd = Diskdump(plain)
+    for off in range(0, thread_size, PAGE):
+        dd.filter_out(kvirt_to_phys(prog, stack + off) // PAGE)
+    tmp = os.path.join(out, "stack-filtered.plain")
+    write(tmp, dd.d)
+    makedumpfile(tmp, os.path.join(out, "stack-filtered.vmcore"))
+    os.unlink(tmp)
+
+    # The task list loops: a later group leader's tasks.next points at an earlier one.
+    head = prog["init_task"].tasks.address_of_()
+    leaders = []
+    pos = head.next
+    while pos != head and len(leaders) < 10000:
+        leaders.append(pos.value_())
+        pos = pos.next
+    src, dst = leaders[len(leaders) * 2 // 3], leaders[len(leaders) // 3]
+    off = prog.type("struct task_struct").member("tasks").offset  # noqa: member offset
+    dd = Diskdump(plain)
+    dd.patch(kvirt_to_phys(prog, src), struct.pack("<Q", dst))
+    facts["task_loop"] = {"from": hex(src - off), "to": hex(dst - off),
+                          "leaders": len(leaders), "tasks_before_loop": len(leaders) * 2 // 3 + 1}
+    tmp = os.path.join(out, "task-loop.plain")
+    write(tmp, dd.d)
+    makedumpfile(tmp, os.path.join(out, "task-loop.vmcore"))
+    os.unlink(tmp)
+
+    # Thread lists that loop: init's (pid 1) thread_node.next pointed at itself, and at
+    # kthreadd's thread_node, whose own list then runs in a circle that never meets
+    # init's list head again.
+    init, kthreadd = find_task(prog, 1), find_task(prog, 2)
+    node = init.thread_node.address_of_().value_()
+    for name, target in (("thread-self-loop", node),
+                         ("thread-loop", kthreadd.thread_node.address_of_().value_())):
+        dd = Diskdump(plain)
+        dd.patch(kvirt_to_phys(prog, node), struct.pack("<Q", target))
+        tmp = os.path.join(out, name + ".plain")
+        write(tmp, dd.d)
+        makedumpfile(tmp, os.path.join(out, name + ".vmcore"))
+        os.unlink(tmp)
+    facts["thread_loop"] = {"pid": 1, "task": hex(init.value_()), "into": hex(kthreadd.value_())}
+
+    with open(os.path.join(out, "facts.json"), "w") as f:
+        json.dump(facts, f, indent=1)
+    print(f"damage.py: wrote {len(os.listdir(out))} files to {out}")
+
+
+if __name__ == "__main__":
+    main()
