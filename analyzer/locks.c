@@ -161,7 +161,7 @@ static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
  * stacks of their own, and through one node that is on no stack: the lock's
  * wait_list head. The answer stands only if that lock's list holds the task.
  */
-static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i,
+static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, size_t f,
 		       enum ks_lock_type type, uint64_t *ret)
 {
 	struct ks_kernel *k = a->kernel;
@@ -177,11 +177,24 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i,
 		return false;
 	if (!c->stacks_loaded)
 		load_stacks(a, c);
-	if (!ks_try_read(k, base, words, size)) {
+	/*
+	 * The waiter is a local of the lock function: between its frame's stack
+	 * pointer and its CFA. Read only that (plus slack for frames that share
+	 * one CFA through inlining); the whole stack is the fallback.
+	 */
+	const struct ks_frame *fr = &a->stacks[i].frames[f];
+	uint64_t lo = 0, hi = size;
+
+	if ((fr->regs_valid & (1u << KS_RSP)) && fr->cfa > fr->regs[KS_RSP] && fr->regs[KS_RSP] >= base &&
+	    fr->cfa <= base + size) {
+		lo = (fr->regs[KS_RSP] - base) & ~7ull;
+		hi = fr->cfa + 512 - base < size ? fr->cfa + 512 - base : size;
+	}
+	if (!ks_try_read(k, base + lo, (unsigned char *)words + lo, hi - lo)) {
 		free(words);
 		return false;
 	}
-	for (uint64_t o = 0; !found && o + otask + 8 <= size && o + olist + 8 <= size; o += 8) {
+	for (uint64_t o = lo; !found && o + otask + 8 <= hi && o + olist + 8 <= hi; o += 8) {
 		uint64_t node, pos;
 
 		if (words[(o + otask) / 8] != task)
@@ -299,7 +312,7 @@ struct ks_error *ks_pass_locks(struct ks_analysis *a)
 				if ((params &&
 				     ks_frame_param(k, &s->frames[f], lock_frames[m].param, &lock) &&
 				     on_wait_list(k, &cache, lock, lock_frames[m].type, t->address)) ||
-				    scan_stack(a, &cache, i, lock_frames[m].type, &lock)) {
+				    scan_stack(a, &cache, i, f, lock_frames[m].type, &lock)) {
 					ta->waits_on = lock_index(a, lock, lock_frames[m].type, &cap);
 					if (ta->waits_on < 0) {
 						err = &ks_error_nomem;

@@ -3,9 +3,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A direct-mapped cache of whole pages above the backend. kstall reads a few
+ * bytes at a time (a field, a stack word), and each backend read costs an
+ * address translation and a cache lookup inside libkdumpfile: served from here,
+ * a field read is a memcpy. Failures are not cached: the backend says why.
+ */
+#define PAGE 4096u
+#define CACHE_SLOTS 4096u /* 16 MiB */
+
+struct cache_slot {
+	uint64_t tag; /* page address | 1 for physical; 0 when empty (page 0 is never cached) */
+	unsigned char data[PAGE];
+};
+
 struct ks_target {
 	const struct ks_target_ops *ops;
 	void *priv;
+	struct cache_slot *cache; /* NULL: caching off (no memory for it) */
 };
 
 struct ks_error *ks_target_create(const struct ks_target_ops *ops, void *priv,
@@ -25,6 +40,7 @@ struct ks_error *ks_target_create(const struct ks_target_ops *ops, void *priv,
 	}
 	t->ops = ops;
 	t->priv = priv;
+	t->cache = calloc(CACHE_SLOTS, sizeof(*t->cache));
 	*ret = t;
 	return NULL;
 }
@@ -34,17 +50,51 @@ void ks_target_destroy(struct ks_target *t)
 	if (!t)
 		return;
 	t->ops->destroy(t->priv);
+	free(t->cache);
 	free(t);
+}
+
+static struct ks_error *cached_read(struct ks_target *t, uint64_t addr, void *buf, size_t len,
+				    bool physical)
+{
+	unsigned char *out = buf;
+
+	if (!t->cache)
+		return t->ops->read(t->priv, addr, buf, len, physical);
+	while (len) {
+		uint64_t page = addr & ~(uint64_t)(PAGE - 1), off = addr - page;
+		size_t n = len < PAGE - off ? len : PAGE - off;
+		uint64_t tag = page | (physical ? 1 : 0);
+		struct cache_slot *slot = &t->cache[(page / PAGE * 0x9e3779b97f4a7c15ull >> 40) % CACHE_SLOTS];
+
+		if (slot->tag != tag) {
+			struct ks_error *err = page ? t->ops->read(t->priv, page, slot->data, PAGE, physical)
+						    : &ks_error_nomem;
+
+			if (err) {
+				/* uncacheable: let the backend answer for exactly these bytes */
+				ks_error_destroy(err);
+				slot->tag = 0;
+				return t->ops->read(t->priv, addr, out, len, physical);
+			}
+			slot->tag = tag;
+		}
+		memcpy(out, slot->data + off, n);
+		out += n;
+		addr += n;
+		len -= n;
+	}
+	return NULL;
 }
 
 struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, size_t len)
 {
-	return t->ops->read(t->priv, addr, buf, len, false);
+	return cached_read(t, addr, buf, len, false);
 }
 
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len)
 {
-	return t->ops->read(t->priv, addr, buf, len, true);
+	return cached_read(t, addr, buf, len, true);
 }
 
 const char *ks_target_name(const struct ks_target *t)
