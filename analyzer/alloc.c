@@ -148,96 +148,101 @@ static const char *throttle_reason(struct ks_kernel *k, const struct ks_stack *s
 	return "";
 }
 
-void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp)
+void ks_gfp_bits_init(struct ks_gfp_bits *b, const struct ks_gfp_table *gfp)
+{
+	b->table = gfp;
+	b->fs = ks_gfp_bit(gfp, "__GFP_FS");
+	b->noretry = ks_gfp_bit(gfp, "__GFP_NORETRY");
+	b->nofail = ks_gfp_bit(gfp, "__GFP_NOFAIL");
+	b->mayfail = ks_gfp_bit(gfp, "__GFP_RETRY_MAYFAIL");
+	b->thisnode = ks_gfp_bit(gfp, "__GFP_THISNODE");
+}
+
+void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b)
 {
 	struct ks_kernel *k = a->kernel;
-	uint64_t FS = ks_gfp_bit(gfp, "__GFP_FS"), NORETRY = ks_gfp_bit(gfp, "__GFP_NORETRY"),
-		 NOFAIL = ks_gfp_bit(gfp, "__GFP_NOFAIL"),
-		 MAYFAIL = ks_gfp_bit(gfp, "__GFP_RETRY_MAYFAIL"),
-		 THISNODE = ks_gfp_bit(gfp, "__GFP_THISNODE");
+	const struct ks_gfp_table *gfp = b->table;
+	uint64_t FS = b->fs, NORETRY = b->noretry, NOFAIL = b->nofail, MAYFAIL = b->mayfail,
+		 THISNODE = b->thisnode;
+	const struct ks_stack *s = &a->stacks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+	struct ks_alloc_state *st = &ta->alloc;
+	size_t slow = s->count;
+	uint64_t v;
 
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		const struct ks_stack *s = &a->stacks[i];
-		struct ks_task_analysis *ta = &a->ta[i];
-		struct ks_alloc_state *st = &ta->alloc;
-		size_t slow = s->count;
-
-		for (size_t f = ta->first_frame; f < s->count; f++) {
-			if (!strcmp(s->frames[f].function, "__alloc_pages_slowpath")) {
-				slow = f;
-				break;
-			}
+	for (size_t f = ta->first_frame; f < s->count; f++) {
+		if (!strcmp(s->frames[f].function, "__alloc_pages_slowpath")) {
+			slow = f;
+			break;
 		}
-		if (slow == s->count)
-			continue;
-		st->phase = KS_ALLOC_RETRY;
-		st->where = "__alloc_pages_slowpath";
-		st->context = alloc_context(s, slow);
-		for (size_t f = ta->first_frame; f < slow && st->phase == KS_ALLOC_RETRY; f++) {
-			const char *fn = s->frames[f].function;
-
-			for (size_t p = 0; p < sizeof(phase_frames) / sizeof(phase_frames[0]); p++) {
-				if (strcmp(fn, phase_frames[p].name) &&
-				    !(phase_frames[p].phase == KS_ALLOC_RECLAIM && !strncmp(fn, "shrink_", 7)))
-					continue;
-				st->phase = !strncmp(fn, "shrink_", 7) ? KS_ALLOC_RECLAIM
-									: phase_frames[p].phase;
-				st->where = fn;
-				break;
-			}
-		}
-		st->throttle = st->phase == KS_ALLOC_THROTTLED
-				       ? throttle_reason(k, s, ta->first_frame, slow)
-				       : "";
-		/* oom_lock busy: 1-jiffy sleeps in __alloc_pages_may_oom, out_of_memory not entered */
-		if (st->phase == KS_ALLOC_OOM_LOCK_WAIT) {
-			bool sleeping = false;
-
-			for (size_t f = ta->first_frame; f < slow; f++)
-				if (!strcmp(s->frames[f].function, "schedule_timeout_uninterruptible") ||
-				    !strcmp(s->frames[f].function, "schedule_timeout"))
-					sleeping = true;
-			if (!sleeping)
-				st->phase = KS_ALLOC_RETRY;
-		}
-		uint64_t v;
-
-		if (ks_frame_param(k, &s->frames[slow], "gfp_mask", &v)) {
-			st->gfp = v;
-			st->gfp_known = true;
-		}
-		if (ks_frame_param(k, &s->frames[slow], "order", &v)) {
-			st->order = (unsigned int)v;
-			st->order_known = true;
-		}
-		/* The caller's frame keeps them when the slowpath's copies are optimized out. */
-		if (slow + 1 < s->count && !strcmp(s->frames[slow + 1].function, "__alloc_pages")) {
-			if (!st->gfp_known && ks_frame_param(k, &s->frames[slow + 1], "gfp", &v)) {
-				st->gfp = v;
-				st->gfp_known = true;
-			}
-			if (!st->order_known && ks_frame_param(k, &s->frames[slow + 1], "order", &v)) {
-				st->order = (unsigned int)v;
-				st->order_known = true;
-			}
-		}
-		if (!st->gfp_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_GFP) &&
-		    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_GFP, &v)) {
-			st->gfp = v;
-			st->gfp_known = true;
-		}
-		if (!st->order_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_ORDER) &&
-		    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_ORDER, &v)) {
-			st->order = (unsigned int)v;
-			st->order_known = true;
-		}
-		if (st->gfp_known)
-			ks_gfp_decode(gfp->names, gfp->count, st->gfp, st->gfp_names,
-				      sizeof(st->gfp_names));
-		/* The kernel's rules in __alloc_pages_may_oom / out_of_memory (4.x to 6.x). */
-		st->nofail = st->gfp_known && NOFAIL && (st->gfp & NOFAIL);
-		st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&
-			      !(MAYFAIL && (st->gfp & MAYFAIL)) && !(THISNODE && (st->gfp & THISNODE)) &&
-			      (!st->order_known || st->order <= 3);
 	}
+	if (slow == s->count)
+		return;
+	st->phase = KS_ALLOC_RETRY;
+	st->where = "__alloc_pages_slowpath";
+	st->context = alloc_context(s, slow);
+	for (size_t f = ta->first_frame; f < slow && st->phase == KS_ALLOC_RETRY; f++) {
+		const char *fn = s->frames[f].function;
+
+		for (size_t p = 0; p < sizeof(phase_frames) / sizeof(phase_frames[0]); p++) {
+			if (strcmp(fn, phase_frames[p].name) &&
+			    !(phase_frames[p].phase == KS_ALLOC_RECLAIM && !strncmp(fn, "shrink_", 7)))
+				continue;
+			st->phase = !strncmp(fn, "shrink_", 7) ? KS_ALLOC_RECLAIM
+								: phase_frames[p].phase;
+			st->where = fn;
+			break;
+		}
+	}
+	st->throttle = st->phase == KS_ALLOC_THROTTLED
+			       ? throttle_reason(k, s, ta->first_frame, slow)
+			       : "";
+	/* oom_lock busy: 1-jiffy sleeps in __alloc_pages_may_oom, out_of_memory not entered */
+	if (st->phase == KS_ALLOC_OOM_LOCK_WAIT) {
+		bool sleeping = false;
+
+		for (size_t f = ta->first_frame; f < slow; f++)
+			if (!strcmp(s->frames[f].function, "schedule_timeout_uninterruptible") ||
+			    !strcmp(s->frames[f].function, "schedule_timeout"))
+				sleeping = true;
+		if (!sleeping)
+			st->phase = KS_ALLOC_RETRY;
+	}
+	if (ks_frame_param(k, &s->frames[slow], "gfp_mask", &v)) {
+		st->gfp = v;
+		st->gfp_known = true;
+	}
+	if (ks_frame_param(k, &s->frames[slow], "order", &v)) {
+		st->order = (unsigned int)v;
+		st->order_known = true;
+	}
+	/* The caller's frame keeps them when the slowpath's copies are optimized out. */
+	if (slow + 1 < s->count && !strcmp(s->frames[slow + 1].function, "__alloc_pages")) {
+		if (!st->gfp_known && ks_frame_param(k, &s->frames[slow + 1], "gfp", &v)) {
+			st->gfp = v;
+			st->gfp_known = true;
+		}
+		if (!st->order_known && ks_frame_param(k, &s->frames[slow + 1], "order", &v)) {
+			st->order = (unsigned int)v;
+			st->order_known = true;
+		}
+	}
+	if (!st->gfp_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_GFP) &&
+	    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_GFP, &v)) {
+		st->gfp = v;
+		st->gfp_known = true;
+	}
+	if (!st->order_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_ORDER) &&
+	    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_ORDER, &v)) {
+		st->order = (unsigned int)v;
+		st->order_known = true;
+	}
+	if (st->gfp_known)
+		ks_gfp_decode(gfp->names, gfp->count, st->gfp, st->gfp_names,
+			      sizeof(st->gfp_names));
+	/* The kernel's rules in __alloc_pages_may_oom / out_of_memory (4.x to 6.x). */
+	st->nofail = st->gfp_known && NOFAIL && (st->gfp & NOFAIL);
+	st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&
+		      !(MAYFAIL && (st->gfp & MAYFAIL)) && !(THISNODE && (st->gfp & THISNODE)) &&
+		      (!st->order_known || st->order <= 3);
 }

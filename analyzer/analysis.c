@@ -96,7 +96,7 @@ static unsigned int guess_hz(uint64_t jiffies, uint64_t now_ns)
 	return best < uptime / 8 + 2 ? hz : 0;
 }
 
-static void load_clocks(struct ks_analysis *a)
+void ks_load_clocks(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t addr;
@@ -128,12 +128,12 @@ static double jiffies_ago(const struct ks_analysis *a, uint64_t then)
 	return a->hz ? (double)(int64_t)(a->jiffies - then) / a->hz : -1;
 }
 
-void ks_pass_timing(struct ks_analysis *a)
+void ks_timing_task(struct ks_analysis *a, size_t i)
 {
 	struct ks_kernel *k = a->kernel;
 	double uptime = (double)a->now_ns / 1e9;
 
-	for (size_t i = 0; i < a->tasks.count; i++) {
+	do {
 		const struct ks_task *t = &a->tasks.tasks[i];
 		struct ks_task_analysis *ta = &a->ta[i];
 		struct ks_stall *st = &ta->stall;
@@ -182,7 +182,7 @@ void ks_pass_timing(struct ks_analysis *a)
 			st->min_seconds = (double)(a->now_ns - v) / 1e9;
 			st->seconds = st->min_seconds;
 		}
-	}
+	} while (0);
 }
 
 static void describe(struct ks_analysis *a, size_t i)
@@ -217,7 +217,9 @@ static void describe(struct ks_analysis *a, size_t i)
 struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 {
 	struct ks_unwinder *u = NULL;
-	struct ks_gfp_table gfp;
+	struct ks_locks_ctx *locks = NULL;
+	struct ks_gfp_bits bits;
+	struct ks_gfp_table gfp = { 0 };
 	struct ks_u64map *map;
 	struct ks_error *err;
 
@@ -248,24 +250,37 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	err = ks_unwinder_create(k, &u);
 	if (err)
 		goto fail;
+	ks_load_clocks(ret);
+	ks_gfp_table_load(k, &gfp);
+	ks_gfp_bits_init(&bits, &gfp);
+	if (!gfp.count)
+		ks_lines_append(&ret->problems, "no gfpflag_names in the dump: gfp masks are shown as numbers");
+	if (!(locks = ks_locks_begin())) {
+		err = &ks_error_nomem;
+		goto fail_gfp;
+	}
+	/* Everything a task needs from its own pages, while they are in the read cache. */
 	for (size_t i = 0; i < ret->tasks.count; i++) {
 		err = ks_unwind_task(u, &ret->tasks.tasks[i], &ret->stacks[i]);
 		if (err)
-			goto fail;
+			goto fail_gfp;
 		if (ret->stacks[i].note[0])
 			ks_lines_append(&ret->problems, "stack of pid %d (%s) incomplete: %s",
 					ret->tasks.tasks[i].pid, ret->tasks.tasks[i].comm, ret->stacks[i].note);
 		ret->ta[i].first_frame = first_frame(&ret->tasks.tasks[i], &ret->stacks[i]);
+		ks_alloc_task(ret, i, &bits);
+		err = ks_locks_task(ret, locks, i);
+		if (err)
+			goto fail_gfp;
+		ks_timing_task(ret, i);
+		ks_oom_task(ret, i);
 	}
 	ks_unwinder_destroy(u);
 	u = NULL;
-	load_clocks(ret);
-	ks_gfp_table_load(k, &gfp);
-	if (!gfp.count)
-		ks_lines_append(&ret->problems, "no gfpflag_names in the dump: gfp masks are shown as numbers");
-	ks_pass_alloc(ret, &gfp);
+	ks_locks_free(locks);
+	locks = NULL;
 	ks_pass_memory(ret);
-	err = ks_pass_locks(ret);
+	err = ks_locks_finish(ret);
 	if (!err) {
 		struct ks_log log = { 0 };
 		struct ks_error *lerr = ks_log_read(k, &log);
@@ -278,12 +293,13 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 			ks_pass_events(ret, &log);
 			ks_log_deinit(&log);
 		}
-		ks_pass_timing(ret);
 		ks_pass_oom(ret);
 		for (size_t i = 0; i < ret->tasks.count; i++)
 			describe(ret, i);
 		err = ks_pass_verdict(ret);
 	}
+fail_gfp:
+	ks_locks_free(locks);
 	ks_gfp_table_deinit(&gfp);
 	if (err)
 		goto fail;

@@ -15,14 +15,31 @@ void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t);
 void ks_gfp_table_deinit(struct ks_gfp_table *t);
 uint64_t ks_gfp_bit(const struct ks_gfp_table *t, const char *name);
 
-/* The passes, in the order ks_analyze() runs them. */
-void ks_pass_alloc(struct ks_analysis *a, const struct ks_gfp_table *gfp);
-struct ks_error *ks_pass_locks(struct ks_analysis *a);
+/* The gfp bits the allocator pass tests, looked up once. */
+struct ks_gfp_bits {
+	const struct ks_gfp_table *table;
+	uint64_t fs, noretry, nofail, mayfail, thisnode;
+};
+void ks_gfp_bits_init(struct ks_gfp_bits *b, const struct ks_gfp_table *gfp);
+
+/*
+ * Per-task passes, run on each task right after its unwind (its task_struct
+ * and stack pages are still in the read cache), then the passes over all.
+ */
+void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b);
+struct ks_locks_ctx;
+struct ks_locks_ctx *ks_locks_begin(void);
+struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i);
+struct ks_error *ks_locks_finish(struct ks_analysis *a);
+void ks_locks_free(struct ks_locks_ctx *c);
+void ks_timing_task(struct ks_analysis *a, size_t i);
+void ks_oom_task(struct ks_analysis *a, size_t i);
+void ks_load_clocks(struct ks_analysis *a);
+
 void ks_pass_memory(struct ks_analysis *a);
 void ks_memory_deinit(struct ks_memory *m);
 void ks_pass_events(struct ks_analysis *a, const struct ks_log *log);
 void ks_events_free(struct ks_analysis *a);
-void ks_pass_timing(struct ks_analysis *a);
 void ks_pass_oom(struct ks_analysis *a);
 struct ks_error *ks_pass_verdict(struct ks_analysis *a);
 

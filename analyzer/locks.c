@@ -106,6 +106,12 @@ struct wait_cache {
 	bool stacks_loaded;
 };
 
+struct ks_locks_ctx {
+	struct wait_cache cache;
+	size_t cap; /* of a->locks */
+	bool params;
+};
+
 static bool read_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
 			   enum ks_lock_type type)
 {
@@ -171,6 +177,22 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	uint64_t *words;
 	bool found = false;
 
+	uintptr_t known = (uintptr_t)ks_u64map_get(&c->waiter_of, task);
+
+	uint64_t mm;
+
+	/* Already seen on a wait list read whole for an earlier waiter: no scan. */
+	if (known) {
+		*ret = known - 1;
+		return true;
+	}
+	/* An rwsem wait is most often on the task's own mmap_lock: try that list first. */
+	if ((type == KS_LOCK_RWSEM_READ || type == KS_LOCK_RWSEM_WRITE) &&
+	    ks_kernel_has(k, KS_F_MM_MMAP_LOCK) && ks_try_read_field(k, task, KS_F_TASK_MM, &mm) && mm &&
+	    on_wait_list(k, c, mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK), type, task)) {
+		*ret = mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK);
+		return true;
+	}
 	if (!size || size > (1 << 20) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
 	    !ks_try_read_field(k, task, KS_F_TASK_STACK, &base) || !base || (otask | olist) % 8 ||
 	    !(words = malloc(size)))
@@ -285,55 +307,69 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 	l->owner = ks_analysis_task_index(a, ks_lock_owner_task(word));
 }
 
-struct ks_error *ks_pass_locks(struct ks_analysis *a)
+struct ks_locks_ctx *ks_locks_begin(void)
+{
+	struct ks_locks_ctx *c = calloc(1, sizeof(*c));
+
+	if (c) {
+		c->cap = 0;
+		/* The tests' way to prove the stack scan on real dumps whose DWARF has every parameter. */
+		c->params = !getenv("KSTALL_TEST_LOCKS_FROM_STACK");
+	}
+	return c;
+}
+
+void ks_locks_free(struct ks_locks_ctx *c)
+{
+	if (!c)
+		return;
+	ks_u64map_free(&c->cache.lists);
+	ks_u64map_free(&c->cache.waiter_of);
+	ks_u64map_free(&c->cache.stacks);
+	free(c);
+}
+
+/* The lock task i waits on, right after its unwind, while its stack pages are still cached. */
+struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i)
 {
 	struct ks_kernel *k = a->kernel;
-	struct wait_cache cache = { 0 };
-	struct ks_error *err = NULL;
-	size_t cap = 0;
-	/* The tests' way to prove the stack scan on real dumps whose DWARF has every parameter. */
-	bool params = !getenv("KSTALL_TEST_LOCKS_FROM_STACK");
+	const struct ks_task *t = &a->tasks.tasks[i];
+	const struct ks_stack *s = &a->stacks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
 
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		const struct ks_task *t = &a->tasks.tasks[i];
-		const struct ks_stack *s = &a->stacks[i];
-		struct ks_task_analysis *ta = &a->ta[i];
+	ta->waits_on = -1;
+	if (t->active)
+		return NULL;
+	for (size_t f = ta->first_frame; f < s->count && ta->waits_on < 0; f++) {
+		for (size_t m = 0; m < sizeof(lock_frames) / sizeof(lock_frames[0]); m++) {
+			uint64_t lock;
 
-		ta->waits_on = -1;
-		if (t->active)
-			continue;
-		for (size_t f = ta->first_frame; f < s->count && ta->waits_on < 0; f++) {
-			for (size_t m = 0; m < sizeof(lock_frames) / sizeof(lock_frames[0]); m++) {
-				uint64_t lock;
-
-				if (strcmp(s->frames[f].function, lock_frames[m].function))
-					continue;
-				/* Accept the frame's value only when the lock agrees. */
-				if ((params &&
-				     ks_frame_param(k, &s->frames[f], lock_frames[m].param, &lock) &&
-				     on_wait_list(k, &cache, lock, lock_frames[m].type, t->address)) ||
-				    scan_stack(a, &cache, i, f, lock_frames[m].type, &lock)) {
-					ta->waits_on = lock_index(a, lock, lock_frames[m].type, &cap);
-					if (ta->waits_on < 0) {
-						err = &ks_error_nomem;
-						goto out;
-					}
-					a->locks[ta->waits_on].nwaiters++;
-					ta->wait_type = lock_frames[m].type;
-					name_heap_lock(a, &a->locks[ta->waits_on], i);
-				}
-				break;
+			if (strcmp(s->frames[f].function, lock_frames[m].function))
+				continue;
+			/* Accept the frame's value only when the lock agrees. */
+			if ((c->params &&
+			     ks_frame_param(k, &s->frames[f], lock_frames[m].param, &lock) &&
+			     on_wait_list(k, &c->cache, lock, lock_frames[m].type, t->address)) ||
+			    scan_stack(a, &c->cache, i, f, lock_frames[m].type, &lock)) {
+				ta->waits_on = lock_index(a, lock, lock_frames[m].type, &c->cap);
+				if (ta->waits_on < 0)
+					return &ks_error_nomem;
+				a->locks[ta->waits_on].nwaiters++;
+				ta->wait_type = lock_frames[m].type;
+				name_heap_lock(a, &a->locks[ta->waits_on], i);
 			}
+			break;
 		}
 	}
+	return NULL;
+}
+
+/* Once every task is in: owners and the wait-for graph. */
+struct ks_error *ks_locks_finish(struct ks_analysis *a)
+{
 	for (size_t l = 0; l < a->nlocks; l++)
 		find_owner(a, &a->locks[l]);
-	err = wait_for_graph(a);
-out:
-	ks_u64map_free(&cache.lists);
-	ks_u64map_free(&cache.waiter_of);
-	ks_u64map_free(&cache.stacks);
-	return err;
+	return wait_for_graph(a);
 }
 
 /* A task points at the owner of the lock it waits on; cycles are deadlocks. */

@@ -8,26 +8,31 @@
 
 #include "analysis_internal.h"
 
-static void victims(struct ks_analysis *a)
+/* Per task, right after its unwind: victim mark, oom_score_adj, and whether it has an mm. */
+void ks_oom_task(struct ks_analysis *a, size_t i)
 {
 	struct ks_kernel *k = a->kernel;
+	const struct ks_task *t = &a->tasks.tasks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+	uint64_t signal, mm, adj;
 
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		const struct ks_task *t = &a->tasks.tasks[i];
-		struct ks_task_analysis *ta = &a->ta[i];
-		uint64_t signal, mm, adj;
-
-		ta->oom_killed_seconds = -1;
-		if (t->idle || !ks_try_read_field(k, t->address, KS_F_TASK_SIGNAL, &signal) || !signal)
-			continue;
-		if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_MM, &mm) && mm) {
-			ta->oom_victim = true;
-			if (t->pid == t->tgid)
-				a->oom.victims++;
-		}
-		if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &adj))
-			ta->oom_score_adj = (short)adj;
+	ta->oom_killed_seconds = -1;
+	if (t->idle)
+		return;
+	ta->user = ks_try_read_field(k, t->address, KS_F_TASK_MM, &mm) && mm;
+	if (!ks_try_read_field(k, t->address, KS_F_TASK_SIGNAL, &signal) || !signal)
+		return;
+	if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_MM, &mm) && mm) {
+		ta->oom_victim = true;
+		if (t->pid == t->tgid)
+			a->oom.victims++;
 	}
+	if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &adj))
+		ta->oom_score_adj = (short)adj;
+}
+
+static void victims(struct ks_analysis *a)
+{
 	/* The log's kill names the thread the killer chose; every thread of that process was killed. */
 	for (size_t e = 0; e < a->nevents; e++) {
 		const struct ks_event *ev = &a->events[e];
@@ -107,15 +112,11 @@ static void reaper(struct ks_analysis *a)
 
 static void unkillable(struct ks_analysis *a)
 {
-	struct ks_kernel *k = a->kernel;
-
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
-		uint64_t mm;
 
 		/* user tasks only: kernel threads are never the killer's to pick */
-		if (t->idle || a->ta[i].oom_score_adj != -1000 ||
-		    !ks_try_read_field(k, t->address, KS_F_TASK_MM, &mm) || !mm)
+		if (t->idle || a->ta[i].oom_score_adj != -1000 || !a->ta[i].user)
 			continue;
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE || (t->state_char == 'D' && !t->active))
 			a->oom.unkillable_stuck++;

@@ -90,6 +90,8 @@ struct ks_task_analysis {
 	enum ks_lock_type wait_type;
 	struct ks_stall stall;
 	bool oom_victim;
+	/* has an mm: a user task, not a kernel thread */
+	bool user;
 	short oom_score_adj;
 	/* the log's OOM kill of this task's process: seconds before the crash, < 0 when none */
 	double oom_killed_seconds;
