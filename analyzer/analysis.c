@@ -132,57 +132,55 @@ void ks_timing_task(struct ks_analysis *a, size_t i)
 {
 	struct ks_kernel *k = a->kernel;
 	double uptime = (double)a->now_ns / 1e9;
+	const struct ks_task *t = &a->tasks.tasks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+	struct ks_stall *st = &ta->stall;
+	bool blocked = !t->active && (t->state_char == 'D' || ta->waits_on >= 0);
+	uint64_t v, delays;
 
-	do {
-		const struct ks_task *t = &a->tasks.tasks[i];
-		struct ks_task_analysis *ta = &a->ta[i];
-		struct ks_stall *st = &ta->stall;
-		bool blocked = !t->active && (t->state_char == 'D' || ta->waits_on >= 0);
-		uint64_t v, delays;
+	if (t->idle || (!blocked && ta->alloc.phase == KS_ALLOC_NONE))
+		return;
+	st->min_seconds = 0;
+	st->max_seconds = uptime;
+	/* The memalloc watchdog's record: exact, for allocations. */
+	if (ta->alloc.phase != KS_ALLOC_NONE && ks_kernel_has(k, KS_F_TASK_MEMALLOC_START) &&
+	    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_VALID, &v) && v &&
+	    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_START, &v) && a->hz) {
+		st->source = KS_STALL_MEMALLOC;
+		st->seconds = st->min_seconds = st->max_seconds = jiffies_ago(a, v);
+		st->exact = true;
+		return;
+	}
+	if (blocked && ks_try_read_field(k, t->address, KS_F_TASK_LAST_ARRIVAL, &v) && v &&
+	    v <= a->now_ns) {
+		/* A sleeper has not run since it last arrived on a CPU: it began after that. */
+		st->source = KS_STALL_SCHED_INFO;
+		st->max_seconds = (double)(a->now_ns - v) / 1e9;
+		st->seconds = st->max_seconds;
+	}
+	if (blocked && t->state_char == 'D' &&
+	    ks_try_read_field(k, t->address, KS_F_TASK_LAST_SWITCH_TIME, &v) && v && a->hz) {
+		/* khungtaskd saw it switch last at v: it has been stuck at least since then. */
+		double min = jiffies_ago(a, v);
 
-		if (t->idle || (!blocked && ta->alloc.phase == KS_ALLOC_NONE))
-			continue;
-		st->min_seconds = 0;
-		st->max_seconds = uptime;
-		/* The memalloc watchdog's record: exact, for allocations. */
-		if (ta->alloc.phase != KS_ALLOC_NONE && ks_kernel_has(k, KS_F_TASK_MEMALLOC_START) &&
-		    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_VALID, &v) && v &&
-		    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_START, &v) && a->hz) {
-			st->source = KS_STALL_MEMALLOC;
-			st->seconds = st->min_seconds = st->max_seconds = jiffies_ago(a, v);
-			st->exact = true;
-			continue;
-		}
-		if (blocked && ks_try_read_field(k, t->address, KS_F_TASK_LAST_ARRIVAL, &v) && v &&
-		    v <= a->now_ns) {
-			/* A sleeper has not run since it last arrived on a CPU: it began after that. */
-			st->source = KS_STALL_SCHED_INFO;
-			st->max_seconds = (double)(a->now_ns - v) / 1e9;
-			st->seconds = st->max_seconds;
-		}
-		if (blocked && t->state_char == 'D' &&
-		    ks_try_read_field(k, t->address, KS_F_TASK_LAST_SWITCH_TIME, &v) && v && a->hz) {
-			/* khungtaskd saw it switch last at v: it has been stuck at least since then. */
-			double min = jiffies_ago(a, v);
-
-			if (min >= 0 && min <= st->max_seconds) {
-				st->min_seconds = min;
-				if (st->source == KS_STALL_NONE) {
-					st->source = KS_STALL_HUNG_TASK;
-					st->seconds = min;
-				}
+		if (min >= 0 && min <= st->max_seconds) {
+			st->min_seconds = min;
+			if (st->source == KS_STALL_NONE) {
+				st->source = KS_STALL_HUNG_TASK;
+				st->seconds = min;
 			}
 		}
-		if (ta->alloc.phase != KS_ALLOC_NONE && st->source == KS_STALL_NONE &&
-		    ks_try_read_field(k, t->address, KS_F_TASK_DELAYS, &delays) && delays &&
-		    ks_try_read_u64(k, delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v) &&
-		    ks_kernel_has(k, KS_F_DELAYS_FREEPAGES_START) && v && v <= a->now_ns) {
-			/* Set at each reclaim attempt: the stall began no later than that. */
-			st->source = KS_STALL_DELAYACCT;
-			st->min_seconds = (double)(a->now_ns - v) / 1e9;
-			st->seconds = st->min_seconds;
-		}
-	} while (0);
+	}
+	if (ta->alloc.phase != KS_ALLOC_NONE && st->source == KS_STALL_NONE &&
+	    ks_kernel_has(k, KS_F_DELAYS_FREEPAGES_START) &&
+	    ks_try_read_field(k, t->address, KS_F_TASK_DELAYS, &delays) && delays &&
+	    ks_try_read_u64(k, delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v) && v &&
+	    v <= a->now_ns) {
+		/* Set at each reclaim attempt: the stall began no later than that. */
+		st->source = KS_STALL_DELAYACCT;
+		st->min_seconds = (double)(a->now_ns - v) / 1e9;
+		st->seconds = st->min_seconds;
+	}
 }
 
 static void describe(struct ks_analysis *a, size_t i)

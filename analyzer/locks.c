@@ -160,6 +160,17 @@ static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
 			return;
 }
 
+/* The address of the mmap_lock of a task's process; false for kernel threads. */
+static bool mmap_lock_of(struct ks_kernel *k, uint64_t task, uint64_t *ret)
+{
+	uint64_t mm;
+
+	if (!ks_kernel_has(k, KS_F_MM_MMAP_LOCK) || !ks_try_read_field(k, task, KS_F_TASK_MM, &mm) || !mm)
+		return false;
+	*ret = mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK);
+	return true;
+}
+
 /*
  * The lock from the waiter record on the task's own stack, for frames whose
  * lock parameter DWARF cannot recover (optimized out in many distro builds).
@@ -178,8 +189,7 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	bool found = false;
 
 	uintptr_t known = (uintptr_t)ks_u64map_get(&c->waiter_of, task);
-
-	uint64_t mm;
+	uint64_t mmap_lock;
 
 	/* Already seen on a wait list read whole for an earlier waiter: no scan. */
 	if (known) {
@@ -188,9 +198,8 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	}
 	/* An rwsem wait is most often on the task's own mmap_lock: try that list first. */
 	if ((type == KS_LOCK_RWSEM_READ || type == KS_LOCK_RWSEM_WRITE) &&
-	    ks_kernel_has(k, KS_F_MM_MMAP_LOCK) && ks_try_read_field(k, task, KS_F_TASK_MM, &mm) && mm &&
-	    on_wait_list(k, c, mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK), type, task)) {
-		*ret = mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK);
+	    mmap_lock_of(k, task, &mmap_lock) && on_wait_list(k, c, mmap_lock, type, task)) {
+		*ret = mmap_lock;
 		return true;
 	}
 	if (!size || size > (1 << 20) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
@@ -284,11 +293,10 @@ static void name_heap_lock(struct ks_analysis *a, struct ks_lock *l, size_t wait
 {
 	struct ks_kernel *k = a->kernel;
 	const struct ks_task *t = &a->tasks.tasks[waiter];
-	uint64_t mm;
+	uint64_t mmap_lock;
 
 	if (l->name[0] || (l->type != KS_LOCK_RWSEM_READ && l->type != KS_LOCK_RWSEM_WRITE) ||
-	    !ks_kernel_has(k, KS_F_MM_MMAP_LOCK) || !ks_try_read_field(k, t->address, KS_F_TASK_MM, &mm) ||
-	    !mm || l->address != mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK))
+	    !mmap_lock_of(k, t->address, &mmap_lock) || l->address != mmap_lock)
 		return;
 	snprintf(l->name, sizeof(l->name), "mmap_lock of %s (tgid %d)", t->comm, t->tgid);
 	snprintf(l->what, sizeof(l->what), "mm_struct.mmap_lock");

@@ -42,6 +42,11 @@ const char *ks_mem_item_name(enum ks_mem_item item)
 	return item < KS_MEM__COUNT ? names[item] : "?";
 }
 
+double ks_memory_mib(const struct ks_memory *m, uint64_t pages)
+{
+	return (double)pages * (double)m->page_size / 1048576.0;
+}
+
 /* One global vmstat counter: where to find it, in which enum, by which names. */
 struct counter {
 	enum ks_mem_item item;

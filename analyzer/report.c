@@ -50,11 +50,6 @@ static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t s
 	}
 }
 
-static double mib(const struct ks_analysis *a, uint64_t pages)
-{
-	return (double)pages * (double)a->memory.page_size / 1048576.0;
-}
-
 static void text_memory(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_memory *m = &a->memory;
@@ -72,7 +67,7 @@ static void text_memory(FILE *out, const struct ks_analysis *a)
 		if (!m->known[it])
 			continue;
 		fprintf(out, "  %-20s %10llu  %9.1f MiB", ks_mem_item_name(it),
-			(unsigned long long)m->pages[it], mib(a, m->pages[it]));
+			(unsigned long long)m->pages[it], ks_memory_mib(&a->memory, m->pages[it]));
 		if (m->known[KS_MEM_TOTAL] && m->pages[KS_MEM_TOTAL] && it != KS_MEM_TOTAL &&
 		    it != KS_MEM_SWAP_TOTAL && it != KS_MEM_SWAP_FREE)
 			fprintf(out, "  %5.1f%% of total",

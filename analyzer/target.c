@@ -69,10 +69,11 @@ static struct ks_error *cached_read(struct ks_target *t, uint64_t addr, void *bu
 
 		if (slot->tag != tag) {
 			struct ks_error *err = page ? t->ops->read(t->priv, page, slot->data, PAGE, physical)
-						    : &ks_error_nomem;
+						    : NULL;
 
-			if (err) {
-				/* uncacheable: let the backend answer for exactly these bytes */
+			/* Page 0 is uncacheable (tag 0 means empty), and so is a page that fails
+			 * whole: either way the backend answers for exactly these bytes. */
+			if (!page || err) {
 				ks_error_destroy(err);
 				slot->tag = 0;
 				return t->ops->read(t->priv, addr, out, len, physical);

@@ -224,63 +224,16 @@ static void oom(struct builder *b)
 	}
 }
 
-static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size);
-static double mib(const struct ks_analysis *a, uint64_t pages);
-
-/* Many direct reclaimers asleep in the throttles at once: reclaim cannot keep up. */
-static void reclaim_throttle(struct builder *b, size_t throttled)
-{
-	struct ks_analysis *a = b->a;
-	const char *reasons[8];
-	size_t counts[8] = { 0 }, nr = 0, len;
-	struct ks_verdict *v = add(b, KS_VERDICT_RECLAIM_THROTTLE, throttled >= 16 ? 0.9 : 0.7);
-	char fm[128];
-
-	if (!v)
-		return;
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		const char *why = a->ta[i].alloc.throttle;
-		size_t r;
-
-		if (a->ta[i].alloc.phase != KS_ALLOC_THROTTLED)
-			continue;
-		add_pid(v, a->tasks.tasks[i].pid);
-		if (!why || !why[0])
-			why = "unknown";
-		for (r = 0; r < nr && strcmp(reasons[r], why); r++)
-			;
-		if (r == nr && nr < 8)
-			reasons[nr++] = why;
-		if (r < nr)
-			counts[r]++;
-	}
-	free_vs_min(a, fm, sizeof(fm));
-	len = (size_t)snprintf(v->summary, sizeof(v->summary),
-			       "%zu direct reclaimers are throttled in reclaim (", throttled);
-	for (size_t r = 0; r < nr && len < sizeof(v->summary); r++)
-		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s",
-					r ? ", " : "", counts[r], reasons[r]);
-	if (len < sizeof(v->summary))
-		snprintf(v->summary + len, sizeof(v->summary) - len,
-			 "): reclaim cannot keep up with allocations; %s; dirty %.1f MiB, writeback %.1f MiB.",
-			 fm, mib(a, a->memory.pages[KS_MEM_DIRTY]), mib(a, a->memory.pages[KS_MEM_WRITEBACK]));
-	sign(a, v, nr ? reasons[0] : NULL);
-}
-
 static void alloc_loops(struct builder *b)
 {
 	struct ks_analysis *a = b->a;
 	struct ks_verdict *v = NULL;
-	size_t n = 0, throttled = 0, first = 0;
+	size_t n = 0, first = 0;
 
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_alloc_state *al = &a->ta[i].alloc;
 
-		if (al->phase == KS_ALLOC_NONE)
-			continue;
-		if (al->phase == KS_ALLOC_THROTTLED)
-			throttled++;
-		if (!al->gfp_known || al->may_oom)
+		if (al->phase == KS_ALLOC_NONE || !al->gfp_known || al->may_oom)
 			continue;
 		if (!v && !(v = add(b, KS_VERDICT_ALLOC_LOOP_NO_OOM, 0.8)))
 			return;
@@ -300,8 +253,6 @@ static void alloc_loops(struct builder *b)
 			 a->tasks.tasks[first].pid, what);
 		sign(a, v, NULL);
 	}
-	if (throttled >= 4)
-		reclaim_throttle(b, throttled);
 }
 
 static void chains(struct builder *b)
@@ -340,11 +291,6 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
-static double mib(const struct ks_analysis *a, uint64_t pages)
-{
-	return (double)pages * (double)a->memory.page_size / 1048576.0;
-}
-
 /* Free pages and the min watermark summed over zones, for the evidence. */
 static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size)
 {
@@ -357,8 +303,8 @@ static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size)
 		known &= a->memory.zones[z].watermarks_known;
 	}
 	if (known)
-		snprintf(buf, size, "free %.1f MiB against a min watermark of %.1f MiB", mib(a, free),
-			 mib(a, min));
+		snprintf(buf, size, "free %.1f MiB against a min watermark of %.1f MiB", ks_memory_mib(&a->memory, free),
+			 ks_memory_mib(&a->memory, min));
 	else
 		snprintf(buf, size, "zone watermarks unknown");
 }
@@ -449,6 +395,47 @@ static void name_stalled(const struct ks_analysis *a, struct ks_verdict *v)
 		}
 }
 
+/* Many direct reclaimers asleep in the throttles at once: reclaim cannot keep up. */
+static void reclaim_throttle(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	size_t throttled = c->throttled;
+	const char *reasons[8];
+	size_t counts[8] = { 0 }, nr = 0, len;
+	struct ks_verdict *v;
+	char fm[128];
+
+	if (throttled < 4 || !(v = add(b, KS_VERDICT_RECLAIM_THROTTLE, throttled >= 16 ? 0.9 : 0.7)))
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const char *why = a->ta[i].alloc.throttle;
+		size_t r;
+
+		if (a->ta[i].alloc.phase != KS_ALLOC_THROTTLED)
+			continue;
+		add_pid(v, a->tasks.tasks[i].pid);
+		if (!why || !why[0])
+			why = "unknown";
+		for (r = 0; r < nr && strcmp(reasons[r], why); r++)
+			;
+		if (r == nr && nr < 8)
+			reasons[nr++] = why;
+		if (r < nr)
+			counts[r]++;
+	}
+	free_vs_min(a, fm, sizeof(fm));
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "%zu direct reclaimers are throttled in reclaim (", throttled);
+	for (size_t r = 0; r < nr && len < sizeof(v->summary); r++)
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s",
+					r ? ", " : "", counts[r], reasons[r]);
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 "): reclaim cannot keep up with allocations; %s; dirty %.1f MiB, writeback %.1f MiB.",
+			 fm, ks_memory_mib(&a->memory, a->memory.pages[KS_MEM_DIRTY]), ks_memory_mib(&a->memory, a->memory.pages[KS_MEM_WRITEBACK]));
+	sign(a, v, nr ? reasons[0] : NULL);
+}
+
 /*
  * Shared memory that cannot go anywhere: tmpfs pages are neither reclaimable nor
  * (without swap) swappable, yet count as cached, so the box looks fine until it is not.
@@ -476,10 +463,10 @@ static void shmem_no_swap(struct builder *b, const struct census *c)
 		 "reclaimed nor swapped out, so page cache and every allocation fight over what is left (%s). "
 		 "%zu task%s in the page allocator, %zu throttled writing dirty pages (dirty %.1f MiB, "
 		 "writeback %.1f MiB), %zu in uninterruptible sleep.",
-		 mib(a, shmem), pct(shmem, total),
+		 ks_memory_mib(&a->memory, shmem), pct(shmem, total),
 		 m->pages[KS_MEM_SWAP_TOTAL] ? "swap is full" : "there is no swap", fm, c->allocating,
-		 c->allocating == 1 ? " is" : "s are", c->dirty_throttled, mib(a, m->pages[KS_MEM_DIRTY]),
-		 mib(a, m->pages[KS_MEM_WRITEBACK]), c->blocked);
+		 c->allocating == 1 ? " is" : "s are", c->dirty_throttled, ks_memory_mib(&a->memory, m->pages[KS_MEM_DIRTY]),
+		 ks_memory_mib(&a->memory, m->pages[KS_MEM_WRITEBACK]), c->blocked);
 	sign(a, v, m->pages[KS_MEM_SWAP_TOTAL] ? "swap_full" : "no_swap");
 }
 
@@ -530,6 +517,7 @@ struct ks_error *ks_pass_verdict(struct ks_analysis *a)
 	oom(&b);
 	alloc_loops(&b);
 	chains(&b);
+	reclaim_throttle(&b, &c);
 	shmem_no_swap(&b, &c);
 	alloc_storm(&b, &c);
 	if (!a->nverdicts) {

@@ -247,6 +247,8 @@ const char *ks_wait_type_name(enum ks_lock_type type);
 const char *ks_stall_source_name(enum ks_stall_source source);
 /* "shmem", "swap_total", ... */
 const char *ks_mem_item_name(enum ks_mem_item item);
+/* pages of the dump's page size, in MiB */
+double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
 const char *ks_event_kind_name(enum ks_event_kind kind);
 
 /* Pure helpers, unit-tested. */
