@@ -18,6 +18,7 @@ from drgn.helpers.linux.sched import idle_task, task_state_to_char
 
 def frame_names(prog, task):
     names = []
+    text = (prog.symbol("_stext").address, prog.symbol("_etext").address)
     try:
         trace = prog.stack_trace(task)
     except Exception as e:  # drgn cannot unwind this task
@@ -33,7 +34,9 @@ def frame_names(prog, task):
             pc = frame.pc
         except LookupError:
             pc = None
-        names.append({"name": name, "inline": frame.is_inline, "pc": pc})
+        # Outside the kernel image's text: module code (or garbage).
+        module = pc is not None and not (text[0] <= pc < text[1])
+        names.append({"name": name, "inline": frame.is_inline, "pc": pc, "module": module})
     return names, None
 
 
