@@ -75,6 +75,59 @@ static size_t first_frame(const struct ks_task *t, const struct ks_stack *s)
 	return first;
 }
 
+static bool same_frames(const struct ks_stack *x, const struct ks_stack *y)
+{
+	if (x->count != y->count)
+		return false;
+	for (size_t f = 0; f < x->count; f++) {
+		const struct ks_frame *a = &x->frames[f], *b = &y->frames[f];
+
+		/* Names come from one symbol table and one DWARF file: equal names are equal pointers. */
+		if (a->pc != b->pc || a->function != b->function || a->symbol != b->symbol ||
+		    a->offset != b->offset || a->inlined != b->inlined || a->call_site != b->call_site)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Once its passes are done, a task's stack keeps only what the report shows
+ * (pc, names, offset, flags), and tasks whose stacks are then the same share
+ * one copy: ten thousand threads blocked in one place would otherwise hold
+ * ten thousand copies of the same frames and their registers.
+ */
+static void share_stack(struct ks_analysis *a, struct ks_u64map *pool, size_t i)
+{
+	struct ks_stack *s = &a->stacks[i];
+	uint64_t h = 14695981039346656037ull;
+	uintptr_t other;
+
+	for (size_t f = 0; f < s->count; f++) {
+		struct ks_frame *fr = &s->frames[f];
+
+		fr->sp = fr->cfa = fr->die = fr->sub_die = 0;
+		memset(fr->regs, 0, sizeof(fr->regs));
+		fr->regs_valid = 0;
+		h = (h ^ fr->pc) * 1099511628211ull;
+	}
+	h = (h ^ s->count) * 1099511628211ull;
+	other = (uintptr_t)ks_u64map_get(pool, h);
+	if (other && same_frames(&a->stacks[other - 1], s)) {
+		free(s->frames);
+		s->frames = a->stacks[other - 1].frames;
+		s->shared = true;
+		return;
+	}
+	if (!other)
+		ks_u64map_put(pool, h, (void *)(uintptr_t)(i + 1));
+	if (s->count) {
+		struct ks_frame *fit = realloc(s->frames, s->count * sizeof(*fit));
+
+		if (fit)
+			s->frames = fit;
+	}
+}
+
 /* jiffies start at -300 s; the HZ that makes jiffies agree with the ns clock is the kernel's. */
 static unsigned int guess_hz(uint64_t jiffies, uint64_t now_ns)
 {
@@ -136,7 +189,7 @@ void ks_timing_task(struct ks_analysis *a, size_t i)
 	struct ks_task_analysis *ta = &a->ta[i];
 	struct ks_stall *st = &ta->stall;
 	bool blocked = !t->active && (t->state_char == 'D' || ta->waits_on >= 0);
-	uint64_t v, delays;
+	uint64_t v;
 
 	if (t->idle || (!blocked && ta->alloc.phase == KS_ALLOC_NONE))
 		return;
@@ -144,22 +197,19 @@ void ks_timing_task(struct ks_analysis *a, size_t i)
 	st->max_seconds = uptime;
 	/* The memalloc watchdog's record: exact, for allocations. */
 	if (ta->alloc.phase != KS_ALLOC_NONE && ks_kernel_has(k, KS_F_TASK_MEMALLOC_START) &&
-	    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_VALID, &v) && v &&
-	    ks_try_read_field(k, t->address, KS_F_TASK_MEMALLOC_START, &v) && a->hz) {
+	    t->memalloc_valid && t->memalloc_start && a->hz) {
 		st->source = KS_STALL_MEMALLOC;
-		st->seconds = st->min_seconds = st->max_seconds = jiffies_ago(a, v);
+		st->seconds = st->min_seconds = st->max_seconds = jiffies_ago(a, t->memalloc_start);
 		st->exact = true;
 		return;
 	}
-	if (blocked && ks_try_read_field(k, t->address, KS_F_TASK_LAST_ARRIVAL, &v) && v &&
-	    v <= a->now_ns) {
+	if (blocked && (v = t->last_arrival) && v <= a->now_ns) {
 		/* A sleeper has not run since it last arrived on a CPU: it began after that. */
 		st->source = KS_STALL_SCHED_INFO;
 		st->max_seconds = (double)(a->now_ns - v) / 1e9;
 		st->seconds = st->max_seconds;
 	}
-	if (blocked && t->state_char == 'D' &&
-	    ks_try_read_field(k, t->address, KS_F_TASK_LAST_SWITCH_TIME, &v) && v && a->hz) {
+	if (blocked && t->state_char == 'D' && (v = t->last_switch_time) && a->hz) {
 		/* khungtaskd saw it switch last at v: it has been stuck at least since then. */
 		double min = jiffies_ago(a, v);
 
@@ -172,9 +222,8 @@ void ks_timing_task(struct ks_analysis *a, size_t i)
 		}
 	}
 	if (ta->alloc.phase != KS_ALLOC_NONE && st->source == KS_STALL_NONE &&
-	    ks_kernel_has(k, KS_F_DELAYS_FREEPAGES_START) &&
-	    ks_try_read_field(k, t->address, KS_F_TASK_DELAYS, &delays) && delays &&
-	    ks_try_read_u64(k, delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v) && v &&
+	    ks_kernel_has(k, KS_F_DELAYS_FREEPAGES_START) && t->delays &&
+	    ks_try_read_u64(k, t->delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v) && v &&
 	    v <= a->now_ns) {
 		/* Set at each reclaim attempt: the stall began no later than that. */
 		st->source = KS_STALL_DELAYACCT;
@@ -218,7 +267,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	struct ks_locks_ctx *locks = NULL;
 	struct ks_gfp_bits bits;
 	struct ks_gfp_table gfp = { 0 };
-	struct ks_u64map *map;
+	struct ks_u64map *map, pool = { 0 };
 	struct ks_error *err;
 
 	memset(ret, 0, sizeof(*ret));
@@ -272,6 +321,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 			goto fail_gfp;
 		ks_timing_task(ret, i);
 		ks_oom_task(ret, i);
+		share_stack(ret, &pool, i);
 	}
 	ks_unwinder_destroy(u);
 	u = NULL;
@@ -297,6 +347,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		err = ks_pass_verdict(ret);
 	}
 fail_gfp:
+	ks_u64map_free(&pool);
 	ks_locks_free(locks);
 	ks_gfp_table_deinit(&gfp);
 	if (err)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "debuginfo_internal.h"
+#include "dwarf_index.h"
 #include "location.h"
 #include "hashmap.h"
 
@@ -33,11 +34,7 @@ struct ks_debuginfo {
 	size_t nsyms;
 	struct ks_strmap sym_by_name; /* name -> index into syms */
 
-	/* "s:name" structs/unions, "t:name" typedefs, "e:name" enum types,
-	 * "v:name" variables -> DIE offset; "n:name" enumerators -> value. */
-	struct ks_strmap dies;
-	char *keys; /* storage for the prefixed keys */
-	size_t keys_len, keys_cap;
+	struct ks_dwarf_index *index;
 
 	struct ks_u64map pc_cache;
 	Dwarf_CFI *cfi;
@@ -187,113 +184,6 @@ static void load_banner(struct ks_debuginfo *di)
 		di->banner = s;
 }
 
-static const char *intern_key(struct ks_debuginfo *di, char prefix, const char *name)
-{
-	size_t len = strlen(name) + 3;
-	char *key;
-
-	if (di->keys_len + len > di->keys_cap) {
-		/* Chunks are never moved: keys already in the map point into them. */
-		size_t cap = len > (1u << 20) ? len : (1u << 20);
-		char *chunk = malloc(cap + sizeof(char *));
-
-		if (!chunk)
-			return NULL;
-		memcpy(chunk, &di->keys, sizeof(char *));
-		di->keys = chunk;
-		di->keys_len = sizeof(char *);
-		di->keys_cap = cap + sizeof(char *);
-	}
-	key = di->keys + di->keys_len;
-	key[0] = prefix;
-	key[1] = ':';
-	memcpy(key + 2, name, len - 2);
-	di->keys_len += len;
-	return key;
-}
-
-static bool index_die(struct ks_debuginfo *di, char prefix, const char *name, uint64_t value)
-{
-	char probe[256];
-	const char *key;
-	uint64_t old;
-
-	/* Headers repeat each type in every unit: only the first copy is stored. */
-	if (snprintf(probe, sizeof(probe), "%c:%s", prefix, name) < (int)sizeof(probe) &&
-	    ks_strmap_get(&di->dies, probe, &old))
-		return true;
-	key = intern_key(di, prefix, name);
-
-	return key && ks_strmap_put(&di->dies, key, value, false);
-}
-
-static struct ks_error *index_dwarf(struct ks_debuginfo *di)
-{
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-
-	while (dwarf_nextcu(di->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, child;
-
-		if (!dwarf_offdie(di->dwarf, off + hsize, &cu) || dwarf_child(&cu, &child) != 0) {
-			off = next;
-			continue;
-		}
-		do {
-			int tag = dwarf_tag(&child);
-			const char *name;
-			char prefix;
-
-			/* Tag first: most top-level DIEs are of no interest and cost nothing more. */
-			switch (tag) {
-			case DW_TAG_structure_type:
-			case DW_TAG_union_type:
-				prefix = 's';
-				break;
-			case DW_TAG_typedef:
-				prefix = 't';
-				break;
-			case DW_TAG_enumeration_type:
-				prefix = 'e';
-				break;
-			case DW_TAG_variable:
-				prefix = 'v';
-				break;
-			default:
-				continue;
-			}
-			if (dwarf_hasattr(&child, DW_AT_declaration))
-				continue;
-			if (tag == DW_TAG_enumeration_type) {
-				Dwarf_Die e;
-
-				if (dwarf_child(&child, &e) == 0) {
-					do {
-						Dwarf_Attribute attr;
-						Dwarf_Sword sv;
-						const char *en = dwarf_diename(&e);
-
-						if (!en || !dwarf_attr(&e, DW_AT_const_value, &attr) ||
-						    dwarf_formsdata(&attr, &sv) != 0)
-							continue;
-						if (!index_die(di, 'n', en, (uint64_t)sv))
-							return &ks_error_nomem;
-					} while (dwarf_siblingof(&e, &e) == 0);
-				}
-			}
-			name = dwarf_diename(&child);
-			if (!name)
-				continue;
-			if (!index_die(di, prefix, name, dwarf_dieoffset(&child)))
-				return &ks_error_nomem;
-		} while (dwarf_siblingof(&child, &child) == 0);
-		off = next;
-	}
-	if (!di->dies.count)
-		return ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", di->path);
-	return NULL;
-}
-
 struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 {
 	struct ks_debuginfo *di = calloc(1, sizeof(*di));
@@ -329,7 +219,7 @@ struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 	if (err)
 		goto fail;
 	load_banner(di);
-	err = index_dwarf(di);
+	err = ks_dwarf_index_build(di->fd, di->elf, di->dwarf, di->path, &di->index);
 	if (err)
 		goto fail;
 	*ret = di;
@@ -347,14 +237,7 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 		if (di->pc_cache.used[i])
 			free(di->pc_cache.values[i]);
 	ks_u64map_free(&di->pc_cache);
-	ks_strmap_free(&di->dies);
-	while (di->keys) {
-		char *prev;
-
-		memcpy(&prev, di->keys, sizeof(char *));
-		free(di->keys);
-		di->keys = prev;
-	}
+	ks_dwarf_index_free(di->index);
 	ks_strmap_free(&di->sym_by_name);
 	free(di->syms);
 	if (di->dwarf)
@@ -418,20 +301,17 @@ bool ks_debuginfo_symbolize(const struct ks_debuginfo *di, uint64_t addr, struct
 
 static bool find_die(struct ks_debuginfo *di, char prefix, const char *name, Dwarf_Die *die)
 {
-	char key[256];
 	uint64_t off;
 
-	if (snprintf(key, sizeof(key), "%c:%s", prefix, name) >= (int)sizeof(key))
-		return false;
-	return ks_strmap_get(&di->dies, key, &off) && dwarf_offdie(di->dwarf, off, die);
+	return ks_dwarf_index_get(di->index, prefix, name, &off) && dwarf_offdie(di->dwarf, off, die);
 }
 
 /* A struct, union or typedef name to the aggregate DIE behind it. */
 static bool find_type(struct ks_debuginfo *di, const char *name, Dwarf_Die *die)
 {
-	if (find_die(di, 's', name, die))
+	if (find_die(di, KS_IX_AGGREGATE, name, die))
 		return true;
-	if (!find_die(di, 't', name, die))
+	if (!find_die(di, KS_IX_TYPEDEF, name, die))
 		return false;
 	return dwarf_peel_type(die, die) == 0;
 }
@@ -539,11 +419,9 @@ bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *
 
 bool ks_debuginfo_enumerator(struct ks_debuginfo *di, const char *name, int64_t *value)
 {
-	char key[256];
 	uint64_t v;
 
-	if (snprintf(key, sizeof(key), "n:%s", name) >= (int)sizeof(key) ||
-	    !ks_strmap_get(&di->dies, key, &v))
+	if (!ks_dwarf_index_get(di->index, KS_IX_ENUMERATOR, name, &v))
 		return false;
 	*value = (int64_t)v;
 	return true;
@@ -554,7 +432,7 @@ bool ks_debuginfo_enumerator_of(struct ks_debuginfo *di, const char *type, const
 {
 	Dwarf_Die e, child;
 
-	if (!find_die(di, 'e', type, &e) || dwarf_child(&e, &child) != 0)
+	if (!find_die(di, KS_IX_ENUM, type, &e) || dwarf_child(&e, &child) != 0)
 		return false;
 	do {
 		Dwarf_Attribute attr;
@@ -576,7 +454,7 @@ bool ks_debuginfo_array_length(struct ks_debuginfo *di, const char *variable, ui
 	Dwarf_Attribute attr;
 	Dwarf_Word n;
 
-	if (!find_die(di, 'v', variable, &var) || !dwarf_attr_integrate(&var, DW_AT_type, &attr) ||
+	if (!find_die(di, KS_IX_VARIABLE, variable, &var) || !dwarf_attr_integrate(&var, DW_AT_type, &attr) ||
 	    !dwarf_formref_die(&attr, &type) || dwarf_peel_type(&type, &type) != 0 ||
 	    dwarf_tag(&type) != DW_TAG_array_type || dwarf_child(&type, &sub) != 0)
 		return false;

@@ -155,19 +155,16 @@ static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
 
 	c->stacks_loaded = true;
 	for (size_t i = 0; i < a->tasks.count; i++)
-		if (ks_try_read_field(a->kernel, a->tasks.tasks[i].address, KS_F_TASK_STACK, &base) &&
-		    base && !ks_u64map_put(&c->stacks, base, (void *)1))
+		if ((base = a->tasks.tasks[i].stack) && !ks_u64map_put(&c->stacks, base, (void *)1))
 			return;
 }
 
 /* The address of the mmap_lock of a task's process; false for kernel threads. */
-static bool mmap_lock_of(struct ks_kernel *k, uint64_t task, uint64_t *ret)
+static bool mmap_lock_of(struct ks_kernel *k, const struct ks_task *t, uint64_t *ret)
 {
-	uint64_t mm;
-
-	if (!ks_kernel_has(k, KS_F_MM_MMAP_LOCK) || !ks_try_read_field(k, task, KS_F_TASK_MM, &mm) || !mm)
+	if (!ks_kernel_has(k, KS_F_MM_MMAP_LOCK) || !t->mm)
 		return false;
-	*ret = mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK);
+	*ret = t->mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK);
 	return true;
 }
 
@@ -198,12 +195,12 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	}
 	/* An rwsem wait is most often on the task's own mmap_lock: try that list first. */
 	if ((type == KS_LOCK_RWSEM_READ || type == KS_LOCK_RWSEM_WRITE) &&
-	    mmap_lock_of(k, task, &mmap_lock) && on_wait_list(k, c, mmap_lock, type, task)) {
+	    mmap_lock_of(k, &a->tasks.tasks[i], &mmap_lock) && on_wait_list(k, c, mmap_lock, type, task)) {
 		*ret = mmap_lock;
 		return true;
 	}
 	if (!size || size > (1 << 20) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
-	    !ks_try_read_field(k, task, KS_F_TASK_STACK, &base) || !base || (otask | olist) % 8 ||
+	    !(base = a->tasks.tasks[i].stack) || (otask | olist) % 8 ||
 	    !(words = malloc(size)))
 		return false;
 	if (!c->stacks_loaded)
@@ -296,7 +293,7 @@ static void name_heap_lock(struct ks_analysis *a, struct ks_lock *l, size_t wait
 	uint64_t mmap_lock;
 
 	if (l->name[0] || (l->type != KS_LOCK_RWSEM_READ && l->type != KS_LOCK_RWSEM_WRITE) ||
-	    !mmap_lock_of(k, t->address, &mmap_lock) || l->address != mmap_lock)
+	    !mmap_lock_of(k, t, &mmap_lock) || l->address != mmap_lock)
 		return;
 	snprintf(l->name, sizeof(l->name), "mmap_lock of %s (tgid %d)", t->comm, t->tgid);
 	snprintf(l->what, sizeof(l->what), "mm_struct.mmap_lock");

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kstall/analysis.h"
 #include "kstall/kernel.h"
 #include "kstall/log.h"
 #include "kstall/open.h"
+#include "kstall/target.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
 #include "html.h"
@@ -355,12 +357,24 @@ static int write_html(const char *path, struct ks_kernel *k, const struct ks_ana
 	return rc;
 }
 
+/* Phase times for KSTALL_STATS=1: start, dump and debuginfo open, analysis done. */
+static double stamps[3];
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 {
 	struct ks_analysis a;
 	struct ks_error *err = ks_analyze(k, &a);
 	int rc = 0;
 
+	stamps[2] = now_seconds();
 	if (err)
 		return fail("cannot analyze the dump", err);
 	if (cli->html)
@@ -386,6 +400,7 @@ int main(int argc, char **argv)
 	struct ks_error *err;
 	int rc = parse(argc, argv, &cli);
 
+	stamps[0] = now_seconds();
 	if (rc) {
 		free(cli.pids);
 		return rc;
@@ -404,6 +419,7 @@ int main(int argc, char **argv)
 		free(cli.pids);
 		return fail(NULL, err);
 	}
+	stamps[1] = now_seconds();
 	if (!strcmp(cli.command, "log")) {
 		rc = cmd_log(k);
 		goto out;
@@ -427,6 +443,19 @@ int main(int argc, char **argv)
 	}
 	ks_tasks_deinit(&tasks);
 out:
+	if (getenv("KSTALL_STATS")) {
+		struct ks_target_stats st = ks_target_stats(ks_kernel_target(k));
+
+		double end = now_seconds();
+
+		fprintf(stderr, "kstall: %llu page reads, %llu from the dump\n",
+			(unsigned long long)st.reads, (unsigned long long)st.misses);
+		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);
+		if (stamps[2])
+			fprintf(stderr, ", analysis %.3f s, report %.3f s", stamps[2] - stamps[1],
+				end - stamps[2]);
+		fprintf(stderr, "\n");
+	}
 	ks_kernel_destroy(k);
 	free(cli.pids);
 	return rc;

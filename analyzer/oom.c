@@ -14,13 +14,13 @@ void ks_oom_task(struct ks_analysis *a, size_t i)
 	struct ks_kernel *k = a->kernel;
 	const struct ks_task *t = &a->tasks.tasks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
-	uint64_t signal, mm, adj;
+	uint64_t signal = t->signal, mm, adj;
 
 	ta->oom_killed_seconds = -1;
 	if (t->idle)
 		return;
-	ta->user = ks_try_read_field(k, t->address, KS_F_TASK_MM, &mm) && mm;
-	if (!ks_try_read_field(k, t->address, KS_F_TASK_SIGNAL, &signal) || !signal)
+	ta->user = t->mm != 0;
+	if (!signal)
 		return;
 	if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_MM, &mm) && mm) {
 		ta->oom_victim = true;

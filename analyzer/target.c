@@ -10,7 +10,7 @@
  * a field read is a memcpy. Failures are not cached: the backend says why.
  */
 #define PAGE 4096u
-#define CACHE_SLOTS 4096u /* 16 MiB */
+#define CACHE_SLOTS 1024u /* 4 MiB */
 
 struct cache_slot {
 	uint64_t tag; /* page address | 1 for physical; 0 when empty (page 0 is never cached) */
@@ -21,6 +21,7 @@ struct ks_target {
 	const struct ks_target_ops *ops;
 	void *priv;
 	struct cache_slot *cache; /* NULL: caching off (no memory for it) */
+	struct ks_target_stats stats;
 };
 
 struct ks_error *ks_target_create(const struct ks_target_ops *ops, void *priv,
@@ -67,7 +68,9 @@ static struct ks_error *cached_read(struct ks_target *t, uint64_t addr, void *bu
 		uint64_t tag = page | (physical ? 1 : 0);
 		struct cache_slot *slot = &t->cache[(page / PAGE * 0x9e3779b97f4a7c15ull >> 40) % CACHE_SLOTS];
 
+		t->stats.reads++;
 		if (slot->tag != tag) {
+			t->stats.misses++;
 			struct ks_error *err = page ? t->ops->read(t->priv, page, slot->data, PAGE, physical)
 						    : NULL;
 
@@ -96,6 +99,11 @@ struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, s
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len)
 {
 	return cached_read(t, addr, buf, len, true);
+}
+
+struct ks_target_stats ks_target_stats(const struct ks_target *t)
+{
+	return t->stats;
 }
 
 const char *ks_target_name(const struct ks_target *t)

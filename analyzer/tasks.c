@@ -1,5 +1,6 @@
 #include "kstall/tasks.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +131,28 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 		FIELD(KS_F_TASK_ON_CPU, t->on_cpu = v != 0);
 	if (ks_kernel_has(k, KS_F_TASK_CPU))
 		FIELD(KS_F_TASK_CPU, t->cpu = (int)(int32_t)v);
+	FIELD(KS_F_TASK_STACK, t->stack = v);
+	FIELD(KS_F_TASK_THREAD_SP, t->thread_sp = v);
+	FIELD(KS_F_TASK_SIGNAL, t->signal = v);
 #undef FIELD
+	{
+		/* Optional to the walk: each pass says what it lacks. */
+		static const struct {
+			enum ks_field f;
+			size_t off;
+		} optional[] = {
+			{ KS_F_TASK_MM, offsetof(struct ks_task, mm) },
+			{ KS_F_TASK_LAST_ARRIVAL, offsetof(struct ks_task, last_arrival) },
+			{ KS_F_TASK_LAST_SWITCH_TIME, offsetof(struct ks_task, last_switch_time) },
+			{ KS_F_TASK_DELAYS, offsetof(struct ks_task, delays) },
+			{ KS_F_TASK_MEMALLOC_VALID, offsetof(struct ks_task, memalloc_valid) },
+			{ KS_F_TASK_MEMALLOC_START, offsetof(struct ks_task, memalloc_start) },
+		};
+
+		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+			if (ks_kernel_has(k, optional[i].f) && ks_try_read_field(k, addr, optional[i].f, &v))
+				memcpy((char *)t + optional[i].off, &v, sizeof(v));
+	}
 	if (!ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_COMM), t->comm, KS_COMM_LEN))
 		partial = true;
 	t->comm[KS_COMM_LEN] = '\0';

@@ -559,9 +559,10 @@ static struct ks_error *initial_state(struct ks_unwinder *u, const struct ks_tas
 			 t->cpu);
 		return ks_error_create(KS_ERR_NODATA, "%s", note);
 	}
-	err = ks_read_field(k, t->address, KS_F_TASK_THREAD_SP, &sp);
-	if (err)
-		return err;
+	sp = t->thread_sp;
+	if (!sp)
+		return ks_error_create(KS_ERR_FAULT, "cannot read task_struct.thread.sp of task 0x%llx",
+				       (unsigned long long)t->address);
 	if (!ks_kernel_has(k, KS_F_ITF_RET_ADDR) || !ks_kernel_has(k, KS_F_ITF_BP))
 		return ks_error_create(KS_ERR_UNSUPPORTED, "no struct inactive_task_frame");
 	{
@@ -599,7 +600,7 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 
 	memset(ret, 0, sizeof(*ret));
 	/* A blocked task's frames all lie on its own stack; a running one may be on IRQ stacks. */
-	if (!t->active && ks_try_read_field(u->k, t->address, KS_F_TASK_STACK, &stack_lo) && stack_lo)
+	if (!t->active && (stack_lo = t->stack))
 		stack_hi = stack_lo + ks_kernel_thread_size(u->k);
 	err = initial_state(u, t, &st, ret->note, sizeof(ret->note));
 	if (err) {
@@ -677,7 +678,8 @@ size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_
 
 void ks_stack_deinit(struct ks_stack *s)
 {
-	free(s->frames);
+	if (!s->shared)
+		free(s->frames);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -38,6 +38,13 @@ struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, s
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len);
 const char *ks_target_name(const struct ks_target *t);
 
+/* How the read cache fared, for the benchmark (KSTALL_STATS=1 prints it). */
+struct ks_target_stats {
+	/* page-sized pieces asked for, and those the backend had to supply */
+	uint64_t reads, misses;
+};
+struct ks_target_stats ks_target_stats(const struct ks_target *t);
+
 /*
  * The value of a VMCOREINFO line ("OSRELEASE" -> "6.1.0"), copied into buf.
  * Returns false when the key is absent or the value does not fit.

@@ -28,6 +28,17 @@ struct ks_task {
 	bool idle;
 	/* fields that could not be read; the task is kept with what was read */
 	bool partial;
+	/*
+	 * What the later passes need from the task_struct, read during the walk:
+	 * on a dump of 10k tasks their pages have left the read cache by the time
+	 * the passes run. 0 when the kernel has no such field or it could not be
+	 * read (partial says which tasks lost a field the walk requires).
+	 */
+	uint64_t stack, thread_sp, mm, signal;
+	/* sched_info.last_arrival (ns), last_switch_time (jiffies), delays (pointer) */
+	uint64_t last_arrival, last_switch_time, delays;
+	/* the memalloc watchdog's record, where the kernel has one */
+	uint64_t memalloc_valid, memalloc_start;
 };
 
 struct ks_tasks {

@@ -45,6 +45,8 @@ struct ks_stack {
 	size_t count;
 	/* why the unwind stopped early; "" when it reached the end of the stack */
 	char note[160];
+	/* frames belong to another stack with the same frames; ks_stack_deinit leaves them */
+	bool shared;
 };
 
 /* ORC lookup, kept pure for unit tests. Entries are the kernel's 6-byte struct orc_entry. */

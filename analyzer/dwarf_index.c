@@ -1,0 +1,351 @@
+#include "dwarf_index.h"
+
+#include <dwarf.h>
+#include <gelf.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "hashmap.h"
+
+/* Names longer than this are not indexed (no C identifier in the kernel comes near). */
+#define MAX_NAME 250
+
+/* What one pass over a range of units collects: "k:name" keys and their values. */
+struct part {
+	struct ks_strmap map;
+	/* key storage: chunks that never move, each starting with a pointer to the previous one */
+	char *chunks;
+	size_t len, cap;
+};
+
+struct ks_dwarf_index {
+	struct part all;
+};
+
+static void part_free(struct part *p)
+{
+	ks_strmap_free(&p->map);
+	while (p->chunks) {
+		char *prev;
+
+		memcpy(&prev, p->chunks, sizeof(char *));
+		free(p->chunks);
+		p->chunks = prev;
+	}
+}
+
+static bool make_key(char kind, const char *name, char *buf, size_t size)
+{
+	size_t len = strlen(name);
+
+	if (len > MAX_NAME || len + 3 > size)
+		return false;
+	buf[0] = kind;
+	buf[1] = ':';
+	memcpy(buf + 2, name, len + 1);
+	return true;
+}
+
+static bool part_has(const struct part *p, char kind, const char *name)
+{
+	char key[MAX_NAME + 3];
+	uint64_t old;
+
+	return make_key(kind, name, key, sizeof(key)) && ks_strmap_get(&p->map, key, &old);
+}
+
+static const char *intern(struct part *p, const char *key)
+{
+	size_t len = strlen(key) + 1;
+	char *copy;
+
+	if (p->len + len > p->cap) {
+		size_t cap = (1u << 20) + sizeof(char *);
+		char *chunk = malloc(cap);
+
+		if (!chunk)
+			return NULL;
+		memcpy(chunk, &p->chunks, sizeof(char *));
+		p->chunks = chunk;
+		p->len = sizeof(char *);
+		p->cap = cap;
+	}
+	copy = p->chunks + p->len;
+	memcpy(copy, key, len);
+	p->len += len;
+	return copy;
+}
+
+/* Keep the first value a name gets. False only when memory runs out. */
+static bool part_add(struct part *p, char kind, const char *name, uint64_t value)
+{
+	char key[MAX_NAME + 3];
+	const char *stored;
+	uint64_t old;
+
+	if (!make_key(kind, name, key, sizeof(key)) || ks_strmap_get(&p->map, key, &old))
+		return true;
+	stored = intern(p, key);
+	return stored && ks_strmap_put(&p->map, stored, value, false);
+}
+
+/*
+ * The pass reads every page of .debug_info once (57 MB for a small kernel,
+ * far more for a distro's), and the pages it touched would stay in the
+ * resident set. Where the section is the file's own mapping (not a copy that
+ * libelf decompressed), the pages behind the pass are handed back as it goes:
+ * later look-ups fault the few they need in again from the page cache.
+ */
+struct release {
+	const unsigned char *start, *end;
+	uintptr_t done; /* page-aligned address up to which pages were released */
+};
+
+static size_t section_size(Elf *elf, const char *name, const void **data)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *n;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &shdr) || !(n = elf_strptr(elf, shstrndx, shdr.sh_name)) ||
+		    strcmp(n, name))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return 0;
+		*data = d->d_buf;
+		return d->d_size;
+	}
+	return 0;
+}
+
+static void release_init(Elf *elf, struct release *r)
+{
+	const void *data = NULL;
+	size_t fsize, size = section_size(elf, ".debug_info", &data);
+	const char *raw = elf_rawfile(elf, &fsize);
+
+	memset(r, 0, sizeof(*r));
+	if (!raw || !size || (const char *)data < raw || (const char *)data + size > raw + fsize)
+		return;
+	r->start = data;
+	r->end = r->start + size;
+	r->done = ((uintptr_t)r->start + 4095) & ~(uintptr_t)4095;
+}
+
+/* Release the pages wholly below offset off of .debug_info, in steps of 4 MiB (all when last). */
+static void release_upto(struct release *r, Dwarf_Off off, bool last)
+{
+	uintptr_t upto;
+
+	if (!r->start)
+		return;
+	if (off > (Dwarf_Off)(r->end - r->start))
+		off = (Dwarf_Off)(r->end - r->start);
+	upto = ((uintptr_t)r->start + off) & ~(uintptr_t)4095;
+	if (upto <= r->done || (!last && upto < r->done + (4u << 20)))
+		return;
+	madvise((void *)r->done, upto - r->done, MADV_DONTNEED);
+	r->done = upto;
+}
+
+/*
+ * The enumerators of an enum type. Every unit that includes a header repeats
+ * its enums: one whose name, or (anonymous) whose first enumerator, is indexed
+ * already adds nothing and is not read again.
+ */
+static bool add_enumerators(struct part *p, Dwarf_Die *type, const char *name)
+{
+	Dwarf_Die e;
+	bool first = true;
+
+	if ((name && part_has(p, KS_IX_ENUM, name)) || dwarf_child(type, &e) != 0)
+		return true;
+	do {
+		Dwarf_Attribute attr;
+		Dwarf_Sword sv;
+		const char *en = dwarf_diename(&e);
+
+		if (!en)
+			continue;
+		if (first && !name && part_has(p, KS_IX_ENUMERATOR, en))
+			return true;
+		first = false;
+		if (!dwarf_attr(&e, DW_AT_const_value, &attr) || dwarf_formsdata(&attr, &sv) != 0)
+			continue;
+		if (!part_add(p, KS_IX_ENUMERATOR, en, (uint64_t)sv))
+			return false;
+	} while (dwarf_siblingof(&e, &e) == 0);
+	return true;
+}
+
+static char kind_of(int tag)
+{
+	switch (tag) {
+	case DW_TAG_structure_type:
+	case DW_TAG_union_type:
+		return KS_IX_AGGREGATE;
+	case DW_TAG_typedef:
+		return KS_IX_TYPEDEF;
+	case DW_TAG_enumeration_type:
+		return KS_IX_ENUM;
+	case DW_TAG_variable:
+		return KS_IX_VARIABLE;
+	default:
+		return 0;
+	}
+}
+
+/* One half of the work: the units that start in [from, to). */
+struct job {
+	Elf *elf;
+	Dwarf *dwarf;
+	Dwarf_Off from, to;
+	struct part part;
+	bool nomem;
+};
+
+static void index_units(struct job *j)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	struct release rel;
+
+	release_init(j->elf, &rel);
+	while (off < j->to && dwarf_nextcu(j->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, child;
+
+		if (off < j->from || !dwarf_offdie(j->dwarf, off + hsize, &cu) ||
+		    dwarf_child(&cu, &child) != 0) {
+			off = next;
+			continue;
+		}
+		do {
+			int tag = dwarf_tag(&child);
+			char kind = kind_of(tag);
+			const char *name;
+
+			/* Tag first: most top-level DIEs are of no interest and cost nothing more. */
+			if (!kind)
+				continue;
+			name = dwarf_diename(&child);
+			/* A type met before (most are) needs no further look. */
+			if ((name && part_has(&j->part, kind, name)) ||
+			    dwarf_hasattr(&child, DW_AT_declaration))
+				continue;
+			if ((tag == DW_TAG_enumeration_type && !add_enumerators(&j->part, &child, name)) ||
+			    (name && !part_add(&j->part, kind, name, dwarf_dieoffset(&child)))) {
+				j->nomem = true;
+				return;
+			}
+		} while (dwarf_siblingof(&child, &child) == 0);
+		off = next;
+		release_upto(&rel, off, false);
+	}
+	release_upto(&rel, off, true);
+}
+
+static void *index_thread(void *arg)
+{
+	index_units(arg);
+	return NULL;
+}
+
+/* Add what later units defined and earlier ones did not; the keys change owner. */
+static bool merge(struct part *into, struct part *from)
+{
+	for (size_t i = 0; i < from->map.cap; i++) {
+		uint64_t old;
+
+		if (from->map.keys[i] && !ks_strmap_get(&into->map, from->map.keys[i], &old) &&
+		    !ks_strmap_put(&into->map, from->map.keys[i], from->map.values[i], false))
+			return false;
+	}
+	/* Append from's chunk list to into's: its oldest chunk points at into's newest. */
+	if (from->chunks) {
+		char *oldest = from->chunks, *prev;
+
+		for (;;) {
+			memcpy(&prev, oldest, sizeof(char *));
+			if (!prev)
+				break;
+			oldest = prev;
+		}
+		memcpy(oldest, &into->chunks, sizeof(char *));
+		into->chunks = from->chunks;
+		into->len = into->cap = 0; /* new keys go to a fresh chunk */
+		from->chunks = NULL;
+	}
+	ks_strmap_free(&from->map);
+	return true;
+}
+
+struct ks_error *ks_dwarf_index_build(int fd, Elf *elf, Dwarf *dwarf, const char *path,
+				      struct ks_dwarf_index **ret)
+{
+	const void *data;
+	size_t size = section_size(elf, ".debug_info", &data);
+	struct job first = { .elf = elf, .dwarf = dwarf, .from = 0, .to = UINT64_MAX };
+	struct job second = { .from = size / 2, .to = UINT64_MAX };
+	struct ks_dwarf_index *ix;
+	pthread_t thread;
+	bool threaded = false;
+
+	/* The second thread reads through handles of its own: libdw's are not shared safely. */
+	if (size > (1u << 20) && (second.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) &&
+	    (second.dwarf = dwarf_begin_elf(second.elf, DWARF_C_READ, NULL)) &&
+	    !pthread_create(&thread, NULL, index_thread, &second)) {
+		threaded = true;
+		first.to = second.from;
+	}
+	index_units(&first);
+	if (threaded) {
+		pthread_join(thread, NULL);
+		first.nomem |= second.nomem || !merge(&first.part, &second.part);
+	}
+	part_free(&second.part);
+	if (second.dwarf)
+		dwarf_end(second.dwarf);
+	if (second.elf)
+		elf_end(second.elf);
+	if (first.nomem) {
+		part_free(&first.part);
+		return &ks_error_nomem;
+	}
+	if (!first.part.map.count) {
+		part_free(&first.part);
+		return ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", path);
+	}
+	ix = malloc(sizeof(*ix));
+	if (!ix) {
+		part_free(&first.part);
+		return &ks_error_nomem;
+	}
+	ix->all = first.part;
+	*ret = ix;
+	return NULL;
+}
+
+void ks_dwarf_index_free(struct ks_dwarf_index *ix)
+{
+	if (!ix)
+		return;
+	part_free(&ix->all);
+	free(ix);
+}
+
+bool ks_dwarf_index_get(const struct ks_dwarf_index *ix, char kind, const char *name,
+			uint64_t *value)
+{
+	char key[MAX_NAME + 3];
+
+	return make_key(kind, name, key, sizeof(key)) && ks_strmap_get(&ix->all.map, key, value);
+}
