@@ -521,10 +521,10 @@ json_t *ks_report_json(const struct ks_analysis *a)
 					       "may_oom", ta->alloc.may_oom,
 					       "nofail", ta->alloc.nofail);
 
-			if (ta->alloc.gfp_known) {
-				json_object_set_new(al, "gfp", hexstr(ta->alloc.gfp));
-				json_object_set_new(al, "gfp_names", json_string(ta->alloc.gfp_names));
-			}
+			/* null when unknown, like order: a consumer never has to test for presence */
+			json_object_set_new(al, "gfp", ta->alloc.gfp_known ? hexstr(ta->alloc.gfp) : json_null());
+			json_object_set_new(al, "gfp_names",
+					    ta->alloc.gfp_known ? json_string(ta->alloc.gfp_names) : json_null());
 			json_object_set_new(al, "order", ta->alloc.order_known ? json_integer(ta->alloc.order)
 									  : json_null());
 			json_object_set_new(o, "alloc", al);
