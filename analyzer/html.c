@@ -18,32 +18,10 @@
 #include <string.h>
 
 #include "report.h"
+#include "utf8.h"
 
-/* U+FFFD REPLACEMENT CHARACTER and U+2026 HORIZONTAL ELLIPSIS, in UTF-8. */
-#define REPLACEMENT "\xef\xbf\xbd"
+/* U+2026 HORIZONTAL ELLIPSIS, in UTF-8. */
 #define ELLIPSIS "\xe2\x80\xa6"
-
-/* The length of the valid UTF-8 sequence at s, 0 when it is not one (overlongs and surrogates included). */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-	}
-	return 0;
-}
 
 void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 {
@@ -51,7 +29,7 @@ void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 	size_t chars = 0;
 
 	while (*p) {
-		size_t len = utf8_len(p);
+		size_t len = ks_utf8_len(p);
 
 		if (chars++ == max_chars) {
 			fputs(ELLIPSIS, out);
@@ -76,7 +54,7 @@ void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 		default:
 			/* Control characters are parse errors in HTML and invisible in a terminal-less page. */
 			if (!len || (*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-				fputs(REPLACEMENT, out);
+				fputs(KS_UTF8_REPLACEMENT, out);
 			else
 				fwrite(p, 1, len, out);
 		}
