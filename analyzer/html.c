@@ -784,10 +784,19 @@ static void timeline_axis(struct html *h, long y, double axis)
 	put(h, "</g>\n");
 }
 
+/* A machine that hung for hours may log thousands of hung-task reports: the newest tell the end. */
+#define EV_MAX 500
+
+/* The first event the events table shows. */
+static size_t events_first(const struct html *h)
+{
+	return h->a->nevents > EV_MAX ? h->a->nevents - EV_MAX : 0;
+}
+
 /*
  * The log's OOM kills as ticks across the bars: whether a task stalled before
  * or after the killer struck is often the whole story. Returns how many kills
- * fall outside the axis (undated, or older than the oldest stall drawn).
+ * fall outside the axis (undated, or from before it begins).
  */
 static size_t timeline_kills(struct html *h, long bottom, double axis)
 {
@@ -806,10 +815,12 @@ static size_t timeline_kills(struct html *h, long bottom, double axis)
 		x = tl_x(ev->seconds_before, axis);
 		put(h, "<g class=\"kill\" data-pid=\"%d\"><title>OOM kill of ", ev->pid);
 		esc(h, ev->comm);
-		put(h, " (pid %d), %.1f s before the crash</title>\n<a href=\"#event-%llu\">"
-		       "<path d=\"M%.1f %dh10l-5 9z\"/></a><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%ld\"/></g>\n",
-		    ev->pid, ev->seconds_before, (unsigned long long)ev->seq, x - 5, TL_TOP - 16, x, TL_TOP - 7, x,
-		    bottom);
+		put(h, " (pid %d), %.1f s before the crash</title>\n", ev->pid, ev->seconds_before);
+		/* only a row the events table shows can be linked to */
+		if (e >= events_first(h))
+			put(h, "<a href=\"#event-%llu\">", (unsigned long long)ev->seq);
+		put(h, "<path d=\"M%.1f %dh10l-5 9z\"/>%s<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%ld\"/></g>\n",
+		    x - 5, TL_TOP - 16, e >= events_first(h) ? "</a>" : "", x, TL_TOP - 7, x, bottom);
 	}
 	return outside;
 }
@@ -875,9 +886,6 @@ static void html_timeline(struct html *h)
 
 /* ---- events from the log ---- */
 
-/* A machine that hung for hours may log thousands of hung-task reports: the newest tell the end. */
-#define EV_MAX 500
-
 static const char *event_words(enum ks_event_kind kind)
 {
 	switch (kind) {
@@ -927,7 +935,7 @@ static void event_row(struct html *h, const struct ks_event *ev)
 static void html_events(struct html *h)
 {
 	const struct ks_analysis *a = h->a;
-	size_t first = a->nevents > EV_MAX ? a->nevents - EV_MAX : 0;
+	size_t first = events_first(h);
 
 	put(h, "<section id=\"events\">\n<h2>Events from the log</h2>\n");
 	if (!h->log) {

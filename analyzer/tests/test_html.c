@@ -186,6 +186,44 @@ static void test_events(void **state)
 	free(html);
 }
 
+/* More events than the table shows: the newest are rows, and a tick links only to a row that exists. */
+static void test_many_events(void **state)
+{
+	enum { N = 600 };
+	struct ks_task task = { .pid = 7, .tgid = 7, .comm = "victim", .state_char = 'D' };
+	struct ks_stack stack = { 0 };
+	struct ks_task_analysis ta = { .waits_on = -1, .stall = { KS_STALL_SCHED_INFO, 60, false, 30, 60 },
+				       .activity = "asleep" };
+	struct ks_event *events = calloc(N, sizeof(*events));
+	char kill[] = "Out of memory: Killed process 7 (victim)", hung[] = "INFO: task victim:7 blocked";
+	struct ks_verdict v = { .kind = KS_VERDICT_NONE, .signature = "none" };
+	struct ks_log log = { 0 };
+	struct ks_analysis a = { .tasks = { &task, 1, NULL }, .stacks = &stack, .ta = &ta, .verdicts = &v,
+				 .nverdicts = 1, .events = events, .nevents = N };
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&html, &size);
+
+	(void)state;
+	assert_non_null(events);
+	assert_non_null(f);
+	for (int e = 0; e < N; e++)
+		events[e] = (struct ks_event){ e == 0 || e == N - 1 ? KS_EVENT_OOM_KILL : KS_EVENT_HUNG_TASK,
+					       7, "victim", 0, 50.0 - e * 0.05, (uint64_t)e, e % (N - 1) ? hung : kill };
+	assert_int_equal(ks_report_html(f, &a, &log), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(count(html, "<tr id=\"event-"), 500);
+	assert_null(strstr(html, "<tr id=\"event-99\""));
+	assert_non_null(strstr(html, "<tr id=\"event-100\""));
+	assert_non_null(strstr(html, "100 older events are left out"));
+	/* both kills are ticks; only the newest has a row to link to */
+	assert_int_equal(count(html, "<g class=\"kill\""), 2);
+	assert_null(strstr(html, "href=\"#event-0\""));
+	assert_non_null(strstr(html, "<a href=\"#event-599\"><path"));
+	free(html);
+	free(events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_2000_waiters),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_many_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
