@@ -18,32 +18,10 @@
 #include <string.h>
 
 #include "report.h"
+#include "utf8.h"
 
-/* U+FFFD REPLACEMENT CHARACTER and U+2026 HORIZONTAL ELLIPSIS, in UTF-8. */
-#define REPLACEMENT "\xef\xbf\xbd"
+/* U+2026 HORIZONTAL ELLIPSIS, in UTF-8. */
 #define ELLIPSIS "\xe2\x80\xa6"
-
-/* The length of the valid UTF-8 sequence at s, 0 when it is not one (overlongs and surrogates included). */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-	}
-	return 0;
-}
 
 void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 {
@@ -51,7 +29,7 @@ void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 	size_t chars = 0;
 
 	while (*p) {
-		size_t len = utf8_len(p);
+		size_t len = ks_utf8_len(p);
 
 		if (chars++ == max_chars) {
 			fputs(ELLIPSIS, out);
@@ -76,7 +54,7 @@ void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 		default:
 			/* Control characters are parse errors in HTML and invisible in a terminal-less page. */
 			if (!len || (*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-				fputs(REPLACEMENT, out);
+				fputs(KS_UTF8_REPLACEMENT, out);
 			else
 				fwrite(p, 1, len, out);
 		}
@@ -219,6 +197,13 @@ static const char STYLE[] =
 	".bar.st-D rect{fill:#c62828}.bar.st-R rect{fill:#ef8f00}.bar.st-S rect{fill:#1e88e5}"
 	".bar.st-o rect{fill:#78909c}.bar rect.unc{opacity:.3}.bar:hover rect{stroke:#000}\n"
 	".axis line{stroke:#b0bec5}.axis text{fill:#5f6b76;font-size:11px}\n"
+	".kill line{stroke:#e65100;stroke-width:1.5;stroke-dasharray:4 2}.kill path{fill:#e65100}"
+	".legend i.kill{background:#e65100;width:4px}\n"
+	"#events-table td{font-size:13px}#events-table td.num{white-space:nowrap;text-align:right}"
+	"#events-table tr:target{background:#fff8c4}\n"
+	".ev{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;white-space:nowrap;"
+	"background:#eceff2}.ev.ev-oom_kill,.ev.ev-oom_reap_failed{background:#fff3e0;color:#e65100}"
+	".ev.ev-hung_task,.ev.ev-alloc_failure{background:#fdecea;color:#b71c1c}\n"
 	"details.grp{border:1px solid #e3e7eb;border-radius:4px;margin:4px 0;padding:2px 8px}\n"
 	"details.grp summary{cursor:pointer;padding:2px 0}details.grp ol{margin:4px 0 6px;padding-left:28px}\n"
 	".cnt{display:inline-block;min-width:44px;font-weight:600}\n"
@@ -285,7 +270,8 @@ static void html_header(struct html *h)
 	       "%zu lock%s waited on</p>\n",
 	    (double)a->now_ns / 1e9, a->tasks.count, h->nstalled, a->nlocks, a->nlocks == 1 ? "" : "s");
 	put(h, "<nav><a href=\"#verdict\">verdict</a><a href=\"#graph\">wait-for graph</a>"
-	       "<a href=\"#timeline\">stall timeline</a><a href=\"#memory\">memory</a>"
+	       "<a href=\"#timeline\">stall timeline</a><a href=\"#events\">events</a>"
+	       "<a href=\"#memory\">memory</a>"
 	       "<a href=\"#stacks\">stacks</a><a href=\"#task-table\">tasks</a><a href=\"#log\">log</a>"
 	       "</nav></header>\n<main>\n");
 }
@@ -706,7 +692,8 @@ static void html_waitfor_graph(struct html *h)
 #define TL_PLOT_W 680
 #define TL_ROW 22
 #define TL_BAR_H 15
-#define TL_TOP 10
+/* room above the first bar for the OOM kills' markers */
+#define TL_TOP 20
 #define TL_WIDTH (TL_LABEL_W + TL_PLOT_W + 50)
 
 /* How long before the crash the stall began at the earliest. */
@@ -797,17 +784,60 @@ static void timeline_axis(struct html *h, long y, double axis)
 	put(h, "</g>\n");
 }
 
+/* A machine that hung for hours may log thousands of hung-task reports: the newest tell the end. */
+#define EV_MAX 500
+
+/* The first event the events table shows. */
+static size_t events_first(const struct html *h)
+{
+	return h->a->nevents > EV_MAX ? h->a->nevents - EV_MAX : 0;
+}
+
+/*
+ * The log's OOM kills as ticks across the bars: whether a task stalled before
+ * or after the killer struck is often the whole story. Returns how many kills
+ * fall outside the axis (undated, or from before it begins).
+ */
+static size_t timeline_kills(struct html *h, long bottom, double axis)
+{
+	size_t outside = 0;
+
+	for (size_t e = 0; e < h->a->nevents; e++) {
+		const struct ks_event *ev = &h->a->events[e];
+		double x;
+
+		if (ev->kind != KS_EVENT_OOM_KILL)
+			continue;
+		if (ev->seconds_before < 0 || ev->seconds_before > axis) {
+			outside++;
+			continue;
+		}
+		x = tl_x(ev->seconds_before, axis);
+		put(h, "<g class=\"kill\" data-pid=\"%d\"><title>OOM kill of ", ev->pid);
+		esc(h, ev->comm);
+		put(h, " (pid %d), %.1f s before the crash</title>\n", ev->pid, ev->seconds_before);
+		/* only a row the events table shows can be linked to */
+		if (e >= events_first(h))
+			put(h, "<a href=\"#event-%llu\">", (unsigned long long)ev->seq);
+		put(h, "<path d=\"M%.1f %dh10l-5 9z\"/>%s<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%ld\"/></g>\n",
+		    x - 5, TL_TOP - 16, e >= events_first(h) ? "</a>" : "", x, TL_TOP - 7, x, bottom);
+	}
+	return outside;
+}
+
 static void html_timeline(struct html *h)
 {
 	const struct ks_analysis *a = h->a;
 	size_t *idx = calloc(h->nstalled ? h->nstalled : 1, sizeof(size_t)), n = 0, unknown = 0;
 	double axis = 1;
+	size_t kills_outside = 0;
 
 	put(h, "<section id=\"timeline\">\n<h2>Stall timeline</h2>\n"
 	       "<p class=\"legend\"><span><i class=\"st-D\"></i>D uninterruptible</span>"
 	       "<span><i class=\"st-R\"></i>R running</span><span><i class=\"st-S\"></i>S sleeping</span>"
 	       "<span><i class=\"st-o\"></i>other</span><span><i class=\"unc\"></i>the stall began "
-	       "somewhere here</span> <span class=\"muted\">hover a bar for the source of its start</span></p>\n");
+	       "somewhere here</span><span><i class=\"kill\"></i>OOM kill (from the log)</span> "
+	       "<span class=\"muted\">hover a bar for the source of its start</span></p>\n");
 	if (!idx) {
 		put(h, "<p>out of memory drawing the timeline</p></section>\n");
 		return;
@@ -836,9 +866,14 @@ static void html_timeline(struct html *h)
 		put(h, "<text x=\"10\" y=\"%d\">No stalled task with a known stall start.</text>\n", TL_TOP + 14);
 	for (size_t k = 0; k < shown; k++)
 		timeline_bar(h, idx[k], (long)k, axis);
-	if (shown)
+	if (shown) {
+		kills_outside = timeline_kills(h, TL_TOP + (long)shown * TL_ROW + 2, axis);
 		timeline_axis(h, TL_TOP + (long)shown * TL_ROW + 2, axis);
+	}
 	put(h, "</svg>\n");
+	if (kills_outside)
+		put(h, "<p class=\"muted\">%zu OOM kill%s of the log lie%s outside this axis; see the events.</p>\n",
+		    kills_outside, kills_outside == 1 ? "" : "s", kills_outside == 1 ? "s" : "");
 	if (n > shown)
 		put(h, "<p class=\"muted\">The %zu longest stalls are drawn; %zu more are in the task table.</p>\n", shown,
 		    n - shown);
@@ -847,6 +882,82 @@ static void html_timeline(struct html *h)
 		    unknown == 1 ? "" : "s");
 	put(h, "</section>\n");
 	free(idx);
+}
+
+/* ---- events from the log ---- */
+
+static const char *event_words(enum ks_event_kind kind)
+{
+	switch (kind) {
+	case KS_EVENT_OOM_INVOKED:
+		return "OOM killer invoked";
+	case KS_EVENT_OOM_KILL:
+		return "OOM kill";
+	case KS_EVENT_OOM_REAPED:
+		return "reaped";
+	case KS_EVENT_OOM_REAP_FAILED:
+		return "reap failed";
+	case KS_EVENT_HUNG_TASK:
+		return "hung task";
+	case KS_EVENT_ALLOC_FAILURE:
+		return "allocation failure";
+	}
+	return "?";
+}
+
+static void event_row(struct html *h, const struct ks_event *ev)
+{
+	put(h, "<tr id=\"event-%llu\" data-kind=\"%s\" data-pid=\"", (unsigned long long)ev->seq,
+	    ks_event_kind_name(ev->kind));
+	if (ev->pid)
+		put(h, "%d", ev->pid);
+	put(h, "\"><td class=\"num\">");
+	if (ev->seconds_before >= 0)
+		put(h, "%.1f s", ev->seconds_before);
+	else
+		put(h, "?");
+	put(h, "</td><td><span class=\"ev ev-%s\">%s</span></td><td>", ks_event_kind_name(ev->kind),
+	    event_words(ev->kind));
+	if (ev->task >= 0 && (size_t)ev->task < h->a->tasks.count) {
+		task_link(h, (size_t)ev->task);
+	} else {
+		/* a killed process has usually exited; an exec or a reused pid changes the name */
+		esc(h, ev->comm);
+		if (ev->pid)
+			put(h, " (%d)", ev->pid);
+		put(h, " <span class=\"muted\">no task with this pid and name at the crash</span>");
+	}
+	put(h, "</td><td class=\"mono\">");
+	esc(h, ev->text);
+	put(h, "</td></tr>\n");
+}
+
+static void html_events(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	size_t first = events_first(h);
+
+	put(h, "<section id=\"events\">\n<h2>Events from the log</h2>\n");
+	if (!h->log) {
+		put(h, "<p class=\"muted\">The kernel log could not be read from this dump.</p></section>\n");
+		return;
+	}
+	if (!a->nevents) {
+		put(h, "<p class=\"muted\">The log records no OOM kill, reaper result, hung task or allocation "
+		       "failure.</p></section>\n");
+		return;
+	}
+	put(h, "<p class=\"muted\">OOM killer invocations and kills, the OOM reaper's results, hung-task "
+	       "reports and allocation failures, oldest first; the time is the log's timestamp against the "
+	       "crash. A task that still exists links to its row.%s</p>\n",
+	    first ? " Only the newest are shown." : "");
+	if (first)
+		put(h, "<p class=\"muted\">%zu older events are left out (all are in --json).</p>\n", first);
+	put(h, "<table id=\"events-table\"><thead><tr><th>before the crash</th><th>event</th><th>task</th>"
+	       "<th>log line</th></tr></thead><tbody>\n");
+	for (size_t e = first; e < a->nevents; e++)
+		event_row(h, &a->events[e]);
+	put(h, "</tbody></table>\n</section>\n");
 }
 
 /* ---- memory ---- */
@@ -1268,6 +1379,7 @@ int ks_report_html(FILE *out, const struct ks_analysis *a, const struct ks_log *
 	html_verdicts(&h);
 	html_waitfor_graph(&h);
 	html_timeline(&h);
+	html_events(&h);
 	html_memory(&h);
 	html_stack_groups(&h);
 	html_task_table(&h);

@@ -172,9 +172,9 @@ static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
 			char st[2] = { t->state_char, 0 };
 
 			json_array_append_new(
-				arr, json_pack("{s:i,s:i,s:i,s:s,s:s,s:i,s:b,s:b,s:b,s:b,s:I,s:s}",
+				arr, json_pack("{s:i,s:i,s:i,s:o,s:o,s:i,s:b,s:b,s:b,s:b,s:I,s:s}",
 					       "pid", t->pid, "tgid", t->tgid, "ppid", t->ppid,
-					       "comm", t->comm, "state", st, "cpu", t->cpu,
+					       "comm", ks_json_text(t->comm), "state", ks_json_text(st), "cpu", t->cpu,
 					       "on_cpu", t->on_cpu, "active", t->active, "panic",
 					       t->panic, "idle", t->idle, "flags", (json_int_t)t->flags,
 					       "task", hex(t->address, h)));
@@ -272,9 +272,9 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 			json_t *frames = json_array();
 
 			for (size_t f = 0; f < s.count; f++) {
-				json_t *fr = json_pack("{s:s,s:s,s:s,s:I,s:b,s:s}", "function",
-						       s.frames[f].function, "symbol",
-						       s.frames[f].symbol, "pc",
+				json_t *fr = json_pack("{s:o,s:o,s:s,s:I,s:b,s:s}", "function",
+						       ks_json_text(s.frames[f].function), "symbol",
+						       ks_json_text(s.frames[f].symbol), "pc",
 						       hex(s.frames[f].pc, h), "offset",
 						       (json_int_t)s.frames[f].offset, "inline",
 						       s.frames[f].inlined, "sp", hex(s.frames[f].sp, h2));
@@ -283,8 +283,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 					json_object_set_new(fr, "params", params_json(k, &s.frames[f]));
 				json_array_append_new(frames, fr);
 			}
-			json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:i,s:b,s:o,s:s?}", "pid",
-							     t->pid, "comm", t->comm, "task",
+			json_array_append_new(arr, json_pack("{s:i,s:o,s:s,s:i,s:b,s:o,s:s?}", "pid",
+							     t->pid, "comm", ks_json_text(t->comm), "task",
 							     hex(t->address, h), "cpu", t->cpu, "active",
 							     t->active, "frames", frames, "note",
 							     s.note[0] ? s.note : NULL));

@@ -1,5 +1,6 @@
 /* Rendering the analysis: the text report an engineer reads first, and its JSON. */
 #include "report.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,6 +412,37 @@ void ks_report_text(FILE *out, const struct ks_analysis *a)
 	ks_report_sections(out, a, KS_REPORT_DEFAULT);
 }
 
+json_t *ks_json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *buf;
+	size_t len = 0;
+
+	if (j)
+		return j;
+	/* not UTF-8 (a comm cut inside a character, a corrupt page): each bad byte becomes U+FFFD */
+	buf = malloc(strlen(s) * 3 + 1);
+	if (!buf)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = ks_utf8_len(p);
+
+		if (n) {
+			memcpy(buf + len, p, n);
+			p += n;
+		} else {
+			memcpy(buf + len, KS_UTF8_REPLACEMENT, 3);
+			n = 3;
+			p++;
+		}
+		len += n;
+	}
+	buf[len] = '\0';
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
 static json_t *hexstr(uint64_t v)
 {
 	char buf[19];
@@ -434,7 +466,7 @@ static json_t *json_memory(const struct ks_analysis *a)
 				    m->known[it] ? json_integer((json_int_t)m->pages[it]) : json_null());
 	for (size_t z = 0; z < m->nzones; z++) {
 		const struct ks_zone_info *zi = &m->zones[z];
-		json_t *o = json_pack("{s:i,s:s,s:I,s:I}", "node", zi->node, "name", zi->name, "free",
+		json_t *o = json_pack("{s:i,s:o,s:I,s:I}", "node", zi->node, "name", ks_json_text(zi->name), "free",
 				      (json_int_t)zi->free, "managed", (json_int_t)zi->managed);
 
 		json_object_set_new(o, "min", zi->watermarks_known ? json_integer((json_int_t)zi->min) : json_null());
@@ -469,11 +501,11 @@ static json_t *json_events(const struct ks_analysis *a)
 
 		json_array_append_new(
 			events,
-			json_pack("{s:s,s:o,s:s,s:b,s:o,s:I,s:s}", "kind", ks_event_kind_name(ev->kind),
-				  "pid", ev->pid ? json_integer(ev->pid) : json_null(), "comm", ev->comm,
+			json_pack("{s:s,s:o,s:o,s:b,s:o,s:I,s:o}", "kind", ks_event_kind_name(ev->kind),
+				  "pid", ev->pid ? json_integer(ev->pid) : json_null(), "comm", ks_json_text(ev->comm),
 				  "task_found", ev->task >= 0, "seconds_before",
 				  ev->seconds_before >= 0 ? json_real(ev->seconds_before) : json_null(),
-				  "seq", (json_int_t)ev->seq, "text", ev->text));
+				  "seq", (json_int_t)ev->seq, "text", ks_json_text(ev->text)));
 	}
 	return events;
 }
@@ -491,23 +523,24 @@ json_t *ks_report_json(const struct ks_analysis *a)
 		for (size_t p = 0; p < vd->npids; p++)
 			json_array_append_new(pids, json_integer(vd->pids[p]));
 		for (size_t l = 0; l < vd->nlocks; l++)
-			json_array_append_new(lks, json_pack("{s:s,s:o}", "name",
-							     a->locks[vd->locks[l]].name,
+			json_array_append_new(lks, json_pack("{s:o,s:o}", "name",
+							     ks_json_text(a->locks[vd->locks[l]].name),
 							     "address", hexstr(a->locks[vd->locks[l]].address)));
 		json_array_append_new(verdicts,
-				      json_pack("{s:s,s:f,s:o,s:o,s:s,s:s}", "kind",
+				      json_pack("{s:s,s:f,s:o,s:o,s:o,s:o}", "kind",
 						ks_verdict_name(vd->kind), "score", vd->score, "pids", pids,
-						"locks", lks, "summary", vd->summary, "signature",
-						vd->signature));
+						"locks", lks, "summary", ks_json_text(vd->summary), "signature",
+						ks_json_text(vd->signature)));
 	}
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
 		const struct ks_task_analysis *ta = &a->ta[i];
 		char st[2] = { t->state_char, 0 };
-		json_t *o = json_pack("{s:i,s:i,s:s,s:s,s:b,s:b,s:b,s:b,s:s,s:i}", "pid", t->pid, "tgid",
-				      t->tgid, "comm", t->comm, "state", st, "active", t->active, "idle",
-				      t->idle, "oom_victim", ta->oom_victim, "in_cycle", ta->in_cycle,
-				      "activity", ta->activity, "oom_score_adj", ta->oom_score_adj);
+		json_t *o = json_pack("{s:i,s:i,s:o,s:o,s:b,s:b,s:b,s:b,s:o,s:i}", "pid", t->pid, "tgid",
+				      t->tgid, "comm", ks_json_text(t->comm), "state", ks_json_text(st), "active",
+				      t->active, "idle", t->idle, "oom_victim", ta->oom_victim, "in_cycle",
+				      ta->in_cycle, "activity", ks_json_text(ta->activity), "oom_score_adj",
+				      ta->oom_score_adj);
 
 		json_object_set_new(o, "task", hexstr(t->address));
 		json_object_set_new(o, "dirty_throttled", json_boolean(ta->dirty_throttled));
@@ -515,16 +548,17 @@ json_t *ks_report_json(const struct ks_analysis *a)
 								    ? json_real(ta->oom_killed_seconds)
 								    : json_null());
 		if (ta->alloc.phase != KS_ALLOC_NONE) {
-			json_t *al = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b}", "phase",
-					       ks_alloc_phase_name(ta->alloc.phase), "where", ta->alloc.where,
+			json_t *al = json_pack("{s:s,s:o,s:s,s:s,s:b,s:b}", "phase",
+					       ks_alloc_phase_name(ta->alloc.phase), "where",
+					       ks_json_text(ta->alloc.where),
 					       "context", ta->alloc.context, "throttle", ta->alloc.throttle,
 					       "may_oom", ta->alloc.may_oom,
 					       "nofail", ta->alloc.nofail);
 
-			if (ta->alloc.gfp_known) {
-				json_object_set_new(al, "gfp", hexstr(ta->alloc.gfp));
-				json_object_set_new(al, "gfp_names", json_string(ta->alloc.gfp_names));
-			}
+			/* null when unknown, like order: a consumer never has to test for presence */
+			json_object_set_new(al, "gfp", ta->alloc.gfp_known ? hexstr(ta->alloc.gfp) : json_null());
+			json_object_set_new(al, "gfp_names",
+					    ta->alloc.gfp_known ? ks_json_text(ta->alloc.gfp_names) : json_null());
 			json_object_set_new(al, "order", ta->alloc.order_known ? json_integer(ta->alloc.order)
 									  : json_null());
 			json_object_set_new(o, "alloc", al);
@@ -543,8 +577,8 @@ json_t *ks_report_json(const struct ks_analysis *a)
 			const struct ks_lock *l = &a->locks[ta->waits_on];
 
 			json_object_set_new(o, "waits_on",
-					    json_pack("{s:o,s:s,s:s,s:s}", "address", hexstr(l->address),
-						      "name", l->name, "type", ks_lock_type_name(l->type),
+					    json_pack("{s:o,s:o,s:s,s:s}", "address", hexstr(l->address),
+						      "name", ks_json_text(l->name), "type", ks_lock_type_name(l->type),
 						      "mode", ks_wait_type_name(ta->wait_type)));
 		} else {
 			json_object_set_new(o, "waits_on", json_null());
@@ -557,8 +591,8 @@ json_t *ks_report_json(const struct ks_analysis *a)
 		const struct ks_lock *lk = &a->locks[l];
 
 		json_array_append_new(
-			locks, json_pack("{s:o,s:s,s:s,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
-					 lk->name, "what", lk->what, "type", ks_lock_type_name(lk->type), "owner_pid",
+			locks, json_pack("{s:o,s:o,s:o,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
+					 ks_json_text(lk->name), "what", ks_json_text(lk->what), "type", ks_lock_type_name(lk->type), "owner_pid",
 					 lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid)
 							: json_null(),
 					 "owner_is_hint", lk->owner_is_hint, "waiters",
@@ -566,7 +600,8 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	}
 	json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
 	json_object_set_new(root, "kernel",
-			    json_pack("{s:s,s:i,s:f,s:I}", "release", ks_kernel_release(k), "hz",
+			    json_pack("{s:o,s:i,s:f,s:I}", "release",
+				      ks_json_text(k ? ks_kernel_release(k) : "(unknown)"), "hz",
 				      (int)a->hz, "uptime_seconds", (double)a->now_ns / 1e9, "jiffies",
 				      (json_int_t)a->jiffies));
 	json_object_set_new(root, "verdicts", verdicts);
@@ -575,6 +610,6 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	json_object_set_new(root, "oom", json_oom(a, victims));
 	json_object_set_new(root, "memory", json_memory(a));
 	json_object_set_new(root, "events", json_events(a));
-	json_object_set_new(root, "problems", a->problems ? json_string(a->problems) : json_null());
+	json_object_set_new(root, "problems", a->problems ? ks_json_text(a->problems) : json_null());
 	return root;
 }

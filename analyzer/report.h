@@ -29,6 +29,12 @@ void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sec
 /* Shared by the renderers: a task worth showing (allocating, waiting on a lock, or in D), and its stall in words. */
 bool ks_report_stalled(const struct ks_analysis *a, size_t i);
 void ks_report_stall_words(const struct ks_stall *st, char *buf, size_t size);
+/*
+ * A string from the dump as JSON. jansson refuses bytes that are not UTF-8 (and
+ * json_pack then drops the whole object); here each such byte becomes U+FFFD.
+ * NULL only when out of memory.
+ */
+json_t *ks_json_text(const char *s);
 /* A new reference; the caller decrefs. */
 json_t *ks_report_json(const struct ks_analysis *a);
 

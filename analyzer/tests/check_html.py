@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """kstall report --html on one fixture, loaded in headless Chromium.
 
-Usage: check_html.py KSTALL OUTDIR NAME VMCORE VMLINUX TRUTH.json [--markup-comm]
+Usage: check_html.py KSTALL OUTDIR NAME VMCORE VMLINUX TRUTH.json [--markup-comm] [--oom-kills]
 
 Drives Chromium over the DevTools protocol on --remote-debugging-pipe (the
 standard library is enough) and checks: the page loads with no console error,
 no exception and no network request; the DOM holds the verdict and both SVG
 pictures with their tasks and locks; every role of truth.json is in the task
 table; a comm holding markup renders as inert text (with --markup-comm the
-fixture must have one). Then it proves the probe itself sees a request and a
+fixture must have one); every event of report --json is a row of the events
+table with its kind, pid, time and log line, linked to its task's row when the
+task exists; each OOM kill tick on the timeline is one of those kills (with
+--oom-kills the fixture must have some, each drawn). Then it proves the probe itself sees a request and a
 console error on a page that makes them. Leaves OUTDIR/html-NAME.html, .dom.html
 and .png (a screenshot) behind.
 """
@@ -173,6 +176,19 @@ FACTS = r"""(() => {
     shown_stalled: visible(),
     groups: q('details.grp').length,
     log_lines: q('#log-relevant tr').length,
+    events: Array.from(q('#events-table tbody tr')).map(r => {
+      const a = r.cells[2].querySelector('a');
+      const href = a ? a.getAttribute('href') : null;
+      const target = href ? document.getElementById(href.slice(1)) : null;
+      return {id: r.id, kind: r.getAttribute('data-kind'), pid: r.getAttribute('data-pid'),
+              time: r.cells[0].textContent, task: r.cells[2].textContent, href: href,
+              target_comm: target ? target.cells[2].textContent : null, text: r.cells[3].textContent};
+    }),
+    kills: Array.from(q('#stall-timeline g.kill')).map(g => {
+      const a = g.querySelector('a'), href = a ? a.getAttribute('href') : null;
+      return {pid: g.getAttribute('data-pid'), href: href, title: g.querySelector('title').textContent,
+              target: href ? !!document.getElementById(href.slice(1)) : null};
+    }),
   };
   const f = document.getElementById('filter'), o = document.getElementById('only-stalled');
   o.checked = false; o.dispatchEvent(new Event('change'));
@@ -186,9 +202,47 @@ FACTS = r"""(() => {
 })()"""
 
 
+EVENTS_SHOWN = 500  # html.c EV_MAX: the newest are shown
+
+
+def check_events(report, facts, oom_kills):
+    """The events table row by row against report --json, and the timeline's OOM kill ticks."""
+    failures = []
+    events = report["events"][-EVENTS_SHOWN:]
+    rows = facts["events"]
+    if len(rows) != len(events):
+        failures.append(f"events table has {len(rows)} rows, report --json {len(events)} events")
+    for row, ev in zip(rows, events):
+        what = f"event seq {ev['seq']} ({ev['kind']}, pid {ev['pid']})"
+        want_time = "?" if ev["seconds_before"] is None else f"{ev['seconds_before']:.1f} s"
+        got = (row["id"], row["kind"], row["pid"], row["time"], row["text"])
+        want = (f"event-{ev['seq']}", ev["kind"], "" if ev["pid"] is None else str(ev["pid"]), want_time,
+                ev["text"])
+        if got != want:
+            failures.append(f"{what}: row {got}, want {want}")
+        if ev["task_found"]:
+            if row["href"] != f"#task-{ev['pid']}" or row["target_comm"] != ev["comm"]:
+                failures.append(f"{what}: links to {row['href']} (comm {row['target_comm']!r})")
+        elif row["href"] is not None or ev["comm"] not in row["task"]:
+            failures.append(f"{what}: its task is gone, yet the cell is {row['task']!r} -> {row['href']}")
+    # A kill whose row the table leaves out is drawn without a link.
+    first = len(report["events"]) - len(events)
+    kills = {(str(e["pid"]), f"#event-{e['seq']}" if i >= first else None)
+             for i, e in enumerate(report["events"]) if e["kind"] == "oom_kill"}
+    ticks = [(k["pid"], k["href"]) for k in facts["kills"]]
+    if any(t not in kills for t in ticks) or len(set(ticks)) != len(ticks):
+        failures.append(f"timeline OOM kill ticks {ticks} are not the log's kills {sorted(kills, key=str)}")
+    if any(k["target"] is False or "OOM kill of" not in k["title"] for k in facts["kills"]):
+        failures.append(f"a timeline OOM kill tick has no title or no target row: {facts['kills']}")
+    if oom_kills and (not kills or set(ticks) != kills):
+        failures.append(f"this fixture's OOM kills {sorted(kills, key=str)} should each be a timeline tick: {ticks}")
+    return failures
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     markup_comm = "--markup-comm" in sys.argv
+    oom_kills = "--oom-kills" in sys.argv
     kstall, outdir, name, vmcore, vmlinux, truth_path = args[:6]
     truth = json.load(open(truth_path))
     html = os.path.join(outdir, f"html-{name}.html")
@@ -265,6 +319,8 @@ def main():
     if not facts["graph_size"][0] or not facts["graph_size"][1]:
         failures.append(f"the wait-for graph has no size: {facts['graph_size']}")
 
+    failures += check_events(report, facts, oom_kills)
+
     # Markup in a comm stays text.
     markup = [t["comm"] for t in report["tasks"] if "<" in t["comm"] or "&" in t["comm"]]
     if markup_comm and not markup:
@@ -281,7 +337,8 @@ def main():
 
     print(f"{name}: verdict {facts['verdict']}, svgs {facts['svgs']}, {len(facts['graph_task_links'])} graph "
           f"tasks, {facts['bars']} timeline bars, {facts['rows']} rows ({facts['shown_stalled']} stalled "
-          f"shown), {facts['groups']} stack groups, {facts['log_lines']} log lines, markup comms {markup}; "
+          f"shown), {facts['groups']} stack groups, {len(facts['events'])} events, {len(facts['kills'])} "
+          f"OOM kill ticks, {facts['log_lines']} log lines, markup comms {markup}; "
           f"screenshot {outdir}/html-{name}.png")
     for f in failures:
         print("FAIL:", f)

@@ -139,6 +139,91 @@ static void test_2000_waiters(void **state)
 	free(ta);
 }
 
+/* Dump strings in events stay text; a live task is linked, a gone one is not; each dated kill is a tick. */
+static void test_events(void **state)
+{
+	struct ks_task tasks[2] = { { .pid = 7, .tgid = 7, .comm = "<i>v</i>", .state_char = 'D' },
+				    { .pid = 8, .tgid = 8, .comm = "holder", .state_char = 'R' } };
+	struct ks_stack stacks[2] = { 0 };
+	struct ks_task_analysis ta[2] = {
+		{ .waits_on = -1, .stall = { KS_STALL_SCHED_INFO, 60, false, 30, 60 }, .activity = "asleep" },
+		{ .waits_on = -1, .activity = "running" },
+	};
+	char kill_text[] = "Out of memory: Killed process 7 (<i>v</i>) <script>alert(1)</script>";
+	char gone_text[] = "Out of memory: Killed process 99 (a\"b) total-vm:1kB";
+	char old_text[] = "INFO: task holder:8 blocked for more than 30 seconds.";
+	struct ks_event events[3] = {
+		{ KS_EVENT_OOM_KILL, 99, "a\"b", -1, 500, 10, gone_text },
+		{ KS_EVENT_OOM_KILL, 7, "<i>v</i>", 0, 45.5, 11, kill_text },
+		{ KS_EVENT_HUNG_TASK, 8, "holder", 1, -1, 12, old_text },
+	};
+	struct ks_verdict v = { .kind = KS_VERDICT_NONE, .signature = "none" };
+	struct ks_log log = { 0 };
+	struct ks_analysis a = { .tasks = { tasks, 2, NULL }, .stacks = stacks, .ta = ta, .verdicts = &v,
+				 .nverdicts = 1, .events = events, .nevents = 3 };
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&html, &size);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(ks_report_html(f, &a, &log), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(count(html, "<tr id=\"event-"), 3);
+	assert_null(strstr(html, "<script>alert"));
+	assert_null(strstr(html, "<i>v</i>"));
+	assert_non_null(strstr(html, "(&lt;i&gt;v&lt;/i&gt;) &lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+	/* the live victim links to its row; pid 99 is gone, its comm text only */
+	assert_non_null(strstr(html, "data-pid=\"7\"><td class=\"num\">45.5 s</td>"));
+	assert_non_null(strstr(html, "<a href=\"#task-7\">&lt;i&gt;v&lt;/i&gt; (7)</a>"));
+	assert_non_null(strstr(html, "a&quot;b (99) <span class=\"muted\">no task with this pid and name"));
+	assert_non_null(strstr(html, "data-pid=\"8\"><td class=\"num\">?</td>"));
+	/* the kill 45.5 s before the crash falls on the 60 s axis; the one 500 s before does not */
+	assert_int_equal(count(html, "<g class=\"kill\""), 1);
+	assert_non_null(strstr(html, "<g class=\"kill\" data-pid=\"7\"><title>OOM kill of &lt;i&gt;v&lt;/i&gt;"));
+	assert_non_null(strstr(html, "<a href=\"#event-11\">"));
+	assert_non_null(strstr(html, "1 OOM kill of the log lies outside this axis"));
+	free(html);
+}
+
+/* More events than the table shows: the newest are rows, and a tick links only to a row that exists. */
+static void test_many_events(void **state)
+{
+	enum { N = 600 };
+	struct ks_task task = { .pid = 7, .tgid = 7, .comm = "victim", .state_char = 'D' };
+	struct ks_stack stack = { 0 };
+	struct ks_task_analysis ta = { .waits_on = -1, .stall = { KS_STALL_SCHED_INFO, 60, false, 30, 60 },
+				       .activity = "asleep" };
+	struct ks_event *events = calloc(N, sizeof(*events));
+	char kill[] = "Out of memory: Killed process 7 (victim)", hung[] = "INFO: task victim:7 blocked";
+	struct ks_verdict v = { .kind = KS_VERDICT_NONE, .signature = "none" };
+	struct ks_log log = { 0 };
+	struct ks_analysis a = { .tasks = { &task, 1, NULL }, .stacks = &stack, .ta = &ta, .verdicts = &v,
+				 .nverdicts = 1, .events = events, .nevents = N };
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&html, &size);
+
+	(void)state;
+	assert_non_null(events);
+	assert_non_null(f);
+	for (int e = 0; e < N; e++)
+		events[e] = (struct ks_event){ e == 0 || e == N - 1 ? KS_EVENT_OOM_KILL : KS_EVENT_HUNG_TASK,
+					       7, "victim", 0, 50.0 - e * 0.05, (uint64_t)e, e % (N - 1) ? hung : kill };
+	assert_int_equal(ks_report_html(f, &a, &log), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(count(html, "<tr id=\"event-"), 500);
+	assert_null(strstr(html, "<tr id=\"event-99\""));
+	assert_non_null(strstr(html, "<tr id=\"event-100\""));
+	assert_non_null(strstr(html, "100 older events are left out"));
+	/* both kills are ticks; only the newest has a row to link to */
+	assert_int_equal(count(html, "<g class=\"kill\""), 2);
+	assert_null(strstr(html, "href=\"#event-0\""));
+	assert_non_null(strstr(html, "<a href=\"#event-599\"><path"));
+	free(html);
+	free(events);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +231,8 @@ int main(void)
 		cmocka_unit_test(test_bytes_that_are_not_text),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_2000_waiters),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_many_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
