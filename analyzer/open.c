@@ -57,6 +57,10 @@ static bool matches(struct wanted *w, const char *path)
 		return false;
 	err = ks_debuginfo_identify(path, &id);
 	if (err) {
+		if (asprintf(&more, "%s; %s", w->refused ? w->refused : "", err->message) >= 0) {
+			free(w->refused);
+			w->refused = more;
+		}
 		ks_error_destroy(err);
 		return false;
 	}

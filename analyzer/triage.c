@@ -91,7 +91,8 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 		switch (c) {
 		case 'j':
 			if (!parse_count(optarg, MAX_JOBS, &cli->jobs) || !cli->jobs) {
-				fprintf(stderr, "kstall: triage -j wants a number from 1 to %d, not '%s'\n",
+				fprintf(stderr,
+					"kstall: triage -j wants a number from 1 to %d, not '%s'\n",
 					MAX_JOBS, optarg);
 				return EXIT_USAGE;
 			}
@@ -110,7 +111,8 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 			break;
 		case 't':
 			if (!parse_count(optarg, 86400 * 7, &cli->timeout)) {
-				fprintf(stderr, "kstall: triage --timeout wants seconds, not '%s'\n", optarg);
+				fprintf(stderr, "kstall: triage --timeout wants seconds, not '%s'\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -135,8 +137,19 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 		fprintf(stderr, "kstall: triage --similar lists the index; it takes no PATH\n");
 		return EXIT_USAGE;
 	}
+	/* A mistyped candidate would only show as "no vmlinux" on every row: say it at once. */
+	for (size_t i = 0; i < cli->nfiles + cli->ndirs; i++) {
+		const char *p = i < cli->nfiles ? cli->files[i] : cli->dirs[i - cli->nfiles];
+
+		if (access(p, R_OK)) {
+			fprintf(stderr, "kstall: cannot read %s %s: %s\n",
+				i < cli->nfiles ? "--vmlinux" : "--debug-dir", p, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
 	if (!cli->similar && !cli->npaths) {
-		fprintf(stderr, "kstall: triage wants a PATH (a directory such as /var/crash, or a dump)\n");
+		fprintf(stderr,
+			"kstall: triage wants a PATH (a directory such as /var/crash, or a dump)\n");
 		return EXIT_USAGE;
 	}
 	return 0;
@@ -358,10 +371,12 @@ static void print_groups(const struct ks_triage_dumps *d, bool json)
 		if (!json)
 			printf("  %zu x %s\n", groups[g].count, groups[g].signature);
 		for (size_t i = groups[g].first; i < groups[g].first + groups[g].count; i++) {
+			const char *path = d->entries[order[i]].path;
+
 			if (json)
-				json_array_append_new(paths, ks_triage_json_text(d->entries[order[i]].path));
+				json_array_append_new(paths, ks_triage_json_text(path));
 			else
-				printf("        %s\n", d->entries[order[i]].path);
+				printf("        %s\n", path);
 		}
 		if (json)
 			emit_json_line(json_pack("{s:s,s:i,s:o,s:o,s:I,s:o}", "type", "group",
@@ -378,17 +393,19 @@ static void print_summary(const struct batch *b, const char *index)
 {
 	size_t n = b->dumps->count;
 
+	size_t analyzed = n - b->cached - b->failed;
+
 	if (b->cli->json) {
 		emit_json_line(json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:s}", "type", "summary",
 					 "schema_version", KS_TRIAGE_SCHEMA_VERSION, "dumps",
-					 (json_int_t)n, "analyzed", (json_int_t)(n - b->cached - b->failed),
-					 "cached", (json_int_t)b->cached, "failed",
-					 (json_int_t)b->failed, "index", ks_triage_json_text(index),
-					 "kstall_version", b->version));
+					 (json_int_t)n, "analyzed", (json_int_t)analyzed, "cached",
+					 (json_int_t)b->cached, "failed", (json_int_t)b->failed,
+					 "index", ks_triage_json_text(index), "kstall_version",
+					 b->version));
 		return;
 	}
-	printf("\n%zu dumps: %zu analyzed, %zu from the index (%s), %zu failed\n", n,
-	       n - b->cached - b->failed, b->cached, index, b->failed);
+	printf("\n%zu dump%s: %zu analyzed, %zu from the index (%s), %zu failed\n", n,
+	       n == 1 ? "" : "s", analyzed, b->cached, index, b->failed);
 }
 
 static int similar(const struct triage_cli *cli, const char *index, const char *version)

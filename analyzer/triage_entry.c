@@ -1,4 +1,4 @@
-/* A triage entry and its JSON line: what `triage --json` prints and what a child sends its parent. */
+/* A triage entry and its JSON line: what `triage --json` prints, and what a child sends its parent. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,21 +72,30 @@ json_t *ks_triage_json_text(const char *s)
 json_t *ks_triage_entry_json(const struct ks_triage_entry *e)
 {
 	bool analyzed = e->status == KS_TRIAGE_OK || e->status == KS_TRIAGE_PARTIAL;
-	json_t *pids = json_array();
+	json_t *o = json_object(), *pids = json_array();
 
 	for (size_t i = 0; i < e->npids; i++)
 		json_array_append_new(pids, json_integer(e->pids[i]));
-	return json_pack("{s:s,s:i,s:o,s:I,s:I,s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-			 "type", "dump", "schema_version", KS_TRIAGE_SCHEMA_VERSION, "path",
-			 ks_triage_json_text(e->path ? e->path : ""), "size", (json_int_t)e->size, "mtime_ns",
-			 (json_int_t)e->mtime_ns, "status", ks_triage_status_name(e->status),
-			 "cached", e->cached, "release", ks_triage_json_text(e->release), "build_id",
-			 ks_triage_json_text(e->build_id), "vmlinux", ks_triage_json_text(e->vmlinux), "verdict",
-			 ks_triage_json_text(e->verdict), "score", analyzed ? json_real(e->score) : json_null(),
-			 "signature", ks_triage_json_text(e->signature), "summary", ks_triage_json_text(e->summary),
-			 "pids", pids, "reason", ks_triage_json_text(e->reason), "analyzed_at",
-			 e->analyzed_at ? json_integer(e->analyzed_at) : json_null(), "analyzed_by",
-			 ks_triage_json_text(e->analyzed_by));
+	json_object_set_new(o, "type", json_string("dump"));
+	json_object_set_new(o, "schema_version", json_integer(KS_TRIAGE_SCHEMA_VERSION));
+	json_object_set_new(o, "path", ks_triage_json_text(e->path ? e->path : ""));
+	json_object_set_new(o, "size", json_integer((json_int_t)e->size));
+	json_object_set_new(o, "mtime_ns", json_integer((json_int_t)e->mtime_ns));
+	json_object_set_new(o, "status", json_string(ks_triage_status_name(e->status)));
+	json_object_set_new(o, "cached", json_boolean(e->cached));
+	json_object_set_new(o, "release", ks_triage_json_text(e->release));
+	json_object_set_new(o, "build_id", ks_triage_json_text(e->build_id));
+	json_object_set_new(o, "vmlinux", ks_triage_json_text(e->vmlinux));
+	json_object_set_new(o, "verdict", ks_triage_json_text(e->verdict));
+	json_object_set_new(o, "score", analyzed ? json_real(e->score) : json_null());
+	json_object_set_new(o, "signature", ks_triage_json_text(e->signature));
+	json_object_set_new(o, "summary", ks_triage_json_text(e->summary));
+	json_object_set_new(o, "pids", pids);
+	json_object_set_new(o, "reason", ks_triage_json_text(e->reason));
+	json_object_set_new(o, "analyzed_at",
+			    e->analyzed_at ? json_integer(e->analyzed_at) : json_null());
+	json_object_set_new(o, "analyzed_by", ks_triage_json_text(e->analyzed_by));
+	return o;
 }
 
 static char *dup_member(json_t *obj, const char *key)

@@ -189,7 +189,8 @@ static struct ks_error *walk(struct finder *f, const char *dir, int depth)
 	struct ks_error *err = NULL;
 
 	if (!d) {
-		ks_lines_append(&f->out->problems, "cannot read directory %s: %s", dir, strerror(errno));
+		ks_lines_append(&f->out->problems, "cannot read directory %s: %s", dir,
+				strerror(errno));
 		return NULL;
 	}
 	while ((de = readdir(d))) {

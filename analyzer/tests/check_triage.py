@@ -256,6 +256,8 @@ def main():
                            (["triage", "--index", index, os.path.join(tmp, "missing")], "missing"),
                            (["triage", "--index", notadump, lean], "notes.txt"),
                            (["triage", "-j", "0", lean], "-j"),
+                           (["triage", "--vmlinux", os.path.join(tmp, "vmlinux-typo"), lean],
+                            "vmlinux-typo"),
                            (["triage", "--similar", "x", "--index",
                              os.path.join(tmp, "none.sqlite")], "none.sqlite")):
             p = run(args, {2})
