@@ -121,12 +121,14 @@ static struct ks_error *load_symbols(struct ks_debuginfo *di)
 	return NULL;
 }
 
-static void load_build_id(struct ks_debuginfo *di)
+/* The GNU build-id note as lowercase hex into out (2 * 64 + 1 bytes); "" when there is none. */
+static void elf_build_id(Elf *elf, char *out)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
 
-	while ((scn = elf_nextscn(di->elf, scn))) {
+	out[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data;
 		GElf_Nhdr nhdr;
 		size_t off = 0, name_off, desc_off;
@@ -142,19 +144,19 @@ static void load_build_id(struct ks_debuginfo *di)
 			    nhdr.n_descsz > 64)
 				continue;
 			for (size_t i = 0; i < nhdr.n_descsz; i++)
-				sprintf(di->build_id + 2 * i, "%02x", desc[i]);
+				sprintf(out + 2 * i, "%02x", desc[i]);
 			return;
 		}
 	}
 }
 
 /* Bytes of the file at a link-time address, from the section that holds it. */
-static const void *bytes_at(const struct ks_debuginfo *di, uint64_t addr, size_t *avail)
+static const void *bytes_at(Elf *elf, uint64_t addr, size_t *avail)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
 
-	while ((scn = elf_nextscn(di->elf, scn))) {
+	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data;
 
 		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_PROGBITS ||
@@ -179,7 +181,7 @@ static void load_banner(struct ks_debuginfo *di)
 
 	if (!ks_debuginfo_symbol(di, "linux_banner", &addr, &size))
 		return;
-	s = bytes_at(di, addr, &avail);
+	s = bytes_at(di->elf, addr, &avail);
 	if (s && memchr(s, '\0', avail))
 		di->banner = s;
 }
@@ -214,7 +216,7 @@ struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 				      dwarf_errmsg(-1));
 		goto fail;
 	}
-	load_build_id(di);
+	elf_build_id(di->elf, di->build_id);
 	err = load_symbols(di);
 	if (err)
 		goto fail;
@@ -248,6 +250,66 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 		close(di->fd);
 	free(di->path);
 	free(di);
+}
+
+/* The release in "Linux version 6.1.0-18-amd64 (...)", found by a linear look through .symtab. */
+static void elf_release(Elf *elf, char *out, size_t size)
+{
+	static const char prefix[] = "Linux version ";
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	out[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB || !shdr.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < shdr.sh_size / shdr.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *name, *s;
+			size_t avail, len;
+
+			if (!gelf_getsym(data, (int)i, &sym) ||
+			    !(name = elf_strptr(elf, shdr.sh_link, sym.st_name)) ||
+			    strcmp(name, "linux_banner"))
+				continue;
+			s = bytes_at(elf, sym.st_value, &avail);
+			if (!s || avail <= sizeof(prefix) || memcmp(s, prefix, sizeof(prefix) - 1))
+				return;
+			s += sizeof(prefix) - 1;
+			avail -= sizeof(prefix) - 1;
+			for (len = 0; len < avail && len + 1 < size && s[len] > ' ' && s[len] < 0x7f; len++)
+				;
+			memcpy(out, s, len);
+			out[len] = '\0';
+			return;
+		}
+		return;
+	}
+}
+
+struct ks_error *ks_debuginfo_identify(const char *path, struct ks_vmlinux_id *ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+
+	if (fd < 0)
+		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(errno));
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return ks_error_create(KS_ERR_BAD_DATA, "%s is not an ELF file", path);
+	}
+	elf_build_id(elf, ret->build_id);
+	elf_release(elf, ret->release, sizeof(ret->release));
+	elf_end(elf);
+	close(fd);
+	return NULL;
 }
 
 bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64_t *addr,

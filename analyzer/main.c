@@ -16,6 +16,7 @@
 #include "kstall/unwind.h"
 #include "html.h"
 #include "report.h"
+#include "triage.h"
 
 #define SCHEMA_VERSION 1
 
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 	      "  ps [--json]                 every task, like crash ps\n"
 	      "  bt [-a | PID...] [--json]   kernel stacks, like crash bt\n"
 	      "  log                         the kernel log\n"
+	      "  triage [options] PATH...    every dump under the PATHs, grouped by signature;\n"
+	      "                              see kstall triage --help\n"
 	      "options:\n"
 	      "  --force   open even when the vmlinux does not match the dump\n"
 	      "  --json    machine-readable output\n",
@@ -398,8 +401,12 @@ int main(int argc, char **argv)
 	struct ks_kernel *k;
 	struct ks_tasks tasks;
 	struct ks_error *err;
-	int rc = parse(argc, argv, &cli);
+	int rc;
 
+	/* Many dumps, not one: its own options and arguments. */
+	if (argc > 1 && !strcmp(argv[1], "triage"))
+		return ks_triage_main(argc - 1, argv + 1);
+	rc = parse(argc, argv, &cli);
 	stamps[0] = now_seconds();
 	if (rc) {
 		free(cli.pids);

@@ -36,52 +36,138 @@ static bool readable(const char *p)
 	return access(p, R_OK) == 0;
 }
 
-/* The standard places distributions put a release's vmlinux with debuginfo. */
-static char *find_local(struct ks_target *t)
-{
-	char release[65], build_id[160], path[512];
-	static const char *const by_release[] = {
-		"/usr/lib/debug/boot/vmlinux-%s",
-		"/usr/lib/debug/lib/modules/%s/vmlinux",
-		"/boot/vmlinux-%s",
-		"/lib/modules/%s/build/vmlinux",
-	};
+/* What the dump says about its kernel, and what was looked at and refused. */
+struct wanted {
+	char build_id[160], release[65];
+	char *refused; /* "; PATH (build-id X)" per refused file, or NULL */
+};
 
-	if (ks_target_vmcoreinfo(t, "BUILD-ID", build_id, sizeof(build_id)) &&
-	    strlen(build_id) > 2) {
-		snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", build_id,
-			 build_id + 2);
-		if (readable(path))
+/*
+ * Several kernels of one release (a rebuilt kernel, a debug flavour) differ in
+ * build-id only: that is what decides. A side without a build-id falls back
+ * to the release, as the open's own check falls back to linux_banner.
+ */
+static bool matches(struct wanted *w, const char *path)
+{
+	struct ks_vmlinux_id id;
+	struct ks_error *err;
+	char *more;
+
+	if (!readable(path))
+		return false;
+	err = ks_debuginfo_identify(path, &id);
+	if (err) {
+		if (asprintf(&more, "%s; %s", w->refused ? w->refused : "", err->message) >= 0) {
+			free(w->refused);
+			w->refused = more;
+		}
+		ks_error_destroy(err);
+		return false;
+	}
+	if (w->build_id[0] && id.build_id[0]) {
+		if (!strncmp(id.build_id, w->build_id, strlen(w->build_id)))
+			return true;
+	} else if (w->release[0] && !strcmp(id.release, w->release)) {
+		return true;
+	}
+	if (asprintf(&more, "%s; %s (build-id %s, release %s) is not the dump's",
+		     w->refused ? w->refused : "", path, id.build_id[0] ? id.build_id : "none",
+		     id.release[0] ? id.release : "unknown") >= 0) {
+		free(w->refused);
+		w->refused = more;
+	}
+	return false;
+}
+
+/* The places distributions put a release's vmlinux with debuginfo, under a root ("" or a debug dir). */
+static char *find_under(struct wanted *w, const char *root, bool extra)
+{
+	static const char *const by_release[] = {
+		"%s/usr/lib/debug/boot/vmlinux-%s",
+		"%s/usr/lib/debug/lib/modules/%s/vmlinux",
+		"%s/boot/vmlinux-%s",
+		"%s/lib/modules/%s/build/vmlinux",
+	};
+	/* a --debug-dir: laid out like /usr/lib/debug, or holding the files themselves */
+	static const char *const in_dir[] = {
+		"%s/boot/vmlinux-%s", "%s/lib/modules/%s/vmlinux", "%s/vmlinux-%s", "%s/%s/vmlinux",
+	};
+	const char *const *names = extra ? in_dir : by_release;
+	size_t n = extra ? sizeof(in_dir) / sizeof(in_dir[0])
+			 : sizeof(by_release) / sizeof(by_release[0]);
+	char path[4096];
+
+	if (strlen(w->build_id) > 2) {
+		snprintf(path, sizeof(path), "%s%s/.build-id/%.2s/%s.debug", root,
+			 extra ? "" : "/usr/lib/debug", w->build_id, w->build_id + 2);
+		if (matches(w, path))
 			return strdup(path);
 	}
-	if (!ks_target_vmcoreinfo(t, "OSRELEASE", release, sizeof(release)))
-		return NULL;
-	for (size_t i = 0; i < sizeof(by_release) / sizeof(by_release[0]); i++) {
-		snprintf(path, sizeof(path), by_release[i], release);
-		if (readable(path))
+	for (size_t i = 0; w->release[0] && i < n; i++) {
+		snprintf(path, sizeof(path), names[i], root, w->release);
+		if (matches(w, path))
+			return strdup(path);
+	}
+	if (extra) {
+		snprintf(path, sizeof(path), "%s/vmlinux", root);
+		if (matches(w, path))
 			return strdup(path);
 	}
 	return NULL;
 }
 
-static char *find_debuginfod(struct ks_target *t)
+static char *find_debuginfod(const struct wanted *w)
 {
-	char build_id[160], *path = NULL;
+	char *path = NULL;
 	debuginfod_client *c;
 	int fd;
 
-	if (!getenv("DEBUGINFOD_URLS") || !*getenv("DEBUGINFOD_URLS") ||
-	    !ks_target_vmcoreinfo(t, "BUILD-ID", build_id, sizeof(build_id)))
+	if (!getenv("DEBUGINFOD_URLS") || !*getenv("DEBUGINFOD_URLS") || !w->build_id[0])
 		return NULL;
 	c = debuginfod_begin();
 	if (!c)
 		return NULL;
-	fd = debuginfod_find_debuginfo(c, (const unsigned char *)build_id, 0, &path);
+	fd = debuginfod_find_debuginfo(c, (const unsigned char *)w->build_id, 0, &path);
 	debuginfod_end(c);
 	if (fd < 0)
 		return NULL;
 	close(fd);
 	return path;
+}
+
+struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_search *search,
+				 char **ret)
+{
+	struct wanted w = { 0 };
+	char *found = NULL;
+	struct ks_error *err;
+
+	if (!ks_target_vmcoreinfo(t, "BUILD-ID", w.build_id, sizeof(w.build_id)))
+		w.build_id[0] = '\0';
+	if (!ks_target_vmcoreinfo(t, "OSRELEASE", w.release, sizeof(w.release)))
+		w.release[0] = '\0';
+	for (size_t i = 0; search && !found && i < search->nfiles; i++)
+		if (matches(&w, search->files[i]))
+			found = strdup(search->files[i]);
+	for (size_t i = 0; search && !found && i < search->ndirs; i++)
+		found = find_under(&w, search->dirs[i], true);
+	if (!found)
+		found = find_under(&w, "", false);
+	if (!found)
+		found = find_debuginfod(&w);
+	if (found) {
+		free(w.refused);
+		*ret = found;
+		return NULL;
+	}
+	err = ks_error_create(KS_ERR_LOOKUP,
+			      "no vmlinux for kernel %s (build-id %s) found in %sthe debug paths or "
+			      "debuginfod%s; name it on the command line",
+			      w.release[0] ? w.release : "?", w.build_id[0] ? w.build_id : "unknown",
+			      search && (search->nfiles || search->ndirs) ? "the given files, " : "",
+			      w.refused ? w.refused : "");
+	free(w.refused);
+	return err;
 }
 
 struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool force,
@@ -93,18 +179,10 @@ struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool f
 	char *found = NULL;
 
 	if (!vmlinux) {
-		found = find_local(t);
-		if (!found)
-			found = find_debuginfod(t);
-		if (!found) {
-			char release[65] = "?";
-
-			ks_target_vmcoreinfo(t, "OSRELEASE", release, sizeof(release));
+		err = ks_find_vmlinux(t, NULL, &found);
+		if (err) {
 			ks_target_destroy(t);
-			return ks_error_create(KS_ERR_LOOKUP,
-					       "no vmlinux for kernel %s found in the debug paths or "
-					       "debuginfod; give its path after the vmcore",
-					       release);
+			return err;
 		}
 		vmlinux = found;
 	}

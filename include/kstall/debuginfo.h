@@ -23,6 +23,15 @@ const char *ks_debuginfo_build_id(const struct ks_debuginfo *di);
 /* The linux_banner string as stored in the file, or NULL. */
 const char *ks_debuginfo_banner(const struct ks_debuginfo *di);
 
+/* What names a vmlinux, read without DWARF: cheap enough to look at many candidate files. */
+struct ks_vmlinux_id {
+	/* the GNU build-id as lowercase hex, "" when the file has none */
+	char build_id[2 * 64 + 1];
+	/* the release its linux_banner names ("6.1.0-18-amd64"), "" when unknown */
+	char release[65];
+};
+struct ks_error *ks_debuginfo_identify(const char *path, struct ks_vmlinux_id *ret);
+
 /* Link-time address of a symbol (no KASLR offset applied); false if absent. */
 bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64_t *addr,
 			 uint64_t *size);

@@ -13,6 +13,29 @@ enum ks_file_kind { KS_FILE_UNKNOWN, KS_FILE_VMCORE, KS_FILE_VMLINUX, KS_FILE_MO
 /* By content: kdump-compressed or ELF core is a vmcore; ELF with .ko name a module. */
 enum ks_file_kind ks_file_kind(const char *path);
 
+/* Where to look for a dump's vmlinux before the standard paths. */
+struct ks_vmlinux_search {
+	/* candidate files: the one whose build-id is the dump's is taken */
+	const char *const *files;
+	size_t nfiles;
+	/*
+	 * directories laid out like /usr/lib/debug (.build-id/xx/rest.debug,
+	 * boot/vmlinux-R, lib/modules/R/vmlinux), or holding vmlinux-R, R/vmlinux
+	 * or vmlinux themselves
+	 */
+	const char *const *dirs;
+	size_t ndirs;
+};
+
+/*
+ * The path of the dump's vmlinux (malloc'ed): the first file of search (may
+ * be NULL), then of the standard debug paths, whose build-id is the dump's
+ * (its release when either side has no build-id); then debuginfod. LOOKUP
+ * naming the files refused when there is none.
+ */
+struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_search *search,
+				 char **ret);
+
 struct ks_open_options {
 	const char *vmcore;
 	/* NULL: search by the dump's build-id and release, then debuginfod */
