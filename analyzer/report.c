@@ -229,11 +229,31 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
 			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
-		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known)
-			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
+		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
+			char loops[64] = "";
+			int lo = 0, hi = 0;
+			bool any = false;
+
+			/* the slowpath's own count of reclaim rounds without progress, over the group */
+			for (size_t m = g[k].first; m < g[k].first + g[k].count; m++) {
+				const struct ks_alloc_state *al = &a->ta[e[m].task].alloc;
+
+				if (!al->no_progress_known)
+					continue;
+				lo = !any || al->no_progress_loops < lo ? al->no_progress_loops : lo;
+				hi = !any || al->no_progress_loops > hi ? al->no_progress_loops : hi;
+				any = true;
+			}
+			if (any && lo == hi)
+				snprintf(loops, sizeof(loops), ", no_progress_loops %d", lo);
+			else if (any)
+				snprintf(loops, sizeof(loops), ", no_progress_loops %d-%d", lo, hi);
+			fprintf(out, "         gfp %s, order %u, %s%s\n", a->ta[i].alloc.gfp_names,
 				a->ta[i].alloc.order,
 				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
-						       : "may not invoke the OOM killer");
+						       : "may not invoke the OOM killer",
+				loops);
+		}
 	}
 	free(e);
 	free(g);
@@ -377,6 +397,15 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 			al->gfp_known ? al->gfp_names : "unknown", order,
 			al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer",
 			al->nofail ? ", __GFP_NOFAIL" : "");
+		if (al->no_progress_known || al->compaction_retries_known) {
+			char np[16] = "?", cr[16] = "?";
+
+			if (al->no_progress_known)
+				snprintf(np, sizeof(np), "%d", al->no_progress_loops);
+			if (al->compaction_retries_known)
+				snprintf(cr, sizeof(cr), "%d", al->compaction_retries);
+			fprintf(out, "         no_progress_loops %s, compaction_retries %s\n", np, cr);
+		}
 	}
 	if (!n)
 		fprintf(out, "  no task is in the page allocator\n");
@@ -527,6 +556,13 @@ json_t *ks_report_json(const struct ks_analysis *a)
 			}
 			json_object_set_new(al, "order", ta->alloc.order_known ? json_integer(ta->alloc.order)
 									  : json_null());
+			json_object_set_new(al, "no_progress_loops",
+					    ta->alloc.no_progress_known ? json_integer(ta->alloc.no_progress_loops)
+									: json_null());
+			json_object_set_new(al, "compaction_retries",
+					    ta->alloc.compaction_retries_known
+						    ? json_integer(ta->alloc.compaction_retries)
+						    : json_null());
 			json_object_set_new(o, "alloc", al);
 		} else {
 			json_object_set_new(o, "alloc", json_null());

@@ -87,13 +87,15 @@ static void age(const struct ks_stall *st, char *buf, size_t size)
 static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
 {
 	const struct ks_alloc_state *al = &a->ta[i].alloc;
-	char when[64];
+	char when[64], loops[48] = "";
 
 	age(&a->ta[i].stall, when, sizeof(when));
-	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s)",
+	if (al->no_progress_known)
+		snprintf(loops, sizeof(loops), ", no_progress_loops %d", al->no_progress_loops);
+	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s%s)",
 		 ks_alloc_phase_name(al->phase), when, al->gfp_known ? al->gfp_names : "gfp unknown",
-		 al->order_known ? "" : "?",
-		 al->order, al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer");
+		 al->order_known ? "" : "?", al->order,
+		 al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer", loops);
 }
 
 /* Signature: the kind and the names of what is involved; no pids, no addresses. */

@@ -43,6 +43,13 @@ struct ks_alloc_state {
 	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly) */
 	bool may_oom;
 	bool nofail;
+	/*
+	 * The slowpath's retry counters (4.x+): reclaim rounds without progress and
+	 * compaction retries, read from its frame's DWARF locals where their location
+	 * is known at the task's pc.
+	 */
+	bool no_progress_known, compaction_retries_known;
+	int no_progress_loops, compaction_retries;
 };
 
 enum ks_lock_type { KS_LOCK_MUTEX, KS_LOCK_RWSEM_READ, KS_LOCK_RWSEM_WRITE, KS_LOCK_SEMAPHORE };
