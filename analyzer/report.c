@@ -263,6 +263,24 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 #define CHAIN_MAX 16
 #define WAITERS_SHOWN 8
 
+/* Why a lock has no owner to show. */
+static const char *no_owner_words(const struct ks_lock *l)
+{
+	switch (l->type) {
+	case KS_LOCK_SEMAPHORE:
+		return "no one kstall can name (semaphores record no owner)";
+	case KS_LOCK_FOLIO:
+		return "no one kstall can name (the kernel records no owner of a page lock)";
+	case KS_LOCK_PERCPU_READ:
+	case KS_LOCK_PERCPU_WRITE:
+	case KS_LOCK_PERCPU_DRAIN:
+		return l->write_held ? "a writer the kernel does not record"
+				     : "readers the kernel does not record";
+	default:
+		return "no owner recorded";
+	}
+}
+
 /* From a lock's owner down the chain of what each owner waits for, to its end or a cycle. */
 static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
 {
@@ -274,9 +292,7 @@ static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
 		bool again = false;
 
 		if (j < 0) {
-			fprintf(out, "%s", a->locks[l].type == KS_LOCK_SEMAPHORE
-						   ? "no one kstall can name (semaphores record no owner)"
-						   : "no owner recorded");
+			fprintf(out, "%s", no_owner_words(&a->locks[l]));
 			return;
 		}
 		for (int s = 0; s < nseen; s++)
@@ -290,12 +306,30 @@ static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
 		}
 		seen[nseen++] = j;
 		l = a->ta[j].waits_on;
-		if (l < 0) {
+		/* the end, or an owner waiting on its own lock: a percpu_rwsem writer waiting for readers */
+		if (l < 0 || a->locks[l].owner == j) {
 			fprintf(out, ", %s", a->ta[j].activity);
 			return;
 		}
 		fprintf(out, " waits for %s %s, held by ", ks_wait_type_name(a->ta[j].wait_type),
 			lock_name(&a->locks[l]));
+	}
+}
+
+/* How a waiter waits, after its pid in the chains: ", read", ", write", or "". */
+static const char *mode_words(enum ks_lock_type t)
+{
+	switch (t) {
+	case KS_LOCK_RWSEM_READ:
+	case KS_LOCK_PERCPU_READ:
+		return ", read";
+	case KS_LOCK_RWSEM_WRITE:
+	case KS_LOCK_PERCPU_WRITE:
+		return ", write";
+	case KS_LOCK_PERCPU_DRAIN:
+		return ", write, readers to leave";
+	default:
+		return "";
 	}
 }
 
@@ -313,11 +347,7 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 			n++;
 			if (shown++ < WAITERS_SHOWN)
 				fprintf(out, "%s%s (pid %d%s)", shown > 1 ? ", " : "", a->tasks.tasks[i].comm,
-					a->tasks.tasks[i].pid,
-					a->locks[l].type == KS_LOCK_RWSEM_READ ||
-							a->locks[l].type == KS_LOCK_RWSEM_WRITE
-						? (a->ta[i].wait_type == KS_LOCK_RWSEM_READ ? ", read" : ", write")
-						: "");
+					a->tasks.tasks[i].pid, mode_words(a->ta[i].wait_type));
 		}
 		if (n > WAITERS_SHOWN)
 			fprintf(out, " and %zu more", n - WAITERS_SHOWN);
@@ -365,8 +395,13 @@ static void report_locks(FILE *out, const struct ks_analysis *a)
 		if (lk->owner >= 0)
 			snprintf(owner, sizeof(owner), "%s (pid %d%s)", a->tasks.tasks[lk->owner].comm,
 				 a->tasks.tasks[lk->owner].pid, lk->owner_is_hint ? ", a hint" : "");
-		fprintf(out, "  %-10s %-24s 0x%llx  owner %s, %zu waiter%s\n", ks_lock_type_name(lk->type),
-			lock_name(lk), (unsigned long long)lk->address, owner, lk->nwaiters,
+		char readers[48] = "";
+
+		if (lk->readers >= 0)
+			snprintf(readers, sizeof(readers), ", %ld reader%s inside", lk->readers,
+				 lk->readers == 1 ? "" : "s");
+		fprintf(out, "  %-10s %-24s 0x%llx  owner %s%s, %zu waiter%s\n", ks_lock_type_name(lk->type),
+			lock_name(lk), (unsigned long long)lk->address, owner, readers, lk->nwaiters,
 			lk->nwaiters == 1 ? "" : "s");
 	}
 	if (!a->nlocks)
@@ -507,6 +542,19 @@ static json_t *json_events(const struct ks_analysis *a)
 	return events;
 }
 
+static json_t *json_file(const struct ks_file_ref *f)
+{
+	json_t *o;
+
+	if (!f->known)
+		return json_null();
+	o = json_pack("{s:s,s:b,s:s,s:I}", "path", f->path, "path_absolute", f->path_absolute, "fstype",
+		      f->fstype, "ino", (json_int_t)f->ino);
+	json_object_set_new(o, "inode", hexstr(f->inode));
+	json_object_set_new(o, "index", f->index_known ? json_integer((json_int_t)f->index) : json_null());
+	return o;
+}
+
 json_t *ks_report_json(const struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
@@ -592,13 +640,14 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	for (size_t l = 0; l < a->nlocks; l++) {
 		const struct ks_lock *lk = &a->locks[l];
 
-		json_array_append_new(
-			locks, json_pack("{s:o,s:s,s:s,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
-					 lk->name, "what", lk->what, "type", ks_lock_type_name(lk->type), "owner_pid",
-					 lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid)
-							: json_null(),
-					 "owner_is_hint", lk->owner_is_hint, "waiters",
-					 (json_int_t)lk->nwaiters));
+		json_t *o = json_pack("{s:o,s:s,s:s,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
+				      lk->name, "what", lk->what, "type", ks_lock_type_name(lk->type), "owner_pid",
+				      lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid) : json_null(),
+				      "owner_is_hint", lk->owner_is_hint, "waiters", (json_int_t)lk->nwaiters);
+
+		json_object_set_new(o, "readers", lk->readers >= 0 ? json_integer(lk->readers) : json_null());
+		json_object_set_new(o, "file", json_file(&lk->file));
+		json_array_append_new(locks, o);
 	}
 	json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
 	json_object_set_new(root, "kernel",

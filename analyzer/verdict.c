@@ -164,17 +164,17 @@ static void cycles(struct builder *b)
 static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v)
 {
 	for (size_t steps = 0; steps < MAX_CHAIN && i >= 0; steps++) {
-		long w = a->ta[i].waits_on;
+		long next = ks_waits_for(a, (size_t)i);
 
 		if (v)
 			add_pid(v, a->tasks.tasks[i].pid);
-		if (w < 0 || a->locks[w].owner < 0 || a->locks[w].owner_is_hint)
+		if (next < 0)
 			return i;
 		if (v)
-			add_lock(v, w);
+			add_lock(v, a->ta[i].waits_on);
 		if (a->ta[i].in_cycle)
 			return -1;
-		i = a->locks[w].owner;
+		i = next;
 	}
 	return -1;
 }
@@ -208,7 +208,7 @@ static void oom(struct builder *b)
 					 a->ta[i].oom_killed_seconds);
 			snprintf(v->summary, sizeof(v->summary),
 				 "OOM deadlock: %s (pid %d), chosen by the OOM killer%s, cannot exit: it waits "
-				 "for %s %s, held by %s (pid %d), which %s",
+				 "for %s %.200s, held by %s (pid %d), which %s",
 				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
 				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
 			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
