@@ -465,12 +465,15 @@ static void load_folio_waiters(struct ks_analysis *a, struct ks_locks_ctx *c)
 	if (!table || !n || n > 65536 || !esize ||
 	    !ks_debuginfo_enumerator_of(di, "pageflags", "PG_locked", &pg_locked))
 		return;
-	for (uint64_t b = 0; b < n; b++) {
+	/* One budget for the whole table: a looping list in every bucket must not cost 256 loops. */
+	size_t budget = MAX_WAITERS;
+
+	for (uint64_t b = 0; b < n && budget; b++) {
 		uint64_t head = table + b * esize + ks_kernel_off(k, KS_F_WQ_HEAD_HEAD), pos;
 
 		if (!ks_try_read_u64(k, head, &pos))
 			continue;
-		for (size_t w = 0; pos != head && w < MAX_WAITERS; w++) {
+		for (; pos != head && budget; budget--) {
 			uint64_t entry = pos - ks_kernel_off(k, KS_F_WQ_ENTRY_ENTRY);
 			uint64_t wpq = entry - ks_kernel_off(k, KS_F_WPQ_WAIT), task, folio, bit;
 
