@@ -237,6 +237,15 @@ void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b)
 		st->order = (unsigned int)v;
 		st->order_known = true;
 	}
+	/* Both are address-taken (should_reclaim_retry, should_compact_retry): on the stack. */
+	if (ks_frame_local(k, &s->frames[slow], "no_progress_loops", &v)) {
+		st->no_progress_loops = (int)(int32_t)(uint32_t)v;
+		st->no_progress_known = true;
+	}
+	if (ks_frame_local(k, &s->frames[slow], "compaction_retries", &v)) {
+		st->compaction_retries = (int)(int32_t)(uint32_t)v;
+		st->compaction_retries_known = true;
+	}
 	if (st->gfp_known)
 		ks_gfp_decode(gfp->names, gfp->count, st->gfp, st->gfp_names,
 			      sizeof(st->gfp_names));

@@ -40,14 +40,27 @@ const char *ks_lock_type_name(enum ks_lock_type t)
 		[KS_LOCK_RWSEM_READ] = "rwsem",
 		[KS_LOCK_RWSEM_WRITE] = "rwsem",
 		[KS_LOCK_SEMAPHORE] = "semaphore",
+		[KS_LOCK_PERCPU_READ] = "percpu_rwsem",
+		[KS_LOCK_PERCPU_WRITE] = "percpu_rwsem",
+		[KS_LOCK_PERCPU_DRAIN] = "percpu_rwsem",
+		[KS_LOCK_FOLIO] = "folio",
 	};
 	return names[t];
 }
 
 const char *ks_wait_type_name(enum ks_lock_type t)
 {
-	return t == KS_LOCK_RWSEM_READ ? "rwsem (read)" : t == KS_LOCK_RWSEM_WRITE ? "rwsem (write)"
-										: ks_lock_type_name(t);
+	static const char *const names[] = {
+		[KS_LOCK_MUTEX] = "mutex",
+		[KS_LOCK_RWSEM_READ] = "rwsem (read)",
+		[KS_LOCK_RWSEM_WRITE] = "rwsem (write)",
+		[KS_LOCK_SEMAPHORE] = "semaphore",
+		[KS_LOCK_PERCPU_READ] = "percpu_rwsem (read)",
+		[KS_LOCK_PERCPU_WRITE] = "percpu_rwsem (write)",
+		[KS_LOCK_PERCPU_DRAIN] = "percpu_rwsem (write, readers to leave)",
+		[KS_LOCK_FOLIO] = "folio lock",
+	};
+	return names[t];
 }
 
 const char *ks_stall_source_name(enum ks_stall_source s)
@@ -249,8 +262,17 @@ static void describe(struct ks_analysis *a, size_t i)
 	else if (ta->dirty_throttled)
 		snprintf(ta->activity, sizeof(ta->activity),
 			 "throttled writing dirty pages (balance_dirty_pages)");
-	else if (ta->waits_on >= 0)
-		snprintf(ta->activity, sizeof(ta->activity), "waiting for %s %s",
+	else if (ta->waits_on >= 0 && ta->wait_type == KS_LOCK_PERCPU_DRAIN) {
+		const struct ks_lock *l = &a->locks[ta->waits_on];
+		char n[32] = "its";
+
+		if (l->readers >= 0)
+			snprintf(n, sizeof(n), "%ld", l->readers);
+		snprintf(ta->activity, sizeof(ta->activity),
+			 "holding the write side of percpu_rwsem %.160s, waiting for %s reader%s to leave",
+			 l->name[0] ? l->name : "(unnamed)", n, l->readers == 1 ? "" : "s");
+	} else if (ta->waits_on >= 0)
+		snprintf(ta->activity, sizeof(ta->activity), "waiting for %s %.200s",
 			 ks_wait_type_name(ta->wait_type),
 			 a->locks[ta->waits_on].name[0] ? a->locks[ta->waits_on].name : "(unnamed)");
 	else if (t->active)

@@ -43,6 +43,15 @@ void ks_events_free(struct ks_analysis *a);
 void ks_pass_oom(struct ks_analysis *a);
 struct ks_error *ks_pass_verdict(struct ks_analysis *a);
 
+/* Naming the file behind a lock (files.c). */
+/* The inode whose i_rwsem is at this address, checked against garbage. */
+bool ks_inode_of_rwsem(struct ks_kernel *k, uint64_t rwsem, uint64_t *inode);
+bool ks_file_of_inode(struct ks_kernel *k, uint64_t inode, struct ks_file_ref *ret);
+/* The file of a page-cache folio, with the page index; false for anonymous pages. */
+bool ks_file_of_folio(struct ks_kernel *k, uint64_t folio, struct ks_file_ref *ret);
+/* The path, else "inode N on FSTYPE". */
+void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
+
 /* Index of the task at a task_struct address, or -1. */
 long ks_analysis_task_index(const struct ks_analysis *a, uint64_t address);
 

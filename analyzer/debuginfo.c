@@ -644,66 +644,128 @@ bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const
 	return false;
 }
 
+/* The byte size of a variable's type; 0 when DWARF does not say. */
+static uint64_t var_size(Dwarf_Die *var)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Die type;
+	Dwarf_Word size;
+
+	if (!dwarf_attr_integrate(var, DW_AT_type, &attr) || !dwarf_formref_die(&attr, &type) ||
+	    dwarf_aggregate_size(&type, &size) != 0)
+		return 0;
+	return size;
+}
+
+/* One parameter's or variable's value at the frame's pc. */
+static struct ks_var eval_var(Dwarf_Die *var, const struct ks_frame_ctx *ctx, uint64_t frame_base,
+			      bool have_fb)
+{
+	struct ks_var v = { 0 };
+	Dwarf_Attribute attr;
+	Dwarf_Op *ops;
+	size_t nops;
+	bool is_value;
+	uint64_t size;
+
+	v.name = dwarf_diename(var);
+	if (!v.name)
+		v.name = "?";
+	v.why = "optimized out";
+	if (dwarf_attr(var, DW_AT_location, &attr) &&
+	    dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1) == 1 && nops > 0) {
+		uint64_t x;
+
+		if (ks_location_eval(ops, nops, ctx, frame_base, have_fb, &x, &is_value, &v.why)) {
+			if (is_value) {
+				v.value = x;
+				v.known = true;
+			} else if (ctx->read_u64(ctx->arg, x, &v.value)) {
+				v.known = true;
+			} else {
+				v.why = "unreadable";
+			}
+		}
+	}
+	/* An int in a register or read as 8 bytes: only its own bytes are its value. */
+	if (v.known && (size = var_size(var)) > 0 && size < 8)
+		v.value &= (1ull << (8 * size)) - 1;
+	if (v.known)
+		v.why = NULL;
+	return v;
+}
+
+static bool frame_base_of(struct ks_debuginfo *di, Dwarf_Die *die, uint64_t sub_off,
+			  const struct ks_frame_ctx *ctx, uint64_t *ret)
+{
+	Dwarf_Die sub;
+	Dwarf_Attribute attr;
+	Dwarf_Op *ops;
+	size_t nops;
+	bool is_value;
+	const char *why;
+
+	/* The frame base belongs to the concrete subprogram; inlined scopes share it. */
+	if (!sub_off || !dwarf_offdie(di->dwarf, sub_off, &sub))
+		sub = *die;
+	return dwarf_tag(&sub) == DW_TAG_subprogram && dwarf_attr(&sub, DW_AT_frame_base, &attr) &&
+	       dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1) == 1 &&
+	       ks_location_eval(ops, nops, ctx, 0, false, ret, &is_value, &why);
+}
+
 size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die_off, uint64_t sub_off,
 			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max)
 {
-	Dwarf_Die die, sub, child;
-	Dwarf_Attribute attr;
+	Dwarf_Die die, child;
 	uint64_t frame_base = 0;
-	bool have_fb = false;
+	bool have_fb;
 	size_t n = 0;
 
 	if (!die_off || !dwarf_offdie(di->dwarf, die_off, &die))
 		return 0;
-	/* The frame base belongs to the concrete subprogram; inlined scopes share it. */
-	if (!sub_off || !dwarf_offdie(di->dwarf, sub_off, &sub))
-		sub = die;
-	if (dwarf_tag(&sub) == DW_TAG_subprogram && dwarf_attr(&sub, DW_AT_frame_base, &attr)) {
-		Dwarf_Op *ops;
-		size_t nops;
-		bool is_value;
-		const char *why;
-
-		if (dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1) == 1 &&
-		    ks_location_eval(ops, nops, ctx, 0, false, &frame_base, &is_value, &why))
-			have_fb = true;
-	}
+	have_fb = frame_base_of(di, &die, sub_off, ctx, &frame_base);
 	if (dwarf_child(&die, &child) != 0)
 		return 0;
 	do {
-		struct ks_var v = { 0 };
-		Dwarf_Op *ops;
-		size_t nops;
-		bool is_value;
-		int nloc;
-
 		if (dwarf_tag(&child) != DW_TAG_formal_parameter)
 			continue;
 		if (n == max)
 			break;
-		v.name = dwarf_diename(&child);
-		if (!v.name)
-			v.name = "?";
-		v.why = "optimized out";
-		if (dwarf_attr(&child, DW_AT_location, &attr) &&
-		    (nloc = dwarf_getlocation_addr(&attr, ctx->link_pc, &ops, &nops, 1)) == 1 &&
-		    nops > 0) {
-			uint64_t x;
-
-			if (ks_location_eval(ops, nops, ctx, frame_base, have_fb, &x, &is_value, &v.why)) {
-				if (is_value) {
-					v.value = x;
-					v.known = true;
-				} else if (ctx->read_u64(ctx->arg, x, &v.value)) {
-					v.known = true;
-				} else {
-					v.why = "unreadable";
-				}
-			}
-		}
-		if (v.known)
-			v.why = NULL;
-		ret[n++] = v;
+		ret[n++] = eval_var(&child, ctx, frame_base, have_fb);
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return n;
+}
+
+/* The variables of a scope and of the lexical blocks within it that hold the pc. */
+static size_t scope_locals(Dwarf_Die *scope, const struct ks_frame_ctx *ctx, uint64_t frame_base,
+			   bool have_fb, struct ks_var *ret, size_t n, size_t max, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 32 || dwarf_child(scope, &child) != 0)
+		return n;
+	do {
+		int tag = dwarf_tag(&child);
+
+		if (n == max)
+			break;
+		if (tag == DW_TAG_variable)
+			ret[n++] = eval_var(&child, ctx, frame_base, have_fb);
+		else if (tag == DW_TAG_lexical_block && dwarf_haspc(&child, ctx->link_pc) == 1)
+			n = scope_locals(&child, ctx, frame_base, have_fb, ret, n, max, depth + 1);
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return n;
+}
+
+size_t ks_debuginfo_locals(struct ks_debuginfo *di, uint64_t die_off, uint64_t sub_off,
+			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max)
+{
+	Dwarf_Die die;
+	uint64_t frame_base = 0;
+	bool have_fb;
+
+	if (!die_off || !dwarf_offdie(di->dwarf, die_off, &die))
+		return 0;
+	have_fb = frame_base_of(di, &die, sub_off, ctx, &frame_base);
+	return scope_locals(&die, ctx, frame_base, have_fb, ret, 0, max, 0);
 }

@@ -657,7 +657,7 @@ static void html_waitfor_graph(struct html *h)
 		    markers[m][0], markers[m][1]);
 	put(h, "</defs>\n");
 	if (!a->nlocks) {
-		put(h, "<text x=\"10\" y=\"40\">No task waits on a lock kstall knows (mutex, rwsem, semaphore).</text>\n"
+		put(h, "<text x=\"10\" y=\"40\">No task waits on a lock kstall knows (mutex, rwsem, semaphore, percpu_rwsem, page lock).</text>\n"
 		       "</svg>\n</section>\n");
 		graph_free(&g);
 		return;

@@ -75,6 +75,41 @@ static const struct field_spec field_specs[KS_F__COUNT] = {
 	[KS_F_TASK_MM] = { "task_struct", "mm" },
 	[KS_F_MM_MMAP_LOCK] = { "mm_struct", "mmap_lock|mmap_sem" },
 	[KS_F_TASK_OOM_REAPER_LIST] = { "task_struct", "oom_reaper_list" },
+	[KS_F_PCPU_RWSEM_READ_COUNT] = { "percpu_rw_semaphore", "read_count" },
+	[KS_F_PCPU_RWSEM_WRITER] = { "percpu_rw_semaphore", "writer.task" },
+	[KS_F_PCPU_RWSEM_WAITERS] = { "percpu_rw_semaphore", "waiters.head" },
+	[KS_F_PCPU_RWSEM_BLOCK] = { "percpu_rw_semaphore", "block" },
+	[KS_F_WQ_ENTRY_PRIVATE] = { "wait_queue_entry", "private" },
+	[KS_F_WQ_ENTRY_ENTRY] = { "wait_queue_entry", "entry" },
+	[KS_F_WQ_HEAD_HEAD] = { "wait_queue_head", "head" },
+	[KS_F_WPQ_FOLIO] = { "wait_page_queue", "folio|page" },
+	[KS_F_WPQ_BIT_NR] = { "wait_page_queue", "bit_nr" },
+	[KS_F_WPQ_WAIT] = { "wait_page_queue", "wait" },
+	[KS_F_PAGE_FLAGS] = { "page", "flags" },
+	[KS_F_PAGE_MAPPING] = { "page", "mapping" },
+	[KS_F_PAGE_INDEX] = { "page", "index" },
+	[KS_F_MAPPING_HOST] = { "address_space", "host" },
+	[KS_F_INODE_RWSEM] = { "inode", "i_rwsem" },
+	[KS_F_INODE_MAPPING] = { "inode", "i_mapping" },
+	[KS_F_INODE_DATA_HOST] = { "inode", "i_data.host" },
+	[KS_F_INODE_SB] = { "inode", "i_sb" },
+	[KS_F_INODE_INO] = { "inode", "i_ino" },
+	[KS_F_INODE_DENTRY] = { "inode", "i_dentry" },
+	[KS_F_DENTRY_ALIAS] = { "dentry", "d_u.d_alias|d_alias" },
+	[KS_F_DENTRY_PARENT] = { "dentry", "d_parent" },
+	[KS_F_DENTRY_NAME] = { "dentry", "d_name.name" },
+	[KS_F_DENTRY_INODE] = { "dentry", "d_inode" },
+	[KS_F_SB_TYPE] = { "super_block", "s_type" },
+	[KS_F_SB_MOUNTS] = { "super_block", "s_mounts" },
+	[KS_F_FSTYPE_NAME] = { "file_system_type", "name" },
+	[KS_F_MOUNT_PARENT] = { "mount", "mnt_parent" },
+	[KS_F_MOUNT_MOUNTPOINT] = { "mount", "mnt_mountpoint" },
+	[KS_F_MOUNT_ROOT] = { "mount", "mnt.mnt_root" },
+	[KS_F_MOUNT_SB] = { "mount", "mnt.mnt_sb" },
+	[KS_F_MOUNT_INSTANCE] = { "mount", "mnt_instance" },
+	[KS_F_MOUNT_NS] = { "mount", "mnt_ns" },
+	[KS_F_TASK_BLOCKER] = { "task_struct", "blocker" },
+	[KS_F_TASK_BLOCKER_MUTEX] = { "task_struct", "blocker_mutex" },
 };
 
 /* Fields without which no task can be listed. */
@@ -491,6 +526,15 @@ struct ks_error *ks_kernel_per_cpu(struct ks_kernel *k, const char *var, unsigne
 		addr += k->kaslr;
 	*ret = addr + k->per_cpu_offset[cpu];
 	return NULL;
+}
+
+bool ks_kernel_per_cpu_ptr(const struct ks_kernel *k, uint64_t ptr, unsigned int cpu, uint64_t *ret)
+{
+	/* Every possible CPU, online or not: the kernel sums per-CPU counts the same way. */
+	if (cpu >= k->nr_cpus)
+		return false;
+	*ret = ptr + k->per_cpu_offset[cpu];
+	return true;
 }
 
 bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret)

@@ -230,11 +230,31 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
 			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
-		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known)
-			fprintf(out, "         gfp %s, order %u, %s\n", a->ta[i].alloc.gfp_names,
+		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
+			char loops[64] = "";
+			int lo = 0, hi = 0;
+			bool any = false;
+
+			/* the slowpath's own count of reclaim rounds without progress, over the group */
+			for (size_t m = g[k].first; m < g[k].first + g[k].count; m++) {
+				const struct ks_alloc_state *al = &a->ta[e[m].task].alloc;
+
+				if (!al->no_progress_known)
+					continue;
+				lo = !any || al->no_progress_loops < lo ? al->no_progress_loops : lo;
+				hi = !any || al->no_progress_loops > hi ? al->no_progress_loops : hi;
+				any = true;
+			}
+			if (any && lo == hi)
+				snprintf(loops, sizeof(loops), ", no_progress_loops %d", lo);
+			else if (any)
+				snprintf(loops, sizeof(loops), ", no_progress_loops %d-%d", lo, hi);
+			fprintf(out, "         gfp %s, order %u, %s%s\n", a->ta[i].alloc.gfp_names,
 				a->ta[i].alloc.order,
 				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
-						       : "may not invoke the OOM killer");
+						       : "may not invoke the OOM killer",
+				loops);
+		}
 	}
 	free(e);
 	free(g);
@@ -243,6 +263,24 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 
 #define CHAIN_MAX 16
 #define WAITERS_SHOWN 8
+
+/* Why a lock has no owner to show. */
+static const char *no_owner_words(const struct ks_lock *l)
+{
+	switch (l->type) {
+	case KS_LOCK_SEMAPHORE:
+		return "no one kstall can name (semaphores record no owner)";
+	case KS_LOCK_FOLIO:
+		return "no one kstall can name (the kernel records no owner of a page lock)";
+	case KS_LOCK_PERCPU_READ:
+	case KS_LOCK_PERCPU_WRITE:
+	case KS_LOCK_PERCPU_DRAIN:
+		return l->write_held ? "a writer the kernel does not record"
+				     : "readers the kernel does not record";
+	default:
+		return "no owner recorded";
+	}
+}
 
 /* From a lock's owner down the chain of what each owner waits for, to its end or a cycle. */
 static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
@@ -255,9 +293,7 @@ static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
 		bool again = false;
 
 		if (j < 0) {
-			fprintf(out, "%s", a->locks[l].type == KS_LOCK_SEMAPHORE
-						   ? "no one kstall can name (semaphores record no owner)"
-						   : "no owner recorded");
+			fprintf(out, "%s", no_owner_words(&a->locks[l]));
 			return;
 		}
 		for (int s = 0; s < nseen; s++)
@@ -271,12 +307,30 @@ static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
 		}
 		seen[nseen++] = j;
 		l = a->ta[j].waits_on;
-		if (l < 0) {
+		/* the end, or an owner waiting on its own lock: a percpu_rwsem writer waiting for readers */
+		if (l < 0 || a->locks[l].owner == j) {
 			fprintf(out, ", %s", a->ta[j].activity);
 			return;
 		}
 		fprintf(out, " waits for %s %s, held by ", ks_wait_type_name(a->ta[j].wait_type),
 			lock_name(&a->locks[l]));
+	}
+}
+
+/* How a waiter waits, after its pid in the chains: ", read", ", write", or "". */
+static const char *mode_words(enum ks_lock_type t)
+{
+	switch (t) {
+	case KS_LOCK_RWSEM_READ:
+	case KS_LOCK_PERCPU_READ:
+		return ", read";
+	case KS_LOCK_RWSEM_WRITE:
+	case KS_LOCK_PERCPU_WRITE:
+		return ", write";
+	case KS_LOCK_PERCPU_DRAIN:
+		return ", write, readers to leave";
+	default:
+		return "";
 	}
 }
 
@@ -294,11 +348,7 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 			n++;
 			if (shown++ < WAITERS_SHOWN)
 				fprintf(out, "%s%s (pid %d%s)", shown > 1 ? ", " : "", a->tasks.tasks[i].comm,
-					a->tasks.tasks[i].pid,
-					a->locks[l].type == KS_LOCK_RWSEM_READ ||
-							a->locks[l].type == KS_LOCK_RWSEM_WRITE
-						? (a->ta[i].wait_type == KS_LOCK_RWSEM_READ ? ", read" : ", write")
-						: "");
+					a->tasks.tasks[i].pid, mode_words(a->ta[i].wait_type));
 		}
 		if (n > WAITERS_SHOWN)
 			fprintf(out, " and %zu more", n - WAITERS_SHOWN);
@@ -346,8 +396,13 @@ static void report_locks(FILE *out, const struct ks_analysis *a)
 		if (lk->owner >= 0)
 			snprintf(owner, sizeof(owner), "%s (pid %d%s)", a->tasks.tasks[lk->owner].comm,
 				 a->tasks.tasks[lk->owner].pid, lk->owner_is_hint ? ", a hint" : "");
-		fprintf(out, "  %-10s %-24s 0x%llx  owner %s, %zu waiter%s\n", ks_lock_type_name(lk->type),
-			lock_name(lk), (unsigned long long)lk->address, owner, lk->nwaiters,
+		char readers[48] = "";
+
+		if (lk->readers >= 0)
+			snprintf(readers, sizeof(readers), ", %ld reader%s inside", lk->readers,
+				 lk->readers == 1 ? "" : "s");
+		fprintf(out, "  %-10s %-24s 0x%llx  owner %s%s, %zu waiter%s\n", ks_lock_type_name(lk->type),
+			lock_name(lk), (unsigned long long)lk->address, owner, readers, lk->nwaiters,
 			lk->nwaiters == 1 ? "" : "s");
 	}
 	if (!a->nlocks)
@@ -378,6 +433,15 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 			al->gfp_known ? al->gfp_names : "unknown", order,
 			al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer",
 			al->nofail ? ", __GFP_NOFAIL" : "");
+		if (al->no_progress_known || al->compaction_retries_known) {
+			char np[16] = "?", cr[16] = "?";
+
+			if (al->no_progress_known)
+				snprintf(np, sizeof(np), "%d", al->no_progress_loops);
+			if (al->compaction_retries_known)
+				snprintf(cr, sizeof(cr), "%d", al->compaction_retries);
+			fprintf(out, "         no_progress_loops %s, compaction_retries %s\n", np, cr);
+		}
 	}
 	if (!n)
 		fprintf(out, "  no task is in the page allocator\n");
@@ -510,6 +574,19 @@ static json_t *json_events(const struct ks_analysis *a)
 	return events;
 }
 
+static json_t *json_file(const struct ks_file_ref *f)
+{
+	json_t *o;
+
+	if (!f->known)
+		return json_null();
+	o = json_pack("{s:s,s:b,s:s,s:I}", "path", f->path, "path_absolute", f->path_absolute, "fstype",
+		      f->fstype, "ino", (json_int_t)f->ino);
+	json_object_set_new(o, "inode", hexstr(f->inode));
+	json_object_set_new(o, "index", f->index_known ? json_integer((json_int_t)f->index) : json_null());
+	return o;
+}
+
 json_t *ks_report_json(const struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
@@ -561,6 +638,13 @@ json_t *ks_report_json(const struct ks_analysis *a)
 					    ta->alloc.gfp_known ? ks_json_text(ta->alloc.gfp_names) : json_null());
 			json_object_set_new(al, "order", ta->alloc.order_known ? json_integer(ta->alloc.order)
 									  : json_null());
+			json_object_set_new(al, "no_progress_loops",
+					    ta->alloc.no_progress_known ? json_integer(ta->alloc.no_progress_loops)
+									: json_null());
+			json_object_set_new(al, "compaction_retries",
+					    ta->alloc.compaction_retries_known
+						    ? json_integer(ta->alloc.compaction_retries)
+						    : json_null());
 			json_object_set_new(o, "alloc", al);
 		} else {
 			json_object_set_new(o, "alloc", json_null());
@@ -590,13 +674,14 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	for (size_t l = 0; l < a->nlocks; l++) {
 		const struct ks_lock *lk = &a->locks[l];
 
-		json_array_append_new(
-			locks, json_pack("{s:o,s:o,s:o,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
-					 ks_json_text(lk->name), "what", ks_json_text(lk->what), "type", ks_lock_type_name(lk->type), "owner_pid",
-					 lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid)
-							: json_null(),
-					 "owner_is_hint", lk->owner_is_hint, "waiters",
-					 (json_int_t)lk->nwaiters));
+		json_t *o = json_pack("{s:o,s:o,s:o,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
+				      ks_json_text(lk->name), "what", ks_json_text(lk->what), "type", ks_lock_type_name(lk->type), "owner_pid",
+				      lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid) : json_null(),
+				      "owner_is_hint", lk->owner_is_hint, "waiters", (json_int_t)lk->nwaiters);
+
+		json_object_set_new(o, "readers", lk->readers >= 0 ? json_integer(lk->readers) : json_null());
+		json_object_set_new(o, "file", json_file(&lk->file));
+		json_array_append_new(locks, o);
 	}
 	json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
 	json_object_set_new(root, "kernel",

@@ -660,10 +660,9 @@ static bool frame_read(void *arg, uint64_t addr, uint64_t *ret)
 	return !err;
 }
 
-size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
-		       size_t max)
+static struct ks_frame_ctx frame_ctx(struct ks_kernel *k, const struct ks_frame *f)
 {
-	struct ks_frame_ctx ctx = {
+	return (struct ks_frame_ctx){
 		.link_pc = f->pc - f->call_site - ks_kernel_kaslr_offset(k),
 		.regs = f->regs,
 		.regs_valid = f->regs_valid,
@@ -672,8 +671,22 @@ size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_
 		.read_u64 = frame_read,
 		.arg = k,
 	};
+}
+
+size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
+		       size_t max)
+{
+	struct ks_frame_ctx ctx = frame_ctx(k, f);
 
 	return ks_debuginfo_params(ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
+}
+
+size_t ks_frame_locals(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
+		       size_t max)
+{
+	struct ks_frame_ctx ctx = frame_ctx(k, f);
+
+	return ks_debuginfo_locals(ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
 }
 
 void ks_stack_deinit(struct ks_stack *s)
@@ -681,6 +694,23 @@ void ks_stack_deinit(struct ks_stack *s)
 	if (!s->shared)
 		free(s->frames);
 	memset(s, 0, sizeof(*s));
+}
+
+#define MAX_LOCALS 64
+
+bool ks_frame_local(struct ks_kernel *k, const struct ks_frame *f, const char *name,
+		    uint64_t *value)
+{
+	struct ks_var vars[MAX_LOCALS];
+	size_t n = ks_frame_locals(k, f, vars, MAX_LOCALS);
+
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].known && !strcmp(vars[i].name, name)) {
+			*value = vars[i].value;
+			return true;
+		}
+	}
+	return false;
 }
 
 bool ks_frame_param(struct ks_kernel *k, const struct ks_frame *f, const char *name,

@@ -87,13 +87,15 @@ static void age(const struct ks_stall *st, char *buf, size_t size)
 static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
 {
 	const struct ks_alloc_state *al = &a->ta[i].alloc;
-	char when[64];
+	char when[64], loops[48] = "";
 
 	age(&a->ta[i].stall, when, sizeof(when));
-	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s)",
+	if (al->no_progress_known)
+		snprintf(loops, sizeof(loops), ", no_progress_loops %d", al->no_progress_loops);
+	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s%s)",
 		 ks_alloc_phase_name(al->phase), when, al->gfp_known ? al->gfp_names : "gfp unknown",
-		 al->order_known ? "" : "?",
-		 al->order, al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer");
+		 al->order_known ? "" : "?", al->order,
+		 al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer", loops);
 }
 
 /* Signature: the kind and the names of what is involved; no pids, no addresses. */
@@ -162,17 +164,17 @@ static void cycles(struct builder *b)
 static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v)
 {
 	for (size_t steps = 0; steps < MAX_CHAIN && i >= 0; steps++) {
-		long w = a->ta[i].waits_on;
+		long next = ks_waits_for(a, (size_t)i);
 
 		if (v)
 			add_pid(v, a->tasks.tasks[i].pid);
-		if (w < 0 || a->locks[w].owner < 0 || a->locks[w].owner_is_hint)
+		if (next < 0)
 			return i;
 		if (v)
-			add_lock(v, w);
+			add_lock(v, a->ta[i].waits_on);
 		if (a->ta[i].in_cycle)
 			return -1;
-		i = a->locks[w].owner;
+		i = next;
 	}
 	return -1;
 }
@@ -206,7 +208,7 @@ static void oom(struct builder *b)
 					 a->ta[i].oom_killed_seconds);
 			snprintf(v->summary, sizeof(v->summary),
 				 "OOM deadlock: %s (pid %d), chosen by the OOM killer%s, cannot exit: it waits "
-				 "for %s %s, held by %s (pid %d), which %s",
+				 "for %s %.200s, held by %s (pid %d), which %s",
 				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
 				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
 			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
@@ -255,35 +257,126 @@ static void alloc_loops(struct builder *b)
 	}
 }
 
+/* Where the long lock waits end: a task that holds the last lock, or a lock with no recorded owner. */
+struct chain_end {
+	long task; /* -1 when the kernel records no owner (folio, semaphore, ...) */
+	long lock; /* the last lock of the chain */
+	size_t waiters;
+};
+
+static size_t chain_end_of(struct ks_analysis *a, size_t i, struct chain_end *ends, size_t *nends,
+			   long *root_ret)
+{
+	struct ks_verdict probe = { 0 };
+	long w = a->ta[i].waits_on, root = chain_root(a, (long)i, &probe), task, lock;
+	size_t e;
+
+	*root_ret = root;
+	if (root < 0)
+		return SIZE_MAX;
+	if ((size_t)root != i) {
+		task = root;
+		lock = probe.locks[probe.nlocks - 1];
+	} else {
+		/* the writer of a percpu_rwsem waiting for its readers ends its own chain */
+		task = a->locks[w].owner == (long)i ? (long)i : -1;
+		lock = w;
+	}
+	for (e = 0; e < *nends; e++)
+		if (ends[e].lock == lock)
+			return e;
+	if (*nends == KS_VERDICT_MAX_LOCKS)
+		return SIZE_MAX;
+	ends[*nends] = (struct chain_end){ .task = task, .lock = lock };
+	return (*nends)++;
+}
+
+/*
+ * Tasks that have waited on locks for long, and where each wait ends: a task
+ * that holds the last lock and does something else (sleeps, waits for I/O,
+ * for readers), or a lock whose owner the kernel does not record. A verdict
+ * when at least one chain ends in a task that is not allocating (the memory
+ * verdicts speak for those).
+ */
+static bool under_pressure(const struct ks_analysis *a);
+static bool behind_memory(struct ks_analysis *a, size_t i, bool pressure);
+
 static void chains(struct builder *b)
 {
 	struct ks_analysis *a = b->a;
+	bool pressure = under_pressure(a);
+	struct chain_end ends[KS_VERDICT_MAX_LOCKS];
+	size_t nends = 0, total = 0, chained = 0, len;
+	long *end_of = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(long));
+	struct ks_verdict *v;
 
+	if (!end_of)
+		return;
 	for (size_t i = 0; i < a->tasks.count; i++) {
-		struct ks_verdict probe = { 0 }, *v;
 		long root;
+		size_t e;
 
-		/* A long wait on a lock whose owner chain ends in a task that is not allocating. */
+		end_of[i] = -1;
+		/* waits stuck on memory are the memory verdicts' evidence, not a lock problem */
 		if (a->ta[i].waits_on < 0 || a->ta[i].in_cycle || a->ta[i].oom_victim ||
-		    a->ta[i].stall.max_seconds < 30)
+		    a->ta[i].stall.max_seconds < 30 || behind_memory(a, i, pressure))
 			continue;
-		root = chain_root(a, (long)i, &probe);
-		if (root < 0 || (size_t)root == i || a->ta[root].alloc.phase != KS_ALLOC_NONE)
+		e = chain_end_of(a, i, ends, &nends, &root);
+		if (e == SIZE_MAX || a->ta[root].alloc.phase != KS_ALLOC_NONE)
 			continue;
-		if (!(v = add(b, KS_VERDICT_LOCK_CHAIN_HANG, 0.5)))
-			return;
-		*v = (struct ks_verdict){ .kind = KS_VERDICT_LOCK_CHAIN_HANG, .score = 0.5 };
-		memcpy(v->pids, probe.pids, sizeof(probe.pids));
-		v->npids = probe.npids;
-		memcpy(v->locks, probe.locks, sizeof(probe.locks));
-		v->nlocks = probe.nlocks;
-		snprintf(v->summary, sizeof(v->summary),
-			 "%s (pid %d) waits on a lock chain that ends in %s (pid %d), %s",
-			 a->tasks.tasks[i].comm, a->tasks.tasks[i].pid, a->tasks.tasks[root].comm,
-			 a->tasks.tasks[root].pid, a->ta[root].activity);
-		sign(a, v, NULL);
-		break; /* one is enough to name the problem; the chains section lists all */
+		ends[e].waiters++;
+		end_of[i] = (long)e;
+		total++;
 	}
+	for (size_t e = 0; e < nends; e++)
+		chained += ends[e].task >= 0 && ends[e].waiters;
+	if (!chained || !(v = add(b, KS_VERDICT_LOCK_CHAIN_HANG, 0.5))) {
+		free(end_of);
+		return;
+	}
+	/* the ends first, then who waits behind them */
+	for (size_t e = 0; e < nends; e++) {
+		if (ends[e].waiters)
+			add_lock(v, ends[e].lock);
+		if (ends[e].waiters && ends[e].task >= 0)
+			add_pid(v, a->tasks.tasks[ends[e].task].pid);
+	}
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (end_of[i] >= 0)
+			add_pid(v, a->tasks.tasks[i].pid);
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "%zu task%s ha%s waited 30 s or more on locks: ", total, total == 1 ? "" : "s",
+			       total == 1 ? "s" : "ve");
+	for (size_t e = 0, shown = 0; e < nends && len < sizeof(v->summary); e++) {
+		const struct ks_lock *l = &a->locks[ends[e].lock];
+		long t = ends[e].task;
+
+		if (!ends[e].waiters)
+			continue;
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu behind %s %.120s",
+					shown++ ? "; " : "", ends[e].waiters, ks_lock_type_name(l->type),
+					lock_label(l));
+		if (len >= sizeof(v->summary))
+			break;
+		if (t >= 0 && a->ta[t].waits_on == ends[e].lock)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						", whose writer %s (pid %d) has the write side and waits for "
+						"%ld reader%s to leave",
+						a->tasks.tasks[t].comm, a->tasks.tasks[t].pid, l->readers,
+						l->readers == 1 ? "" : "s");
+		else if (t >= 0)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						", held by %s (pid %d), %.100s", a->tasks.tasks[t].comm,
+						a->tasks.tasks[t].pid, a->ta[t].activity);
+		else
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						", %s", l->owner_is_hint ? "whose owner is only a hint"
+									 : "whose owner the kernel does not record");
+	}
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len, ".");
+	sign(a, v, NULL);
+	free(end_of);
 }
 
 static double pct(uint64_t part, uint64_t whole)

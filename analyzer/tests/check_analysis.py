@@ -3,9 +3,13 @@
 
 Usage: check_analysis.py KSTALL VMCORE VMLINUX TRUTH.json
 The truth root cause is ranked first; baseline has no verdict but none; every
-truth lock a role waits on is found at its address, with the owner truth names;
-every role that waits on a lock is shown waiting on it; the verdict names the
-pids of the roles at the heart of the problem; bounds of stall ages contain the truth.
+truth lock a role waits on is found at its address, with the owner truth names
+(none for a page lock: the kernel records none), the kind and the name truth
+gives (a file's lock names the file and, for a folio, the page index); a
+percpu_rw_semaphore counts the readers truth has inside; every role that waits
+on a lock is shown waiting on it, and a writer waiting on the lock it holds
+waits for readers; the verdict names the pids of the roles at the heart of the
+problem; bounds of stall ages contain the truth.
 """
 import json
 import subprocess
@@ -31,6 +35,27 @@ holder_of = {}
 for role in truth["roles"]:
     for held in role["holds"]:
         holder_of[held] = role["pid"]
+readers_of = {}
+for role in truth["roles"]:
+    for lock in role.get("reads", []):
+        readers_of[lock] = readers_of.get(lock, 0) + 1
+for tl in truth["locks"]:
+    lock = locks.get(tl["address"])
+    if lock is None:
+        continue  # a lock no role waits on; a missing wait is reported below
+    if (lock["type"], lock["name"]) != (tl["type"], tl["name"]):
+        failures.append(f"lock {tl['address']}: {lock['type']} {lock['name']!r}, "
+                        f"truth {tl['type']} {tl['name']!r}")
+    if "file" in tl:
+        f = lock["file"] or {}
+        if f.get("path") != tl["file"] or not f.get("path_absolute") or \
+                f.get("index") != tl.get("index"):
+            failures.append(f"lock {tl['name']}: file {f}, truth {tl['file']} index {tl.get('index')}")
+    if tl["type"] == "folio" and lock["owner_pid"] is not None:
+        failures.append(f"lock {tl['name']}: owner {lock['owner_pid']}, but the kernel records none")
+    if tl["type"] == "percpu_rwsem" and lock["readers"] != readers_of.get(tl["address"], 0):
+        failures.append(f"lock {tl['name']}: {lock['readers']} readers, truth "
+                        f"{readers_of.get(tl['address'], 0)}")
 for role in truth["roles"]:
     t = tasks.get(role["pid"])
     if t is None or t["comm"] != role["comm"]:
@@ -42,9 +67,12 @@ for role in truth["roles"]:
             failures.append(f"role {role['role']} pid {role['pid']}: waits_on {w}, truth {role['waits_on']}")
         lock = locks.get(role["waits_on"])
         truth_owner = holder_of.get(role["waits_on"])
-        if lock and truth_owner is not None and lock["type"] != "semaphore" \
+        if lock and truth_owner is not None and lock["type"] not in ("semaphore", "folio") \
                 and lock["owner_pid"] != truth_owner:
             failures.append(f"lock {role['waits_on']}: owner {lock['owner_pid']}, truth {truth_owner}")
+        # a percpu_rw_semaphore's writer holds the write side and waits for the readers
+        if w and role["waits_on"] in role["holds"] and "readers to leave" not in w["mode"]:
+            failures.append(f"role {role['role']} pid {role['pid']} holds what it waits on; mode {w['mode']}")
     stall = t["stall"]
     if stall and not stall["exact"] and role["stall_start_jiffies"] and report["kernel"]["hz"]:
         truth_s = (report["kernel"]["jiffies"] - role["stall_start_jiffies"]) / report["kernel"]["hz"]
@@ -59,7 +87,9 @@ for role in truth["roles"]:
 
 # The verdict names the roles at the heart of the problem.
 heart = {"lock_cycle": {"cycle_a", "cycle_b"}, "oom_deadlock": {"victim", "holder"},
-         "alloc_loop_no_oom": {"looper"}}.get(truth["root_cause"], set())
+         "alloc_loop_no_oom": {"looper"},
+         "lock_chain_hang": {"pcpu_writer", "inode_holder", "user_reader", "user_writer"}
+         }.get(truth["root_cause"], set())
 if kinds and kinds[0] == truth["root_cause"]:
     named = set(report["verdicts"][0]["pids"])
     for role in truth["roles"]:

@@ -4,21 +4,98 @@
 Usage: check_truth.py VMCORE VMLINUX TRUTH.json [MODULE.ko...]
 Every role's pid exists with its comm and task address; every task that waits
 on a lock is on that lock's wait list, in state D; every lock a role holds is
-owned by that role (mutexes and write-held rwsems record their owner).
+owned by that role (mutexes and write-held rwsems record their owner; a
+percpu_rw_semaphore records the writer that waits for its readers); a lock
+named by its symbol is that symbol; a lock of a file (a folio, an i_rwsem)
+belongs to the inode whose dentry has the file's name, a folio at its page
+index, locked; a percpu_rw_semaphore has at least as many readers inside as
+roles that read-hold it.
 """
 import json
+import os
 import sys
 
 import drgn
-from drgn import Object
-from drgn.helpers.linux.list import list_for_each_entry
+from drgn import Object, container_of
+from drgn.helpers.linux.list import hlist_for_each_entry, list_for_each_entry
+from drgn.helpers.linux.percpu import per_cpu_ptr
+from drgn.helpers.linux.cpumask import for_each_possible_cpu
 from drgn.helpers.linux.pid import find_task
 from drgn.helpers.linux.sched import task_state_to_char
 
 WAITER_TYPE = {"mutex": "struct mutex_waiter", "rwsem": "struct rwsem_waiter",
                "semaphore": "struct semaphore_waiter"}
 LOCK_TYPE = {"mutex": "struct mutex", "rwsem": "struct rw_semaphore",
-             "semaphore": "struct semaphore"}
+             "semaphore": "struct semaphore", "percpu_rwsem": "struct percpu_rw_semaphore",
+             "folio": "struct folio"}
+
+
+def folio_waiters(prog, folio):
+    """Tasks queued for PG_locked of this folio on the hashed folio wait table."""
+    pg_locked = prog.constant("PG_locked").value_()
+    table = prog["folio_wait_table"]
+    out = set()
+    for i in range(len(table)):
+        for wait in list_for_each_entry("struct wait_queue_entry", table[i].head.address_of_(),
+                                        "entry"):
+            wpq = container_of(wait, "struct wait_page_queue", "wait")
+            if wpq.folio.value_() == folio and wpq.bit_nr.value_() == pg_locked:
+                out.add(wait.private.value_())
+    return out
+
+
+def inode_name(inode):
+    """The name of the inode's first dentry, or None."""
+    for dentry in hlist_for_each_entry("struct dentry", inode.i_dentry.address_of_(), "d_u.d_alias"):
+        return dentry.d_name.name.string_().decode()
+    return None
+
+
+def percpu_readers(prog, sem):
+    return sum(per_cpu_ptr(sem.read_count, cpu)[0].value_()
+               for cpu in for_each_possible_cpu(prog)) & 0xffffffff
+
+
+def lock_facts(prog, lock, failures):
+    """(waiters, owner) of a truth lock; checks its name and file on the way."""
+    addr = int(lock["address"], 16)
+    obj = Object(prog, LOCK_TYPE[lock["type"]], address=addr)
+    owner = None
+    if lock["type"] == "percpu_rwsem":
+        waiters = {w.private.value_() for w in list_for_each_entry(
+            "struct wait_queue_entry", obj.waiters.head.address_of_(), "entry")}
+        writer = obj.writer.task.value_()
+        if writer:  # the writer waits in rcuwait for the readers to leave
+            waiters.add(writer)
+            owner = writer
+    elif lock["type"] == "folio":
+        waiters = folio_waiters(prog, addr)
+        if not obj.flags.value_() & (1 << prog.constant("PG_locked").value_()):
+            failures.append(f"folio {lock['address']} is not locked")
+        if obj.index.value_() != lock["index"]:
+            failures.append(f"folio {lock['address']} has index {obj.index.value_()}, "
+                            f"truth {lock['index']}")
+    else:
+        waiters = {w.task.value_() for w in list_for_each_entry(
+            WAITER_TYPE[lock["type"]], obj.wait_list.address_of_(), "list")}
+        if lock["type"] in ("mutex", "rwsem"):
+            raw = obj.owner.counter.value_() & 0xffffffffffffffff
+            if lock["type"] == "mutex" or not raw & 1:  # rwsem bit 0: reader-owned
+                owner = raw & ~7
+    if "file" in lock:
+        if lock["type"] == "folio":
+            inode = obj.mapping.host
+        else:
+            inode = container_of(obj.address_of_(), "struct inode", "i_rwsem")
+        if inode.i_data.host.value_() != inode.value_():
+            failures.append(f"lock {lock['name']}: {hex(inode.value_())} is no inode")
+        elif inode_name(inode) != os.path.basename(lock["file"]):
+            failures.append(f"lock {lock['name']}: the inode's dentry is {inode_name(inode)}")
+    else:
+        sym = prog.symbol(obj.address_of_().value_())
+        if sym.name != lock["name"]:
+            failures.append(f"lock {lock['name']} at {lock['address']} is symbol {sym.name}")
+    return waiters, owner
 
 
 def main():
@@ -33,18 +110,16 @@ def main():
 
     locks = {}
     for lock in truth["locks"]:
-        obj = Object(prog, LOCK_TYPE[lock["type"]], address=int(lock["address"], 16))
-        waiters = {w.task.value_() for w in list_for_each_entry(
-            WAITER_TYPE[lock["type"]], obj.wait_list.address_of_(), "list")}
-        owner = None
-        if lock["type"] in ("mutex", "rwsem"):
-            raw = obj.owner.counter.value_() & 0xffffffffffffffff
-            if lock["type"] == "mutex" or not raw & 1:  # rwsem bit 0: reader-owned
-                owner = raw & ~7
-        sym = prog.symbol(obj.address_of_().value_())
-        if sym.name != lock["name"]:
-            failures.append(f"lock {lock['name']} at {lock['address']} is symbol {sym.name}")
+        waiters, owner = lock_facts(prog, lock, failures)
         locks[lock["address"]] = (lock, waiters, owner)
+    for lock in truth["locks"]:
+        if lock["type"] != "percpu_rwsem":
+            continue
+        readers = [r for r in truth["roles"] if lock["address"] in r.get("reads", [])]
+        inside = percpu_readers(prog, Object(prog, LOCK_TYPE["percpu_rwsem"],
+                                             address=int(lock["address"], 16)))
+        if inside < len(readers):
+            failures.append(f"{lock['name']}: {inside} readers inside, {len(readers)} roles read-hold it")
 
     for role in truth["roles"]:
         task = find_task(prog, role["pid"])

@@ -4,7 +4,8 @@
 Usage: drgn_oracle.py VMCORE VMLINUX [MODULE.ko...]
 Prints {"tasks": [{pid, comm, state, on_cpu, cpu, address, idle, frames: [names]}],
         "dmesg": text}. Frame names are drgn's function name, or the symbol name
-where drgn has no DWARF name for the frame, or "??".
+where drgn has no DWARF name for the frame, or "??"; a frame's "module" is
+true when its pc lies outside the kernel image (_stext to _end).
 """
 import json
 import sys
@@ -16,9 +17,13 @@ from drgn.helpers.linux.printk import get_dmesg
 from drgn.helpers.linux.sched import idle_task, task_state_to_char
 
 
-def frame_names(prog, task):
+def image_range(prog):
+    """The kernel image's [_stext, _end), KASLR applied: anything else is module code."""
+    return prog.symbol("_stext").address, prog.symbol("_end").address
+
+
+def frame_names(prog, task, image):
     names = []
-    text = (prog.symbol("_stext").address, prog.symbol("_etext").address)
     try:
         trace = prog.stack_trace(task)
     except Exception as e:  # drgn cannot unwind this task
@@ -34,14 +39,13 @@ def frame_names(prog, task):
             pc = frame.pc
         except LookupError:
             pc = None
-        # Outside the kernel image's text: module code (or garbage).
-        module = pc is not None and not (text[0] <= pc < text[1])
-        names.append({"name": name, "inline": frame.is_inline, "pc": pc, "module": module})
+        names.append({"name": name, "inline": frame.is_inline, "pc": pc,
+                      "module": pc is not None and not image[0] <= pc < image[1]})
     return names, None
 
 
-def task_record(prog, task, idle):
-    frames, error = frame_names(prog, task)
+def task_record(prog, task, idle, image):
+    frames, error = frame_names(prog, task, image)
     return {
         "pid": task.pid.value_(),
         "comm": task.comm.string_().decode(errors="replace"),
@@ -59,16 +63,17 @@ def main():
     prog = drgn.Program()
     prog.set_core_dump(sys.argv[1])
     prog.load_debug_info(sys.argv[2:])
+    image = image_range(prog)
     tasks = []
     seen = set()
     for cpu in for_each_online_cpu(prog):
         t = idle_task(prog, cpu)
         seen.add(t.value_())
-        tasks.append(task_record(prog, t, True))
+        tasks.append(task_record(prog, t, True, image))
     for t in for_each_task(prog):
         if t.value_() in seen:
             continue
-        tasks.append(task_record(prog, t, False))
+        tasks.append(task_record(prog, t, False, image))
     json.dump({"tasks": tasks, "dmesg": get_dmesg(prog).decode(errors="replace")},
               sys.stdout)
 

@@ -1,4 +1,4 @@
-/* Unit tests: gfp decoding, lock owner words, wait-for cycles. */
+/* Unit tests: gfp decoding, lock owner words, hung-task blocker words, wait-for cycles. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,6 +40,32 @@ static void test_owner_bits(void **state)
 	assert_int_equal(ks_lock_owner_task(0xffff888000bc4000ull | 0x1), 0xffff888000bc4000ull);
 	assert_int_equal(ks_lock_owner_task(0xffff888000bc4000ull | 0x7), 0xffff888000bc4000ull);
 	assert_int_equal(ks_lock_owner_task(0), 0);
+}
+
+static void test_blocker_decode(void **state)
+{
+	uint64_t lock = 1;
+	enum ks_lock_type type = KS_LOCK_FOLIO;
+
+	(void)state;
+	/* 0: the task records no blocker; outputs untouched */
+	assert_false(ks_blocker_decode(0, &lock, &type));
+	assert_int_equal(lock, 1);
+	assert_int_equal(type, KS_LOCK_FOLIO);
+	/* type bits alone carry no lock */
+	assert_false(ks_blocker_decode(3, &lock, &type));
+	assert_true(ks_blocker_decode(0xffff888003a1c040ull, &lock, &type));
+	assert_int_equal(lock, 0xffff888003a1c040ull);
+	assert_int_equal(type, KS_LOCK_MUTEX);
+	assert_true(ks_blocker_decode(0xffffffff82a0e1c8ull | 1, &lock, &type));
+	assert_int_equal(lock, 0xffffffff82a0e1c8ull);
+	assert_int_equal(type, KS_LOCK_SEMAPHORE);
+	assert_true(ks_blocker_decode(0xffff888003a1c040ull | 2, &lock, &type));
+	assert_int_equal(lock, 0xffff888003a1c040ull);
+	assert_int_equal(type, KS_LOCK_RWSEM_READ);
+	assert_true(ks_blocker_decode(0xffff888003a1c040ull | 3, &lock, &type));
+	assert_int_equal(lock, 0xffff888003a1c040ull);
+	assert_int_equal(type, KS_LOCK_RWSEM_WRITE);
 }
 
 static void test_cycles(void **state)
@@ -119,6 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gfp_decode),
 		cmocka_unit_test(test_owner_bits),
+		cmocka_unit_test(test_blocker_decode),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_no_cycles),
 		cmocka_unit_test(test_event_parse),

@@ -43,23 +43,65 @@ struct ks_alloc_state {
 	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly) */
 	bool may_oom;
 	bool nofail;
+	/*
+	 * The slowpath's retry counters (4.x+): reclaim rounds without progress and
+	 * compaction retries, read from its frame's DWARF locals where their location
+	 * is known at the task's pc.
+	 */
+	bool no_progress_known, compaction_retries_known;
+	int no_progress_loops, compaction_retries;
 };
 
-enum ks_lock_type { KS_LOCK_MUTEX, KS_LOCK_RWSEM_READ, KS_LOCK_RWSEM_WRITE, KS_LOCK_SEMAPHORE };
+/* A lock kind and, for a waiter, how it waits. */
+enum ks_lock_type {
+	KS_LOCK_MUTEX,
+	KS_LOCK_RWSEM_READ,
+	KS_LOCK_RWSEM_WRITE,
+	KS_LOCK_SEMAPHORE,
+	KS_LOCK_PERCPU_READ,  /* percpu_rw_semaphore, a reader waiting for the writer */
+	KS_LOCK_PERCPU_WRITE, /* a writer waiting for the write side (another writer has it) */
+	KS_LOCK_PERCPU_DRAIN, /* the writer that has the write side, waiting for readers to leave */
+	KS_LOCK_FOLIO,	      /* a page or folio lock (PG_locked) */
+};
+
+/* The file a folio or inode lock belongs to. */
+struct ks_file_ref {
+	/* an inode was found and checked (its own mapping points back at it) */
+	bool known;
+	uint64_t inode;
+	uint64_t ino;
+	char fstype[32];
+	/*
+	 * "/kstall-io/data" through the mounts when path_absolute; else the path
+	 * within its filesystem ("tmpfs:/data"); else the dentry name; "" when none
+	 */
+	char path[256];
+	bool path_absolute;
+	/* folio locks: the page index in the file */
+	bool index_known;
+	uint64_t index;
+};
 
 struct ks_lock {
 	uint64_t address;
 	enum ks_lock_type type;
-	/* "stall_mutex_a", "sym+0x10", "mmap_lock of storm (tgid 44)", or "" when unknown */
-	char name[96];
-	/* what the lock is, without pids or addresses, for signatures:
-	 * the symbol, "mm_struct.mmap_lock", or "" when unknown */
+	/* "stall_mutex_a", "sym+0x10", "mmap_lock of storm (tgid 44)",
+	 * "i_rwsem of /tmp/f", "page 3 of /tmp/f", or "" when unknown */
+	char name[320];
+	/* what the lock is, without pids or addresses, for signatures: the symbol,
+	 * "mm_struct.mmap_lock", "inode.i_rwsem", "folio:PG_locked", or "" when unknown */
 	char what[64];
-	/* owner task index in the tasks array; -1 when none is recorded */
+	/* owner task index in the tasks array; -1 when none is recorded. For a
+	 * percpu_rw_semaphore, the writer that waits for the readers to leave. */
 	long owner;
 	/* the owner is only a hint (a reader-owned rwsem names the last reader) */
 	bool owner_is_hint;
 	size_t nwaiters;
+	/* percpu_rw_semaphore: readers inside (the per-CPU counts summed), -1 when
+	 * unknown or not a percpu_rw_semaphore; a writer has the write side */
+	long readers;
+	bool write_held;
+	struct ks_file_ref file;
 };
 
 /* Where a stall's start time comes from, best first. */
@@ -100,7 +142,7 @@ struct ks_task_analysis {
 	/* sleeping in balance_dirty_pages: writing faster than the disk takes it */
 	bool dirty_throttled;
 	/* what the task does, in a few words ("allocating: direct reclaim") */
-	char activity[160];
+	char activity[256];
 };
 
 enum ks_verdict_kind {
@@ -240,10 +282,18 @@ void ks_analysis_deinit(struct ks_analysis *a);
 
 const char *ks_verdict_name(enum ks_verdict_kind kind);
 const char *ks_alloc_phase_name(enum ks_alloc_phase phase);
-/* "mutex", "rwsem", "semaphore" */
+/* "mutex", "rwsem", "semaphore", "percpu_rwsem", "folio" */
 const char *ks_lock_type_name(enum ks_lock_type type);
-/* how a task waits: "mutex", "rwsem (read)", "rwsem (write)", "semaphore" */
+/* how a task waits: "mutex", "rwsem (read)", "rwsem (write)", "semaphore",
+ * "percpu_rwsem (read)", "percpu_rwsem (write)", "percpu_rwsem (write, readers to leave)",
+ * "folio lock" */
 const char *ks_wait_type_name(enum ks_lock_type type);
+/*
+ * The task that task i waits for: the owner of the lock it waits on; -1 when
+ * there is none, the owner is only a hint, or i owns that lock itself (the
+ * writer of a percpu_rw_semaphore waiting for its readers).
+ */
+long ks_waits_for(const struct ks_analysis *a, size_t i);
 const char *ks_stall_source_name(enum ks_stall_source source);
 /* "shmem", "swap_total", ... */
 const char *ks_mem_item_name(enum ks_mem_item item);
@@ -261,6 +311,13 @@ void ks_gfp_decode(const struct ks_gfp_name *names, size_t n, uint64_t gfp, char
 		   size_t size);
 /* The owner task address from a mutex or rwsem owner word (flag bits removed). */
 uint64_t ks_lock_owner_task(uint64_t owner_word);
+/*
+ * The hung-task detector's record of what a task blocks on
+ * (task_struct.blocker, CONFIG_DETECT_HUNG_TASK_BLOCKER, 6.16+): the lock
+ * address with the lock kind in its two low bits. False for 0 and for kinds
+ * kstall does not follow.
+ */
+bool ks_blocker_decode(uint64_t word, uint64_t *lock, enum ks_lock_type *type);
 /*
  * Walk the wait-for graph: next[i] is the task i waits for (-1 for none).
  * Marks in_cycle[i] for tasks on a cycle; returns the number of such tasks.

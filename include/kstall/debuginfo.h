@@ -108,6 +108,13 @@ struct ks_frame_ctx {
 size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die, uint64_t sub_die,
 			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max);
 
+/*
+ * The local variables of the function DIE at a frame: its own and those of the
+ * lexical blocks that hold the pc (not those of functions inlined into it).
+ */
+size_t ks_debuginfo_locals(struct ks_debuginfo *di, uint64_t die, uint64_t sub_die,
+			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max);
+
 /* The ELF section bytes by name (e.g. ".orc_unwind"), with their link-time address. */
 bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const void **data,
 			  size_t *size, uint64_t *addr);

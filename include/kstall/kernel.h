@@ -79,6 +79,45 @@ enum ks_field {
 	KS_F_TASK_MM,
 	KS_F_MM_MMAP_LOCK, /* mmap_lock (5.8+) or mmap_sem */
 	KS_F_TASK_OOM_REAPER_LIST,
+	/* percpu rw-semaphores (5.x+: rss, read_count, writer, waiters, block) and wait queues */
+	KS_F_PCPU_RWSEM_READ_COUNT,
+	KS_F_PCPU_RWSEM_WRITER, /* writer.task: the writer waiting for readers to leave */
+	KS_F_PCPU_RWSEM_WAITERS,
+	KS_F_PCPU_RWSEM_BLOCK,
+	KS_F_WQ_ENTRY_PRIVATE,
+	KS_F_WQ_ENTRY_ENTRY,
+	KS_F_WQ_HEAD_HEAD,
+	/* page and folio locks: waiters on the hashed folio_wait_table / page_wait_table */
+	KS_F_WPQ_FOLIO, /* wait_page_queue.folio (5.16+) or .page */
+	KS_F_WPQ_BIT_NR,
+	KS_F_WPQ_WAIT,
+	KS_F_PAGE_FLAGS,
+	KS_F_PAGE_MAPPING,
+	KS_F_PAGE_INDEX,
+	KS_F_MAPPING_HOST,
+	/* naming files */
+	KS_F_INODE_RWSEM,
+	KS_F_INODE_MAPPING,
+	KS_F_INODE_DATA_HOST, /* i_data.host: an inode's own mapping points back at it */
+	KS_F_INODE_SB,
+	KS_F_INODE_INO,
+	KS_F_INODE_DENTRY,
+	KS_F_DENTRY_ALIAS, /* d_u.d_alias (3.19+) or d_alias */
+	KS_F_DENTRY_PARENT,
+	KS_F_DENTRY_NAME,
+	KS_F_DENTRY_INODE,
+	KS_F_SB_TYPE,
+	KS_F_SB_MOUNTS,
+	KS_F_FSTYPE_NAME,
+	KS_F_MOUNT_PARENT,
+	KS_F_MOUNT_MOUNTPOINT,
+	KS_F_MOUNT_ROOT,
+	KS_F_MOUNT_SB,
+	KS_F_MOUNT_INSTANCE,
+	KS_F_MOUNT_NS,
+	/* hung-task blocker tracking: an encoded lock word (6.16+) or a mutex pointer (6.15) */
+	KS_F_TASK_BLOCKER,
+	KS_F_TASK_BLOCKER_MUTEX,
 	KS_F__COUNT
 };
 
@@ -140,6 +179,9 @@ bool ks_kernel_cpu_online(const struct ks_kernel *k, unsigned int cpu);
 /* Runtime address of a per-CPU variable's instance on a CPU. */
 struct ks_error *ks_kernel_per_cpu(struct ks_kernel *k, const char *var, unsigned int cpu,
 				   uint64_t *ret);
+
+/* A per-CPU pointer (a value of a `T __percpu *`) resolved for one CPU. */
+bool ks_kernel_per_cpu_ptr(const struct ks_kernel *k, uint64_t ptr, unsigned int cpu, uint64_t *ret);
 
 /* The address of an online CPU's struct rq; false for offline or unreadable CPUs. */
 bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret);

@@ -87,5 +87,11 @@ size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_
 /* The value of one parameter by name; false when absent or unknown at this frame. */
 bool ks_frame_param(struct ks_kernel *k, const struct ks_frame *f, const char *name,
 		    uint64_t *value);
+/* The local variables in scope at a frame's pc, with their values where DWARF locations give them. */
+size_t ks_frame_locals(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
+		       size_t max);
+/* The value of one local by name, zero-extended from its type's size; false when unknown here. */
+bool ks_frame_local(struct ks_kernel *k, const struct ks_frame *f, const char *name,
+		    uint64_t *value);
 
 #endif

@@ -22,6 +22,10 @@
  *                         the OOM killer takes); each holds HOLD_KB and
  *                         allocates, touches and frees KB, forever
  *   forker MB             fork children that touch MB and exit, forever
+ *   io_reader PATH OFFSET  say "reader" to /proc/kstall/io_role, then read()
+ *                         PATH at OFFSET (blocks on the page the module locked)
+ *   io_writer PATH        say "writer" to /proc/kstall/io_role, then write()
+ *                         to PATH (blocks on the inode lock the module holds)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -309,6 +313,26 @@ static _Noreturn void forker(size_t mb)
 	}
 }
 
+/* Open first, announce, then make the one call that blocks. */
+static int io_role(const char *role, const char *path, off_t offset)
+{
+	int fd = open(path, !strcmp(role, "reader") ? O_RDONLY : O_WRONLY);
+	char buf[16];
+
+	if (fd < 0) {
+		perror(path);
+		return 1;
+	}
+	if (write_file("/proc/kstall/io_role", role))
+		return 1;
+	if (!strcmp(role, "reader") ? pread(fd, buf, sizeof(buf), offset) < 0 : write(fd, "x", 1) < 0) {
+		perror(path);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -329,6 +353,10 @@ int main(int argc, char **argv)
 		reclaimer(atoi(argv[1]), strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
 	if (!strcmp(name, "forker") && argc == 2)
 		forker(strtoul(argv[1], NULL, 10));
+	if (!strcmp(name, "io_reader") && argc == 3)
+		return io_role("reader", argv[1], strtol(argv[2], NULL, 10));
+	if (!strcmp(name, "io_writer") && argc == 2)
+		return io_role("writer", argv[1], 0);
 	fprintf(stderr, "%s: unknown role or arguments\n", name);
 	return 2;
 }

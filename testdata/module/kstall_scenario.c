@@ -7,7 +7,9 @@
  * Every lock, role and stall start printed here is a fact of this kernel run;
  * kstall's tests compare their analysis of the dump against these lines.
  */
+#include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -15,6 +17,8 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/proc_fs.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
@@ -24,7 +28,7 @@
 
 static char *scenario = "baseline";
 module_param(scenario, charp, 0444);
-MODULE_PARM_DESC(scenario, "baseline, abba, oom-deadlock or nofs-loop");
+MODULE_PARM_DESC(scenario, "baseline, abba, oom-deadlock, nofs-loop or io-locks");
 
 /* Not static: the symbol names are what kstall should print for them. */
 DEFINE_MUTEX(stall_mutex_a);
@@ -32,6 +36,7 @@ DEFINE_MUTEX(stall_mutex_b);
 DEFINE_MUTEX(stall_mutex_m);
 DECLARE_RWSEM(stall_rwsem);
 struct semaphore stall_sem;
+DEFINE_PERCPU_RWSEM(stall_pcpu_rwsem);
 
 #define MAX_ROLES 32
 
@@ -41,6 +46,8 @@ struct role {
 	struct task_struct *task;
 	void *waits_on;
 	void *holds[2];
+	/* a lock held for read (a percpu_rw_semaphore's readers are not recorded) */
+	void *reads;
 	/* jiffies when the current wait or allocation began; 0 when none */
 	unsigned long start;
 	unsigned long reported;
@@ -72,7 +79,7 @@ static struct role *role_add(const char *name, void *waits_on, void *h0, void *h
 
 static void role_print(struct role *r)
 {
-	char waits[32] = "null", holds[64] = "";
+	char waits[32] = "null", holds[64] = "", reads[48] = "";
 	int i, n = 0;
 
 	if (r->waits_on)
@@ -81,9 +88,12 @@ static void role_print(struct role *r)
 		if (r->holds[i])
 			n += snprintf(holds + n, sizeof(holds) - n, "%s\"0x%lx\"", n ? "," : "",
 				      (unsigned long)r->holds[i]);
-	pr_notice("TRUTH {\"role\":\"%s\",\"pid\":%d,\"comm\":\"%s\",\"task\":\"0x%lx\",\"waits_on\":%s,\"holds\":[%s],\"stall_start_jiffies\":%lu}\n",
+	/* only roles that read-hold a lock say so: the other scenarios' lines stay as they were */
+	if (r->reads)
+		snprintf(reads, sizeof(reads), ",\"reads\":[\"0x%lx\"]", (unsigned long)r->reads);
+	pr_notice("TRUTH {\"role\":\"%s\",\"pid\":%d,\"comm\":\"%s\",\"task\":\"0x%lx\",\"waits_on\":%s,\"holds\":[%s]%s,\"stall_start_jiffies\":%lu}\n",
 		r->name, task_pid_nr(r->task), r->task->comm, (unsigned long)r->task, waits, holds,
-		r->start);
+		reads, r->start);
 	r->reported = r->start;
 }
 
@@ -277,6 +287,175 @@ static const struct proc_ops lock_ops = {
 	.proc_write = lock_write,
 };
 
+/*
+ * io-locks: the locks of file I/O. A percpu_rw_semaphore whose writer has the
+ * write side and waits for a reader that never leaves, with a reader and a
+ * writer queued behind it; a page of a tmpfs file locked by one kthread while
+ * another and a read() wait for it; the same file's inode lock held while a
+ * kthread (shared) and a write() wait for it. init mounts the tmpfs at IO_DIR.
+ */
+#define IO_DIR "/kstall-io"
+#define IO_FILE IO_DIR "/data"
+#define IO_PAGE 1
+
+static struct inode *io_inode;
+static struct folio *io_folio;
+static DECLARE_COMPLETION(io_page_locked);
+static DECLARE_COMPLETION(io_ready);
+
+static void file_lock_truth(const char *what, const char *type, void *addr, long index)
+{
+	char idx[32] = "";
+
+	if (index >= 0)
+		snprintf(idx, sizeof(idx), ",\"index\":%ld", index);
+	pr_notice("TRUTH {\"lock\":\"%s%s\",\"type\":\"%s\",\"address\":\"0x%lx\",\"file\":\"%s\"%s}\n",
+		  what, IO_FILE, type, (unsigned long)addr, IO_FILE, idx);
+}
+
+static int pcpu_reader(void *unused)
+{
+	struct role *r;
+
+	percpu_down_read(&stall_pcpu_rwsem);
+	r = role_add("pcpu_reader", NULL, NULL, NULL);
+	if (r) {
+		r->reads = &stall_pcpu_rwsem;
+		role_print(r);
+	}
+	sleep_forever();
+	return 0;
+}
+
+static int pcpu_writer(void *unused)
+{
+	msleep(500);
+	/* takes the write side (block), then waits for the reader to leave: forever */
+	role_block("pcpu_writer", &stall_pcpu_rwsem, &stall_pcpu_rwsem, NULL);
+	percpu_down_write(&stall_pcpu_rwsem);
+	sleep_forever();
+	return 0;
+}
+
+static int pcpu_read_waiter(void *unused)
+{
+	msleep(1500);
+	role_block("pcpu_read_waiter", &stall_pcpu_rwsem, NULL, NULL);
+	percpu_down_read(&stall_pcpu_rwsem);
+	sleep_forever();
+	return 0;
+}
+
+static int pcpu_write_waiter(void *unused)
+{
+	msleep(2000);
+	role_block("pcpu_write_waiter", &stall_pcpu_rwsem, NULL, NULL);
+	percpu_down_write(&stall_pcpu_rwsem);
+	sleep_forever();
+	return 0;
+}
+
+/* Creates the file, three pages long, and keeps page IO_PAGE locked. */
+static int page_holder(void *unused)
+{
+	static char buf[3 * PAGE_SIZE];
+	struct file *f;
+	struct folio *folio;
+	struct role *r;
+	loff_t pos = 0;
+
+	memset(buf, 'k', sizeof(buf));
+	f = filp_open(IO_FILE, O_RDWR | O_CREAT | O_LARGEFILE, 0644);
+	if (IS_ERR(f)) {
+		pr_err("kstall_scenario: cannot open %s: %ld\n", IO_FILE, PTR_ERR(f));
+		sleep_forever();
+	}
+	if (kernel_write(f, buf, sizeof(buf), &pos) != sizeof(buf))
+		pr_err("kstall_scenario: short write to %s\n", IO_FILE);
+	folio = filemap_lock_folio(f->f_mapping, IO_PAGE);
+	if (!folio) {
+		pr_err("kstall_scenario: page %d of %s not in the page cache\n", IO_PAGE, IO_FILE);
+		sleep_forever();
+	}
+	io_inode = file_inode(f);
+	io_folio = folio;
+	file_lock_truth("page 1 of ", "folio", folio, IO_PAGE);
+	r = role_add("page_holder", NULL, folio, NULL);
+	if (r)
+		role_print(r);
+	complete_all(&io_page_locked);
+	sleep_forever();
+	return 0;
+}
+
+static int inode_holder(void *unused)
+{
+	struct role *r;
+
+	wait_for_completion(&io_page_locked);
+	inode_lock(io_inode);
+	file_lock_truth("i_rwsem of ", "rwsem", &io_inode->i_rwsem, -1);
+	r = role_add("inode_holder", NULL, &io_inode->i_rwsem, NULL);
+	if (r)
+		role_print(r);
+	complete_all(&io_ready);
+	sleep_forever();
+	return 0;
+}
+
+static int page_waiter(void *unused)
+{
+	struct folio *folio;
+
+	wait_for_completion(&io_ready);
+	msleep(1000);
+	folio = filemap_get_folio(io_inode->i_mapping, IO_PAGE);
+	if (!folio) {
+		pr_err("kstall_scenario: page %d of %s is gone\n", IO_PAGE, IO_FILE);
+		sleep_forever();
+	}
+	role_block("page_waiter", folio, NULL, NULL);
+	folio_lock(folio);
+	sleep_forever();
+	return 0;
+}
+
+static int inode_reader(void *unused)
+{
+	wait_for_completion(&io_ready);
+	msleep(1000);
+	role_block("inode_reader", &io_inode->i_rwsem, NULL, NULL);
+	inode_lock_shared(io_inode);
+	sleep_forever();
+	return 0;
+}
+
+/*
+ * User space announces its blocking call here first: "reader" before a read()
+ * of page IO_PAGE (it waits for the page lock), "writer" before a write() (it
+ * waits for the inode lock).
+ */
+static ssize_t io_role_write(struct file *file, const char __user *ubuf, size_t len, loff_t *pos)
+{
+	char buf[16] = "";
+
+	if (copy_from_user(buf, ubuf, min(len, sizeof(buf) - 1)))
+		return -EFAULT;
+	if (wait_for_completion_interruptible(&io_ready))
+		return -EINTR;
+	if (!strncmp(buf, "reader", 6))
+		role_block("user_reader", io_folio, NULL, NULL);
+	else if (!strncmp(buf, "writer", 6))
+		role_block("user_writer", &io_inode->i_rwsem, NULL, NULL);
+	else
+		return -EINVAL;
+	return len;
+}
+
+static const struct proc_ops io_role_ops = {
+	.proc_write = io_role_write,
+};
+
 static void start(int (*fn)(void *), const char *name)
 {
 	struct task_struct *t = kthread_run(fn, NULL, "%s", name);
@@ -319,6 +498,18 @@ static int __init kstall_scenario_init(void)
 		cause = "alloc_loop_no_oom";
 		for (i = 0; i < 3; i++)
 			start(nofs_worker, "nofs_worker");
+	} else if (!strcmp(scenario, "io-locks")) {
+		cause = "lock_chain_hang";
+		proc_create("io_role", 0200, dir, &io_role_ops);
+		lock_truth("stall_pcpu_rwsem", "percpu_rwsem", &stall_pcpu_rwsem);
+		start(pcpu_reader, "pcpu_reader");
+		start(pcpu_writer, "pcpu_writer");
+		start(pcpu_read_waiter, "pcpu_rd_waiter");
+		start(pcpu_write_waiter, "pcpu_wr_waiter");
+		start(page_holder, "page_holder");
+		start(inode_holder, "inode_holder");
+		start(page_waiter, "page_waiter");
+		start(inode_reader, "inode_reader");
 	}
 	start(stall_reporter, "stall_reporter");
 	pr_notice("TRUTH {\"scenario\":\"%s\",\"root_cause\":\"%s\",\"hz\":%d}\n", scenario, cause,

@@ -38,7 +38,7 @@ main=$work/root-main-$flavour
 make_root "$main"
 copy_bin "$main" /sbin/kexec
 gcc -static -O2 -Wall -Werror -pthread -o "$main/bin/abba_user" "$here/guest/helper.c"
-for role in oomvictim oomhog oomfodder storm memhog reclaimer forker; do
+for role in oomvictim oomhog oomfodder storm memhog reclaimer forker io_reader io_writer; do
 	ln "$main/bin/abba_user" "$main/bin/$role"
 done
 cp "$work/module-$flavour/kstall_scenario.ko" "$main/lib/"

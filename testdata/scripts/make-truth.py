@@ -29,14 +29,19 @@ with open(log, errors="replace") as f:
         elif "tasks" in rec:
             truth["tasks"] = rec["tasks"]
         elif "lock" in rec:
-            truth["locks"].append({"name": rec["lock"], "type": rec["type"],
-                                   "address": rec["address"]})
+            lock = {"name": rec["lock"], "type": rec["type"], "address": rec["address"]}
+            # a lock of a file (folio, i_rwsem) names it, and a folio its page index
+            lock.update({k: rec[k] for k in ("file", "index") if k in rec})
+            truth["locks"].append(lock)
         elif "role" in rec:
             roles[(rec["role"], rec["pid"])] = rec
 for rec in roles.values():
     role = {"task": None, "waits_on": None, "holds": [], "stall_start_jiffies": None}
     role.update({k: rec[k] for k in ("role", "pid", "comm", "task", "waits_on", "holds",
                                      "stall_start_jiffies") if k in rec})
+    # locks held for read, where the kernel records no reader (percpu_rw_semaphore)
+    if "reads" in rec:
+        role["reads"] = rec["reads"]
     truth["roles"].append(role)
 if cause:
     truth["root_cause"] = cause
