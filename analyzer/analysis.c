@@ -269,7 +269,7 @@ static void describe(struct ks_analysis *a, size_t i)
 		if (l->readers >= 0)
 			snprintf(n, sizeof(n), "%ld", l->readers);
 		snprintf(ta->activity, sizeof(ta->activity),
-			 "holding the write side of percpu_rwsem %.160s, waiting for %s reader%s to leave",
+			 "holding the write side of percpu_rwsem %.120s, waiting for %.20s reader%s to leave",
 			 l->name[0] ? l->name : "(unnamed)", n, l->readers == 1 ? "" : "s");
 	} else if (ta->waits_on >= 0)
 		snprintf(ta->activity, sizeof(ta->activity), "waiting for %s %.200s",

@@ -208,7 +208,7 @@ static void oom(struct builder *b)
 					 a->ta[i].oom_killed_seconds);
 			snprintf(v->summary, sizeof(v->summary),
 				 "OOM deadlock: %s (pid %d), chosen by the OOM killer%s, cannot exit: it waits "
-				 "for %s %.200s, held by %s (pid %d), which %s",
+				 "for %s %.200s, held by %s (pid %d), which %.300s",
 				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
 				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
 			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
