@@ -618,19 +618,24 @@ size_t ks_debuginfo_functions_at(struct ks_debuginfo *di, uint64_t pc, struct ks
 bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const void **data,
 			  size_t *size, uint64_t *addr)
 {
+	return ks_elf_section(di->elf, name, data, size, addr);
+}
+
+bool ks_elf_section(Elf *elf, const char *name, const void **data, size_t *size, uint64_t *addr)
+{
 	Elf_Scn *scn = NULL;
 	GElf_Shdr shdr;
 	size_t shstrndx;
 
-	if (elf_getshdrstrndx(di->elf, &shstrndx) != 0)
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
 		return false;
-	while ((scn = elf_nextscn(di->elf, scn))) {
+	while ((scn = elf_nextscn(elf, scn))) {
 		const char *n;
 		Elf_Data *d;
 
 		if (!gelf_getshdr(scn, &shdr))
 			continue;
-		n = elf_strptr(di->elf, shstrndx, shdr.sh_name);
+		n = elf_strptr(elf, shstrndx, shdr.sh_name);
 		if (!n || strcmp(n, name))
 			continue;
 		d = elf_getdata(scn, NULL);

@@ -6,6 +6,9 @@
 
 #include "kstall/debuginfo.h"
 
+/* A section of an ELF file by name: its data (the file's mapping, or libelf's copy), size, address. */
+bool ks_elf_section(Elf *elf, const char *name, const void **data, size_t *size, uint64_t *addr);
+
 /* The .debug_frame CFI, or NULL when the file has none. Owned by the debuginfo. */
 Dwarf_CFI *ks_debuginfo_cfi(struct ks_debuginfo *di);
 

@@ -5,16 +5,6 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
-/* makedumpfile's disk_dump_header and kdump_sub_header, x86_64 layout. */
-#define DD_BLOCK_SIZE 0x1ac
-#define DD_SUB_HDR_SIZE 0x1b0
-#define DD_BITMAP_BLOCKS 0x1b4
-#define DD_MAX_MAPNR 0x1b8
-#define DD_HEADER_VERSION 0x8
-#define SUB_SPLIT 12
-#define SUB_MAX_MAPNR_64 96
-#define SUB_SIZE 104
-#define PAGE_DESC_SIZE 24
 #define DUMP_DH_COMPRESSED_ZLIB 0x1u
 
 /* One rank sample per WORDS_PER_RANK bitmap words: the rank of a pfn costs at most that many popcounts. */
@@ -35,7 +25,7 @@ struct ks_diskdump {
 	struct libdeflate_decompressor *inflater;
 };
 
-static uint64_t le(const unsigned char *p, size_t n)
+uint64_t ks_diskdump_le(const unsigned char *p, size_t n)
 {
 	uint64_t v = 0;
 
@@ -44,7 +34,7 @@ static uint64_t le(const unsigned char *p, size_t n)
 	return v;
 }
 
-static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
+bool ks_diskdump_pread(int fd, void *buf, size_t len, uint64_t off)
 {
 	ssize_t n = pread(fd, buf, len, (off_t)off);
 
@@ -53,20 +43,20 @@ static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
 
 struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t fsize)
 {
-	uint64_t block = le(hdr + DD_BLOCK_SIZE, 4), sub = le(hdr + DD_SUB_HDR_SIZE, 4);
-	uint64_t bitmap_blocks = le(hdr + DD_BITMAP_BLOCKS, 4), mapnr = le(hdr + DD_MAX_MAPNR, 4);
-	int32_t version = (int32_t)le(hdr + DD_HEADER_VERSION, 4);
-	unsigned char subhdr[SUB_SIZE];
+	uint64_t block = ks_diskdump_le(hdr + KS_DD_BLOCK_SIZE, 4), sub = ks_diskdump_le(hdr + KS_DD_SUB_HDR_SIZE, 4);
+	uint64_t bitmap_blocks = ks_diskdump_le(hdr + KS_DD_BITMAP_BLOCKS, 4), mapnr = ks_diskdump_le(hdr + KS_DD_MAX_MAPNR, 4);
+	int32_t version = (int32_t)ks_diskdump_le(hdr + KS_DD_HEADER_VERSION, 4);
+	unsigned char subhdr[KS_DD_SUB_SIZE];
 	struct ks_diskdump *d;
 	uint64_t bitmap_len;
 
 	/* "DISKDUMP" files and split dumps have other layouts: libkdumpfile's job. */
 	if (memcmp(hdr, "KDUMP   ", 8) || version < 1 || block < 1024 || block > 65536 ||
-	    (block & (block - 1)) || !pread_all(fd, subhdr, sizeof(subhdr), block) ||
-	    le(subhdr + SUB_SPLIT, 4))
+	    (block & (block - 1)) || !ks_diskdump_pread(fd, subhdr, sizeof(subhdr), block) ||
+	    ks_diskdump_le(subhdr + KS_DD_SUB_SPLIT, 4))
 		return NULL;
 	if (version >= 6)
-		mapnr = le(subhdr + SUB_MAX_MAPNR_64, 8);
+		mapnr = ks_diskdump_le(subhdr + KS_DD_SUB_MAX_MAPNR_64, 8);
 	bitmap_len = bitmap_blocks / 2 * block;
 	if (!mapnr || mapnr > bitmap_len * 8 || bitmap_len > ((uint64_t)1 << 32))
 		return NULL;
@@ -83,7 +73,7 @@ struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t 
 	d->rank = malloc((d->nwords / WORDS_PER_RANK + 1) * sizeof(*d->rank));
 	d->packed = malloc(block);
 	if (!d->bitmap || !d->rank || !d->packed ||
-	    !pread_all(fd, d->bitmap, d->nwords * 8, (1 + sub + bitmap_blocks / 2) * block) ||
+	    !ks_diskdump_pread(fd, d->bitmap, d->nwords * 8, (1 + sub + bitmap_blocks / 2) * block) ||
 	    !(d->inflater = libdeflate_alloc_decompressor())) {
 		ks_diskdump_close(d);
 		return NULL;
@@ -94,7 +84,7 @@ struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t 
 	for (size_t w = 0, n = 0; w < d->nwords; w++) {
 		if (w % WORDS_PER_RANK == 0)
 			d->rank[w / WORDS_PER_RANK] = n;
-		n += (uint64_t)__builtin_popcountll(le((const unsigned char *)&d->bitmap[w], 8));
+		n += (uint64_t)__builtin_popcountll(ks_diskdump_le((const unsigned char *)&d->bitmap[w], 8));
 	}
 	return d;
 }
@@ -124,7 +114,7 @@ uint64_t ks_diskdump_pfns(const struct ks_diskdump *d)
 /* The bitmap word as the file has it: little-endian, bit n of byte b is pfn 8b+n. */
 static uint64_t word(const struct ks_diskdump *d, size_t w)
 {
-	return le((const unsigned char *)&d->bitmap[w], 8);
+	return ks_diskdump_le((const unsigned char *)&d->bitmap[w], 8);
 }
 
 bool ks_diskdump_has(const struct ks_diskdump *d, uint64_t paddr)
@@ -138,7 +128,7 @@ bool ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf)
 {
 	uint64_t pfn = paddr / d->page_size, idx, off, size, flags;
 	size_t w = (size_t)(pfn / 64), got;
-	unsigned char desc[PAGE_DESC_SIZE];
+	unsigned char desc[KS_DD_PAGE_DESC_SIZE];
 
 	if (!ks_diskdump_has(d, paddr))
 		return false;
@@ -146,16 +136,16 @@ bool ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf)
 	for (size_t i = w - w % WORDS_PER_RANK; i < w; i++)
 		idx += (uint64_t)__builtin_popcountll(word(d, i));
 	idx += (uint64_t)__builtin_popcountll(word(d, w) & (((uint64_t)1 << (pfn % 64)) - 1));
-	if (!pread_all(d->fd, desc, sizeof(desc), d->desc_off + idx * PAGE_DESC_SIZE))
+	if (!ks_diskdump_pread(d->fd, desc, sizeof(desc), d->desc_off + idx * KS_DD_PAGE_DESC_SIZE))
 		return false;
-	off = le(desc, 8);
-	size = le(desc + 8, 4);
-	flags = le(desc + 12, 4);
+	off = ks_diskdump_le(desc, 8);
+	size = ks_diskdump_le(desc + 8, 4);
+	flags = ks_diskdump_le(desc + 12, 4);
 	if (!size || size > d->page_size || off > d->fsize || size > d->fsize - off)
 		return false;
 	if (!flags && size == d->page_size)
-		return pread_all(d->fd, buf, size, off);
-	if (flags != DUMP_DH_COMPRESSED_ZLIB || !pread_all(d->fd, d->packed, size, off))
+		return ks_diskdump_pread(d->fd, buf, size, off);
+	if (flags != DUMP_DH_COMPRESSED_ZLIB || !ks_diskdump_pread(d->fd, d->packed, size, off))
 		return false;
 	/* A zlib stream (compress2): success means a whole page whose Adler-32 holds. */
 	return libdeflate_zlib_decompress(d->inflater, d->packed, size, buf, d->page_size, &got) ==

@@ -13,7 +13,29 @@
 #define KSTALL_DISKDUMP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/*
+ * makedumpfile's disk_dump_header and kdump_sub_header, x86_64 layout: the
+ * header checks of the libkdumpfile backend read the same fields.
+ */
+#define KS_DD_HEADER_VERSION 0x8
+#define KS_DD_BLOCK_SIZE 0x1ac
+#define KS_DD_SUB_HDR_SIZE 0x1b0
+#define KS_DD_BITMAP_BLOCKS 0x1b4
+#define KS_DD_MAX_MAPNR 0x1b8
+#define KS_DD_SUB_SPLIT 12
+#define KS_DD_SUB_OFF_VMCOREINFO 32
+#define KS_DD_SUB_OFF_NOTE 48
+#define KS_DD_SUB_MAX_MAPNR_64 96
+#define KS_DD_SUB_SIZE 104
+#define KS_DD_PAGE_DESC_SIZE 24
+
+/* A little-endian field of n bytes, as the file stores them. */
+uint64_t ks_diskdump_le(const unsigned char *p, size_t n);
+/* pread of exactly len bytes at off. */
+bool ks_diskdump_pread(int fd, void *buf, size_t len, uint64_t off);
 
 struct ks_diskdump;
 

@@ -1,12 +1,12 @@
 #include "dwarf_index.h"
 
 #include <dwarf.h>
-#include <gelf.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "debuginfo_internal.h"
 #include "hashmap.h"
 
 /* Names longer than this are not indexed (no C identifier in the kernel comes near). */
@@ -103,38 +103,15 @@ struct release {
 	uintptr_t done; /* page-aligned address up to which pages were released */
 };
 
-static size_t section_size(Elf *elf, const char *name, const void **data)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return 0;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *n;
-		Elf_Data *d;
-
-		if (!gelf_getshdr(scn, &shdr) || !(n = elf_strptr(elf, shstrndx, shdr.sh_name)) ||
-		    strcmp(n, name))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf)
-			return 0;
-		*data = d->d_buf;
-		return d->d_size;
-	}
-	return 0;
-}
-
 static void release_init(Elf *elf, struct release *r)
 {
 	const void *data = NULL;
-	size_t fsize, size = section_size(elf, ".debug_info", &data);
+	size_t fsize, size = 0;
+	uint64_t addr;
 	const char *raw = elf_rawfile(elf, &fsize);
 
 	memset(r, 0, sizeof(*r));
-	if (!raw || !size || (const char *)data < raw || (const char *)data + size > raw + fsize)
+	if (!raw || !ks_elf_section(elf, ".debug_info", &data, &size, &addr) || !size || (const char *)data < raw || (const char *)data + size > raw + fsize)
 		return;
 	r->start = data;
 	r->end = r->start + size;
@@ -292,20 +269,23 @@ struct ks_error *ks_dwarf_index_build(int fd, Elf *elf, Dwarf *dwarf, const char
 				      struct ks_dwarf_index **ret)
 {
 	const void *data;
-	size_t size = section_size(elf, ".debug_info", &data);
+	size_t size = 0;
+	uint64_t addr;
 	struct job first = { .elf = elf, .dwarf = dwarf, .from = 0, .to = UINT64_MAX };
-	struct job second = { .from = size / 2, .to = UINT64_MAX };
+	struct job second = { .to = UINT64_MAX };
 	struct ks_dwarf_index *ix;
+	const char *want = getenv("KSTALL_INDEX_THREADS");
 	pthread_t thread;
 	bool threaded = false;
 
+	ks_elf_section(elf, ".debug_info", &data, &size, &addr);
+	second.from = size / 2;
 	/*
 	 * The second thread reads through handles of its own: libdw's are not shared
 	 * safely. KSTALL_INDEX_THREADS=1 keeps to one (the benchmark compares).
 	 */
-	const char *want = getenv("KSTALL_INDEX_THREADS");
-
-	if (size > (1u << 20) && !(want && !strcmp(want, "1")) && (second.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) &&
+	if (size > (1u << 20) && !(want && !strcmp(want, "1")) &&
+	    (second.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) &&
 	    (second.dwarf = dwarf_begin_elf(second.elf, DWARF_C_READ, NULL)) &&
 	    !pthread_create(&thread, NULL, index_thread, &second)) {
 		threaded = true;

@@ -99,42 +99,17 @@ static const struct ks_target_ops kdump_ops = {
  * checks before libkdumpfile sees the file, so that a damaged header gets a
  * message that names the field, and a cut file is known to be cut.
  */
-#define DD_BLOCK_SIZE 0x1ac
-#define DD_SUB_HDR_SIZE 0x1b0
-#define DD_BITMAP_BLOCKS 0x1b4
-#define DD_MAX_MAPNR 0x1b8
-#define DD_HEADER_VERSION 0x8
-#define SUB_OFF_VMCOREINFO 32
-#define SUB_OFF_NOTE 48
-#define SUB_MAX_MAPNR_64 96
-#define PAGE_DESC_SIZE 24
 
 static bool is_diskdump(const unsigned char *hdr)
 {
 	return !memcmp(hdr, "KDUMP   ", 8) || !memcmp(hdr, "DISKDUMP", 8);
 }
 
-static uint64_t le(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-
-	while (n--)
-		v = v << 8 | p[n];
-	return v;
-}
-
-static bool pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	ssize_t n = pread(fd, buf, len, (off_t)off);
-
-	return n >= 0 && (size_t)n == len;
-}
-
 /* (offset, size) of a region the sub header names must lie inside the file. */
 static struct ks_error *check_region(const char *path, const char *what, const unsigned char *p,
 				     uint64_t fsize)
 {
-	uint64_t off = le(p, 8), size = le(p + 8, 8);
+	uint64_t off = ks_diskdump_le(p, 8), size = ks_diskdump_le(p + 8, 8);
 
 	if (size && (off > fsize || size > fsize - off))
 		return ks_error_create(KS_ERR_BAD_DATA,
@@ -157,24 +132,24 @@ static struct ks_error *check_region(const char *path, const char *what, const u
 static void check_length(struct kdump_priv *p, uint64_t fsize, uint64_t bitmap_off,
 			 uint64_t bitmap_len, uint64_t desc_off)
 {
-	unsigned char *buf = malloc(bitmap_len > TAIL_DESCS * PAGE_DESC_SIZE
+	unsigned char *buf = malloc(bitmap_len > TAIL_DESCS * KS_DD_PAGE_DESC_SIZE
 					    ? bitmap_len
-					    : TAIL_DESCS * PAGE_DESC_SIZE);
+					    : TAIL_DESCS * KS_DD_PAGE_DESC_SIZE);
 	uint64_t n = 0, need, tail;
 
-	if (!buf || !pread_all(p->fd, buf, bitmap_len, bitmap_off)) {
+	if (!buf || !ks_diskdump_pread(p->fd, buf, bitmap_len, bitmap_off)) {
 		free(buf);
 		return;
 	}
 	for (uint64_t i = 0; i < bitmap_len; i++)
 		n += (uint64_t)__builtin_popcount(buf[i]);
-	need = desc_off + n * PAGE_DESC_SIZE;
+	need = desc_off + n * KS_DD_PAGE_DESC_SIZE;
 	tail = n < TAIL_DESCS ? n : TAIL_DESCS;
 	if (need <= fsize &&
-	    pread_all(p->fd, buf, tail * PAGE_DESC_SIZE, need - tail * PAGE_DESC_SIZE)) {
+	    ks_diskdump_pread(p->fd, buf, tail * KS_DD_PAGE_DESC_SIZE, need - tail * KS_DD_PAGE_DESC_SIZE)) {
 		for (uint64_t i = 0; i < tail; i++) {
-			uint64_t end = le(buf + i * PAGE_DESC_SIZE, 8) +
-				       le(buf + i * PAGE_DESC_SIZE + 8, 4);
+			uint64_t end = ks_diskdump_le(buf + i * KS_DD_PAGE_DESC_SIZE, 8) +
+				       ks_diskdump_le(buf + i * KS_DD_PAGE_DESC_SIZE + 8, 4);
 
 			if (end > need)
 				need = end;
@@ -190,10 +165,10 @@ static void check_length(struct kdump_priv *p, uint64_t fsize, uint64_t bitmap_o
 static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 				       const unsigned char *hdr, uint64_t fsize)
 {
-	uint64_t block = le(hdr + DD_BLOCK_SIZE, 4), sub = le(hdr + DD_SUB_HDR_SIZE, 4);
-	uint64_t bitmap_blocks = le(hdr + DD_BITMAP_BLOCKS, 4), mapnr = le(hdr + DD_MAX_MAPNR, 4);
-	int32_t version = (int32_t)le(hdr + DD_HEADER_VERSION, 4);
-	unsigned char subhdr[104];
+	uint64_t block = ks_diskdump_le(hdr + KS_DD_BLOCK_SIZE, 4), sub = ks_diskdump_le(hdr + KS_DD_SUB_HDR_SIZE, 4);
+	uint64_t bitmap_blocks = ks_diskdump_le(hdr + KS_DD_BITMAP_BLOCKS, 4), mapnr = ks_diskdump_le(hdr + KS_DD_MAX_MAPNR, 4);
+	int32_t version = (int32_t)ks_diskdump_le(hdr + KS_DD_HEADER_VERSION, 4);
+	unsigned char subhdr[KS_DD_SUB_SIZE];
 	struct ks_error *err;
 	uint64_t desc_off;
 
@@ -213,15 +188,15 @@ static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 				       "%s: damaged header or cut file: the page bitmaps end at byte "
 				       "%llu, the file has %llu",
 				       path, (unsigned long long)desc_off, (unsigned long long)fsize);
-	if (version >= 1 && !pread_all(p->fd, subhdr, sizeof(subhdr), block))
+	if (version >= 1 && !ks_diskdump_pread(p->fd, subhdr, sizeof(subhdr), block))
 		return ks_error_create(KS_ERR_BAD_DATA, "%s: cannot read the sub header", path);
 	/* libkdumpfile reads VMCOREINFO there in version 3 only; later ones have it in the notes. */
-	if (version == 3 && (err = check_region(path, "VMCOREINFO", subhdr + SUB_OFF_VMCOREINFO, fsize)))
+	if (version == 3 && (err = check_region(path, "VMCOREINFO", subhdr + KS_DD_SUB_OFF_VMCOREINFO, fsize)))
 		return err;
-	if (version >= 4 && (err = check_region(path, "ELF notes", subhdr + SUB_OFF_NOTE, fsize)))
+	if (version >= 4 && (err = check_region(path, "ELF notes", subhdr + KS_DD_SUB_OFF_NOTE, fsize)))
 		return err;
 	if (version >= 6)
-		mapnr = le(subhdr + SUB_MAX_MAPNR_64, 8);
+		mapnr = ks_diskdump_le(subhdr + KS_DD_SUB_MAX_MAPNR_64, 8);
 	/* makedumpfile writes two bitmaps, each of max_mapnr bits. */
 	if (!memcmp(hdr, "KDUMP   ", 8) && mapnr > bitmap_blocks * block * 8 / 2)
 		return ks_error_create(KS_ERR_BAD_DATA,
@@ -284,7 +259,7 @@ struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
 		kdump_priv_destroy(p);
 		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(e));
 	}
-	diskdump = pread_all(p->fd, hdr, sizeof(hdr), 0) && is_diskdump(hdr);
+	diskdump = ks_diskdump_pread(p->fd, hdr, sizeof(hdr), 0) && is_diskdump(hdr);
 	if (diskdump) {
 		struct ks_error *err = check_diskdump(p, path, hdr, (uint64_t)sb.st_size);
 
