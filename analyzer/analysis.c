@@ -5,6 +5,7 @@
 
 #include "analysis_internal.h"
 #include "hashmap.h"
+#include "strpool.h"
 
 static struct ks_u64map *index_of(const struct ks_analysis *a)
 {
@@ -250,17 +251,18 @@ static void describe(struct ks_analysis *a, size_t i)
 	const struct ks_task *t = &a->tasks.tasks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
 	const struct ks_stack *s = &a->stacks[i];
+	char activity[256];
 
 	for (size_t f = ta->first_frame; f < s->count && !t->active; f++)
 		if (!strcmp(s->frames[f].function, "balance_dirty_pages"))
 			ta->dirty_throttled = true;
 
 	if (ta->alloc.phase != KS_ALLOC_NONE)
-		snprintf(ta->activity, sizeof(ta->activity), "allocating%s%s: %s",
+		snprintf(activity, sizeof(activity), "allocating%s%s: %s",
 			 ta->alloc.context[0] ? " in " : "", ta->alloc.context,
 			 ks_alloc_phase_name(ta->alloc.phase));
 	else if (ta->dirty_throttled)
-		snprintf(ta->activity, sizeof(ta->activity),
+		snprintf(activity, sizeof(activity),
 			 "throttled writing dirty pages (balance_dirty_pages)");
 	else if (ta->waits_on >= 0 && ta->wait_type == KS_LOCK_PERCPU_DRAIN) {
 		const struct ks_lock *l = &a->locks[ta->waits_on];
@@ -268,19 +270,22 @@ static void describe(struct ks_analysis *a, size_t i)
 
 		if (l->readers >= 0)
 			snprintf(n, sizeof(n), "%ld", l->readers);
-		snprintf(ta->activity, sizeof(ta->activity),
+		snprintf(activity, sizeof(activity),
 			 "holding the write side of percpu_rwsem %.120s, waiting for %.20s reader%s to leave",
 			 l->name[0] ? l->name : "(unnamed)", n, l->readers == 1 ? "" : "s");
 	} else if (ta->waits_on >= 0)
-		snprintf(ta->activity, sizeof(ta->activity), "waiting for %s %.200s",
+		snprintf(activity, sizeof(activity), "waiting for %s %.200s",
 			 ks_wait_type_name(ta->wait_type),
 			 a->locks[ta->waits_on].name[0] ? a->locks[ta->waits_on].name : "(unnamed)");
 	else if (t->active)
-		snprintf(ta->activity, sizeof(ta->activity), "running");
+		snprintf(activity, sizeof(activity), "running");
 	else if (t->state_char == 'D')
-		snprintf(ta->activity, sizeof(ta->activity), "uninterruptible sleep");
+		snprintf(activity, sizeof(activity), "uninterruptible sleep");
 	else
-		snprintf(ta->activity, sizeof(ta->activity), "sleeping");
+		snprintf(activity, sizeof(activity), "sleeping");
+	ta->activity = ks_strpool_intern(a->strings, activity);
+	if (!ta->activity)
+		ta->activity = "?";
 }
 
 struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
@@ -304,9 +309,10 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	}
 	map = calloc(1, sizeof(*map));
 	ret->task_index = map;
+	ret->strings = ks_strpool_create();
 	ret->stacks = calloc(ret->tasks.count ? ret->tasks.count : 1, sizeof(*ret->stacks));
 	ret->ta = calloc(ret->tasks.count ? ret->tasks.count : 1, sizeof(*ret->ta));
-	if (!map || !ret->stacks || !ret->ta) {
+	if (!map || !ret->strings || !ret->stacks || !ret->ta) {
 		err = &ks_error_nomem;
 		goto fail;
 	}
@@ -344,7 +350,11 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		ks_timing_task(ret, i);
 		ks_oom_task(ret, i);
 		share_stack(ret, &pool, i);
+		/* New functions in stacks read DWARF all along: keep those pages from piling up. */
+		if (i % 2048 == 2047)
+			ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	}
+	ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	ks_unwinder_destroy(u);
 	u = NULL;
 	ks_locks_free(locks);
@@ -399,5 +409,6 @@ void ks_analysis_deinit(struct ks_analysis *a)
 		free(a->task_index);
 	}
 	ks_tasks_deinit(&a->tasks);
+	ks_strpool_destroy(a->strings);
 	memset(a, 0, sizeof(*a));
 }

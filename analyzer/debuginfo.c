@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "cachedir.h"
 #include "debuginfo_internal.h"
 #include "dwarf_index.h"
+#include "dwarf_units.h"
 #include "location.h"
 #include "hashmap.h"
 
@@ -35,6 +39,7 @@ struct ks_debuginfo {
 	struct ks_strmap sym_by_name; /* name -> index into syms */
 
 	struct ks_dwarf_index *index;
+	struct ks_dwarf_units *units;
 
 	struct ks_u64map pc_cache;
 	Dwarf_CFI *cfi;
@@ -63,6 +68,12 @@ const char *ks_debuginfo_build_id(const struct ks_debuginfo *di)
 const char *ks_debuginfo_banner(const struct ks_debuginfo *di)
 {
 	return di->banner;
+}
+
+void ks_debuginfo_index_stats(const struct ks_debuginfo *di, bool *built, unsigned *memo_answers)
+{
+	*built = ks_dwarf_index_built(di->index);
+	*memo_answers = ks_dwarf_index_memo_answers(di->index);
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -186,10 +197,51 @@ static void load_banner(struct ks_debuginfo *di)
 		di->banner = s;
 }
 
+/*
+ * What tells two files with one build-id apart where DIE offsets are concerned
+ * (the DWARF recompressed or rewritten by a packager): the sizes of the file
+ * and of the sections the offsets point into.
+ */
+static uint64_t dwarf_stamp(const struct ks_debuginfo *di)
+{
+	static const char *const names[] = { ".debug_info", ".debug_abbrev", ".debug_str" };
+	struct stat st;
+	uint64_t stamp = fstat(di->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	if (elf_getshdrstrndx(di->elf, &shstrndx) != 0)
+		return stamp;
+	while ((scn = elf_nextscn(di->elf, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, &shdr) || !(n = elf_strptr(di->elf, shstrndx, shdr.sh_name)))
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(n, names[i]))
+				stamp = (stamp ^ shdr.sh_size) * 0x100000001b3ull;
+	}
+	return stamp;
+}
+
+/* KSTALL_CACHE=off keeps nothing between runs. */
+static char *memo_path(const struct ks_debuginfo *di)
+{
+	const char *want = getenv("KSTALL_CACHE");
+	char name[2 * 64 + 32];
+
+	if ((want && !strcmp(want, "off")) || !di->build_id[0])
+		return NULL;
+	snprintf(name, sizeof(name), "index-%s.memo", di->build_id);
+	return ks_cache_path(name);
+}
+
 struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 {
 	struct ks_debuginfo *di = calloc(1, sizeof(*di));
 	struct ks_error *err;
+	char *memo;
 
 	if (!di)
 		return &ks_error_nomem;
@@ -221,9 +273,17 @@ struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 	if (err)
 		goto fail;
 	load_banner(di);
-	err = ks_dwarf_index_build(di->fd, di->elf, di->dwarf, di->path, &di->index);
+	memo = memo_path(di);
+	err = ks_dwarf_index_open(di->fd, di->elf, di->dwarf, di->path, memo, di->build_id,
+				  dwarf_stamp(di), &di->index);
+	free(memo);
 	if (err)
 		goto fail;
+	di->units = ks_dwarf_units_load(di->elf, di->dwarf);
+	if (!di->units) {
+		err = &ks_error_nomem;
+		goto fail;
+	}
 	*ret = di;
 	return NULL;
 fail:
@@ -240,6 +300,7 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 			free(di->pc_cache.values[i]);
 	ks_u64map_free(&di->pc_cache);
 	ks_dwarf_index_free(di->index);
+	ks_dwarf_units_destroy(di->units);
 	ks_strmap_free(&di->sym_by_name);
 	free(di->syms);
 	if (di->dwarf)
@@ -577,7 +638,8 @@ static struct pc_funcs *compute_functions(struct ks_debuginfo *di, uint64_t pc)
 	struct pc_funcs *ret;
 	size_t n = 0;
 
-	if (dwarf_addrdie(di->dwarf, pc, &cu) && find_subprogram(&cu, pc, &sub)) {
+	if ((ks_dwarf_units_at(di->units, di->dwarf, pc, &cu) || dwarf_addrdie(di->dwarf, pc, &cu)) &&
+	    find_subprogram(&cu, pc, &sub)) {
 		chain[0] = sub;
 		n = inline_chain(&sub, pc, chain, 1, 0);
 	}
@@ -619,6 +681,35 @@ bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const
 			  size_t *size, uint64_t *addr)
 {
 	return ks_elf_section(di->elf, name, data, size, addr);
+}
+
+/*
+ * Type look-ups and pc look-ups read DIEs all over .debug_info, and the kernel
+ * maps the 64 KiB around each page they fault in (see dwarf_units.h). Handing
+ * the pages back costs nothing: a later look-up faults in the few it needs.
+ */
+void ks_debuginfo_trim(struct ks_debuginfo *di)
+{
+	static const char *const names[] = { ".debug_info", ".debug_abbrev", ".debug_str",
+					     ".debug_loclists", ".debug_rnglists", ".debug_line" };
+	size_t fsize;
+	const char *raw = elf_rawfile(di->elf, &fsize);
+
+	for (size_t i = 0; raw && i < sizeof(names) / sizeof(names[0]); i++) {
+		const void *data;
+		size_t size = 0;
+		uint64_t addr;
+		uintptr_t from, to;
+
+		/* Only the file's own mapping: a copy libelf decompressed would be lost. */
+		if (!ks_elf_section(di->elf, names[i], &data, &size, &addr) || (const char *)data < raw ||
+		    (const char *)data + size > raw + fsize)
+			continue;
+		from = ((uintptr_t)data + 4095) & ~(uintptr_t)4095;
+		to = ((uintptr_t)data + size) & ~(uintptr_t)4095;
+		if (to > from)
+			madvise((void *)from, to - from, MADV_DONTNEED);
+	}
 }
 
 bool ks_elf_section(Elf *elf, const char *name, const void **data, size_t *size, uint64_t *addr)

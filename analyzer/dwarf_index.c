@@ -4,10 +4,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "debuginfo_internal.h"
+#include "dwarf_units.h"
 #include "hashmap.h"
+#include "index_memo.h"
 
 /* Names longer than this are not indexed (no C identifier in the kernel comes near). */
 #define MAX_NAME 250
@@ -22,6 +23,13 @@ struct part {
 
 struct ks_dwarf_index {
 	struct part all;
+	bool built, build_failed;
+	/* borrowed from the debuginfo, for a build the memo makes late */
+	int fd;
+	Elf *elf;
+	Dwarf *dwarf;
+	const char *path;
+	struct ks_index_memo *memo;
 };
 
 static void part_free(struct part *p)
@@ -92,49 +100,6 @@ static bool part_add(struct part *p, char kind, const char *name, uint64_t value
 }
 
 /*
- * The pass reads every page of .debug_info once (57 MB for a small kernel,
- * far more for a distro's), and the pages it touched would stay in the
- * resident set. Where the section is the file's own mapping (not a copy that
- * libelf decompressed), the pages behind the pass are handed back as it goes:
- * later look-ups fault the few they need in again from the page cache.
- */
-struct release {
-	const unsigned char *start, *end;
-	uintptr_t done; /* page-aligned address up to which pages were released */
-};
-
-static void release_init(Elf *elf, struct release *r)
-{
-	const void *data = NULL;
-	size_t fsize, size = 0;
-	uint64_t addr;
-	const char *raw = elf_rawfile(elf, &fsize);
-
-	memset(r, 0, sizeof(*r));
-	if (!raw || !ks_elf_section(elf, ".debug_info", &data, &size, &addr) || !size || (const char *)data < raw || (const char *)data + size > raw + fsize)
-		return;
-	r->start = data;
-	r->end = r->start + size;
-	r->done = ((uintptr_t)r->start + 4095) & ~(uintptr_t)4095;
-}
-
-/* Release the pages wholly below offset off of .debug_info, in steps of 4 MiB (all when last). */
-static void release_upto(struct release *r, Dwarf_Off off, bool last)
-{
-	uintptr_t upto;
-
-	if (!r->start)
-		return;
-	if (off > (Dwarf_Off)(r->end - r->start))
-		off = (Dwarf_Off)(r->end - r->start);
-	upto = ((uintptr_t)r->start + off) & ~(uintptr_t)4095;
-	if (upto <= r->done || (!last && upto < r->done + (4u << 20)))
-		return;
-	madvise((void *)r->done, upto - r->done, MADV_DONTNEED);
-	r->done = upto;
-}
-
-/*
  * The enumerators of an enum type. Every unit that includes a header repeats
  * its enums: one whose name, or (anonymous) whose first enumerator, is indexed
  * already adds nothing and is not read again.
@@ -194,9 +159,9 @@ static void index_units(struct job *j)
 {
 	Dwarf_Off off = 0, next;
 	size_t hsize;
-	struct release rel;
+	struct ks_release rel;
 
-	release_init(j->elf, &rel);
+	ks_release_init(j->elf, &rel);
 	while (off < j->to && dwarf_nextcu(j->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		Dwarf_Die cu, child;
 
@@ -225,9 +190,9 @@ static void index_units(struct job *j)
 			}
 		} while (dwarf_siblingof(&child, &child) == 0);
 		off = next;
-		release_upto(&rel, off, false);
+		ks_release_upto(&rel, off, false);
 	}
-	release_upto(&rel, off, true);
+	ks_release_upto(&rel, off, true);
 }
 
 static void *index_thread(void *arg)
@@ -265,15 +230,17 @@ static bool merge(struct part *into, struct part *from)
 	return true;
 }
 
-struct ks_error *ks_dwarf_index_build(int fd, Elf *elf, Dwarf *dwarf, const char *path,
-				      struct ks_dwarf_index **ret)
+static struct ks_error *build(struct ks_dwarf_index *ix)
 {
+	int fd = ix->fd;
+	Elf *elf = ix->elf;
+	Dwarf *dwarf = ix->dwarf;
+	const char *path = ix->path;
 	const void *data;
 	size_t size = 0;
 	uint64_t addr;
 	struct job first = { .elf = elf, .dwarf = dwarf, .from = 0, .to = UINT64_MAX };
 	struct job second = { .to = UINT64_MAX };
-	struct ks_dwarf_index *ix;
 	const char *want = getenv("KSTALL_INDEX_THREADS");
 	pthread_t thread;
 	bool threaded = false;
@@ -309,12 +276,31 @@ struct ks_error *ks_dwarf_index_build(int fd, Elf *elf, Dwarf *dwarf, const char
 		part_free(&first.part);
 		return ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", path);
 	}
-	ix = malloc(sizeof(*ix));
-	if (!ix) {
-		part_free(&first.part);
+	ix->all = first.part;
+	ix->built = true;
+	return NULL;
+}
+
+struct ks_error *ks_dwarf_index_open(int fd, Elf *elf, Dwarf *dwarf, const char *path,
+				     const char *memo_path, const char *build_id, uint64_t stamp,
+				     struct ks_dwarf_index **ret)
+{
+	struct ks_dwarf_index *ix = calloc(1, sizeof(*ix));
+	struct ks_error *err;
+
+	if (!ix)
+		return &ks_error_nomem;
+	*ix = (struct ks_dwarf_index){ .fd = fd, .elf = elf, .dwarf = dwarf, .path = path };
+	ix->memo = ks_index_memo_load(memo_path, build_id, stamp);
+	if (!ix->memo) {
+		free(ix);
 		return &ks_error_nomem;
 	}
-	ix->all = first.part;
+	/* No answers kept: index now, so that a vmlinux without types fails at open. */
+	if (!ks_index_memo_loaded(ix->memo) && (err = build(ix))) {
+		ks_dwarf_index_free(ix);
+		return err;
+	}
 	*ret = ix;
 	return NULL;
 }
@@ -323,14 +309,40 @@ void ks_dwarf_index_free(struct ks_dwarf_index *ix)
 {
 	if (!ix)
 		return;
+	ks_index_memo_destroy(ix->memo);
 	part_free(&ix->all);
 	free(ix);
 }
 
-bool ks_dwarf_index_get(const struct ks_dwarf_index *ix, char kind, const char *name,
-			uint64_t *value)
+bool ks_dwarf_index_get(struct ks_dwarf_index *ix, char kind, const char *name, uint64_t *value)
 {
 	char key[MAX_NAME + 3];
+	bool found;
 
-	return make_key(kind, name, key, sizeof(key)) && ks_strmap_get(&ix->all.map, key, value);
+	if (!make_key(kind, name, key, sizeof(key)))
+		return false;
+	if (ks_index_memo_get(ix->memo, key, &found, value))
+		return found;
+	/* A name the memo does not hold: the whole index, once. */
+	if (!ix->built && !ix->build_failed) {
+		struct ks_error *err = build(ix);
+
+		ix->build_failed = err != NULL;
+		ks_error_destroy(err);
+	}
+	if (!ix->built)
+		return false;
+	found = ks_strmap_get(&ix->all.map, key, value);
+	ks_index_memo_put(ix->memo, key, found, found ? *value : 0);
+	return found;
+}
+
+bool ks_dwarf_index_built(const struct ks_dwarf_index *ix)
+{
+	return ix->built;
+}
+
+unsigned ks_dwarf_index_memo_answers(const struct ks_dwarf_index *ix)
+{
+	return ks_index_memo_loaded(ix->memo);
 }

@@ -583,6 +583,7 @@ struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *d
 	err = ks_modules_load(k, &k->modules);
 	if (err)
 		goto fail;
+	ks_debuginfo_trim(di);
 	*ret = k;
 	return NULL;
 fail:

@@ -455,8 +455,14 @@ out:
 
 		double end = now_seconds();
 
+		bool built;
+		unsigned answers;
+
+		ks_debuginfo_index_stats(ks_kernel_debuginfo(k), &built, &answers);
 		fprintf(stderr, "kstall: %llu page reads, %llu from the dump\n",
 			(unsigned long long)st.reads, (unsigned long long)st.misses);
+		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index %s\n",
+			answers, built ? "built" : "not built");
 		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);
 		if (stamps[2])
 			fprintf(stderr, ", analysis %.3f s, report %.3f s", stamps[2] - stamps[1],

@@ -1,5 +1,6 @@
 #include "kstall/open.h"
 
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -116,19 +117,37 @@ static char *find_under(struct wanted *w, const char *root, bool extra)
 	return NULL;
 }
 
+/*
+ * libdebuginfod is loaded only when it is asked: linked in, its curl, TLS and
+ * Kerberos libraries cost every run (most never use it) their relocation time
+ * and 4 MB of resident pages.
+ */
 static char *find_debuginfod(const struct wanted *w)
 {
+	__typeof__(debuginfod_begin) *begin;
+	__typeof__(debuginfod_find_debuginfo) *find;
+	__typeof__(debuginfod_end) *end;
 	char *path = NULL;
 	debuginfod_client *c;
+	void *lib;
 	int fd;
 
 	if (!getenv("DEBUGINFOD_URLS") || !*getenv("DEBUGINFOD_URLS") || !w->build_id[0])
 		return NULL;
-	c = debuginfod_begin();
-	if (!c)
+	lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
 		return NULL;
-	fd = debuginfod_find_debuginfo(c, (const unsigned char *)w->build_id, 0, &path);
-	debuginfod_end(c);
+	begin = (__typeof__(begin))dlsym(lib, "debuginfod_begin");
+	find = (__typeof__(find))dlsym(lib, "debuginfod_find_debuginfo");
+	end = (__typeof__(end))dlsym(lib, "debuginfod_end");
+	c = begin && find && end ? begin() : NULL;
+	if (!c) {
+		dlclose(lib);
+		return NULL;
+	}
+	fd = find(c, (const unsigned char *)w->build_id, 0, &path);
+	end(c);
+	/* Not closed: the library's TLS and atexit state may outlive the client. */
 	if (fd < 0)
 		return NULL;
 	close(fd);

@@ -167,7 +167,7 @@ static void text_events(FILE *out, const struct ks_analysis *a)
 
 struct group_entry {
 	size_t task;
-	char key[512];
+	char *key; /* exact length: on 10k stalled tasks a fixed buffer each was 5 MB */
 };
 
 /* Same state, activity and stack: one group. The key sorts them together. */
@@ -204,15 +204,22 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 		return 0;
 	}
 	for (size_t i = 0; i < a->tasks.count; i++) {
+		char key[512];
 		size_t len;
 
 		if (!ks_report_stalled(a, i))
 			continue;
-		e[n].task = i;
-		len = (size_t)snprintf(e[n].key, sizeof(e[n].key), "%c|%s|", a->tasks.tasks[i].state_char,
+		len = (size_t)snprintf(key, sizeof(key), "%c|%s|", a->tasks.tasks[i].state_char,
 				       a->ta[i].activity);
-		if (len < sizeof(e[n].key))
-			stack_key(a, i, e[n].key + len, sizeof(e[n].key) - len);
+		if (len < sizeof(key))
+			stack_key(a, i, key + len, sizeof(key) - len);
+		e[n].task = i;
+		e[n].key = strdup(key);
+		/* Out of memory: as when the arrays above could not be had. */
+		if (!e[n].key) {
+			ng = n = 0;
+			break;
+		}
 		n++;
 	}
 	qsort(e, n, sizeof(*e), by_group);
@@ -256,6 +263,8 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 				loops);
 		}
 	}
+	for (size_t i = 0; i < a->tasks.count && e[i].key; i++)
+		free(e[i].key);
 	free(e);
 	free(g);
 	return n;

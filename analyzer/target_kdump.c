@@ -11,13 +11,26 @@
 #include "diskdump.h"
 #include "kstall/target.h"
 
+/* Page-table pages for the translation of the direct reader: a vmalloc'd stack needs four. */
+#define PT_SLOTS 64u
+
+struct pt_slot {
+	uint64_t pfn_1; /* pfn + 1; 0 when empty */
+	unsigned char data[];
+};
+
 struct kdump_priv {
 	kdump_ctx_t *ctx;
 	int fd;
-	/* the direct page reader and libkdumpfile's translation for it; NULL when not used */
+	/*
+	 * The direct page reader, and a translation of its own: libkdumpfile's
+	 * translation system (the kernel's page-table layout), with page tables
+	 * read by the direct reader. NULL when not used.
+	 */
 	struct ks_diskdump *dd;
 	addrxlat_ctx_t *axctx;
 	addrxlat_sys_t *axsys;
+	unsigned char *pt_cache; /* PT_SLOTS slots of sizeof(struct pt_slot) + page size */
 	char *vmcoreinfo;
 	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
 	char truncated[96];
@@ -62,6 +75,81 @@ static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, si
 	return kdump_translate(p->ctx, st, addr + (st == KDUMP_OK ? 0 : got), p->truncated);
 }
 
+static struct pt_slot *pt_slot(struct kdump_priv *p, uint64_t pfn)
+{
+	size_t size = sizeof(struct pt_slot) + ks_diskdump_page_size(p->dd);
+
+	return (struct pt_slot *)(p->pt_cache + (pfn % PT_SLOTS) * size);
+}
+
+static void pt_put_page(const addrxlat_buffer_t *buf)
+{
+	free(buf->priv);
+}
+
+static addrxlat_status pt_get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
+{
+	struct kdump_priv *p = cb->priv;
+	uint32_t page = ks_diskdump_page_size(p->dd);
+	uint64_t pfn = buf->addr.addr / page;
+	struct pt_slot *slot;
+	void *copy;
+
+	if (buf->addr.as != ADDRXLAT_KPHYSADDR)
+		return addrxlat_ctx_err(p->axctx, ADDRXLAT_ERR_NOMETH, "not a physical address");
+	slot = pt_slot(p, pfn);
+	if (slot->pfn_1 != pfn + 1) {
+		slot->pfn_1 = 0;
+		if (!ks_diskdump_read_page(p->dd, pfn * page, slot->data))
+			return addrxlat_ctx_err(p->axctx, ADDRXLAT_ERR_NODATA,
+						"page table at 0x%llx not in the dump",
+						(unsigned long long)(pfn * page));
+		slot->pfn_1 = pfn + 1;
+	}
+	/* libaddrxlat keeps the buffer in a cache of its own until put_page: a copy, never the slot. */
+	copy = malloc(page);
+	if (!copy)
+		return addrxlat_ctx_err(p->axctx, ADDRXLAT_ERR_NOMEM, "no memory for a page table");
+	memcpy(copy, slot->data, page);
+	buf->priv = copy;
+	buf->addr.addr = pfn * page;
+	buf->ptr = copy;
+	buf->size = page;
+	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
+	buf->put_page = pt_put_page;
+	return ADDRXLAT_OK;
+}
+
+static unsigned long pt_read_caps(const addrxlat_cb_t *cb)
+{
+	(void)cb;
+	return ADDRXLAT_CAPS(ADDRXLAT_KPHYSADDR);
+}
+
+/* A translation context whose page-table reads go to the direct reader; false leaves p as it was. */
+static bool own_translation(struct kdump_priv *p)
+{
+	addrxlat_ctx_t *lib;
+	addrxlat_sys_t *sys;
+	addrxlat_cb_t *cb;
+
+	if (kdump_get_addrxlat(p->ctx, &lib, &sys) != KDUMP_OK)
+		return false;
+	addrxlat_ctx_decref(lib);
+	p->pt_cache = calloc(PT_SLOTS, sizeof(struct pt_slot) + ks_diskdump_page_size(p->dd));
+	p->axctx = addrxlat_ctx_new();
+	cb = p->axctx ? addrxlat_ctx_add_cb(p->axctx) : NULL;
+	if (!p->pt_cache || !cb) {
+		addrxlat_sys_decref(sys);
+		return false;
+	}
+	cb->priv = p;
+	cb->get_page = pt_get_page;
+	cb->read_caps = pt_read_caps;
+	p->axsys = sys;
+	return true;
+}
+
 static const char *kdump_priv_vmcoreinfo(void *priv)
 {
 	return ((struct kdump_priv *)priv)->vmcoreinfo;
@@ -74,6 +162,7 @@ static void kdump_priv_destroy(void *priv)
 	if (!p)
 		return;
 	ks_diskdump_close(p->dd);
+	free(p->pt_cache);
 	if (p->axsys)
 		addrxlat_sys_decref(p->axsys);
 	if (p->axctx)
@@ -273,6 +362,8 @@ struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
 		kdump_priv_destroy(p);
 		return &ks_error_nomem;
 	}
+	/* read(2), not a mapping of the file that would stay resident for the run. */
+	kdump_set_number_attr(p->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
 	st = kdump_open_fd(p->ctx, p->fd);
 	if (st == KDUMP_OK)
 		st = kdump_set_string_attr(p->ctx, KDUMP_ATTR_OSTYPE, "linux");
@@ -294,7 +385,9 @@ struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
 		p->vmcoreinfo = raw;
 	/* KSTALL_PAGES=libkdumpfile: every page through libkdumpfile (the tests compare both). */
 	if (diskdump && !(getenv("KSTALL_PAGES") && !strcmp(getenv("KSTALL_PAGES"), "libkdumpfile")) &&
-	    kdump_get_addrxlat(p->ctx, &p->axctx, &p->axsys) == KDUMP_OK)
-		p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size);
+	    (p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size)) && !own_translation(p)) {
+		ks_diskdump_close(p->dd);
+		p->dd = NULL;
+	}
 	return ks_target_create(&kdump_ops, p, ret);
 }

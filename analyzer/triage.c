@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "triage.h"
+#include "cachedir.h"
 
 #ifndef KSTALL_VERSION
 #define KSTALL_VERSION "0"
@@ -153,32 +154,6 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 		return EXIT_USAGE;
 	}
 	return 0;
-}
-
-/* $XDG_CACHE_HOME/kstall/triage.sqlite, else ~/.cache/...; the directories are made. */
-static char *default_index(void)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *dir, *path;
-
-	if (xdg && xdg[0] == '/') {
-		if (asprintf(&dir, "%s/kstall", xdg) < 0)
-			return NULL;
-	} else if (home && *home) {
-		if (asprintf(&dir, "%s/.cache", home) < 0)
-			return NULL;
-		mkdir(dir, 0700);
-		free(dir);
-		if (asprintf(&dir, "%s/.cache/kstall", home) < 0)
-			return NULL;
-	} else {
-		return NULL;
-	}
-	mkdir(dir, 0700);
-	if (asprintf(&path, "%s/triage.sqlite", dir) < 0)
-		path = NULL;
-	free(dir);
-	return path;
 }
 
 /* The release and the build-id of this binary: any rebuild may analyze differently. */
@@ -503,7 +478,7 @@ int ks_triage_main(int argc, char **argv)
 	char version[64], *index = NULL;
 	int rc = parse(argc, argv, &cli);
 
-	if (!rc && !cli.index && !(index = default_index())) {
+	if (!rc && !cli.index && !(index = ks_cache_path("triage.sqlite"))) {
 		fprintf(stderr, "kstall: no place for the triage index: set HOME or XDG_CACHE_HOME, "
 				"or give --index FILE\n");
 		rc = EXIT_USAGE;

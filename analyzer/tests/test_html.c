@@ -111,7 +111,7 @@ static void test_2000_waiters(void **state)
 		tasks[i].state_char = i ? 'D' : 'R';
 		ta[i].waits_on = i ? 0 : -1;
 		ta[i].stall = (struct ks_stall){ KS_STALL_SCHED_INFO, 10 + i % 50, false, 5, 10 + i % 50 };
-		snprintf(ta[i].activity, sizeof(ta[i].activity), i ? "waiting for mutex big_mutex" : "running");
+		ta[i].activity = i ? "waiting for mutex big_mutex" : "running";
 	}
 	a.tasks = (struct ks_tasks){ tasks, N, NULL };
 	assert_int_equal(ks_report_html(f, &a, NULL), 0);

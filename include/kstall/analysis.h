@@ -141,8 +141,8 @@ struct ks_task_analysis {
 	bool in_cycle;
 	/* sleeping in balance_dirty_pages: writing faster than the disk takes it */
 	bool dirty_throttled;
-	/* what the task does, in a few words ("allocating: direct reclaim") */
-	char activity[256];
+	/* what the task does, in a few words ("allocating: direct reclaim"); one copy per text */
+	const char *activity;
 };
 
 enum ks_verdict_kind {
@@ -274,6 +274,8 @@ struct ks_analysis {
 	char *problems;
 	/* private: task_struct address -> index */
 	void *task_index;
+	/* private: the texts tasks share (activity) */
+	void *strings;
 };
 
 /* Build the model and run every pass. Fails only when nothing can be analysed. */

@@ -22,6 +22,17 @@ const char *ks_debuginfo_path(const struct ks_debuginfo *di);
 const char *ks_debuginfo_build_id(const struct ks_debuginfo *di);
 /* The linux_banner string as stored in the file, or NULL. */
 const char *ks_debuginfo_banner(const struct ks_debuginfo *di);
+/*
+ * Whether this run indexed the DWARF names, and how many answers came from the
+ * memo of earlier runs (see KSTALL_CACHE_DIR, KSTALL_CACHE=off).
+ */
+/*
+ * Give back the resident pages of the file's DWARF sections (they are read
+ * again from the page cache when needed): call between phases, where the
+ * look-ups of one phase are done.
+ */
+void ks_debuginfo_trim(struct ks_debuginfo *di);
+void ks_debuginfo_index_stats(const struct ks_debuginfo *di, bool *built, unsigned *memo_answers);
 
 /* What names a vmlinux, read without DWARF: cheap enough to look at many candidate files. */
 struct ks_vmlinux_id {
