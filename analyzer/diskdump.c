@@ -10,6 +10,21 @@
 /* One rank sample per WORDS_PER_RANK bitmap words: the rank of a pfn costs at most that many popcounts. */
 #define WORDS_PER_RANK 8
 
+/*
+ * Page descriptors are read 170 at a time (a 4 KiB read serves a run of
+ * neighbouring pfns), and the last 64 such blocks are kept: on a dump of 10k
+ * tasks this cuts the preads from 55 576 to 36 415. Page data is read
+ * exactly: caching it in blocks (4 to 64 KiB) saved preads but cost as much
+ * in copying, the pages kstall reads being scattered over the file.
+ */
+#define DESCS_PER_BLOCK 170u
+#define DESC_SLOTS 64u
+
+struct desc_slot {
+	uint64_t block_1; /* block + 1; 0 when empty */
+	unsigned char data[DESCS_PER_BLOCK * KS_DD_PAGE_DESC_SIZE];
+};
+
 struct ks_diskdump {
 	int fd;
 	uint32_t page_size;
@@ -23,6 +38,8 @@ struct ks_diskdump {
 	uint64_t *rank;
 	unsigned char *packed;
 	struct libdeflate_decompressor *inflater;
+	uint64_t ndescs; /* descriptors in the file (set bits of the bitmap) */
+	struct desc_slot *descs;
 };
 
 uint64_t ks_diskdump_le(const unsigned char *p, size_t n)
@@ -72,7 +89,8 @@ struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t 
 	d->bitmap = malloc(d->nwords * 8);
 	d->rank = malloc((d->nwords / WORDS_PER_RANK + 1) * sizeof(*d->rank));
 	d->packed = malloc(block);
-	if (!d->bitmap || !d->rank || !d->packed ||
+	d->descs = calloc(DESC_SLOTS, sizeof(*d->descs));
+	if (!d->bitmap || !d->rank || !d->packed || !d->descs ||
 	    !ks_diskdump_pread(fd, d->bitmap, d->nwords * 8, (1 + sub + bitmap_blocks / 2) * block) ||
 	    !(d->inflater = libdeflate_alloc_decompressor())) {
 		ks_diskdump_close(d);
@@ -85,6 +103,7 @@ struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t 
 		if (w % WORDS_PER_RANK == 0)
 			d->rank[w / WORDS_PER_RANK] = n;
 		n += (uint64_t)__builtin_popcountll(ks_diskdump_le((const unsigned char *)&d->bitmap[w], 8));
+		d->ndescs = n;
 	}
 	return d;
 }
@@ -98,6 +117,7 @@ void ks_diskdump_close(struct ks_diskdump *d)
 	free(d->bitmap);
 	free(d->rank);
 	free(d->packed);
+	free(d->descs);
 	free(d);
 }
 
@@ -124,6 +144,26 @@ bool ks_diskdump_has(const struct ks_diskdump *d, uint64_t paddr)
 	return pfn < d->max_mapnr && (word(d, (size_t)(pfn / 64)) >> (pfn % 64) & 1);
 }
 
+/* Descriptor idx (its 24 bytes) through the descriptor cache. */
+static bool read_desc(struct ks_diskdump *d, uint64_t idx, unsigned char *out)
+{
+	uint64_t block = idx / DESCS_PER_BLOCK, first = block * DESCS_PER_BLOCK;
+	struct desc_slot *slot = &d->descs[block % DESC_SLOTS];
+
+	if (slot->block_1 != block + 1) {
+		uint64_t n = d->ndescs - first < DESCS_PER_BLOCK ? d->ndescs - first : DESCS_PER_BLOCK;
+
+		slot->block_1 = 0;
+		if (idx >= d->ndescs ||
+		    !ks_diskdump_pread(d->fd, slot->data, n * KS_DD_PAGE_DESC_SIZE,
+				       d->desc_off + first * KS_DD_PAGE_DESC_SIZE))
+			return false;
+		slot->block_1 = block + 1;
+	}
+	memcpy(out, slot->data + (idx - first) * KS_DD_PAGE_DESC_SIZE, KS_DD_PAGE_DESC_SIZE);
+	return true;
+}
+
 bool ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf)
 {
 	uint64_t pfn = paddr / d->page_size, idx, off, size, flags;
@@ -136,7 +176,7 @@ bool ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf)
 	for (size_t i = w - w % WORDS_PER_RANK; i < w; i++)
 		idx += (uint64_t)__builtin_popcountll(word(d, i));
 	idx += (uint64_t)__builtin_popcountll(word(d, w) & (((uint64_t)1 << (pfn % 64)) - 1));
-	if (!ks_diskdump_pread(d->fd, desc, sizeof(desc), d->desc_off + idx * KS_DD_PAGE_DESC_SIZE))
+	if (!read_desc(d, idx, desc))
 		return false;
 	off = ks_diskdump_le(desc, 8);
 	size = ks_diskdump_le(desc + 8, 4);
