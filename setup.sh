@@ -27,6 +27,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKSTALL_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$jobs"
+# ThreadSanitizer, for the tests of kstall's threads only.
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSTALL_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$jobs" --target kstall test_readahead
 # The libFuzzer target (clang, ASan+UBSan): see docs/robustness.md.
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSTALL_SANITIZE=ON \
 	-DKSTALL_FUZZ=ON >/dev/null

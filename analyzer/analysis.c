@@ -288,8 +288,46 @@ static void describe(struct ks_analysis *a, size_t i)
 		ta->activity = "?";
 }
 
+/*
+ * The stack pages the per-task passes will read, task by task: from the saved
+ * stack pointer to the top of the stack. first[i] is task i's first page in
+ * the list. NULL when there is no memory (the passes then read as they go).
+ */
+static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, size_t *first,
+			     size_t *n)
+{
+	uint64_t size = ks_kernel_thread_size(k), page = 4096, *pages;
+	size_t cap = 0, count = 0;
+
+	*n = 0;
+	if (!size || size > (1 << 20) || size % page)
+		return NULL;
+	for (size_t i = 0; i < tasks->count; i++) {
+		const struct ks_task *t = &tasks->tasks[i];
+
+		if (!t->active && t->stack && t->thread_sp >= t->stack && t->thread_sp - t->stack < size)
+			cap += (size_t)((t->stack + size - (t->thread_sp & ~(page - 1))) / page);
+	}
+	if (!cap || !(pages = malloc(cap * sizeof(*pages))))
+		return NULL;
+	for (size_t i = 0; i < tasks->count; i++) {
+		const struct ks_task *t = &tasks->tasks[i];
+
+		first[i] = count;
+		if (t->active || !t->stack || t->thread_sp < t->stack || t->thread_sp - t->stack >= size)
+			continue;
+		for (uint64_t p = t->thread_sp & ~(page - 1); p < t->stack + size; p += page)
+			pages[count++] = p;
+	}
+	*n = count;
+	return pages;
+}
+
 struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 {
+	struct ks_target *target = ks_kernel_target(k);
+	uint64_t *ahead = NULL;
+	size_t *ahead_first = NULL, nahead = 0;
 	struct ks_unwinder *u = NULL;
 	struct ks_locks_ctx *locks = NULL;
 	struct ks_gfp_bits bits;
@@ -334,8 +372,14 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		err = &ks_error_nomem;
 		goto fail_gfp;
 	}
+	/* The second CPU reads the stacks ahead while this one works. */
+	if ((ahead_first = malloc((ret->tasks.count ? ret->tasks.count : 1) * sizeof(*ahead_first))) &&
+	    (ahead = stack_pages(k, &ret->tasks, ahead_first, &nahead)))
+		ks_target_readahead(target, ahead, nahead);
 	/* Everything a task needs from its own pages, while they are in the read cache. */
 	for (size_t i = 0; i < ret->tasks.count; i++) {
+		if (ahead)
+			ks_target_readahead_at(target, ahead_first[i]);
 		err = ks_unwind_task(u, &ret->tasks.tasks[i], &ret->stacks[i]);
 		if (err)
 			goto fail_gfp;
@@ -354,6 +398,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		if (i % 2048 == 2047)
 			ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	}
+	ks_target_readahead_end(target);
 	ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	ks_unwinder_destroy(u);
 	u = NULL;
@@ -379,6 +424,9 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		err = ks_pass_verdict(ret);
 	}
 fail_gfp:
+	ks_target_readahead_end(target);
+	free(ahead);
+	free(ahead_first);
 	ks_u64map_free(&pool);
 	ks_locks_free(locks);
 	ks_gfp_table_deinit(&gfp);

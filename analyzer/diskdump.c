@@ -40,6 +40,8 @@ struct ks_diskdump {
 	struct libdeflate_decompressor *inflater;
 	uint64_t ndescs; /* descriptors in the file (set bits of the bitmap) */
 	struct desc_slot *descs;
+	/* bitmap and rank belong to the reader this one was cloned from */
+	bool borrowed;
 };
 
 uint64_t ks_diskdump_le(const unsigned char *p, size_t n)
@@ -108,14 +110,34 @@ struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t 
 	return d;
 }
 
+struct ks_diskdump *ks_diskdump_clone(const struct ks_diskdump *d)
+{
+	struct ks_diskdump *c = malloc(sizeof(*c));
+
+	if (!c)
+		return NULL;
+	*c = *d;
+	c->borrowed = true;
+	c->packed = malloc(d->page_size);
+	c->descs = calloc(DESC_SLOTS, sizeof(*c->descs));
+	c->inflater = libdeflate_alloc_decompressor();
+	if (!c->packed || !c->descs || !c->inflater) {
+		ks_diskdump_close(c);
+		return NULL;
+	}
+	return c;
+}
+
 void ks_diskdump_close(struct ks_diskdump *d)
 {
 	if (!d)
 		return;
 	if (d->inflater)
 		libdeflate_free_decompressor(d->inflater);
-	free(d->bitmap);
-	free(d->rank);
+	if (!d->borrowed) {
+		free(d->bitmap);
+		free(d->rank);
+	}
 	free(d->packed);
 	free(d->descs);
 	free(d);

@@ -45,6 +45,11 @@ struct ks_diskdump;
  */
 struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t fsize);
 void ks_diskdump_close(struct ks_diskdump *d);
+/*
+ * A second reader of the same file, for another thread: buffers and caches of
+ * its own, the page map shared. Close it before d. NULL when memory is short.
+ */
+struct ks_diskdump *ks_diskdump_clone(const struct ks_diskdump *d);
 
 uint32_t ks_diskdump_page_size(const struct ks_diskdump *d);
 /* How many page frames the dump's bitmaps cover (max_mapnr). */

@@ -503,11 +503,11 @@ static bool is_draining_writer(struct ks_kernel *k, uint64_t sem, uint64_t task)
 static bool scan_draining(struct ks_analysis *a, size_t i, size_t f, uint64_t *ret)
 {
 	struct ks_kernel *k = a->kernel;
-	uint64_t task = a->tasks.tasks[i].address, size = ks_kernel_thread_size(k), base, lo, hi;
+	uint64_t task = a->tasks.tasks[i].address, size = ks_kernel_thread_size(k);
+	uint64_t base = a->tasks.tasks[i].stack, lo, hi;
 	uint64_t words[256];
 
-	if (!ks_kernel_has(k, KS_F_PCPU_RWSEM_WRITER) || !size || size > (1 << 20) ||
-	    !ks_try_read_field(k, task, KS_F_TASK_STACK, &base) || !base)
+	if (!ks_kernel_has(k, KS_F_PCPU_RWSEM_WRITER) || !size || size > (1 << 20) || !base)
 		return false;
 	frame_window(&a->stacks[i].frames[f], base, size, &lo, &hi);
 	/*
@@ -602,14 +602,14 @@ static bool wait_from_blocker(struct ks_analysis *a, struct ks_locks_ctx *c, siz
 			      enum ks_lock_type *how)
 {
 	struct ks_kernel *k = a->kernel;
-	uint64_t task = a->tasks.tasks[i].address, word;
+	uint64_t task = a->tasks.tasks[i].address, word = a->tasks.tasks[i].blocker;
 
 	if (ks_kernel_has(k, KS_F_TASK_BLOCKER)) {
-		if (!ks_try_read_field(k, task, KS_F_TASK_BLOCKER, &word) || !ks_blocker_decode(word, lock, how))
+		if (!ks_blocker_decode(word, lock, how))
 			return false;
 	} else if (ks_kernel_has(k, KS_F_TASK_BLOCKER_MUTEX)) {
 		/* 6.15: a plain mutex pointer */
-		if (!ks_try_read_field(k, task, KS_F_TASK_BLOCKER_MUTEX, &word) || !word)
+		if (!word)
 			return false;
 		*lock = word;
 		*how = KS_LOCK_MUTEX;

@@ -459,8 +459,9 @@ out:
 		unsigned answers;
 
 		ks_debuginfo_index_stats(ks_kernel_debuginfo(k), &built, &answers);
-		fprintf(stderr, "kstall: %llu page reads, %llu from the dump\n",
-			(unsigned long long)st.reads, (unsigned long long)st.misses);
+		fprintf(stderr, "kstall: %llu page reads, %llu from the dump (%llu of them read ahead)\n",
+			(unsigned long long)st.reads, (unsigned long long)st.misses,
+			(unsigned long long)st.ahead);
 		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index %s\n",
 			answers, built ? "built" : "not built");
 		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);

@@ -11,24 +11,20 @@
 /* Per task, right after its unwind: victim mark, oom_score_adj, and whether it has an mm. */
 void ks_oom_task(struct ks_analysis *a, size_t i)
 {
-	struct ks_kernel *k = a->kernel;
 	const struct ks_task *t = &a->tasks.tasks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
-	uint64_t signal = t->signal, mm, adj;
 
 	ta->oom_killed_seconds = -1;
 	if (t->idle)
 		return;
 	ta->user = t->mm != 0;
-	if (!signal)
-		return;
-	if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_MM, &mm) && mm) {
+	if (t->oom_mm) {
 		ta->oom_victim = true;
 		if (t->pid == t->tgid)
 			a->oom.victims++;
 	}
-	if (ks_try_read_field(k, signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &adj))
-		ta->oom_score_adj = (short)adj;
+	if (t->oom_score_adj_known)
+		ta->oom_score_adj = t->oom_score_adj;
 }
 
 static void victims(struct ks_analysis *a)

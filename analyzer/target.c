@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /*
  * A direct-mapped cache of whole pages above the backend. kstall reads a few
@@ -99,6 +100,29 @@ struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, s
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len)
 {
 	return cached_read(t, addr, buf, len, true);
+}
+
+void ks_target_readahead(struct ks_target *t, const uint64_t *pages, size_t n)
+{
+	const char *threads = getenv("KSTALL_THREADS");
+
+	ks_target_readahead_end(t);
+	if (!t->ops->readahead || !n || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    (threads && !strcmp(threads, "1")))
+		return;
+	t->ops->readahead(t->priv, pages, n);
+}
+
+void ks_target_readahead_at(struct ks_target *t, size_t pos)
+{
+	if (t->ops->readahead_at)
+		t->ops->readahead_at(t->priv, pos);
+}
+
+void ks_target_readahead_end(struct ks_target *t)
+{
+	if (t->ops->readahead)
+		t->stats.ahead += t->ops->readahead(t->priv, NULL, 0);
 }
 
 struct ks_target_stats ks_target_stats(const struct ks_target *t)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "diskdump.h"
+#include "readahead.h"
 #include "kstall/target.h"
 
 /* Page-table pages for the translation of the direct reader: a vmalloc'd stack needs four. */
@@ -19,18 +20,28 @@ struct pt_slot {
 	unsigned char data[];
 };
 
+/*
+ * The direct page reader with a translation of its own: libkdumpfile's
+ * translation system (the kernel's page-table layout, read-only once made,
+ * shared), with page tables read by the direct reader. One per thread.
+ */
+struct page_reader {
+	struct ks_diskdump *dd;
+	addrxlat_ctx_t *axctx;
+	addrxlat_sys_t *axsys; /* borrowed from kdump_priv */
+	unsigned char *pt_cache; /* PT_SLOTS slots of sizeof(struct pt_slot) + page size */
+};
+
 struct kdump_priv {
 	kdump_ctx_t *ctx;
 	int fd;
-	/*
-	 * The direct page reader, and a translation of its own: libkdumpfile's
-	 * translation system (the kernel's page-table layout), with page tables
-	 * read by the direct reader. NULL when not used.
-	 */
+	/* NULL when pages are read by libkdumpfile only */
 	struct ks_diskdump *dd;
-	addrxlat_ctx_t *axctx;
 	addrxlat_sys_t *axsys;
-	unsigned char *pt_cache; /* PT_SLOTS slots of sizeof(struct pt_slot) + page size */
+	struct page_reader reader;
+	/* the read-ahead worker and its reader, while a read-ahead runs */
+	struct ks_readahead *ra;
+	struct page_reader *ra_reader;
 	char *vmcoreinfo;
 	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
 	char truncated[96];
@@ -52,6 +63,21 @@ static struct ks_error *kdump_translate(kdump_ctx_t *ctx, kdump_status st, uint6
 	}
 }
 
+/* The whole page at a page-aligned address, by the direct reader; false: ask libkdumpfile. */
+static bool reader_page(struct page_reader *r, uint64_t addr, bool physical, void *buf)
+{
+	addrxlat_fulladdr_t fa = { addr, physical ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
+
+	return (physical || addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, r->axctx, r->axsys) ==
+				    ADDRXLAT_OK) &&
+	       ks_diskdump_read_page(r->dd, fa.addr, buf);
+}
+
+static bool reader_ahead(void *reader, uint64_t addr, void *page)
+{
+	return reader_page(reader, addr, false, page);
+}
+
 static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, size_t len,
 					bool physical)
 {
@@ -61,11 +87,9 @@ static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, si
 
 	/* Whole pages (what the read cache asks for) come from the direct reader when it can. */
 	if (p->dd && len == ks_diskdump_page_size(p->dd) && !(addr % len)) {
-		addrxlat_fulladdr_t fa = { addr, physical ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
-
-		if ((physical || addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, p->axctx, p->axsys) ==
-					 ADDRXLAT_OK) &&
-		    ks_diskdump_read_page(p->dd, fa.addr, buf))
+		if (p->ra && !physical && ks_readahead_take(p->ra, addr, buf))
+			return NULL;
+		if (reader_page(&p->reader, addr, physical, buf))
 			return NULL;
 	}
 	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
@@ -75,11 +99,11 @@ static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, si
 	return kdump_translate(p->ctx, st, addr + (st == KDUMP_OK ? 0 : got), p->truncated);
 }
 
-static struct pt_slot *pt_slot(struct kdump_priv *p, uint64_t pfn)
+static struct pt_slot *pt_slot(struct page_reader *r, uint64_t pfn)
 {
-	size_t size = sizeof(struct pt_slot) + ks_diskdump_page_size(p->dd);
+	size_t size = sizeof(struct pt_slot) + ks_diskdump_page_size(r->dd);
 
-	return (struct pt_slot *)(p->pt_cache + (pfn % PT_SLOTS) * size);
+	return (struct pt_slot *)(r->pt_cache + (pfn % PT_SLOTS) * size);
 }
 
 static void pt_put_page(const addrxlat_buffer_t *buf)
@@ -89,19 +113,19 @@ static void pt_put_page(const addrxlat_buffer_t *buf)
 
 static addrxlat_status pt_get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 {
-	struct kdump_priv *p = cb->priv;
-	uint32_t page = ks_diskdump_page_size(p->dd);
+	struct page_reader *r = cb->priv;
+	uint32_t page = ks_diskdump_page_size(r->dd);
 	uint64_t pfn = buf->addr.addr / page;
 	struct pt_slot *slot;
 	void *copy;
 
 	if (buf->addr.as != ADDRXLAT_KPHYSADDR)
-		return addrxlat_ctx_err(p->axctx, ADDRXLAT_ERR_NOMETH, "not a physical address");
-	slot = pt_slot(p, pfn);
+		return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NOMETH, "not a physical address");
+	slot = pt_slot(r, pfn);
 	if (slot->pfn_1 != pfn + 1) {
 		slot->pfn_1 = 0;
-		if (!ks_diskdump_read_page(p->dd, pfn * page, slot->data))
-			return addrxlat_ctx_err(p->axctx, ADDRXLAT_ERR_NODATA,
+		if (!ks_diskdump_read_page(r->dd, pfn * page, slot->data))
+			return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NODATA,
 						"page table at 0x%llx not in the dump",
 						(unsigned long long)(pfn * page));
 		slot->pfn_1 = pfn + 1;
@@ -109,7 +133,7 @@ static addrxlat_status pt_get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *b
 	/* libaddrxlat keeps the buffer in a cache of its own until put_page: a copy, never the slot. */
 	copy = malloc(page);
 	if (!copy)
-		return addrxlat_ctx_err(p->axctx, ADDRXLAT_ERR_NOMEM, "no memory for a page table");
+		return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NOMEM, "no memory for a page table");
 	memcpy(copy, slot->data, page);
 	buf->priv = copy;
 	buf->addr.addr = pfn * page;
@@ -126,28 +150,92 @@ static unsigned long pt_read_caps(const addrxlat_cb_t *cb)
 	return ADDRXLAT_CAPS(ADDRXLAT_KPHYSADDR);
 }
 
-/* A translation context whose page-table reads go to the direct reader; false leaves p as it was. */
+static void reader_deinit(struct page_reader *r)
+{
+	free(r->pt_cache);
+	if (r->axctx)
+		addrxlat_ctx_decref(r->axctx);
+	memset(r, 0, sizeof(*r));
+}
+
+/* r reads through dd and translates with sys; false (r cleared) when memory is short. */
+static bool reader_init(struct page_reader *r, struct ks_diskdump *dd, addrxlat_sys_t *sys)
+{
+	addrxlat_cb_t *cb;
+
+	memset(r, 0, sizeof(*r));
+	r->dd = dd;
+	r->axsys = sys;
+	r->pt_cache = calloc(PT_SLOTS, sizeof(struct pt_slot) + ks_diskdump_page_size(dd));
+	r->axctx = addrxlat_ctx_new();
+	cb = r->axctx ? addrxlat_ctx_add_cb(r->axctx) : NULL;
+	if (!r->pt_cache || !cb) {
+		reader_deinit(r);
+		return false;
+	}
+	cb->priv = r;
+	cb->get_page = pt_get_page;
+	cb->read_caps = pt_read_caps;
+	return true;
+}
+
+/* The direct reader's translation; false leaves p without one. */
 static bool own_translation(struct kdump_priv *p)
 {
 	addrxlat_ctx_t *lib;
 	addrxlat_sys_t *sys;
-	addrxlat_cb_t *cb;
 
 	if (kdump_get_addrxlat(p->ctx, &lib, &sys) != KDUMP_OK)
 		return false;
 	addrxlat_ctx_decref(lib);
-	p->pt_cache = calloc(PT_SLOTS, sizeof(struct pt_slot) + ks_diskdump_page_size(p->dd));
-	p->axctx = addrxlat_ctx_new();
-	cb = p->axctx ? addrxlat_ctx_add_cb(p->axctx) : NULL;
-	if (!p->pt_cache || !cb) {
+	if (!reader_init(&p->reader, p->dd, sys)) {
 		addrxlat_sys_decref(sys);
 		return false;
 	}
-	cb->priv = p;
-	cb->get_page = pt_get_page;
-	cb->read_caps = pt_read_caps;
 	p->axsys = sys;
 	return true;
+}
+
+static uint64_t readahead_stop(struct kdump_priv *p)
+{
+	uint64_t taken = ks_readahead_taken(p->ra);
+
+	ks_readahead_stop(p->ra);
+	p->ra = NULL;
+	if (p->ra_reader) {
+		struct ks_diskdump *dd = p->ra_reader->dd;
+
+		reader_deinit(p->ra_reader);
+		ks_diskdump_close(dd);
+		free(p->ra_reader);
+		p->ra_reader = NULL;
+	}
+	return taken;
+}
+
+static uint64_t kdump_priv_readahead(void *priv, const uint64_t *pages, size_t n)
+{
+	struct kdump_priv *p = priv;
+	struct ks_diskdump *dd = NULL;
+	uint64_t taken = readahead_stop(p);
+
+	if (!n || !p->dd || !(p->ra_reader = malloc(sizeof(*p->ra_reader))))
+		return taken;
+	if (!(dd = ks_diskdump_clone(p->dd)) || !reader_init(p->ra_reader, dd, p->axsys)) {
+		ks_diskdump_close(dd);
+		free(p->ra_reader);
+		p->ra_reader = NULL;
+		return taken;
+	}
+	p->ra = ks_readahead_start(reader_ahead, p->ra_reader, ks_diskdump_page_size(p->dd), pages, n);
+	if (!p->ra)
+		readahead_stop(p);
+	return taken;
+}
+
+static void kdump_priv_readahead_at(void *priv, size_t pos)
+{
+	ks_readahead_at(((struct kdump_priv *)priv)->ra, pos);
 }
 
 static const char *kdump_priv_vmcoreinfo(void *priv)
@@ -161,12 +249,11 @@ static void kdump_priv_destroy(void *priv)
 
 	if (!p)
 		return;
+	readahead_stop(p);
+	reader_deinit(&p->reader);
 	ks_diskdump_close(p->dd);
-	free(p->pt_cache);
 	if (p->axsys)
 		addrxlat_sys_decref(p->axsys);
-	if (p->axctx)
-		addrxlat_ctx_decref(p->axctx);
 	if (p->ctx)
 		kdump_free(p->ctx);
 	if (p->fd >= 0)
@@ -181,6 +268,8 @@ static const struct ks_target_ops kdump_ops = {
 	.read = kdump_priv_read,
 	.vmcoreinfo = kdump_priv_vmcoreinfo,
 	.destroy = kdump_priv_destroy,
+	.readahead = kdump_priv_readahead,
+	.readahead_at = kdump_priv_readahead_at,
 };
 
 /*

@@ -147,11 +147,22 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			{ KS_F_TASK_DELAYS, offsetof(struct ks_task, delays) },
 			{ KS_F_TASK_MEMALLOC_VALID, offsetof(struct ks_task, memalloc_valid) },
 			{ KS_F_TASK_MEMALLOC_START, offsetof(struct ks_task, memalloc_start) },
+			{ KS_F_TASK_BLOCKER, offsetof(struct ks_task, blocker) },
+			{ KS_F_TASK_BLOCKER_MUTEX, offsetof(struct ks_task, blocker) },
 		};
 
 		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 			if (ks_kernel_has(k, optional[i].f) && ks_try_read_field(k, addr, optional[i].f, &v))
 				memcpy((char *)t + optional[i].off, &v, sizeof(v));
+	}
+	/* The OOM marks live in the signal_struct, which the thread walk reads anyway. */
+	if (t->signal) {
+		if (ks_try_read_field(k, t->signal, KS_F_SIGNAL_OOM_MM, &v))
+			t->oom_mm = v;
+		if (ks_try_read_field(k, t->signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &v)) {
+			t->oom_score_adj = (int16_t)v;
+			t->oom_score_adj_known = true;
+		}
 	}
 	if (!ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_COMM), t->comm, KS_COMM_LEN))
 		partial = true;

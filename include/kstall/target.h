@@ -12,7 +12,7 @@
 
 #include "kstall/error.h"
 
-#define KS_TARGET_OPS_VERSION 1
+#define KS_TARGET_OPS_VERSION 2
 
 struct ks_target_ops {
 	unsigned int version;
@@ -22,6 +22,15 @@ struct ks_target_ops {
 	/* The raw VMCOREINFO text, or NULL when the dump has none. Owned by the backend. */
 	const char *(*vmcoreinfo)(void *priv);
 	void (*destroy)(void *priv);
+	/*
+	 * Optional (NULL when the backend has none). The caller will read these
+	 * page-aligned virtual pages soon, in this order: the backend may read
+	 * them ahead on a thread of its own. n == 0 ends it. Returns how many
+	 * pages of the read-ahead that ends were served from it.
+	 */
+	uint64_t (*readahead)(void *priv, const uint64_t *pages, size_t n);
+	/* The caller is at pages[pos]: earlier ones may be dropped. */
+	void (*readahead_at)(void *priv, size_t pos);
 };
 
 struct ks_target;
@@ -42,8 +51,21 @@ const char *ks_target_name(const struct ks_target *t);
 struct ks_target_stats {
 	/* page-sized pieces asked for, and those the backend had to supply */
 	uint64_t reads, misses;
+	/* misses the backend served from pages it had read ahead */
+	uint64_t ahead;
 };
 struct ks_target_stats ks_target_stats(const struct ks_target *t);
+
+/*
+ * Hints for the backend: pages (page-aligned virtual addresses) will be read
+ * next, in this order, and the caller is now at pages[pos]. Answers never
+ * depend on them. Nothing happens on one CPU, with KSTALL_THREADS=1, or
+ * when the backend cannot read ahead. ks_target_readahead_end ends it; the
+ * next ks_target_readahead or ks_target_destroy does too.
+ */
+void ks_target_readahead(struct ks_target *t, const uint64_t *pages, size_t n);
+void ks_target_readahead_at(struct ks_target *t, size_t pos);
+void ks_target_readahead_end(struct ks_target *t);
 
 /*
  * The value of a VMCOREINFO line ("OSRELEASE" -> "6.1.0"), copied into buf.

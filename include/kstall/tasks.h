@@ -39,6 +39,12 @@ struct ks_task {
 	uint64_t last_arrival, last_switch_time, delays;
 	/* the memalloc watchdog's record, where the kernel has one */
 	uint64_t memalloc_valid, memalloc_start;
+	/* task_struct.blocker (or, 6.15, blocker_mutex) as stored */
+	uint64_t blocker;
+	/* signal->oom_mm; signal->oom_score_adj when oom_score_adj_known */
+	uint64_t oom_mm;
+	int16_t oom_score_adj;
+	bool oom_score_adj_known;
 };
 
 struct ks_tasks {
