@@ -290,11 +290,11 @@ static void describe(struct ks_analysis *a, size_t i)
 
 /*
  * The stack pages the per-task passes will read, task by task: from the saved
- * stack pointer to the top of the stack. first[i] is task i's first page in
- * the list. NULL when there is no memory (the passes then read as they go).
+ * stack pointer to the top of the stack, in the order the tasks are taken.
+ * first[o] is the first page of the o-th task taken. NULL when there is no memory (the passes then read as they go).
  */
-static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, size_t *first,
-			     size_t *n)
+static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, const size_t *order,
+			     size_t *first, size_t *n)
 {
 	uint64_t size = ks_kernel_thread_size(k), page = 4096, *pages;
 	size_t cap = 0, count = 0;
@@ -310,10 +310,10 @@ static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, 
 	}
 	if (!cap || !(pages = malloc(cap * sizeof(*pages))))
 		return NULL;
-	for (size_t i = 0; i < tasks->count; i++) {
-		const struct ks_task *t = &tasks->tasks[i];
+	for (size_t o = 0; o < tasks->count; o++) {
+		const struct ks_task *t = &tasks->tasks[order[o]];
 
-		first[i] = count;
+		first[o] = count;
 		if (t->active || !t->stack || t->thread_sp < t->stack || t->thread_sp - t->stack >= size)
 			continue;
 		for (uint64_t p = t->thread_sp & ~(page - 1); p < t->stack + size; p += page)
@@ -323,11 +323,45 @@ static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, 
 	return pages;
 }
 
+static const struct ks_task *order_tasks;
+
+static int by_process(const void *x, const void *y)
+{
+	const struct ks_task *a = &order_tasks[*(const size_t *)x], *b = &order_tasks[*(const size_t *)y];
+
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	return *(const size_t *)x < *(const size_t *)y ? -1 : *(const size_t *)x > *(const size_t *)y;
+}
+
+/*
+ * The order the per-task passes take the tasks in: a process's threads
+ * together, each process where its leader's pid puts it. The threads of a
+ * process wait on the same locks (its mmap_lock above all); the first one
+ * taken reads the lock's wait list through all the others' stacks, which
+ * are then still in the read cache when their turn comes. In pid order, on
+ * a dump of 10k tasks, 6 700 stack pages were read twice.
+ */
+static size_t *task_order(const struct ks_tasks *tasks)
+{
+	size_t *order = malloc((tasks->count ? tasks->count : 1) * sizeof(*order));
+
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < tasks->count; i++)
+		order[i] = i;
+	/* qsort has no context argument in C11; the analysis runs on one thread */
+	order_tasks = tasks->tasks;
+	qsort(order, tasks->count, sizeof(*order), by_process);
+	order_tasks = NULL;
+	return order;
+}
+
 struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 {
 	struct ks_target *target = ks_kernel_target(k);
 	uint64_t *ahead = NULL;
-	size_t *ahead_first = NULL, nahead = 0;
+	size_t *ahead_first = NULL, nahead = 0, *order = NULL;
 	struct ks_unwinder *u = NULL;
 	struct ks_locks_ctx *locks = NULL;
 	struct ks_gfp_bits bits;
@@ -372,20 +406,23 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		err = &ks_error_nomem;
 		goto fail_gfp;
 	}
+	if (!(order = task_order(&ret->tasks))) {
+		err = &ks_error_nomem;
+		goto fail_gfp;
+	}
 	/* The second CPU reads the stacks ahead while this one works. */
 	if ((ahead_first = malloc((ret->tasks.count ? ret->tasks.count : 1) * sizeof(*ahead_first))) &&
-	    (ahead = stack_pages(k, &ret->tasks, ahead_first, &nahead)))
+	    (ahead = stack_pages(k, &ret->tasks, order, ahead_first, &nahead)))
 		ks_target_readahead(target, ahead, nahead);
 	/* Everything a task needs from its own pages, while they are in the read cache. */
-	for (size_t i = 0; i < ret->tasks.count; i++) {
+	for (size_t o = 0; o < ret->tasks.count; o++) {
+		size_t i = order[o];
+
 		if (ahead)
-			ks_target_readahead_at(target, ahead_first[i]);
+			ks_target_readahead_at(target, ahead_first[o]);
 		err = ks_unwind_task(u, &ret->tasks.tasks[i], &ret->stacks[i]);
 		if (err)
 			goto fail_gfp;
-		if (ret->stacks[i].note[0])
-			ks_lines_append(&ret->problems, "stack of pid %d (%s) incomplete: %s",
-					ret->tasks.tasks[i].pid, ret->tasks.tasks[i].comm, ret->stacks[i].note);
 		ret->ta[i].first_frame = first_frame(&ret->tasks.tasks[i], &ret->stacks[i]);
 		ks_alloc_task(ret, i, &bits);
 		err = ks_locks_task(ret, locks, i);
@@ -395,10 +432,14 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		ks_oom_task(ret, i);
 		share_stack(ret, &pool, i);
 		/* New functions in stacks read DWARF all along: keep those pages from piling up. */
-		if (i % 2048 == 2047)
+		if (o % 2048 == 2047)
 			ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	}
 	ks_target_readahead_end(target);
+	for (size_t i = 0; i < ret->tasks.count; i++)
+		if (ret->stacks[i].note[0])
+			ks_lines_append(&ret->problems, "stack of pid %d (%s) incomplete: %s",
+					ret->tasks.tasks[i].pid, ret->tasks.tasks[i].comm, ret->stacks[i].note);
 	ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	ks_unwinder_destroy(u);
 	u = NULL;
@@ -427,6 +468,7 @@ fail_gfp:
 	ks_target_readahead_end(target);
 	free(ahead);
 	free(ahead_first);
+	free(order);
 	ks_u64map_free(&pool);
 	ks_locks_free(locks);
 	ks_gfp_table_deinit(&gfp);

@@ -143,12 +143,26 @@ static struct waiter_fields fields_of(enum ks_lock_type type)
 }
 
 /*
- * Wait lists read so far. Each list is walked once: a lock with 2000 waiters
- * would otherwise be walked 2000 times. A task waits on one lock at a time, so
- * task -> lock is all that is kept.
+ * Wait lists, read as far as needed so far. Each list is walked at most once,
+ * and only up to the waiter asked about: a lock with 2000 waiters would
+ * otherwise be walked 2000 times, and walked whole for its first waiter it
+ * reads every other waiter's stack page long before that waiter's turn (on
+ * a dump of 10k tasks, 7 700 pages read twice). Tasks are taken in pid order,
+ * which is most often the order they began to wait: the walk then goes on
+ * through stack pages that were just read. A task waits on one lock at a
+ * time, so task -> lock is all that is kept.
  */
+struct list_walk {
+	uint64_t head, pos;
+	size_t n;
+	enum ks_lock_type type;
+	bool done;
+};
+
 struct wait_cache {
-	struct ks_u64map lists; /* lock address -> (void *)1 once read */
+	struct ks_u64map lists; /* lock address -> index + 1 in walks */
+	struct list_walk *walks;
+	size_t nwalks, cap;
 	struct ks_u64map waiter_of; /* task address -> lock address + 1 */
 	/* kernel stacks by base address -> (void *)1, for the stack scan */
 	struct ks_u64map stacks;
@@ -164,41 +178,66 @@ struct ks_locks_ctx {
 	bool folio_table_loaded;
 };
 
-static bool read_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
-			   enum ks_lock_type type)
+/* The walk of this lock's list, begun; NULL when the kernel lacks its fields or memory is short. */
+static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
+				 enum ks_lock_type type)
 {
 	struct waiter_fields wf = fields_of(type);
-	uint64_t head, pos, who;
+	uintptr_t idx = (uintptr_t)ks_u64map_get(&c->lists, lock);
+	struct list_walk *w;
 
-	if (ks_u64map_get(&c->lists, lock))
-		return true;
-	if (!ks_kernel_has(k, wf.list) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
-	    !ks_u64map_put(&c->lists, lock, (void *)1))
-		return false;
-	head = lock + ks_kernel_off(k, wf.list);
-	if (!ks_try_read_u64(k, head, &pos))
-		return false;
-	for (size_t n = 0; pos != head && n < MAX_WAITERS; n++) {
-		uint64_t waiter = pos - ks_kernel_off(k, wf.wlist);
+	if (idx)
+		return &c->walks[idx - 1];
+	if (!ks_kernel_has(k, wf.list) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist))
+		return NULL;
+	if (c->nwalks == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct list_walk *n = realloc(c->walks, cap * sizeof(*n));
 
-		if (!ks_try_read_u64(k, waiter + ks_kernel_off(k, wf.wtask), &who))
-			return false;
+		if (!n)
+			return NULL;
+		c->walks = n;
+		c->cap = cap;
+	}
+	if (!ks_u64map_put(&c->lists, lock, (void *)(uintptr_t)(c->nwalks + 1)))
+		return NULL;
+	w = &c->walks[c->nwalks++];
+	memset(w, 0, sizeof(*w));
+	w->type = type;
+	w->head = lock + ks_kernel_off(k, wf.list);
+	w->done = !ks_try_read_u64(k, w->head, &w->pos);
+	return w;
+}
+
+/* Does the lock's wait list hold a waiter for this task? The walk goes on until it does. */
+static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
+			 enum ks_lock_type type, uint64_t task)
+{
+	struct list_walk *w = walk_of(k, c, lock, type);
+	struct waiter_fields wf;
+
+	if (!w)
+		return false;
+	/* the list is read with the layout of the waiter type it was first asked with */
+	wf = fields_of(w->type);
+	while ((uintptr_t)ks_u64map_get(&c->waiter_of, task) != lock + 1 && !w->done) {
+		uint64_t waiter = w->pos - ks_kernel_off(k, wf.wlist), who;
+
+		if (w->pos == w->head || w->n++ >= MAX_WAITERS ||
+		    !ks_try_read_u64(k, waiter + ks_kernel_off(k, wf.wtask), &who)) {
+			w->done = true;
+			break;
+		}
 		/* the first list wins: a task on two lists is corrupt data, not two waits */
 		if (!ks_u64map_get(&c->waiter_of, who) &&
 		    !ks_u64map_put(&c->waiter_of, who, (void *)(uintptr_t)(lock + 1)))
 			return false;
-		if (!ks_try_read_u64(k, pos, &pos))
-			return false;
+		if (!ks_try_read_u64(k, w->pos, &w->pos))
+			w->done = true;
+		if (who == task)
+			break;
 	}
-	return true;
-}
-
-/* Does the lock's wait list hold a waiter for this task? */
-static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
-			 enum ks_lock_type type, uint64_t task)
-{
-	return read_wait_list(k, c, lock, type) &&
-	       (uintptr_t)ks_u64map_get(&c->waiter_of, task) == lock + 1;
+	return (uintptr_t)ks_u64map_get(&c->waiter_of, task) == lock + 1;
 }
 
 static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
@@ -636,6 +675,7 @@ void ks_locks_free(struct ks_locks_ctx *c)
 	if (!c)
 		return;
 	ks_u64map_free(&c->cache.lists);
+	free(c->cache.walks);
 	ks_u64map_free(&c->cache.waiter_of);
 	ks_u64map_free(&c->cache.stacks);
 	ks_u64map_free(&c->folio_waiter);
@@ -671,13 +711,60 @@ struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, si
 		return &ks_error_nomem;
 	a->locks[ta->waits_on].nwaiters++;
 	ta->wait_type = how;
-	name_heap_lock(a, &a->locks[ta->waits_on], i);
 	return NULL;
 }
 
-/* Once every task is in: owners and the wait-for graph. */
+/*
+ * The per-task pass may take tasks in any order (the analysis groups a
+ * process's threads); what it leaves must not depend on it. Locks are
+ * numbered in the order of their first waiter in the task table, and a heap
+ * lock is named by its waiters in that order, the first that can.
+ */
+static struct ks_error *settle_order(struct ks_analysis *a)
+{
+	size_t *first = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*first)), n = 0;
+	long *renum = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*renum));
+	struct ks_lock *sorted = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*sorted));
+
+	if (!first || !renum || !sorted) {
+		free(first);
+		free(renum);
+		free(sorted);
+		return &ks_error_nomem;
+	}
+	for (size_t l = 0; l < a->nlocks; l++)
+		renum[l] = -1;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		long w = a->ta[i].waits_on;
+
+		if (w >= 0 && renum[w] < 0) {
+			renum[w] = (long)n;
+			first[n++] = (size_t)w;
+		}
+	}
+	/* every lock has a waiter: the pass makes none without one */
+	for (size_t l = 0; l < n; l++)
+		sorted[l] = a->locks[first[l]];
+	memcpy(a->locks, sorted, n * sizeof(*sorted));
+	a->nlocks = n;
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (a->ta[i].waits_on >= 0) {
+			a->ta[i].waits_on = renum[a->ta[i].waits_on];
+			name_heap_lock(a, &a->locks[a->ta[i].waits_on], i);
+		}
+	free(first);
+	free(renum);
+	free(sorted);
+	return NULL;
+}
+
+/* Once every task is in: lock order and names, owners, and the wait-for graph. */
 struct ks_error *ks_locks_finish(struct ks_analysis *a)
 {
+	struct ks_error *err = settle_order(a);
+
+	if (err)
+		return err;
 	for (size_t l = 0; l < a->nlocks; l++)
 		find_owner(a, &a->locks[l]);
 	return wait_for_graph(a);
