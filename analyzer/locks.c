@@ -745,7 +745,8 @@ static struct ks_error *settle_order(struct ks_analysis *a)
 	/* every lock has a waiter: the pass makes none without one */
 	for (size_t l = 0; l < n; l++)
 		sorted[l] = a->locks[first[l]];
-	memcpy(a->locks, sorted, n * sizeof(*sorted));
+	if (n)
+		memcpy(a->locks, sorted, n * sizeof(*sorted));
 	a->nlocks = n;
 	for (size_t i = 0; i < a->tasks.count; i++)
 		if (a->ta[i].waits_on >= 0) {

@@ -11,7 +11,11 @@
  * a field read is a memcpy. Failures are not cached: the backend says why.
  */
 #define PAGE 4096u
-#define CACHE_SLOTS 1024u /* 4 MiB */
+/*
+ * 3 MiB: with a process's threads analysed together, 4 MiB saved only 164 of
+ * 20 028 page reads on fork-storm, and cost a megabyte of peak RSS.
+ */
+#define CACHE_SLOTS 768u
 
 struct cache_slot {
 	uint64_t tag; /* page address | 1 for physical; 0 when empty (page 0 is never cached) */
