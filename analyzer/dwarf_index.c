@@ -241,7 +241,7 @@ static struct ks_error *build(struct ks_dwarf_index *ix)
 	uint64_t addr;
 	struct job first = { .elf = elf, .dwarf = dwarf, .from = 0, .to = UINT64_MAX };
 	struct job second = { .to = UINT64_MAX };
-	const char *want = getenv("KSTALL_INDEX_THREADS");
+	const char *want = getenv("KSTALL_INDEX_THREADS"), *all = getenv("KSTALL_THREADS");
 	pthread_t thread;
 	bool threaded = false;
 
@@ -249,9 +249,10 @@ static struct ks_error *build(struct ks_dwarf_index *ix)
 	second.from = size / 2;
 	/*
 	 * The second thread reads through handles of its own: libdw's are not shared
-	 * safely. KSTALL_INDEX_THREADS=1 keeps to one (the benchmark compares).
+	 * safely. KSTALL_INDEX_THREADS=1 or KSTALL_THREADS=1 keeps to one (the
+	 * benchmark and the tests compare).
 	 */
-	if (size > (1u << 20) && !(want && !strcmp(want, "1")) &&
+	if (size > (1u << 20) && !(want && !strcmp(want, "1")) && !(all && !strcmp(all, "1")) &&
 	    (second.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) &&
 	    (second.dwarf = dwarf_begin_elf(second.elf, DWARF_C_READ, NULL)) &&
 	    !pthread_create(&thread, NULL, index_thread, &second)) {
