@@ -288,50 +288,59 @@ static void describe(struct ks_analysis *a, size_t i)
 		ta->activity = "?";
 }
 
+/* The first stack page the passes will read for t (its saved stack pointer's); false: none to hint. */
+static bool stack_from(const struct ks_task *t, uint64_t size, uint64_t *from)
+{
+	if (t->active || !t->stack || t->thread_sp < t->stack || t->thread_sp - t->stack >= size)
+		return false;
+	*from = t->thread_sp & ~(uint64_t)(KS_TARGET_PAGE - 1);
+	return true;
+}
+
 /*
  * The stack pages the per-task passes will read, task by task: from the saved
  * stack pointer to the top of the stack, in the order the tasks are taken.
- * first[o] is the first page of the o-th task taken. NULL when there is no memory (the passes then read as they go).
+ * first[o] is the first page of the o-th task taken. NULL when there is no
+ * memory (the passes then read as they go).
  */
 static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, const size_t *order,
 			     size_t *first, size_t *n)
 {
-	uint64_t size = ks_kernel_thread_size(k), page = 4096, *pages;
+	uint64_t size = ks_kernel_thread_size(k), from, *pages;
 	size_t cap = 0, count = 0;
 
 	*n = 0;
-	if (!size || size > (1 << 20) || size % page)
+	if (!size || size > (1 << 20) || size % KS_TARGET_PAGE)
 		return NULL;
-	for (size_t i = 0; i < tasks->count; i++) {
-		const struct ks_task *t = &tasks->tasks[i];
-
-		if (!t->active && t->stack && t->thread_sp >= t->stack && t->thread_sp - t->stack < size)
-			cap += (size_t)((t->stack + size - (t->thread_sp & ~(page - 1))) / page);
-	}
+	for (size_t i = 0; i < tasks->count; i++)
+		if (stack_from(&tasks->tasks[i], size, &from))
+			cap += (size_t)((tasks->tasks[i].stack + size - from) / KS_TARGET_PAGE);
 	if (!cap || !(pages = malloc(cap * sizeof(*pages))))
 		return NULL;
 	for (size_t o = 0; o < tasks->count; o++) {
 		const struct ks_task *t = &tasks->tasks[order[o]];
 
 		first[o] = count;
-		if (t->active || !t->stack || t->thread_sp < t->stack || t->thread_sp - t->stack >= size)
-			continue;
-		for (uint64_t p = t->thread_sp & ~(page - 1); p < t->stack + size; p += page)
-			pages[count++] = p;
+		if (stack_from(t, size, &from))
+			for (uint64_t p = from; p < t->stack + size; p += KS_TARGET_PAGE)
+				pages[count++] = p;
 	}
 	*n = count;
 	return pages;
 }
 
-static const struct ks_task *order_tasks;
+struct by_process {
+	int32_t tgid;
+	size_t i;
+};
 
-static int by_process(const void *x, const void *y)
+static int by_process_cmp(const void *x, const void *y)
 {
-	const struct ks_task *a = &order_tasks[*(const size_t *)x], *b = &order_tasks[*(const size_t *)y];
+	const struct by_process *a = x, *b = y;
 
 	if (a->tgid != b->tgid)
 		return a->tgid < b->tgid ? -1 : 1;
-	return *(const size_t *)x < *(const size_t *)y ? -1 : *(const size_t *)x > *(const size_t *)y;
+	return a->i < b->i ? -1 : a->i > b->i;
 }
 
 /*
@@ -344,16 +353,21 @@ static int by_process(const void *x, const void *y)
  */
 static size_t *task_order(const struct ks_tasks *tasks)
 {
-	size_t *order = malloc((tasks->count ? tasks->count : 1) * sizeof(*order));
+	size_t n = tasks->count ? tasks->count : 1;
+	struct by_process *keys = malloc(n * sizeof(*keys));
+	size_t *order = malloc(n * sizeof(*order));
 
-	if (!order)
+	if (!keys || !order) {
+		free(keys);
+		free(order);
 		return NULL;
+	}
 	for (size_t i = 0; i < tasks->count; i++)
-		order[i] = i;
-	/* qsort has no context argument in C11; the analysis runs on one thread */
-	order_tasks = tasks->tasks;
-	qsort(order, tasks->count, sizeof(*order), by_process);
-	order_tasks = NULL;
+		keys[i] = (struct by_process){ tasks->tasks[i].tgid, i };
+	qsort(keys, tasks->count, sizeof(*keys), by_process_cmp);
+	for (size_t i = 0; i < tasks->count; i++)
+		order[i] = keys[i].i;
+	free(keys);
 	return order;
 }
 

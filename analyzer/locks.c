@@ -147,10 +147,10 @@ static struct waiter_fields fields_of(enum ks_lock_type type)
  * and only up to the waiter asked about: a lock with 2000 waiters would
  * otherwise be walked 2000 times, and walked whole for its first waiter it
  * reads every other waiter's stack page long before that waiter's turn (on
- * a dump of 10k tasks, 7 700 pages read twice). Tasks are taken in pid order,
- * which is most often the order they began to wait: the walk then goes on
- * through stack pages that were just read. A task waits on one lock at a
- * time, so task -> lock is all that is kept.
+ * a dump of 10k tasks, 7 700 pages read twice). The analysis takes a
+ * process's threads one after another, so the waiters a walk goes through
+ * are most often the next tasks taken, their pages still cached. A task
+ * waits on one lock at a time, so task -> lock is all that is kept.
  */
 struct list_walk {
 	uint64_t head, pos;
@@ -722,12 +722,11 @@ struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, si
  */
 static struct ks_error *settle_order(struct ks_analysis *a)
 {
-	size_t *first = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*first)), n = 0;
 	long *renum = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*renum));
 	struct ks_lock *sorted = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*sorted));
+	size_t n = 0;
 
-	if (!first || !renum || !sorted) {
-		free(first);
+	if (!renum || !sorted) {
 		free(renum);
 		free(sorted);
 		return &ks_error_nomem;
@@ -739,12 +738,10 @@ static struct ks_error *settle_order(struct ks_analysis *a)
 
 		if (w >= 0 && renum[w] < 0) {
 			renum[w] = (long)n;
-			first[n++] = (size_t)w;
+			sorted[n++] = a->locks[w];
 		}
 	}
 	/* every lock has a waiter: the pass makes none without one */
-	for (size_t l = 0; l < n; l++)
-		sorted[l] = a->locks[first[l]];
 	if (n)
 		memcpy(a->locks, sorted, n * sizeof(*sorted));
 	a->nlocks = n;
@@ -753,7 +750,6 @@ static struct ks_error *settle_order(struct ks_analysis *a)
 			a->ta[i].waits_on = renum[a->ta[i].waits_on];
 			name_heap_lock(a, &a->locks[a->ta[i].waits_on], i);
 		}
-	free(first);
 	free(renum);
 	free(sorted);
 	return NULL;

@@ -10,7 +10,7 @@
  * address translation and a cache lookup inside libkdumpfile: served from here,
  * a field read is a memcpy. Failures are not cached: the backend says why.
  */
-#define PAGE 4096u
+#define PAGE KS_TARGET_PAGE
 /*
  * 3 MiB: with a process's threads analysed together, 4 MiB saved only 164 of
  * 20 028 page reads on fork-storm, and cost a megabyte of peak RSS.

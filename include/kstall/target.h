@@ -56,8 +56,11 @@ struct ks_target_stats {
 };
 struct ks_target_stats ks_target_stats(const struct ks_target *t);
 
+/* The unit the read cache asks backends for, and that read-ahead hints are in. */
+#define KS_TARGET_PAGE 4096u
+
 /*
- * Hints for the backend: pages (page-aligned virtual addresses) will be read
+ * Hints for the backend: pages (KS_TARGET_PAGE-aligned virtual addresses) will be read
  * next, in this order, and the caller is now at pages[pos]. Answers never
  * depend on them. Nothing happens on one CPU, with KSTALL_THREADS=1, or
  * when the backend cannot read ahead. ks_target_readahead_end ends it; the
