@@ -10,7 +10,7 @@ status=0
 ctest --test-dir build --output-on-failure -j"$jobs" || status=1
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	ctest --test-dir build-asan --output-on-failure -j"$jobs" -L 'unit|fixture' || status=1
-# kstall's threads (the stack read-ahead, the two-thread index) under ThreadSanitizer.
+# kstall's threads (the stack read-ahead) under ThreadSanitizer.
 TSAN_OPTIONS=halt_on_error=1 \
 	ctest --test-dir build-tsan --output-on-failure -j"$jobs" -L threads || status=1
 # The saved fuzz corpus and a one-minute fuzz run (libFuzzer, ASan+UBSan).

@@ -70,10 +70,11 @@ const char *ks_debuginfo_banner(const struct ks_debuginfo *di)
 	return di->banner;
 }
 
-void ks_debuginfo_index_stats(const struct ks_debuginfo *di, bool *built, unsigned *memo_answers)
+void ks_debuginfo_index_stats(const struct ks_debuginfo *di, struct ks_index_stats *st)
 {
-	*built = ks_dwarf_index_built(di->index);
-	*memo_answers = ks_dwarf_index_memo_answers(di->index);
+	st->built = ks_dwarf_index_built(di->index, &st->units, &st->units_libdw, &st->read,
+					 &st->size);
+	st->memo_answers = ks_dwarf_index_memo_answers(di->index);
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -274,7 +275,7 @@ struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 		goto fail;
 	load_banner(di);
 	memo = memo_path(di);
-	err = ks_dwarf_index_open(di->fd, di->elf, di->dwarf, di->path, memo, di->build_id,
+	err = ks_dwarf_index_open(di->elf, di->dwarf, di->path, memo, di->build_id,
 				  dwarf_stamp(di), &di->index);
 	free(memo);
 	if (err)

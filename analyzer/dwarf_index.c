@@ -1,11 +1,11 @@
 #include "dwarf_index.h"
 
 #include <dwarf.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "debuginfo_internal.h"
+#include "dwarf_scan.h"
 #include "dwarf_units.h"
 #include "hashmap.h"
 #include "index_memo.h"
@@ -23,9 +23,15 @@ struct part {
 
 struct ks_dwarf_index {
 	struct part all;
-	bool built, build_failed;
-	/* borrowed from the debuginfo, for a build the memo makes late */
-	int fd;
+	/* the scan: the header offset of the next unit to index, and how far that is */
+	Dwarf_Off next;
+	size_t info_size;
+	unsigned units, units_libdw;
+	bool started, done, nomem;
+	struct ks_release release;
+	/* the fast reader; NULL with KSTALL_DWARF_SCAN=libdw, or when the sections are not at hand */
+	struct ks_scan_unit *scan;
+	/* borrowed from the debuginfo */
 	Elf *elf;
 	Dwarf *dwarf;
 	const char *path;
@@ -146,159 +152,186 @@ static char kind_of(int tag)
 	}
 }
 
-/* One half of the work: the units that start in [from, to). */
-struct job {
-	Elf *elf;
-	Dwarf *dwarf;
-	Dwarf_Off from, to;
-	struct part part;
-	bool nomem;
-};
-
-static void index_units(struct job *j)
+/* The top-level DIEs of the unit whose header is at off. False only when memory runs out. */
+static bool index_unit(struct part *p, Dwarf *dwarf, Dwarf_Off die_off)
 {
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-	struct ks_release rel;
+	Dwarf_Die cu, child;
 
-	ks_release_init(j->elf, &rel);
-	while (off < j->to && dwarf_nextcu(j->dwarf, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, child;
+	if (!dwarf_offdie(dwarf, die_off, &cu) || dwarf_child(&cu, &child) != 0)
+		return true;
+	do {
+		int tag = dwarf_tag(&child);
+		char kind = kind_of(tag);
+		const char *name;
 
-		if (off < j->from || !dwarf_offdie(j->dwarf, off + hsize, &cu) ||
-		    dwarf_child(&cu, &child) != 0) {
-			off = next;
+		/* Tag first: most top-level DIEs are of no interest and cost nothing more. */
+		if (!kind)
 			continue;
-		}
-		do {
-			int tag = dwarf_tag(&child);
-			char kind = kind_of(tag);
-			const char *name;
-
-			/* Tag first: most top-level DIEs are of no interest and cost nothing more. */
-			if (!kind)
-				continue;
-			name = dwarf_diename(&child);
-			/* A type met before (most are) needs no further look. */
-			if ((name && part_has(&j->part, kind, name)) ||
-			    dwarf_hasattr(&child, DW_AT_declaration))
-				continue;
-			if ((tag == DW_TAG_enumeration_type && !add_enumerators(&j->part, &child, name)) ||
-			    (name && !part_add(&j->part, kind, name, dwarf_dieoffset(&child)))) {
-				j->nomem = true;
-				return;
-			}
-		} while (dwarf_siblingof(&child, &child) == 0);
-		off = next;
-		ks_release_upto(&rel, off, false);
-	}
-	ks_release_upto(&rel, off, true);
-}
-
-static void *index_thread(void *arg)
-{
-	index_units(arg);
-	return NULL;
-}
-
-/* Add what later units defined and earlier ones did not; the keys change owner. */
-static bool merge(struct part *into, struct part *from)
-{
-	for (size_t i = 0; i < from->map.cap; i++) {
-		uint64_t old;
-
-		if (from->map.keys[i] && !ks_strmap_get(&into->map, from->map.keys[i], &old) &&
-		    !ks_strmap_put(&into->map, from->map.keys[i], from->map.values[i], false))
+		name = dwarf_diename(&child);
+		/* A type met before (most are) needs no further look. */
+		if ((name && part_has(p, kind, name)) || dwarf_hasattr(&child, DW_AT_declaration))
+			continue;
+		if ((tag == DW_TAG_enumeration_type && !add_enumerators(p, &child, name)) ||
+		    (name && !part_add(p, kind, name, dwarf_dieoffset(&child))))
 			return false;
-	}
-	/* Append from's chunk list to into's: its oldest chunk points at into's newest. */
-	if (from->chunks) {
-		char *oldest = from->chunks, *prev;
-
-		for (;;) {
-			memcpy(&prev, oldest, sizeof(char *));
-			if (!prev)
-				break;
-			oldest = prev;
-		}
-		memcpy(oldest, &into->chunks, sizeof(char *));
-		into->chunks = from->chunks;
-		into->len = into->cap = 0; /* new keys go to a fresh chunk */
-		from->chunks = NULL;
-	}
-	ks_strmap_free(&from->map);
+	} while (dwarf_siblingof(&child, &child) == 0);
 	return true;
 }
 
-static struct ks_error *build(struct ks_dwarf_index *ix)
+/* add_enumerators, from the fast reader's DIEs. */
+static enum ks_scan_result scan_enumerators(struct part *p, struct ks_scan_unit *su,
+					     const struct ks_scan_die *type)
 {
-	int fd = ix->fd;
-	Elf *elf = ix->elf;
-	Dwarf *dwarf = ix->dwarf;
-	const char *path = ix->path;
-	const void *data;
-	size_t size = 0;
-	uint64_t addr;
-	struct job first = { .elf = elf, .dwarf = dwarf, .from = 0, .to = UINT64_MAX };
-	struct job second = { .to = UINT64_MAX };
-	const char *want = getenv("KSTALL_INDEX_THREADS"), *all = getenv("KSTALL_THREADS");
-	pthread_t thread;
-	bool threaded = false;
+	uint64_t pos = type->children;
+	struct ks_scan_die e;
+	enum ks_scan_result r;
+	bool first = true;
 
-	ks_elf_section(elf, ".debug_info", &data, &size, &addr);
-	second.from = size / 2;
-	/*
-	 * The second thread reads through handles of its own: libdw's are not shared
-	 * safely. KSTALL_INDEX_THREADS=1 or KSTALL_THREADS=1 keeps to one (the
-	 * benchmark and the tests compare).
-	 */
-	if (size > (1u << 20) && !(want && !strcmp(want, "1")) && !(all && !strcmp(all, "1")) &&
-	    (second.elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) &&
-	    (second.dwarf = dwarf_begin_elf(second.elf, DWARF_C_READ, NULL)) &&
-	    !pthread_create(&thread, NULL, index_thread, &second)) {
-		threaded = true;
-		first.to = second.from;
+	if (!pos)
+		return KS_SCAN_END;
+	while ((r = ks_scan_die(su, &pos, &e)) == KS_SCAN_DIE) {
+		if (!e.name)
+			continue;
+		if (first && !type->name && part_has(p, KS_IX_ENUMERATOR, e.name))
+			return KS_SCAN_END;
+		first = false;
+		if (e.has_value && !part_add(p, KS_IX_ENUMERATOR, e.name, (uint64_t)e.value))
+			return KS_SCAN_NOMEM;
 	}
-	index_units(&first);
-	if (threaded) {
-		pthread_join(thread, NULL);
-		first.nomem |= second.nomem || !merge(&first.part, &second.part);
-	}
-	part_free(&second.part);
-	if (second.dwarf)
-		dwarf_end(second.dwarf);
-	if (second.elf)
-		elf_end(second.elf);
-	if (first.nomem) {
-		part_free(&first.part);
-		return &ks_error_nomem;
-	}
-	if (!first.part.map.count) {
-		part_free(&first.part);
-		return ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", path);
-	}
-	ix->all = first.part;
-	ix->built = true;
-	return NULL;
+	return r;
 }
 
-struct ks_error *ks_dwarf_index_open(int fd, Elf *elf, Dwarf *dwarf, const char *path,
+/* index_unit with the fast reader: KS_SCAN_END when the unit is done. */
+static enum ks_scan_result scan_unit(struct part *p, struct ks_scan_unit *su, Dwarf_Off header,
+				     Dwarf_Off die_off)
+{
+	uint64_t pos;
+	struct ks_scan_die d;
+	enum ks_scan_result r = ks_scan_unit_open(su, header, die_off, &pos);
+
+	if (r != KS_SCAN_DIE)
+		return r;
+	if (!pos)
+		return KS_SCAN_END;
+	while ((r = ks_scan_die(su, &pos, &d)) == KS_SCAN_DIE) {
+		char kind = kind_of((int)d.tag);
+
+		if (!kind || (d.name && part_has(p, kind, d.name)) || d.declaration)
+			continue;
+		if (d.tag == DW_TAG_enumeration_type && (r = scan_enumerators(p, su, &d)) != KS_SCAN_END)
+			return r;
+		if (d.name && !part_add(p, kind, d.name, d.offset))
+			return KS_SCAN_NOMEM;
+	}
+	return r;
+}
+
+/*
+ * One unit: by the fast reader, or by libdw where it cannot read the unit
+ * (names it added before it stopped are added again, to the same values).
+ */
+static bool index_next(struct ks_dwarf_index *ix, Dwarf_Off header, Dwarf_Off die_off)
+{
+	if (ix->scan) {
+		enum ks_scan_result r = scan_unit(&ix->all, ix->scan, header, die_off);
+
+		if (r == KS_SCAN_END)
+			return true;
+		if (r == KS_SCAN_NOMEM)
+			return false;
+	}
+	ix->units_libdw++;
+	return index_unit(&ix->all, ix->dwarf, die_off);
+}
+
+/*
+ * Index units in file order until key (NULL: any name at all) is known or
+ * every unit is read. Taking units in order, a name's first definition is the
+ * one kept, and a name met is final: the scan stops at the last name a run
+ * asks for instead of reading every unit, and only a name that is not there
+ * costs the whole pass.
+ */
+static bool scan_until(struct ks_dwarf_index *ix, const char *key)
+{
+	uint64_t value;
+
+	if (!ix->started) {
+		ks_release_init(ix->elf, &ix->release);
+		ix->started = true;
+	}
+	while (!ix->done) {
+		Dwarf_Off next;
+		size_t hsize;
+
+		if (dwarf_nextcu(ix->dwarf, ix->next, &next, &hsize, NULL, NULL, NULL) != 0) {
+			ix->done = true;
+			ks_release_upto(&ix->release, ix->next, true);
+			break;
+		}
+		if (!index_next(ix, ix->next, ix->next + hsize)) {
+			ix->nomem = ix->done = true;
+			break;
+		}
+		ix->units++;
+		ix->next = next;
+		ks_release_upto(&ix->release, next, false);
+		if (key ? ks_strmap_get(&ix->all.map, key, &value) : ix->all.map.count > 0)
+			return true;
+	}
+	return false;
+}
+
+/* The fast reader over the file's sections, unless KSTALL_DWARF_SCAN=libdw (the tests compare). */
+static struct ks_scan_unit *open_scan(Elf *elf)
+{
+	const char *want = getenv("KSTALL_DWARF_SCAN");
+	struct ks_dwarf_sections s = { 0 };
+	const void *data;
+	size_t size;
+	uint64_t addr;
+
+	if (want && !strcmp(want, "libdw"))
+		return NULL;
+	if (!ks_elf_section(elf, ".debug_info", &data, &s.info_size, &addr))
+		return NULL;
+	s.info = data;
+	if (!ks_elf_section(elf, ".debug_abbrev", &data, &s.abbrev_size, &addr))
+		return NULL;
+	s.abbrev = data;
+	if (ks_elf_section(elf, ".debug_str", &data, &size, &addr)) {
+		s.str = data;
+		s.str_size = size;
+	}
+	if (ks_elf_section(elf, ".debug_line_str", &data, &size, &addr)) {
+		s.line_str = data;
+		s.line_str_size = size;
+	}
+	return ks_scan_unit_new(&s);
+}
+
+struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 				     const char *memo_path, const char *build_id, uint64_t stamp,
 				     struct ks_dwarf_index **ret)
 {
 	struct ks_dwarf_index *ix = calloc(1, sizeof(*ix));
 	struct ks_error *err;
+	const void *data;
+	uint64_t addr;
 
 	if (!ix)
 		return &ks_error_nomem;
-	*ix = (struct ks_dwarf_index){ .fd = fd, .elf = elf, .dwarf = dwarf, .path = path };
+	*ix = (struct ks_dwarf_index){ .elf = elf, .dwarf = dwarf, .path = path };
+	ks_elf_section(elf, ".debug_info", &data, &ix->info_size, &addr);
+	ix->scan = open_scan(elf);
 	ix->memo = ks_index_memo_load(memo_path, build_id, stamp);
 	if (!ix->memo) {
 		free(ix);
 		return &ks_error_nomem;
 	}
-	/* No answers kept: index now, so that a vmlinux without types fails at open. */
-	if (!ks_index_memo_loaded(ix->memo) && (err = build(ix))) {
+	/* No answers kept: a vmlinux without types fails at open, not at the first look-up. */
+	if (!ks_index_memo_loaded(ix->memo) && !scan_until(ix, NULL)) {
+		err = ix->nomem ? &ks_error_nomem
+				: ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", path);
 		ks_dwarf_index_free(ix);
 		return err;
 	}
@@ -311,6 +344,7 @@ void ks_dwarf_index_free(struct ks_dwarf_index *ix)
 	if (!ix)
 		return;
 	ks_index_memo_destroy(ix->memo);
+	ks_scan_unit_free(ix->scan);
 	part_free(&ix->all);
 	free(ix);
 }
@@ -324,26 +358,38 @@ bool ks_dwarf_index_get(struct ks_dwarf_index *ix, char kind, const char *name, 
 		return false;
 	if (ks_index_memo_get(ix->memo, key, &found, value))
 		return found;
-	/* A name the memo does not hold: the whole index, once. */
-	if (!ix->built && !ix->build_failed) {
-		struct ks_error *err = build(ix);
-
-		ix->build_failed = err != NULL;
-		ks_error_destroy(err);
-	}
-	if (!ix->built)
+	/* A name the memo does not hold: read on until it is met, or to the end. */
+	found = ks_strmap_get(&ix->all.map, key, value) ||
+		(scan_until(ix, key) && ks_strmap_get(&ix->all.map, key, value));
+	if (ix->nomem)
 		return false;
-	found = ks_strmap_get(&ix->all.map, key, value);
 	ks_index_memo_put(ix->memo, key, found, found ? *value : 0);
 	return found;
 }
 
-bool ks_dwarf_index_built(const struct ks_dwarf_index *ix)
+bool ks_dwarf_index_built(const struct ks_dwarf_index *ix, unsigned *units, unsigned *units_libdw,
+			  uint64_t *read, uint64_t *size)
 {
-	return ix->built;
+	*units = ix->units;
+	*units_libdw = ix->units_libdw;
+	*read = ix->next;
+	*size = ix->info_size;
+	return ix->started;
 }
 
 unsigned ks_dwarf_index_memo_answers(const struct ks_dwarf_index *ix)
 {
 	return ks_index_memo_loaded(ix->memo);
+}
+
+bool ks_dwarf_index_each(struct ks_dwarf_index *ix,
+			 void (*fn)(void *arg, const char *key, uint64_t value), void *arg)
+{
+	scan_until(ix, "");
+	if (ix->nomem)
+		return false;
+	for (size_t i = 0; i < ix->all.map.cap; i++)
+		if (ix->all.map.keys[i])
+			fn(arg, ix->all.map.keys[i], ix->all.map.values[i]);
+	return true;
 }

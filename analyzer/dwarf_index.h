@@ -2,12 +2,13 @@
  * The name index of a vmlinux's DWARF: struct, union, typedef, enum and
  * variable names to their DIE offsets, and enumerators to their values.
  *
- * Built by one pass over the top-level DIEs of every unit, the costliest part
- * of kstall's start-up; two threads each take half the units. The answers it
- * gives are kept per vmlinux (index_memo.h): a later run on the same kernel
- * makes the pass only if it asks a name the memo does not hold.
+ * Built by one pass over the top-level DIEs of the units, in file order, the
+ * costliest part of kstall's start-up when it is whole. So the pass is made
+ * only as far as the names asked for: a look-up reads on until its name is
+ * met. The answers are kept per vmlinux (index_memo.h): a later run on the
+ * same kernel makes the pass only if it asks a name the memo does not hold.
  * Where a name is defined more than once (headers repeat in every unit), the
- * first definition in file order wins, as a single pass would have it.
+ * first definition in file order wins.
  */
 #ifndef KSTALL_DWARF_INDEX_H
 #define KSTALL_DWARF_INDEX_H
@@ -30,23 +31,35 @@ enum {
 };
 
 /*
- * The index of the file open as fd, whose libelf and libdw handles are elf and
- * dwarf (the caller's, which must outlive the index; a second thread opens its
- * own on fd). path is for messages. memo_path: where answers are kept for this
- * vmlinux (build_id, and a stamp of its DWARF's sizes), NULL for none. The
- * pass runs now unless the memo has answers.
+ * The index of a vmlinux whose libelf and libdw handles are elf and dwarf (the
+ * caller's, which must outlive the index). path is for messages. memo_path:
+ * where answers are kept for this vmlinux (build_id, and a stamp of its
+ * DWARF's sizes), NULL for none. Without kept answers the pass starts now, so
+ * that a vmlinux without types fails here.
  */
-struct ks_error *ks_dwarf_index_open(int fd, Elf *elf, Dwarf *dwarf, const char *path,
+struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 				     const char *memo_path, const char *build_id, uint64_t stamp,
 				     struct ks_dwarf_index **ret);
 /* Saves new answers to the memo. */
 void ks_dwarf_index_free(struct ks_dwarf_index *ix);
 
-/* Not thread-safe: a name the memo lacks makes the pass. */
+/* Not thread-safe: a name the memo lacks makes the pass go on. */
 bool ks_dwarf_index_get(struct ks_dwarf_index *ix, char kind, const char *name, uint64_t *value);
 
-/* Whether this run made the pass, and how many answers came from the memo. */
-bool ks_dwarf_index_built(const struct ks_dwarf_index *ix);
+/*
+ * Whether this run made the pass, with how many units (how many of them by
+ * libdw) and bytes of .debug_info (of size) it read; and how many answers came
+ * from the memo.
+ */
+bool ks_dwarf_index_built(const struct ks_dwarf_index *ix, unsigned *units, unsigned *units_libdw,
+			  uint64_t *read, uint64_t *size);
 unsigned ks_dwarf_index_memo_answers(const struct ks_dwarf_index *ix);
+
+/*
+ * Every "kind:name" key of the vmlinux and its value, the pass made to the
+ * end (the tests compare the readers with it). False when memory ran out.
+ */
+bool ks_dwarf_index_each(struct ks_dwarf_index *ix,
+			 void (*fn)(void *arg, const char *key, uint64_t value), void *arg);
 
 #endif

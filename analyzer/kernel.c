@@ -542,6 +542,31 @@ bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret)
 	return ks_kernel_cpu_online(k, cpu) && ok(ks_kernel_per_cpu(k, "runqueues", cpu, ret));
 }
 
+/*
+ * THREAD_SIZE. The linker script reserves exactly one stack for the init task
+ * between these symbols, so the symbol table answers without DWARF; the
+ * thread_union type is in DWARF only where some unit uses it, and asking for
+ * it where it is not costs a pass over every unit.
+ */
+static uint64_t thread_size(struct ks_debuginfo *di)
+{
+	static const char *const starts[] = { "__start_init_task", "init_stack", "init_thread_union" };
+	uint64_t end, start, size;
+
+	if (ks_debuginfo_symbol(di, "__end_init_task", &end, NULL)) {
+		for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+			if (!ks_debuginfo_symbol(di, starts[i], &start, NULL) || end <= start)
+				continue;
+			size = end - start;
+			/* a power of two between one page and 64 pages, or the symbols mean something else */
+			if (size >= 4096 && size <= (256u << 10) && !(size & (size - 1)))
+				return size;
+		}
+	}
+	size = ks_debuginfo_type_size(di, "thread_union");
+	return size ? size : 16384; /* x86_64's default when neither says */
+}
+
 struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *di,
 				const struct ks_kernel_options *opts, struct ks_kernel **ret)
 {
@@ -571,9 +596,7 @@ struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *d
 			goto fail;
 		}
 	}
-	k->thread_size = ks_debuginfo_type_size(di, "thread_union");
-	if (!k->thread_size)
-		k->thread_size = 16384; /* x86_64 default when the union is not in DWARF */
+	k->thread_size = thread_size(di);
 	err = load_cpus(k);
 	if (err)
 		goto fail;

@@ -455,15 +455,19 @@ out:
 
 		double end = now_seconds();
 
-		bool built;
-		unsigned answers;
+		struct ks_index_stats ix;
 
-		ks_debuginfo_index_stats(ks_kernel_debuginfo(k), &built, &answers);
+		ks_debuginfo_index_stats(ks_kernel_debuginfo(k), &ix);
 		fprintf(stderr, "kstall: %llu page reads, %llu from the dump (%llu of them read ahead)\n",
 			(unsigned long long)st.reads, (unsigned long long)st.misses,
 			(unsigned long long)st.ahead);
-		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index %s\n",
-			answers, built ? "built" : "not built");
+		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index ",
+			ix.memo_answers);
+		if (ix.built)
+			fprintf(stderr, "built (%u units, %u by libdw, %.1f of %.1f MB of .debug_info)\n",
+				ix.units, ix.units_libdw, ix.read / 1e6, ix.size / 1e6);
+		else
+			fprintf(stderr, "not built\n");
 		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);
 		if (stamps[2])
 			fprintf(stderr, ", analysis %.3f s, report %.3f s", stamps[2] - stamps[1],

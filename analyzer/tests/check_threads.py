@@ -4,8 +4,8 @@
 Usage: check_threads.py KSTALL VMCORE VMLINUX
 
 The JSON report with KSTALL_THREADS=1 (one thread: no stack read-ahead) and with the
-default (the stacks read ahead on a second thread, the DWARF index built on two when
-the cache is cold) must be byte-identical, cold and warm. On a machine with two CPUs
+default (the stacks read ahead on a second thread) must be byte-identical, cold and
+warm. On a machine with two CPUs
 the default run must really have served pages from the read-ahead (KSTALL_STATS), and
 the one-thread run none, so that this test cannot pass by never starting the thread.
 Run under ThreadSanitizer too (build-tsan): a data race is an error there.

@@ -32,7 +32,15 @@ const char *ks_debuginfo_banner(const struct ks_debuginfo *di);
  * look-ups of one phase are done.
  */
 void ks_debuginfo_trim(struct ks_debuginfo *di);
-void ks_debuginfo_index_stats(const struct ks_debuginfo *di, bool *built, unsigned *memo_answers);
+
+/* How this run found DWARF names: from the memo of earlier runs, or by how much of a pass. */
+struct ks_index_stats {
+	unsigned memo_answers;
+	bool built;	/* the pass was made, as far as read bytes of size, in units */
+	unsigned units, units_libdw; /* units_libdw: those the fast reader left to libdw */
+	uint64_t read, size;
+};
+void ks_debuginfo_index_stats(const struct ks_debuginfo *di, struct ks_index_stats *st);
 
 /* What names a vmlinux, read without DWARF: cheap enough to look at many candidate files. */
 struct ks_vmlinux_id {
