@@ -445,8 +445,12 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		ks_timing_task(ret, i);
 		ks_oom_task(ret, i);
 		share_stack(ret, &pool, i);
-		/* New functions in stacks read DWARF all along: keep those pages from piling up. */
-		if (o % 2048 == 2047)
+		/*
+		 * New functions in stacks read DWARF all along, most of them in the
+		 * first tasks: keep those pages from piling up (after 256, 512, 1024
+		 * tasks, then every 2048).
+		 */
+		if (o % 2048 == 2047 || (o >= 255 && !((o + 1) & o)))
 			ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	}
 	ks_target_readahead_end(target);

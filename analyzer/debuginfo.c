@@ -691,8 +691,10 @@ bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const
  */
 void ks_debuginfo_trim(struct ks_debuginfo *di)
 {
-	static const char *const names[] = { ".debug_info", ".debug_abbrev", ".debug_str",
-					     ".debug_loclists", ".debug_rnglists", ".debug_line" };
+	/* .symtab is read once at open; .debug_frame and .strtab only a page here and there after */
+	static const char *const names[] = { ".debug_info",     ".debug_abbrev",   ".debug_str",
+					     ".debug_loclists", ".debug_rnglists", ".debug_line",
+					     ".debug_frame",    ".symtab",	   ".strtab" };
 	size_t fsize;
 	const char *raw = elf_rawfile(di->elf, &fsize);
 

@@ -275,8 +275,11 @@ static bool scan_until(struct ks_dwarf_index *ix, const char *key)
 		ix->units++;
 		ix->next = next;
 		ks_release_upto(&ix->release, next, false);
-		if (key ? ks_strmap_get(&ix->all.map, key, &value) : ix->all.map.count > 0)
+		if (key ? ks_strmap_get(&ix->all.map, key, &value) : ix->all.map.count > 0) {
+			/* the run goes on a while before its next new name: keep none of the pass's pages */
+			ks_release_upto(&ix->release, next, true);
 			return true;
+		}
 	}
 	return false;
 }
