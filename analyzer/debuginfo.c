@@ -127,6 +127,8 @@ static struct ks_error *load_symbols(struct ks_debuginfo *di)
 	if (!di->nsyms)
 		return ks_error_create(KS_ERR_LOOKUP, "%s has no symbol table", di->path);
 	qsort(di->syms, di->nsyms, sizeof(*di->syms), sym_cmp);
+	if (!ks_strmap_reserve(&di->sym_by_name, di->nsyms))
+		return &ks_error_nomem;
 	for (size_t i = 0; i < di->nsyms; i++)
 		if (!ks_strmap_put(&di->sym_by_name, di->syms[i].name, i, false))
 			return &ks_error_nomem;

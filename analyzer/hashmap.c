@@ -20,9 +20,21 @@ static uint64_t u64_hash(uint64_t x)
 	return x;
 }
 
-static bool strmap_grow(struct ks_strmap *m)
+/* A key known to be absent (a rehash): no comparisons. */
+static void strmap_insert_new(struct ks_strmap *m, const char *key, uint64_t value)
 {
-	struct ks_strmap n = { .cap = m->cap ? m->cap * 2 : 64 };
+	size_t i;
+
+	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		;
+	m->keys[i] = key;
+	m->values[i] = value;
+	m->count++;
+}
+
+static bool strmap_resize(struct ks_strmap *m, size_t cap)
+{
+	struct ks_strmap n = { .cap = cap };
 
 	n.keys = calloc(n.cap, sizeof(*n.keys));
 	n.values = calloc(n.cap, sizeof(*n.values));
@@ -33,11 +45,25 @@ static bool strmap_grow(struct ks_strmap *m)
 	}
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->keys[i])
-			ks_strmap_put(&n, m->keys[i], m->values[i], false);
+			strmap_insert_new(&n, m->keys[i], m->values[i]);
 	free(m->keys);
 	free(m->values);
 	*m = n;
 	return true;
+}
+
+static bool strmap_grow(struct ks_strmap *m)
+{
+	return strmap_resize(m, m->cap ? m->cap * 2 : 64);
+}
+
+bool ks_strmap_reserve(struct ks_strmap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (cap < 2 * (m->count + n))
+		cap *= 2;
+	return cap == m->cap || strmap_resize(m, cap);
 }
 
 bool ks_strmap_put(struct ks_strmap *m, const char *key, uint64_t value, bool replace)

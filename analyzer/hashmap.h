@@ -15,6 +15,8 @@ struct ks_strmap {
 
 bool ks_strmap_put(struct ks_strmap *m, const char *key, uint64_t value, bool replace);
 bool ks_strmap_get(const struct ks_strmap *m, const char *key, uint64_t *value);
+/* Room for n more keys without growing (a rehash per doubling otherwise). */
+bool ks_strmap_reserve(struct ks_strmap *m, size_t n);
 void ks_strmap_free(struct ks_strmap *m);
 
 struct ks_u64map {
