@@ -109,8 +109,13 @@ struct ks_scan_unit *ks_scan_unit_new(const struct ks_dwarf_sections *s)
 {
 	struct ks_scan_unit *u = calloc(1, sizeof(*u));
 
-	if (u)
-		u->s = *s;
+	if (!u)
+		return NULL;
+	u->s = *s;
+	if (u->s.str && (!u->s.str_size || u->s.str[u->s.str_size - 1]))
+		u->s.str = NULL;
+	if (u->s.line_str && (!u->s.line_str_size || u->s.line_str[u->s.line_str_size - 1]))
+		u->s.line_str = NULL;
 	return u;
 }
 
@@ -194,12 +199,13 @@ static enum ks_scan_result read_abbrevs(struct ks_scan_unit *u, uint64_t offset)
 	return KS_SCAN_DIE;
 }
 
-/* A string of .debug_str or .debug_line_str, NUL-terminated inside the section. */
+/*
+ * A string of .debug_str or .debug_line_str. ks_scan_unit_new keeps such a
+ * section only when it ends in a NUL, so every string in it is terminated.
+ */
 static const char *section_string(const unsigned char *sec, size_t size, uint64_t off)
 {
-	if (!sec || off >= size || !memchr(sec + off, 0, size - off))
-		return NULL;
-	return (const char *)sec + off;
+	return sec && off < size ? (const char *)sec + off : NULL;
 }
 
 /* What one attribute's value is, as far as the scan cares. */
