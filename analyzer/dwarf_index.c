@@ -284,20 +284,20 @@ static bool scan_until(struct ks_dwarf_index *ix, const char *key)
 	return false;
 }
 
-/* The fast reader over the file's sections, unless KSTALL_DWARF_SCAN=libdw (the tests compare). */
-static struct ks_scan_unit *open_scan(Elf *elf)
+/*
+ * The fast reader over the file's sections (.debug_info is info, of size),
+ * unless KSTALL_DWARF_SCAN=libdw (the tests compare).
+ */
+static struct ks_scan_unit *open_scan(Elf *elf, const void *info, size_t info_size)
 {
 	const char *want = getenv("KSTALL_DWARF_SCAN");
-	struct ks_dwarf_sections s = { 0 };
+	struct ks_dwarf_sections s = { .info = info, .info_size = info_size };
 	const void *data;
 	size_t size;
 	uint64_t addr;
 
-	if (want && !strcmp(want, "libdw"))
+	if ((want && !strcmp(want, "libdw")) || !info)
 		return NULL;
-	if (!ks_elf_section(elf, ".debug_info", &data, &s.info_size, &addr))
-		return NULL;
-	s.info = data;
 	if (!ks_elf_section(elf, ".debug_abbrev", &data, &s.abbrev_size, &addr))
 		return NULL;
 	s.abbrev = data;
@@ -318,14 +318,15 @@ struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 {
 	struct ks_dwarf_index *ix = calloc(1, sizeof(*ix));
 	struct ks_error *err;
-	const void *data;
+	const void *info = NULL;
 	uint64_t addr;
 
 	if (!ix)
 		return &ks_error_nomem;
 	*ix = (struct ks_dwarf_index){ .elf = elf, .dwarf = dwarf, .path = path };
-	ks_elf_section(elf, ".debug_info", &data, &ix->info_size, &addr);
-	ix->scan = open_scan(elf);
+	if (!ks_elf_section(elf, ".debug_info", &info, &ix->info_size, &addr))
+		info = NULL;
+	ix->scan = open_scan(elf, info, ix->info_size);
 	ix->memo = ks_index_memo_load(memo_path, build_id, stamp);
 	if (!ix->memo) {
 		free(ix);

@@ -217,41 +217,56 @@ struct value {
 	bool is_ref;   /* a reference: u is a .debug_info offset */
 };
 
+/* The byte size of a form whose size is the same in every unit; 0 for the others. */
+static unsigned fixed_size(uint64_t form)
+{
+	switch (form) {
+	case DW_FORM_flag:
+	case DW_FORM_data1:
+	case DW_FORM_ref1:
+	case DW_FORM_addrx1:
+		return 1;
+	case DW_FORM_data2:
+	case DW_FORM_ref2:
+	case DW_FORM_addrx2:
+		return 2;
+	case DW_FORM_addrx3:
+		return 3;
+	case DW_FORM_data4:
+	case DW_FORM_ref4:
+	case DW_FORM_addrx4:
+		return 4;
+	case DW_FORM_data8:
+	case DW_FORM_ref8:
+	case DW_FORM_ref_sig8:
+		return 8;
+	case DW_FORM_data16:
+		return 16;
+	default:
+		return 0;
+	}
+}
+
 /* Read (or skip) one attribute value of the given form. False: a form or value not handled. */
 static bool read_form(struct ks_scan_unit *u, struct cursor *c, uint64_t form, int64_t implicit,
 		      struct value *v)
 {
+	unsigned size = fixed_size(form);
+
 	memset(v, 0, sizeof(*v));
 	switch (form) {
-	case DW_FORM_addr:
-		skip(c, u->address_size);
-		break;
-	case DW_FORM_flag:
-		v->u = fixed(c, 1);
-		break;
-	case DW_FORM_flag_present:
-		v->u = 1;
-		break;
 	case DW_FORM_data1:
-		v->u = fixed(c, 1);
-		v->s = (int8_t)v->u;
-		v->is_const = true;
-		break;
 	case DW_FORM_data2:
-		v->u = fixed(c, 2);
-		v->s = (int16_t)v->u;
-		v->is_const = true;
-		break;
 	case DW_FORM_data4:
-		v->u = fixed(c, 4);
-		v->s = (int32_t)v->u;
+	case DW_FORM_data8: {
+		/* signed, as dwarf_formsdata reads them */
+		uint64_t sign = 1ull << (8 * size - 1);
+
+		v->u = fixed(c, size);
+		v->s = (int64_t)((v->u ^ sign) - sign);
 		v->is_const = true;
 		break;
-	case DW_FORM_data8:
-		v->u = fixed(c, 8);
-		v->s = (int64_t)v->u;
-		v->is_const = true;
-		break;
+	}
 	case DW_FORM_sdata:
 		v->s = sleb(c);
 		v->is_const = true;
@@ -265,15 +280,11 @@ static bool read_form(struct ks_scan_unit *u, struct cursor *c, uint64_t form, i
 		v->s = implicit;
 		v->is_const = true;
 		break;
-	case DW_FORM_data16:
-		skip(c, 16);
-		break;
 	case DW_FORM_ref1:
 	case DW_FORM_ref2:
 	case DW_FORM_ref4:
 	case DW_FORM_ref8:
-		v->u = u->start + fixed(c, form == DW_FORM_ref1 ? 1 : form == DW_FORM_ref2 ? 2 :
-					 form == DW_FORM_ref4 ? 4 : 8);
+		v->u = u->start + fixed(c, size);
 		v->is_ref = true;
 		break;
 	case DW_FORM_ref_udata:
@@ -284,31 +295,32 @@ static bool read_form(struct ks_scan_unit *u, struct cursor *c, uint64_t form, i
 		v->u = fixed(c, u->version <= 2 ? u->address_size : u->offset_size);
 		v->is_ref = true;
 		break;
-	case DW_FORM_ref_sig8:
-		skip(c, 8);
-		break;
-	case DW_FORM_string:
-		v->str = (const char *)c->p;
-		{
-			const unsigned char *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
+	case DW_FORM_string: {
+		const unsigned char *nul = memchr(c->p, 0, (size_t)(c->end - c->p));
 
-			if (!nul)
-				return false;
-			c->p = nul + 1;
-		}
+		if (!nul)
+			return false;
+		v->str = (const char *)c->p;
+		c->p = nul + 1;
 		break;
+	}
 	case DW_FORM_strp:
-		v->str = section_string(u->s.str, u->s.str_size, fixed(c, u->offset_size));
+	case DW_FORM_line_strp: {
+		uint64_t off = fixed(c, u->offset_size);
+
+		v->str = form == DW_FORM_strp ? section_string(u->s.str, u->s.str_size, off)
+					      : section_string(u->s.line_str, u->s.line_str_size, off);
 		if (!v->str)
 			return false;
 		break;
-	case DW_FORM_line_strp:
-		v->str = section_string(u->s.line_str, u->s.line_str_size, fixed(c, u->offset_size));
-		if (!v->str)
-			return false;
+	}
+	case DW_FORM_addr:
+		skip(c, u->address_size);
 		break;
 	case DW_FORM_sec_offset:
 		skip(c, u->offset_size);
+		break;
+	case DW_FORM_flag_present:
 		break;
 	case DW_FORM_exprloc:
 	case DW_FORM_block:
@@ -328,21 +340,12 @@ static bool read_form(struct ks_scan_unit *u, struct cursor *c, uint64_t form, i
 	case DW_FORM_loclistx:
 		uleb(c);
 		break;
-	case DW_FORM_addrx1:
-		skip(c, 1);
-		break;
-	case DW_FORM_addrx2:
-		skip(c, 2);
-		break;
-	case DW_FORM_addrx3:
-		skip(c, 3);
-		break;
-	case DW_FORM_addrx4:
-		skip(c, 4);
-		break;
 	default:
 		/* string indexes (strx), supplementary files, DW_FORM_indirect: libdw's to read */
-		return false;
+		if (!size)
+			return false;
+		skip(c, size); /* flags, data16, type signatures, address indexes */
+		break;
 	}
 	return c->ok;
 }
