@@ -70,11 +70,16 @@ const char *ks_debuginfo_banner(const struct ks_debuginfo *di)
 	return di->banner;
 }
 
-void ks_debuginfo_index_stats(const struct ks_debuginfo *di, struct ks_index_stats *st)
+void ks_debuginfo_index_stats(struct ks_debuginfo *di, struct ks_index_stats *st)
 {
-	st->built = ks_dwarf_index_built(di->index, &st->units, &st->units_libdw, &st->read,
-					 &st->size);
+	st->built = ks_dwarf_index_built(di->index, &st->units, &st->units_libdw,
+					 &st->units_helper, &st->read, &st->size);
 	st->memo_answers = ks_dwarf_index_memo_answers(di->index);
+}
+
+void ks_debuginfo_settle(struct ks_debuginfo *di)
+{
+	ks_dwarf_index_settle(di->index);
 }
 
 static int sym_cmp(const void *a, const void *b)
@@ -272,16 +277,17 @@ struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 		goto fail;
 	}
 	elf_build_id(di->elf, di->build_id);
-	err = load_symbols(di);
-	if (err)
-		goto fail;
-	load_banner(di);
+	/* first: without kept answers its pass starts on a second thread, alongside what follows */
 	memo = memo_path(di);
 	err = ks_dwarf_index_open(di->elf, di->dwarf, di->path, memo, di->build_id,
 				  dwarf_stamp(di), &di->index);
 	free(memo);
 	if (err)
 		goto fail;
+	err = load_symbols(di);
+	if (err)
+		goto fail;
+	load_banner(di);
 	di->units = ks_dwarf_units_load(di->elf, di->dwarf);
 	if (!di->units) {
 		err = &ks_error_nomem;

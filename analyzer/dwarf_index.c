@@ -1,6 +1,7 @@
 #include "dwarf_index.h"
 
 #include <dwarf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "dwarf_units.h"
 #include "hashmap.h"
 #include "index_memo.h"
+#include "threads.h"
 
 /* Names longer than this are not indexed (no C identifier in the kernel comes near). */
 #define MAX_NAME 250
@@ -19,6 +21,10 @@ struct part {
 	/* key storage: chunks that never move, each starting with a pointer to the previous one */
 	char *chunks;
 	size_t len, cap;
+	/* while the pass runs on its own thread: held to change map, and by others to read it */
+	pthread_mutex_t *lock;
+	/* the pass's own: kind and name_key (dwarf_scan.h) of names it has in map */
+	struct ks_u64map seen;
 };
 
 struct ks_dwarf_index {
@@ -36,11 +42,24 @@ struct ks_dwarf_index {
 	Dwarf *dwarf;
 	const char *path;
 	struct ks_index_memo *memo;
+	/*
+	 * The pass on a second thread, in a run with no kept answers: it starts at
+	 * open, while the caller loads symbols and units, and look-ups wait for it
+	 * to meet their names. While it runs it owns the scan, the release, next,
+	 * units and done; lock guards them and the map's changes.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+	pthread_t helper;
+	bool helper_started;	     /* the caller's */
+	bool helper_running, helper_stop; /* under lock */
+	unsigned helper_units;
 };
 
 static void part_free(struct part *p)
 {
 	ks_strmap_free(&p->map);
+	ks_u64map_free(&p->seen);
 	while (p->chunks) {
 		char *prev;
 
@@ -102,7 +121,14 @@ static bool part_add(struct part *p, char kind, const char *name, uint64_t value
 	if (!make_key(kind, name, key, sizeof(key)) || ks_strmap_get(&p->map, key, &old))
 		return true;
 	stored = intern(p, key);
-	return stored && ks_strmap_put(&p->map, stored, value, false);
+	if (!stored)
+		return false;
+	if (!p->lock)
+		return ks_strmap_put(&p->map, stored, value, false);
+	pthread_mutex_lock(p->lock);
+	bool ok = ks_strmap_put(&p->map, stored, value, false);
+	pthread_mutex_unlock(p->lock);
+	return ok;
 }
 
 /*
@@ -215,12 +241,21 @@ static enum ks_scan_result scan_unit(struct part *p, struct ks_scan_unit *su, Dw
 		return KS_SCAN_END;
 	while ((r = ks_scan_die(su, &pos, &d)) == KS_SCAN_DIE) {
 		char kind = kind_of((int)d.tag);
+		/* most names repeat (every unit has the headers' types), and by the same string */
+		uint64_t seen = d.name_key ? (uint64_t)kind << 56 ^ d.name_key : 0;
 
-		if (!kind || (d.name && part_has(p, kind, d.name)) || d.declaration)
+		if (!kind || d.declaration || (seen && ks_u64map_get(&p->seen, seen)))
 			continue;
+		if (d.name && part_has(p, kind, d.name)) {
+			if (seen && !ks_u64map_put(&p->seen, seen, p))
+				return KS_SCAN_NOMEM;
+			continue;
+		}
 		if (d.tag == DW_TAG_enumeration_type && (r = scan_enumerators(p, su, &d)) != KS_SCAN_END)
 			return r;
 		if (d.name && !part_add(p, kind, d.name, d.offset))
+			return KS_SCAN_NOMEM;
+		if (d.name && seen && !ks_u64map_put(&p->seen, seen, p))
 			return KS_SCAN_NOMEM;
 	}
 	return r;
@@ -285,6 +320,105 @@ static bool scan_until(struct ks_dwarf_index *ix, const char *key)
 }
 
 /*
+ * scan_until on the second thread, with no key: units in file order until it
+ * is asked to stop, memory runs out, or a unit only libdw reads (libdw is not
+ * the thread's to call: the caller's scan_until goes on from there).
+ */
+static void *pass_thread(void *arg)
+{
+	struct ks_dwarf_index *ix = arg;
+	Dwarf_Off at = ix->next;
+	bool stop = false;
+
+	while (!stop) {
+		uint64_t die = 0, next = 0;
+		enum ks_scan_result head = ks_scan_unit_header(ix->scan, at, &die, &next);
+		enum ks_scan_result r =
+			head == KS_SCAN_DIE ? scan_unit(&ix->all, ix->scan, at, die) : head;
+
+		if (head == KS_SCAN_DIE && r == KS_SCAN_END)
+			ks_release_upto(&ix->release, next, false);
+		pthread_mutex_lock(&ix->lock);
+		if (head == KS_SCAN_END) {
+			ix->done = true;
+			stop = true;
+		} else if (r == KS_SCAN_END) {
+			ix->next = at = next;
+			ix->units++;
+			ix->helper_units++;
+		} else {
+			ix->nomem = ix->done = r == KS_SCAN_NOMEM;
+			stop = true;
+		}
+		stop = stop || ix->helper_stop;
+		if (stop)
+			ix->helper_running = false;
+		pthread_cond_broadcast(&ix->moved);
+		pthread_mutex_unlock(&ix->lock);
+	}
+	/* the caller goes on a while before its next new name, if any: keep none of the pass's pages */
+	ks_release_upto(&ix->release, at, true);
+	return NULL;
+}
+
+static void start_helper(struct ks_dwarf_index *ix)
+{
+	if (!ix->scan || !ks_threads_second())
+		return;
+	if (pthread_mutex_init(&ix->lock, NULL))
+		return;
+	if (pthread_cond_init(&ix->moved, NULL)) {
+		pthread_mutex_destroy(&ix->lock);
+		return;
+	}
+	ks_release_init(ix->elf, &ix->release);
+	ix->started = true;
+	ix->all.lock = &ix->lock;
+	ix->helper_running = true;
+	if (pthread_create(&ix->helper, NULL, pass_thread, ix)) {
+		ix->all.lock = NULL;
+		ix->helper_running = false;
+		pthread_cond_destroy(&ix->moved);
+		pthread_mutex_destroy(&ix->lock);
+		return;
+	}
+	ix->helper_started = true;
+}
+
+/* Stop the second thread: what it owned is the caller's again. */
+void ks_dwarf_index_settle(struct ks_dwarf_index *ix)
+{
+	if (!ix->helper_started)
+		return;
+	pthread_mutex_lock(&ix->lock);
+	ix->helper_stop = true;
+	pthread_mutex_unlock(&ix->lock);
+	pthread_join(ix->helper, NULL);
+	ix->helper_started = false;
+	ix->all.lock = NULL;
+	pthread_cond_destroy(&ix->moved);
+	pthread_mutex_destroy(&ix->lock);
+}
+
+/* key's value, waiting while the second thread may still meet it (key NULL: any name). */
+static bool wait_for(struct ks_dwarf_index *ix, const char *key, uint64_t *value)
+{
+	bool found;
+
+	if (!ix->helper_started)
+		return key ? ks_strmap_get(&ix->all.map, key, value) : ix->all.map.count > 0;
+	pthread_mutex_lock(&ix->lock);
+	while (!(found = key ? ks_strmap_get(&ix->all.map, key, value) : ix->all.map.count > 0) &&
+	       ix->helper_running)
+		pthread_cond_wait(&ix->moved, &ix->lock);
+	pthread_mutex_unlock(&ix->lock);
+	/* not met, and the thread has stopped: the rest of the pass is the caller's */
+	if (!found)
+		ks_dwarf_index_settle(ix);
+	return found;
+}
+
+/*
  * The fast reader over the file's sections (.debug_info is info, of size),
  * unless KSTALL_DWARF_SCAN=libdw (the tests compare).
  */
@@ -309,7 +443,15 @@ static struct ks_scan_unit *open_scan(Elf *elf, const void *info, size_t info_si
 		s.line_str = data;
 		s.line_str_size = size;
 	}
-	return ks_scan_unit_new(&s);
+	struct ks_scan_unit *u = ks_scan_unit_new(&s);
+	/* what kind_of indexes, and the enumerators of enums */
+	static const unsigned tags[] = { DW_TAG_structure_type, DW_TAG_union_type, DW_TAG_typedef,
+					 DW_TAG_enumeration_type, DW_TAG_variable,
+					 DW_TAG_enumerator };
+
+	if (u)
+		ks_scan_want(u, tags, sizeof(tags) / sizeof(tags[0]));
+	return u;
 }
 
 struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
@@ -332,8 +474,13 @@ struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 		free(ix);
 		return &ks_error_nomem;
 	}
-	/* No answers kept: a vmlinux without types fails at open, not at the first look-up. */
-	if (!ks_index_memo_loaded(ix->memo) && !scan_until(ix, NULL)) {
+	/*
+	 * No answers kept: the pass starts now, on a second thread where there is
+	 * one, and a vmlinux without types fails at open, not at the first look-up.
+	 */
+	if (!ks_index_memo_loaded(ix->memo))
+		start_helper(ix);
+	if (!ks_index_memo_loaded(ix->memo) && !wait_for(ix, NULL, NULL) && !scan_until(ix, NULL)) {
 		err = ix->nomem ? &ks_error_nomem
 				: ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF types", path);
 		ks_dwarf_index_free(ix);
@@ -347,6 +494,7 @@ void ks_dwarf_index_free(struct ks_dwarf_index *ix)
 {
 	if (!ix)
 		return;
+	ks_dwarf_index_settle(ix);
 	ks_index_memo_destroy(ix->memo);
 	ks_scan_unit_free(ix->scan);
 	part_free(&ix->all);
@@ -363,7 +511,7 @@ bool ks_dwarf_index_get(struct ks_dwarf_index *ix, char kind, const char *name, 
 	if (ks_index_memo_get(ix->memo, key, &found, value))
 		return found;
 	/* A name the memo does not hold: read on until it is met, or to the end. */
-	found = ks_strmap_get(&ix->all.map, key, value) ||
+	found = wait_for(ix, key, value) ||
 		(scan_until(ix, key) && ks_strmap_get(&ix->all.map, key, value));
 	if (ix->nomem)
 		return false;
@@ -371,9 +519,11 @@ bool ks_dwarf_index_get(struct ks_dwarf_index *ix, char kind, const char *name, 
 	return found;
 }
 
-bool ks_dwarf_index_built(const struct ks_dwarf_index *ix, unsigned *units, unsigned *units_libdw,
-			  uint64_t *read, uint64_t *size)
+bool ks_dwarf_index_built(struct ks_dwarf_index *ix, unsigned *units, unsigned *units_libdw,
+			  unsigned *units_helper, uint64_t *read, uint64_t *size)
 {
+	ks_dwarf_index_settle(ix);
+	*units_helper = ix->helper_units;
 	*units = ix->units;
 	*units_libdw = ix->units_libdw;
 	*read = ix->next;
@@ -389,6 +539,7 @@ unsigned ks_dwarf_index_memo_answers(const struct ks_dwarf_index *ix)
 bool ks_dwarf_index_each(struct ks_dwarf_index *ix,
 			 void (*fn)(void *arg, const char *key, uint64_t value), void *arg)
 {
+	ks_dwarf_index_settle(ix);
 	scan_until(ix, "");
 	if (ix->nomem)
 		return false;

@@ -43,16 +43,26 @@ struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 /* Saves new answers to the memo. */
 void ks_dwarf_index_free(struct ks_dwarf_index *ix);
 
-/* Not thread-safe: a name the memo lacks makes the pass go on. */
+/*
+ * Not thread-safe: a name the memo lacks makes the pass go on. (In a run with
+ * no kept answers the pass starts at open on a second thread, which this
+ * waits for; it stops at ks_dwarf_index_settle.)
+ */
 bool ks_dwarf_index_get(struct ks_dwarf_index *ix, char kind, const char *name, uint64_t *value);
 
 /*
+ * Stop the pass's second thread, if it runs: look-ups from here read on in
+ * the caller's thread. Made when the caller needs that CPU for other work.
+ */
+void ks_dwarf_index_settle(struct ks_dwarf_index *ix);
+
+/*
  * Whether this run made the pass, with how many units (how many of them by
- * libdw) and bytes of .debug_info (of size) it read; and how many answers came
+ * libdw, how many on the second thread) and bytes of .debug_info (of size) it read; and how many answers came
  * from the memo.
  */
-bool ks_dwarf_index_built(const struct ks_dwarf_index *ix, unsigned *units, unsigned *units_libdw,
-			  uint64_t *read, uint64_t *size);
+bool ks_dwarf_index_built(struct ks_dwarf_index *ix, unsigned *units, unsigned *units_libdw,
+			  unsigned *units_helper, uint64_t *read, uint64_t *size);
 unsigned ks_dwarf_index_memo_answers(const struct ks_dwarf_index *ix);
 
 /*

@@ -14,12 +14,25 @@
 struct spec {
 	uint32_t attr, form;
 	int64_t implicit;
+	/* the value's bytes in the unit (plan_skip), 0 with variable set when they are in the data */
+	uint8_t size;
+	bool variable;
 };
 
 struct abbrev {
 	uint32_t tag, first, count; /* specs[first .. first + count) */
 	bool children, defined;
+	/*
+	 * For stepping over a DIE of a tag the caller does not want: the bytes of
+	 * its attributes when every form has a size fixed in the unit, or -1; where
+	 * the value of its DW_AT_sibling is when every form before it has, or -1.
+	 */
+	int32_t fixed_bytes, sibling_at;
+	uint32_t sibling_form;
 };
+
+/* Tags (below this) whose DIEs ks_scan_die decodes whole: a bit each. */
+#define MAX_WANTED_TAG 256
 
 struct ks_scan_unit {
 	struct ks_dwarf_sections s;
@@ -33,6 +46,11 @@ struct ks_scan_unit {
 	size_t nabbrevs, abbrevs_cap;
 	struct spec *specs;
 	size_t nspecs, specs_cap;
+	/* the sizes the table's fixed_bytes and sibling_at were worked out for */
+	unsigned abbrev_offset_size, abbrev_address_size, abbrev_version;
+	/* the tags the caller wants whole; all when none were set */
+	bool filter;
+	uint64_t wanted[MAX_WANTED_TAG / 64];
 };
 
 /* A bounded reader: every read checks the end, and a failed one leaves ok false. */
@@ -145,11 +163,95 @@ static bool grow(void **array, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
+/* The byte size of a form whose size is the same in every unit; 0 for the others. */
+static unsigned fixed_size(uint64_t form)
+{
+	switch (form) {
+	case DW_FORM_flag:
+	case DW_FORM_data1:
+	case DW_FORM_ref1:
+	case DW_FORM_addrx1:
+		return 1;
+	case DW_FORM_data2:
+	case DW_FORM_ref2:
+	case DW_FORM_addrx2:
+		return 2;
+	case DW_FORM_addrx3:
+		return 3;
+	case DW_FORM_data4:
+	case DW_FORM_ref4:
+	case DW_FORM_addrx4:
+		return 4;
+	case DW_FORM_data8:
+	case DW_FORM_ref8:
+	case DW_FORM_ref_sig8:
+		return 8;
+	case DW_FORM_data16:
+		return 16;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The byte size of a form in the open unit: the fixed sizes, and those set by
+ * the unit's offset and address sizes; 0 with *zero for a form with no bytes;
+ * 0 for one whose size is in the data.
+ */
+static unsigned unit_size(const struct ks_scan_unit *u, uint64_t form, bool *zero)
+{
+	*zero = form == DW_FORM_flag_present || form == DW_FORM_implicit_const;
+	switch (form) {
+	case DW_FORM_strp:
+	case DW_FORM_line_strp:
+	case DW_FORM_sec_offset:
+		return u->offset_size;
+	case DW_FORM_addr:
+		return u->address_size;
+	case DW_FORM_ref_addr:
+		return u->version <= 2 ? u->address_size : u->offset_size;
+	default:
+		return fixed_size(form);
+	}
+}
+
+static void plan_skip(struct ks_scan_unit *u, struct abbrev *a)
+{
+	uint32_t at = 0;
+	bool fixed = true;
+
+	a->fixed_bytes = a->sibling_at = -1;
+	a->sibling_form = 0;
+	for (uint32_t i = 0; i < a->count; i++) {
+		struct spec *sp = &u->specs[a->first + i];
+		bool zero;
+		unsigned size = unit_size(u, sp->form, &zero);
+
+		sp->size = (uint8_t)size;
+		sp->variable = !size && !zero;
+
+		if (sp->attr == DW_AT_sibling && fixed && a->sibling_at < 0 &&
+		    (sp->form == DW_FORM_ref1 || sp->form == DW_FORM_ref2 ||
+		     sp->form == DW_FORM_ref4 || sp->form == DW_FORM_ref8)) {
+			a->sibling_at = (int32_t)at;
+			a->sibling_form = sp->form;
+		}
+		if (!size && !zero)
+			fixed = false;
+		at += size;
+		if (at > INT32_MAX)
+			return;
+	}
+	if (fixed)
+		a->fixed_bytes = (int32_t)at;
+}
+
 static enum ks_scan_result read_abbrevs(struct ks_scan_unit *u, uint64_t offset)
 {
 	struct cursor c;
 
-	if (u->abbrev_valid && u->abbrev_offset == offset)
+	if (u->abbrev_valid && u->abbrev_offset == offset && u->abbrev_offset_size == u->offset_size &&
+	    u->abbrev_address_size == u->address_size && u->abbrev_version == u->version)
 		return KS_SCAN_DIE;
 	u->abbrev_valid = false;
 	if (!u->s.abbrev || offset >= u->s.abbrev_size)
@@ -184,6 +286,7 @@ static enum ks_scan_result read_abbrevs(struct ks_scan_unit *u, uint64_t offset)
 			u->specs[u->nspecs++] = (struct spec){ (uint32_t)attr, (uint32_t)form, implicit };
 		}
 		a.count = (uint32_t)(u->nspecs - a.first);
+		plan_skip(u, &a);
 		if (code >= u->nabbrevs) {
 			size_t old = u->nabbrevs;
 
@@ -195,6 +298,9 @@ static enum ks_scan_result read_abbrevs(struct ks_scan_unit *u, uint64_t offset)
 		u->abbrevs[code] = a;
 	}
 	u->abbrev_offset = offset;
+	u->abbrev_offset_size = u->offset_size;
+	u->abbrev_address_size = u->address_size;
+	u->abbrev_version = u->version;
 	u->abbrev_valid = true;
 	return KS_SCAN_DIE;
 }
@@ -216,36 +322,6 @@ struct value {
 	bool is_const; /* a constant form: s is the value as dwarf_formsdata gives it */
 	bool is_ref;   /* a reference: u is a .debug_info offset */
 };
-
-/* The byte size of a form whose size is the same in every unit; 0 for the others. */
-static unsigned fixed_size(uint64_t form)
-{
-	switch (form) {
-	case DW_FORM_flag:
-	case DW_FORM_data1:
-	case DW_FORM_ref1:
-	case DW_FORM_addrx1:
-		return 1;
-	case DW_FORM_data2:
-	case DW_FORM_ref2:
-	case DW_FORM_addrx2:
-		return 2;
-	case DW_FORM_addrx3:
-		return 3;
-	case DW_FORM_data4:
-	case DW_FORM_ref4:
-	case DW_FORM_addrx4:
-		return 4;
-	case DW_FORM_data8:
-	case DW_FORM_ref8:
-	case DW_FORM_ref_sig8:
-		return 8;
-	case DW_FORM_data16:
-		return 16;
-	default:
-		return 0;
-	}
-}
 
 /* Read (or skip) one attribute value of the given form. False: a form or value not handled. */
 static bool read_form(struct ks_scan_unit *u, struct cursor *c, uint64_t form, int64_t implicit,
@@ -310,6 +386,7 @@ static bool read_form(struct ks_scan_unit *u, struct cursor *c, uint64_t form, i
 
 		v->str = form == DW_FORM_strp ? section_string(u->s.str, u->s.str_size, off)
 					      : section_string(u->s.line_str, u->s.line_str_size, off);
+		v->u = off;
 		if (!v->str)
 			return false;
 		break;
@@ -386,6 +463,9 @@ static enum ks_scan_result decode(struct ks_scan_unit *u, struct cursor *c, stru
 			if (!v.str)
 				return KS_SCAN_UNREADABLE;
 			die->name = v.str;
+			die->name_key = sp->form == DW_FORM_strp	   ? v.u + 1
+					: sp->form == DW_FORM_line_strp ? (1ull << 62) | v.u
+									: 0;
 			break;
 		case DW_AT_declaration:
 			die->declaration = true; /* dwarf_hasattr: whatever its value */
@@ -462,6 +542,71 @@ static enum ks_scan_result linked_name(struct ks_scan_unit *u, uint64_t off, con
 	return KS_SCAN_DIE;
 }
 
+void ks_scan_want(struct ks_scan_unit *u, const unsigned *tags, size_t n)
+{
+	memset(u->wanted, 0, sizeof(u->wanted));
+	u->filter = true;
+	for (size_t i = 0; i < n; i++)
+		if (tags[i] < MAX_WANTED_TAG)
+			u->wanted[tags[i] / 64] |= 1ull << (tags[i] % 64);
+}
+
+static bool wanted(const struct ks_scan_unit *u, uint32_t tag)
+{
+	return !u->filter || tag >= MAX_WANTED_TAG || (u->wanted[tag / 64] >> (tag % 64) & 1);
+}
+
+/*
+ * Past a DIE of a tag the caller does not want, whose attributes start at c:
+ * its sibling straight from where plan_skip put it, or its attributes by their
+ * sizes. *pos moves to the next sibling.
+ */
+static enum ks_scan_result step_over(struct ks_scan_unit *u, struct cursor *c,
+				     const struct abbrev *a, uint64_t *pos)
+{
+	uint64_t sibling = 0;
+
+	if (a->children && a->sibling_at >= 0) {
+		struct cursor at = { c->p, c->end, true };
+
+		skip(&at, (uint64_t)a->sibling_at);
+		sibling = u->start + fixed(&at, fixed_size(a->sibling_form));
+		if (at.ok && sibling > *pos && sibling <= u->end) {
+			*pos = sibling;
+			return KS_SCAN_DIE;
+		}
+		sibling = 0;
+	}
+	if (a->fixed_bytes >= 0) {
+		skip(c, (uint64_t)a->fixed_bytes);
+	} else {
+		for (uint32_t i = 0; i < a->count && c->ok; i++) {
+			const struct spec *sp = &u->specs[a->first + i];
+			struct value v;
+
+			if (sp->variable) {
+				if (!read_form(u, c, sp->form, sp->implicit, &v))
+					return KS_SCAN_UNREADABLE;
+			} else if (sp->attr == DW_AT_sibling && sp->size && fixed_size(sp->form)) {
+				sibling = u->start + fixed(c, sp->size);
+			} else {
+				skip(c, sp->size);
+			}
+		}
+	}
+	if (!c->ok)
+		return KS_SCAN_UNREADABLE;
+	if (!a->children)
+		*pos = (uint64_t)(c->p - u->s.info);
+	else if (sibling > *pos && sibling <= u->end)
+		*pos = sibling;
+	else if (skip_children(u, c))
+		*pos = (uint64_t)(c->p - u->s.info);
+	else
+		return KS_SCAN_UNREADABLE;
+	return KS_SCAN_DIE;
+}
+
 enum ks_scan_result ks_scan_die(struct ks_scan_unit *u, uint64_t *pos, struct ks_scan_die *die)
 {
 	struct cursor c;
@@ -476,6 +621,16 @@ enum ks_scan_result ks_scan_die(struct ks_scan_unit *u, uint64_t *pos, struct ks
 	c = (struct cursor){ u->s.info + *pos, u->s.info + u->end, true };
 	memset(die, 0, sizeof(*die));
 	die->offset = *pos;
+	if (u->filter) {
+		struct cursor attrs = c;
+		uint64_t code = uleb(&attrs);
+
+		if (attrs.ok && code && code < u->nabbrevs && u->abbrevs[code].defined &&
+		    !wanted(u, u->abbrevs[code].tag)) {
+			die->tag = u->abbrevs[code].tag;
+			return step_over(u, &attrs, &u->abbrevs[code], pos);
+		}
+	}
 	r = decode(u, &c, die, &sibling, &link);
 	if (r == KS_SCAN_END)
 		*pos = (uint64_t)(c.p - u->s.info);
@@ -494,47 +649,81 @@ enum ks_scan_result ks_scan_die(struct ks_scan_unit *u, uint64_t *pos, struct ks
 	return KS_SCAN_DIE;
 }
 
-enum ks_scan_result ks_scan_unit_open(struct ks_scan_unit *u, uint64_t header, uint64_t die,
-				      uint64_t *children)
+/*
+ * The header of the unit at section offset header, into u (its extent, version
+ * and sizes); c is left at the unit DIE. Unit types this reader does not read
+ * are KS_SCAN_UNREADABLE.
+ */
+static enum ks_scan_result read_header(struct ks_scan_unit *u, uint64_t header, struct cursor *c,
+				       uint64_t *abbrev_offset)
 {
-	struct cursor c;
-	uint64_t length, abbrev_offset, sibling, link;
-	struct ks_scan_die cu;
-	enum ks_scan_result r;
+	uint64_t length;
 
 	u->start = u->end = 0;
 	if (!u->s.info || header >= u->s.info_size)
 		return KS_SCAN_UNREADABLE;
-	c = (struct cursor){ u->s.info + header, u->s.info + u->s.info_size, true };
-	length = fixed(&c, 4);
+	*c = (struct cursor){ u->s.info + header, u->s.info + u->s.info_size, true };
+	length = fixed(c, 4);
 	u->offset_size = 4;
 	if (length == 0xffffffffu) {
-		length = fixed(&c, 8);
+		length = fixed(c, 8);
 		u->offset_size = 8;
 	} else if (length >= 0xfffffff0u) {
 		return KS_SCAN_UNREADABLE;
 	}
-	if (!c.ok || length > (uint64_t)(c.end - c.p))
+	if (!c->ok || length > (uint64_t)(c->end - c->p))
 		return KS_SCAN_UNREADABLE;
-	u->end = (uint64_t)(c.p - u->s.info) + length;
-	c.end = u->s.info + u->end;
-	u->version = (unsigned)fixed(&c, 2);
+	u->end = (uint64_t)(c->p - u->s.info) + length;
+	c->end = u->s.info + u->end;
+	u->version = (unsigned)fixed(c, 2);
 	if (u->version >= 2 && u->version <= 4) {
-		abbrev_offset = fixed(&c, u->offset_size);
-		u->address_size = (unsigned)fixed(&c, 1);
+		*abbrev_offset = fixed(c, u->offset_size);
+		u->address_size = (unsigned)fixed(c, 1);
 	} else if (u->version == 5) {
-		unsigned type = (unsigned)fixed(&c, 1);
+		unsigned type = (unsigned)fixed(c, 1);
 
 		/* skeleton, split and type units: libdw's */
 		if (type != DW_UT_compile && type != DW_UT_partial)
 			return KS_SCAN_UNREADABLE;
-		u->address_size = (unsigned)fixed(&c, 1);
-		abbrev_offset = fixed(&c, u->offset_size);
+		u->address_size = (unsigned)fixed(c, 1);
+		*abbrev_offset = fixed(c, u->offset_size);
 	} else {
 		return KS_SCAN_UNREADABLE;
 	}
 	u->start = header;
-	if (!c.ok || (uint64_t)(c.p - u->s.info) != die || (u->address_size != 4 && u->address_size != 8))
+	if (!c->ok || (u->address_size != 4 && u->address_size != 8))
+		return KS_SCAN_UNREADABLE;
+	return KS_SCAN_DIE;
+}
+
+enum ks_scan_result ks_scan_unit_header(struct ks_scan_unit *u, uint64_t header, uint64_t *die,
+					uint64_t *next)
+{
+	struct cursor c;
+	uint64_t abbrev_offset;
+	enum ks_scan_result r;
+
+	if (u->s.info && header == u->s.info_size)
+		return KS_SCAN_END;
+	r = read_header(u, header, &c, &abbrev_offset);
+	if (r != KS_SCAN_DIE)
+		return r;
+	*die = (uint64_t)(c.p - u->s.info);
+	*next = u->end;
+	return KS_SCAN_DIE;
+}
+
+enum ks_scan_result ks_scan_unit_open(struct ks_scan_unit *u, uint64_t header, uint64_t die,
+				      uint64_t *children)
+{
+	struct cursor c;
+	uint64_t abbrev_offset = 0, sibling, link;
+	struct ks_scan_die cu;
+	enum ks_scan_result r = read_header(u, header, &c, &abbrev_offset);
+
+	if (r != KS_SCAN_DIE)
+		return r;
+	if ((uint64_t)(c.p - u->s.info) != die)
 		return KS_SCAN_UNREADABLE;
 	r = read_abbrevs(u, abbrev_offset);
 	if (r != KS_SCAN_DIE)

@@ -43,16 +43,38 @@ enum ks_scan_result {
 enum ks_scan_result ks_scan_unit_open(struct ks_scan_unit *u, uint64_t header, uint64_t die,
 				      uint64_t *children);
 
+/*
+ * Where the unit whose header is at section offset header has its unit DIE
+ * and where the next unit starts, without libdw (for a pass on a thread of its
+ * own). KS_SCAN_END: header is the end of .debug_info; KS_SCAN_UNREADABLE: a
+ * unit this reader leaves to libdw, or no unit at all.
+ */
+enum ks_scan_result ks_scan_unit_header(struct ks_scan_unit *u, uint64_t header, uint64_t *die,
+					uint64_t *next);
+
 struct ks_scan_die {
 	uint64_t offset; /* in .debug_info, as libdw's dwarf_dieoffset */
 	unsigned tag;
 	/* DW_AT_name, or that of the DIE its DW_AT_specification or DW_AT_abstract_origin names, as dwarf_diename */
 	const char *name;
+	/*
+	 * Where the DIE's own DW_AT_name is kept, when in a string section (less
+	 * than 2^63, not 0): one key, one string (a cheap test for a name met
+	 * before). 0 for a name in the DIE or through a link.
+	 */
+	uint64_t name_key;
 	bool declaration; /* DW_AT_declaration on the DIE itself */
 	bool has_value;	  /* DW_AT_const_value of a constant form, signed as dwarf_formsdata */
 	int64_t value;
 	uint64_t children; /* where the children start, 0 for none */
 };
+
+/*
+ * Decode only DIEs of these tags: those of others come back from ks_scan_die
+ * with their offset and tag alone (no name, value or children), stepped over
+ * by their sizes, which is most of a pass's work saved. Unset: every DIE whole.
+ */
+void ks_scan_want(struct ks_scan_unit *u, const unsigned *tags, size_t n);
 
 /*
  * The DIE at section offset *pos of the open unit. On KS_SCAN_DIE, *pos moves

@@ -606,6 +606,8 @@ struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *d
 	err = ks_modules_load(k, &k->modules);
 	if (err)
 		goto fail;
+	/* the second CPU is the stack read-ahead's from here */
+	ks_debuginfo_settle(di);
 	ks_debuginfo_trim(di);
 	*ret = k;
 	return NULL;

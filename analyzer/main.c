@@ -464,8 +464,11 @@ out:
 		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index ",
 			ix.memo_answers);
 		if (ix.built)
-			fprintf(stderr, "built (%u units, %u by libdw, %.1f of %.1f MB of .debug_info)\n",
-				ix.units, ix.units_libdw, ix.read / 1e6, ix.size / 1e6);
+			fprintf(stderr,
+				"built (%u units, %u by libdw, %u on a second thread, %.1f of %.1f MB "
+				"of .debug_info)\n",
+				ix.units, ix.units_libdw, ix.units_helper, ix.read / 1e6,
+				ix.size / 1e6);
 		else
 			fprintf(stderr, "not built\n");
 		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "threads.h"
+
 /*
  * A direct-mapped cache of whole pages above the backend. kstall reads a few
  * bytes at a time (a field, a stack word), and each backend read costs an
@@ -108,11 +110,8 @@ struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *b
 
 void ks_target_readahead(struct ks_target *t, const uint64_t *pages, size_t n)
 {
-	const char *threads = getenv("KSTALL_THREADS");
-
 	ks_target_readahead_end(t);
-	if (!t->ops->readahead || !n || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
-	    (threads && !strcmp(threads, "1")))
+	if (!t->ops->readahead || !n || !ks_threads_second())
 		return;
 	t->ops->readahead(t->priv, pages, n);
 }

@@ -62,6 +62,7 @@ static bool index_all(const char *path, const char *reader, struct list *l, unsi
 	struct ks_dwarf_index *ix = NULL;
 	struct ks_error *err;
 	uint64_t read, size;
+	unsigned units_helper;
 	bool ok = false;
 
 	if (fd < 0) {
@@ -80,7 +81,7 @@ static bool index_all(const char *path, const char *reader, struct list *l, unsi
 	} else if (!ks_dwarf_index_each(ix, add, l) || l->nomem) {
 		fprintf(stderr, "out of memory\n");
 	} else {
-		ks_dwarf_index_built(ix, units, units_libdw, &read, &size);
+		ks_dwarf_index_built(ix, units, units_libdw, &units_helper, &read, &size);
 		ok = read == size;
 		if (!ok)
 			fprintf(stderr, "%s reader: read %llu of %llu bytes\n", reader,

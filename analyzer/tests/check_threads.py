@@ -3,11 +3,12 @@
 
 Usage: check_threads.py KSTALL VMCORE VMLINUX
 
-The JSON report with KSTALL_THREADS=1 (one thread: no stack read-ahead) and with the
-default (the stacks read ahead on a second thread) must be byte-identical, cold and
-warm. On a machine with two CPUs
-the default run must really have served pages from the read-ahead (KSTALL_STATS), and
-the one-thread run none, so that this test cannot pass by never starting the thread.
+The JSON report with KSTALL_THREADS=1 (one thread: no stack read-ahead, the DWARF name
+index built in the main thread) and with the default (the index pass started on a second
+thread at open, the stacks read ahead on a second thread) must be byte-identical, cold
+and warm. On a machine with two CPUs the default run must really have served pages from
+the read-ahead and read index units on the second thread (KSTALL_STATS, cold), and the
+one-thread run neither, so that this test cannot pass by never starting the threads.
 Run under ThreadSanitizer too (build-tsan): a data race is an error there.
 """
 import os
@@ -32,13 +33,14 @@ def run(cache, threads):
         sys.exit(f"kstall failed ({p.returncode}): {p.stderr.decode(errors='replace')[-2000:]}")
     if b"ThreadSanitizer" in p.stderr:
         failures.append("ThreadSanitizer: " + p.stderr.decode(errors="replace")[-3000:])
-    return p.stdout, int(m.group(1))
+    ix = re.search(rb"index built \((\d+) units, \d+ by libdw, (\d+) on a second thread", p.stderr)
+    return p.stdout, int(m.group(1)), (int(ix.group(1)), int(ix.group(2))) if ix else None
 
 
 with tempfile.TemporaryDirectory() as cold_one, tempfile.TemporaryDirectory() as cold_two:
-    one, one_ahead = run(cold_one, "1")
-    two, two_ahead = run(cold_two, None)
-    warm, warm_ahead = run(cold_two, None)
+    one, one_ahead, one_index = run(cold_one, "1")
+    two, two_ahead, two_index = run(cold_two, None)
+    warm, warm_ahead, _ = run(cold_two, None)
 if not one.strip():
     failures.append("empty report")
 if one != two:
@@ -49,7 +51,15 @@ if one_ahead:
     failures.append(f"KSTALL_THREADS=1 still read {one_ahead} pages ahead")
 if (os.cpu_count() or 1) >= 2 and not (two_ahead and warm_ahead):
     failures.append(f"two CPUs, yet no page was read ahead ({two_ahead}, {warm_ahead})")
-print(f"one thread and two agree; pages read ahead: {two_ahead} cold, {warm_ahead} warm")
+if not one_index or not two_index:
+    failures.append(f"a cold run built no index ({one_index}, {two_index})")
+elif one_index[1]:
+    failures.append(f"KSTALL_THREADS=1 still read {one_index[1]} index units on a second thread")
+elif (os.cpu_count() or 1) >= 2 and not two_index[1]:
+    failures.append(f"two CPUs, yet no index unit was read on the second thread {two_index}")
+print(f"one thread and two agree; pages read ahead: {two_ahead} cold, {warm_ahead} warm; "
+      f"index units on the second thread: {two_index[1] if two_index else None} "
+      f"of {two_index[0] if two_index else None}")
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)

@@ -38,9 +38,19 @@ struct ks_index_stats {
 	unsigned memo_answers;
 	bool built;	/* the pass was made, as far as read bytes of size, in units */
 	unsigned units, units_libdw; /* units_libdw: those the fast reader left to libdw */
+	unsigned units_helper;	     /* those read on the second thread */
 	uint64_t read, size;
 };
-void ks_debuginfo_index_stats(const struct ks_debuginfo *di, struct ks_index_stats *st);
+/* Settles the pass (ks_debuginfo_settle) first. */
+void ks_debuginfo_index_stats(struct ks_debuginfo *di, struct ks_index_stats *st);
+
+/*
+ * In a run with no kept DWARF names, the name index is built on a second
+ * thread from ks_debuginfo_open on, while the caller goes on: this stops it
+ * (look-ups from here read on in the caller's thread). Call it where the
+ * second CPU is wanted for other work.
+ */
+void ks_debuginfo_settle(struct ks_debuginfo *di);
 
 /* What names a vmlinux, read without DWARF: cheap enough to look at many candidate files. */
 struct ks_vmlinux_id {
