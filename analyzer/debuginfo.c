@@ -36,7 +36,12 @@ struct ks_debuginfo {
 
 	struct ks_symbol *syms; /* sorted by address */
 	size_t nsyms;
-	struct ks_strmap sym_by_name; /* name -> index into syms */
+	/*
+	 * name -> syms index + 1 (0: a free slot), open addressing, twice the
+	 * symbols in slots: 4 bytes a slot where a string map takes 16.
+	 */
+	uint32_t *by_name;
+	size_t by_name_cap;
 
 	struct ks_dwarf_index *index;
 	struct ks_dwarf_units *units;
@@ -92,6 +97,18 @@ static int sym_cmp(const void *a, const void *b)
 	return (y->size > 0) - (x->size > 0);
 }
 
+/* Whether name has a slot in by_name; *at: that slot, or the free one it would take. */
+static bool by_name_slot(const struct ks_debuginfo *di, const char *name, size_t *at)
+{
+	size_t mask = di->by_name_cap - 1, i = ks_str_hash(name) & mask;
+
+	for (; di->by_name[i]; i = (i + 1) & mask)
+		if (!strcmp(di->syms[di->by_name[i] - 1].name, name))
+			break;
+	*at = i;
+	return di->by_name[i] != 0;
+}
+
 static struct ks_error *load_symbols(struct ks_debuginfo *di)
 {
 	Elf_Scn *scn = NULL;
@@ -132,11 +149,20 @@ static struct ks_error *load_symbols(struct ks_debuginfo *di)
 	if (!di->nsyms)
 		return ks_error_create(KS_ERR_LOOKUP, "%s has no symbol table", di->path);
 	qsort(di->syms, di->nsyms, sizeof(*di->syms), sym_cmp);
-	if (!ks_strmap_reserve(&di->sym_by_name, di->nsyms))
+	if (di->nsyms >= UINT32_MAX / 4)
+		return ks_error_create(KS_ERR_BAD_DATA, "%s has too many symbols", di->path);
+	for (di->by_name_cap = 64; di->by_name_cap < 2 * di->nsyms; di->by_name_cap *= 2)
+		;
+	di->by_name = calloc(di->by_name_cap, sizeof(*di->by_name));
+	if (!di->by_name)
 		return &ks_error_nomem;
-	for (size_t i = 0; i < di->nsyms; i++)
-		if (!ks_strmap_put(&di->sym_by_name, di->syms[i].name, i, false))
-			return &ks_error_nomem;
+	/* in address order, the sized alias first: the first symbol of a name is the one kept */
+	for (size_t i = 0; i < di->nsyms; i++) {
+		size_t at;
+
+		if (!by_name_slot(di, di->syms[i].name, &at))
+			di->by_name[at] = (uint32_t)(i + 1);
+	}
 	return NULL;
 }
 
@@ -310,7 +336,7 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 	ks_u64map_free(&di->pc_cache);
 	ks_dwarf_index_free(di->index);
 	ks_dwarf_units_destroy(di->units);
-	ks_strmap_free(&di->sym_by_name);
+	free(di->by_name);
 	free(di->syms);
 	if (di->dwarf)
 		dwarf_end(di->dwarf);
@@ -385,13 +411,15 @@ struct ks_error *ks_debuginfo_identify(const char *path, struct ks_vmlinux_id *r
 bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64_t *addr,
 			 uint64_t *size)
 {
-	uint64_t i;
+	size_t at;
+	const struct ks_symbol *sym;
 
-	if (!ks_strmap_get(&di->sym_by_name, name, &i))
+	if (!di->by_name || !by_name_slot(di, name, &at))
 		return false;
-	*addr = di->syms[i].address;
+	sym = &di->syms[di->by_name[at] - 1];
+	*addr = sym->address;
 	if (size)
-		*size = di->syms[i].size;
+		*size = sym->size;
 	return true;
 }
 
@@ -697,30 +725,45 @@ bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const
  * maps the 64 KiB around each page they fault in (see dwarf_units.h). Handing
  * the pages back costs nothing: a later look-up faults in the few it needs.
  */
+/* The resident pages of section name, where they are the file's own mapping. */
+static void release_section(struct ks_debuginfo *di, const char *name, const char *raw,
+			    size_t fsize)
+{
+	const void *data;
+	size_t size = 0;
+	uint64_t addr;
+	uintptr_t from, to;
+
+	/* Only the file's own mapping: a copy libelf decompressed would be lost. */
+	if (!raw || !ks_elf_section(di->elf, name, &data, &size, &addr) || (const char *)data < raw ||
+	    (const char *)data + size > raw + fsize)
+		return;
+	from = ((uintptr_t)data + 4095) & ~(uintptr_t)4095;
+	to = ((uintptr_t)data + size) & ~(uintptr_t)4095;
+	if (to > from)
+		madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
+void ks_debuginfo_release(struct ks_debuginfo *di, const char *section)
+{
+	size_t fsize;
+	const char *raw = elf_rawfile(di->elf, &fsize);
+
+	release_section(di, section, raw, fsize);
+}
+
 void ks_debuginfo_trim(struct ks_debuginfo *di)
 {
 	/* .symtab is read once at open; .debug_frame and .strtab only a page here and there after */
 	static const char *const names[] = { ".debug_info",     ".debug_abbrev",   ".debug_str",
 					     ".debug_loclists", ".debug_rnglists", ".debug_line",
-					     ".debug_frame",    ".symtab",	   ".strtab" };
+					     ".debug_frame",    ".symtab",	   ".strtab",
+					     ".orc_unwind",     ".orc_unwind_ip" };
 	size_t fsize;
 	const char *raw = elf_rawfile(di->elf, &fsize);
 
-	for (size_t i = 0; raw && i < sizeof(names) / sizeof(names[0]); i++) {
-		const void *data;
-		size_t size = 0;
-		uint64_t addr;
-		uintptr_t from, to;
-
-		/* Only the file's own mapping: a copy libelf decompressed would be lost. */
-		if (!ks_elf_section(di->elf, names[i], &data, &size, &addr) || (const char *)data < raw ||
-		    (const char *)data + size > raw + fsize)
-			continue;
-		from = ((uintptr_t)data + 4095) & ~(uintptr_t)4095;
-		to = ((uintptr_t)data + size) & ~(uintptr_t)4095;
-		if (to > from)
-			madvise((void *)from, to - from, MADV_DONTNEED);
-	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		release_section(di, names[i], raw, fsize);
 }
 
 bool ks_elf_section(Elf *elf, const char *name, const void **data, size_t *size, uint64_t *addr)

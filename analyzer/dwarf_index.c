@@ -396,6 +396,8 @@ void ks_dwarf_index_settle(struct ks_dwarf_index *ix)
 	pthread_join(ix->helper, NULL);
 	ix->helper_started = false;
 	ix->all.lock = NULL;
+	/* a help to the pass only (a later stretch of it grows it again): not kept through the run */
+	ks_u64map_free(&ix->all.seen);
 	pthread_cond_destroy(&ix->moved);
 	pthread_mutex_destroy(&ix->lock);
 }

@@ -79,6 +79,9 @@ static uint64_t uleb(struct cursor *c)
 	uint64_t v = 0;
 	unsigned shift = 0;
 
+	/* most are one byte: abbreviation codes, small constants, short expressions */
+	if (c->p < c->end && !(*c->p & 0x80))
+		return *c->p++;
 	while (c->p < c->end) {
 		unsigned char b = *c->p++;
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t str_hash(const char *s)
+uint64_t ks_str_hash(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
@@ -25,7 +25,7 @@ static void strmap_insert_new(struct ks_strmap *m, const char *key, uint64_t val
 {
 	size_t i;
 
-	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+	for (i = ks_str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
 		;
 	m->keys[i] = key;
 	m->values[i] = value;
@@ -72,7 +72,7 @@ bool ks_strmap_put(struct ks_strmap *m, const char *key, uint64_t value, bool re
 
 	if ((m->count + 1) * 2 > m->cap && !strmap_grow(m))
 		return false;
-	for (i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+	for (i = ks_str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
 		if (!strcmp(m->keys[i], key)) {
 			if (replace)
 				m->values[i] = value;
@@ -89,7 +89,7 @@ bool ks_strmap_get(const struct ks_strmap *m, const char *key, uint64_t *value)
 {
 	if (!m->cap)
 		return false;
-	for (size_t i = str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = ks_str_hash(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1)) {
 		if (!strcmp(m->keys[i], key)) {
 			*value = m->values[i];
 			return true;

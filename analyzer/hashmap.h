@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* FNV-1a, the string maps' hash. */
+uint64_t ks_str_hash(const char *s);
+
 /* Keys are not copied: they must outlive the map. */
 struct ks_strmap {
 	const char **keys;

@@ -14,6 +14,7 @@
 #include "kstall/target.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
+#include "heap.h"
 #include "html.h"
 #include "report.h"
 #include "triage.h"
@@ -403,6 +404,7 @@ int main(int argc, char **argv)
 	struct ks_error *err;
 	int rc;
 
+	ks_heap_setup();
 	/* Many dumps, not one: its own options and arguments. */
 	if (argc > 1 && !strcmp(argv[1], "triage"))
 		return ks_triage_main(argc - 1, argv + 1);

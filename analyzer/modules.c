@@ -112,9 +112,9 @@ static void load_orc(struct ks_kernel *k, const struct mod_layout *l, uint64_t m
 		return;
 	rel = malloc(n * 4);
 	m->orc.ips = malloc(n * sizeof(uint64_t));
-	m->orc.entries = malloc(n * 6);
-	if (!rel || !m->orc.ips || !m->orc.entries || !ks_try_read(k, ipaddr, rel, n * 4) ||
-	    !ks_try_read(k, eaddr, m->orc.entries, n * 6))
+	m->orc.entries = m->orc.owned = malloc(n * 6);
+	if (!rel || !m->orc.ips || !m->orc.owned || !ks_try_read(k, ipaddr, rel, n * 4) ||
+	    !ks_try_read(k, eaddr, m->orc.owned, n * 6))
 		goto fail;
 	for (uint64_t i = 0; i < n; i++)
 		m->orc.ips[i] = ipaddr + 4 * i + (int64_t)rel[i];
@@ -127,7 +127,7 @@ static void load_orc(struct ks_kernel *k, const struct mod_layout *l, uint64_t m
 fail:
 	free(rel);
 	free(m->orc.ips);
-	free(m->orc.entries);
+	free(m->orc.owned);
 	memset(&m->orc, 0, sizeof(m->orc));
 }
 
@@ -178,7 +178,7 @@ void ks_modules_deinit(struct ks_modules *m)
 		free(m->mods[i].syms);
 		free(m->mods[i].strtab);
 		free(m->mods[i].orc.ips);
-		free(m->mods[i].orc.entries);
+		free(m->mods[i].orc.owned);
 	}
 	free(m->mods);
 	memset(m, 0, sizeof(*m));

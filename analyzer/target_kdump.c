@@ -453,6 +453,11 @@ struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
 	}
 	/* read(2), not a mapping of the file that would stay resident for the run. */
 	kdump_set_number_attr(p->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
+	/*
+	 * Its cache of pages sits under kstall's own (target.c), which takes the
+	 * repeats: 1024 pages by default, 4 MiB of heap for little.
+	 */
+	kdump_set_number_attr(p->ctx, "cache.size", 64);
 	st = kdump_open_fd(p->ctx, p->fd);
 	if (st == KDUMP_OK)
 		st = kdump_set_string_attr(p->ctx, KDUMP_ATTR_OSTYPE, "linux");

@@ -347,6 +347,13 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 		goto out;
 	mark_active(&w);
 	qsort(ret->tasks, ret->count, sizeof(*ret->tasks), task_cmp);
+	/* up to half the table is room never used: the analysis's tables take its place */
+	if (ret->count && ret->count < w.cap) {
+		struct ks_task *fit = realloc(ret->tasks, ret->count * sizeof(*fit));
+
+		if (fit)
+			ret->tasks = fit;
+	}
 out:
 	ks_u64map_free(&w.seen);
 	if (err)

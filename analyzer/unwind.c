@@ -75,6 +75,16 @@ void ks_orc_decode(const unsigned char raw[6], struct ks_orc_entry *ret)
 	ret->end = (raw[5] >> 2) & 1;
 }
 
+static uint64_t orc_ip(const struct ks_orc_table *t, size_t i)
+{
+	int32_t rel;
+
+	if (t->ips)
+		return t->ips[i];
+	memcpy(&rel, t->rel_ips + 4 * i, 4);
+	return t->rel_base + 4 * i + (uint64_t)(int64_t)rel;
+}
+
 bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry *ret)
 {
 	size_t lo = 0, hi = t->count;
@@ -82,7 +92,7 @@ bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (t->ips[mid] <= ip)
+		if (orc_ip(t, mid) <= ip)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -107,22 +117,16 @@ static struct ks_error *load_orc(struct ks_unwinder *u)
 	if (esize / 6 < n)
 		return ks_error_create(KS_ERR_BAD_DATA, "ORC tables disagree: %zu ips, %zu entries",
 				       n, esize / 6);
-	u->orc.ips = malloc(n * sizeof(uint64_t));
-	u->orc.entries = malloc(n * 6);
-	if (!u->orc.ips || !u->orc.entries)
-		return &ks_error_nomem;
-	for (size_t i = 0; i < n; i++) {
-		int32_t rel;
-
-		memcpy(&rel, (const char *)ipdata + 4 * i, 4);
-		u->orc.ips[i] = ipaddr + 4 * i + (int64_t)rel + kaslr;
-	}
-	memcpy(u->orc.entries, edata, n * 6);
+	/* Both read in place, as the file has them: a binary search reads a few pages of each. */
+	u->orc.rel_ips = ipdata;
+	u->orc.rel_base = ipaddr + kaslr;
+	u->orc.entries = edata;
 	u->orc.count = n;
-	/* The linker sorts them; check rather than trust. */
+	/* The linker sorts them; check rather than trust (and give the pages read back). */
 	for (size_t i = 1; i < n; i++)
-		if (u->orc.ips[i] < u->orc.ips[i - 1])
+		if (orc_ip(&u->orc, i) < orc_ip(&u->orc, i - 1))
 			return ks_error_create(KS_ERR_BAD_DATA, "ORC table is not sorted");
+	ks_debuginfo_release(di, ".orc_unwind_ip");
 	return NULL;
 }
 
@@ -160,8 +164,6 @@ void ks_unwinder_destroy(struct ks_unwinder *u)
 		if (u->cfi_cache.used[i] && u->cfi_cache.values[i] != &no_rule)
 			free(u->cfi_cache.values[i]);
 	ks_u64map_free(&u->cfi_cache);
-	free(u->orc.ips);
-	free(u->orc.entries);
 	free(u);
 }
 

@@ -46,7 +46,7 @@ static void test_find(void **state)
 {
 	uint64_t ips[] = { 0x1000, 0x1010, 0x1040 };
 	unsigned char entries[3 * 6];
-	struct ks_orc_table t = { ips, entries, 3 };
+	struct ks_orc_table t = { .ips = ips, .entries = entries, .count = 3 };
 	struct ks_orc_entry e;
 
 	(void)state;

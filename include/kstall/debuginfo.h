@@ -32,6 +32,8 @@ const char *ks_debuginfo_banner(const struct ks_debuginfo *di);
  * look-ups of one phase are done.
  */
 void ks_debuginfo_trim(struct ks_debuginfo *di);
+/* The same for one section of the file, by name. */
+void ks_debuginfo_release(struct ks_debuginfo *di, const char *section);
 
 /* How this run found DWARF names: from the memo of earlier runs, or by how much of a pass. */
 struct ks_index_stats {

@@ -60,9 +60,17 @@ struct ks_orc_entry {
 };
 
 struct ks_orc_table {
-	/* ip of entry i, sorted ascending (absolute, link-time or runtime as the caller chooses) */
+	/*
+	 * ip of entry i, sorted ascending (absolute, link-time or runtime as the
+	 * caller chooses); or, with ips NULL, as the vmlinux file keeps them:
+	 * rel_ips[i] (32-bit, little-endian) + 4 * i + rel_base.
+	 */
 	uint64_t *ips;
-	unsigned char *entries;
+	const unsigned char *rel_ips;
+	uint64_t rel_base;
+	/* 6 bytes each: the vmlinux file's own (mapped), or a copy in owned */
+	const unsigned char *entries;
+	unsigned char *owned;
 	size_t count;
 };
 
