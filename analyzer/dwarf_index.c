@@ -447,12 +447,15 @@ static struct ks_scan_unit *open_scan(Elf *elf, const void *info, size_t info_si
 	}
 	struct ks_scan_unit *u = ks_scan_unit_new(&s);
 	/* what kind_of indexes, and the enumerators of enums */
-	static const unsigned tags[] = { DW_TAG_structure_type, DW_TAG_union_type, DW_TAG_typedef,
-					 DW_TAG_enumeration_type, DW_TAG_variable,
-					 DW_TAG_enumerator };
+	unsigned tags[0x101], n = 0;
 
+	/* kind_of's tags are all below 0x100 (DW_TAG_lo_user is 0x4080) */
+	for (unsigned tag = 0; tag < 0x100; tag++)
+		if (kind_of((int)tag))
+			tags[n++] = tag;
+	tags[n++] = DW_TAG_enumerator;
 	if (u)
-		ks_scan_want(u, tags, sizeof(tags) / sizeof(tags[0]));
+		ks_scan_want(u, tags, n);
 	return u;
 }
 
