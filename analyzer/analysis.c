@@ -288,12 +288,19 @@ static void describe(struct ks_analysis *a, size_t i)
 		ta->activity = "?";
 }
 
-/* The first stack page the passes will read for t (its saved stack pointer's); false: none to hint. */
-static bool stack_from(const struct ks_task *t, uint64_t size, uint64_t *from)
+/*
+ * The stack pages the passes will read for t: *npages of them from *from (its
+ * saved stack pointer's page) to the top of its stack; false: none to hint. One
+ * count for the table's size and its filling, whatever a damaged task_struct
+ * says (a stack not page-aligned, or at the top of the address space).
+ */
+static bool stack_span(const struct ks_task *t, uint64_t size, uint64_t *from, size_t *npages)
 {
-	if (t->active || !t->stack || t->thread_sp < t->stack || t->thread_sp - t->stack >= size)
+	if (t->active || !t->stack || t->stack > UINT64_MAX - size || t->thread_sp < t->stack ||
+	    t->thread_sp - t->stack >= size)
 		return false;
 	*from = t->thread_sp & ~(uint64_t)(KS_TARGET_PAGE - 1);
+	*npages = (size_t)((t->stack + size - *from + KS_TARGET_PAGE - 1) / KS_TARGET_PAGE);
 	return true;
 }
 
@@ -307,23 +314,23 @@ static uint64_t *stack_pages(struct ks_kernel *k, const struct ks_tasks *tasks, 
 			     size_t *first, size_t *n)
 {
 	uint64_t size = ks_kernel_thread_size(k), from, *pages;
-	size_t cap = 0, count = 0;
+	size_t cap = 0, count = 0, npages;
 
 	*n = 0;
 	if (!size || size > (1 << 20) || size % KS_TARGET_PAGE)
 		return NULL;
 	for (size_t i = 0; i < tasks->count; i++)
-		if (stack_from(&tasks->tasks[i], size, &from))
-			cap += (size_t)((tasks->tasks[i].stack + size - from) / KS_TARGET_PAGE);
+		if (stack_span(&tasks->tasks[i], size, &from, &npages))
+			cap += npages;
 	if (!cap || !(pages = malloc(cap * sizeof(*pages))))
 		return NULL;
 	for (size_t o = 0; o < tasks->count; o++) {
 		const struct ks_task *t = &tasks->tasks[order[o]];
 
 		first[o] = count;
-		if (stack_from(t, size, &from))
-			for (uint64_t p = from; p < t->stack + size; p += KS_TARGET_PAGE)
-				pages[count++] = p;
+		if (stack_span(t, size, &from, &npages))
+			for (size_t j = 0; j < npages; j++)
+				pages[count++] = from + j * KS_TARGET_PAGE;
 	}
 	*n = count;
 	return pages;
