@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hashmap.h"
+#include "base/hashmap.h"
 #include "kstall/analysis.h"
 #include "kstall/kernel.h"
 #include "kstall/log.h"
-#include "report.h"
+#include "render/report.h"
 
 #define PAGE 4096ull
 #define MAX_MUTATIONS 64

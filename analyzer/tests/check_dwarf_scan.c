@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../dwarf_index.h"
+#include "dwarf/dwarf_index.h"
 
 struct entry {
 	char *key;

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../diskdump.h"
+#include "dump/diskdump.h"
 
 int main(int argc, char **argv)
 {

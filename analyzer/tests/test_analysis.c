@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "kstall/analysis.h"
+#include "passes/pass.h"
 
 /* The shape of 6.1's gfpflag_names: composite names first, then single bits. */
 static const struct ks_gfp_name names[] = {

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "../html.h"
+#include "render/html.h"
 
 /* The escaped form of s, in a buffer the test frees. */
 static char *escaped(const char *s, size_t max_chars)

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../location.h"
+#include "dwarf/location.h"
 
 static uint64_t memory_at = 0x1000, memory_value = 0xfeedface;
 

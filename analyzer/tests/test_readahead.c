@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../readahead.h"
+#include "dump/readahead.h"
 
 #define PAGE 4096u
 #define N 1000u

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "../report.h"
+#include "render/report.h"
 
 /* A comm the kernel cut at 15 bytes in the middle of the 8th "ä". */
 #define CUT_COMM "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3"

@@ -199,4 +199,7 @@ const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k);
 /* Size of a kernel stack, from DWARF (union thread_union). */
 uint64_t ks_kernel_thread_size(const struct ks_kernel *k);
 
+/* The owner task address from a mutex or rwsem owner word (its flag bits removed). */
+uint64_t ks_lock_owner_task(uint64_t owner_word);
+
 #endif

@@ -8,7 +8,7 @@
 #include "host.h"
 #include "kstall/analysis.h"
 #include "kstall/open.h"
-#include "report.h"
+#include "render/report.h"
 
 /*
  * Indexing the vmlinux DWARF and walking every task takes a good fraction of

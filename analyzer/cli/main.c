@@ -1,0 +1,485 @@
+/* kstall: the command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kstall/analysis.h"
+#include "kstall/kernel.h"
+#include "kstall/log.h"
+#include "kstall/open.h"
+#include "kstall/target.h"
+#include "kstall/tasks.h"
+#include "kstall/unwind.h"
+#include "cli/heap.h"
+#include "render/html.h"
+#include "render/report.h"
+#include "triage/triage.h"
+
+#define SCHEMA_VERSION 1
+
+/* Exit codes: 0 ok, 1 ran but parts could not be read, 2 usage or input error. */
+enum { EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
+
+struct cli {
+	const char *command;
+	bool json, all, verbose, force;
+	const char *vmcore, *vmlinux;
+	/* report --html: the file to write, "-" for stdout */
+	const char *html;
+	long *pids;
+	size_t npids;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: kstall [COMMAND] [options] VMCORE [VMLINUX] [MODULE.ko...]\n"
+	      "commands:\n"
+	      "  report [--json] [--html FILE]\n"
+	      "                              who is stuck, since when, waiting for whom, and why\n"
+	      "                              (the default command); --html writes a self-contained\n"
+	      "                              HTML page to FILE\n"
+	      "  ps [--json]                 every task, like crash ps\n"
+	      "  bt [-a | PID...] [--json]   kernel stacks, like crash bt\n"
+	      "  log                         the kernel log\n"
+	      "  triage [options] PATH...    every dump under the PATHs, grouped by signature;\n"
+	      "                              see kstall triage --help\n"
+	      "options:\n"
+	      "  --force   open even when the vmlinux does not match the dump\n"
+	      "  --json    machine-readable output\n",
+	      f);
+}
+
+static int fail(const char *what, struct ks_error *err)
+{
+	fprintf(stderr, "kstall: %s%s%s\n", what ? what : "", what ? ": " : "", err->message);
+	ks_error_destroy(err);
+	return EXIT_USAGE;
+}
+
+static int parse(int argc, char **argv, struct cli *cli)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "html", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cli->command = argv[1];
+	optind = 2;
+	/* No command word: the report. */
+	if (argv[1][0] == '-' || strchr(argv[1], '/') || ks_file_kind(argv[1]) != KS_FILE_UNKNOWN) {
+		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		cli->command = "report";
+		optind = 1;
+	}
+	while ((c = getopt_long(argc, argv, "avh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			cli->json = true;
+			break;
+		case 'f':
+			cli->force = true;
+			break;
+		case 'H':
+			cli->html = optarg;
+			break;
+		case 'a':
+			cli->all = true;
+			break;
+		case 'v':
+			cli->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	cli->pids = calloc((size_t)argc, sizeof(long));
+	if (!cli->pids)
+		return EXIT_USAGE;
+	for (int i = optind; i < argc; i++) {
+		char *end;
+		long pid = strtol(argv[i], &end, 10);
+
+		if (*argv[i] && !*end) {
+			cli->pids[cli->npids++] = pid;
+			continue;
+		}
+		switch (ks_file_kind(argv[i])) {
+		case KS_FILE_VMCORE:
+			cli->vmcore = argv[i];
+			break;
+		case KS_FILE_VMLINUX:
+			cli->vmlinux = argv[i];
+			break;
+		case KS_FILE_MODULE:
+			/* Module debuginfo: accepted; symbols come from the dump's module list. */
+			break;
+		default:
+			fprintf(stderr, "kstall: %s is neither a vmcore nor a vmlinux (or cannot be read)\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (cli->html && strcmp(cli->command, "report")) {
+		fprintf(stderr, "kstall: --html is an option of report only\n");
+		return EXIT_USAGE;
+	}
+	if (!cli->vmcore) {
+		fprintf(stderr, "kstall: no vmcore given; usage: kstall %s VMCORE [VMLINUX]\n",
+			cli->command);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int emit_json(json_t *root)
+{
+	int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) ? EXIT_USAGE : 0;
+
+	json_decref(root);
+	putchar('\n');
+	return rc;
+}
+
+static char *hex(uint64_t v, char buf[19])
+{
+	snprintf(buf, 19, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
+static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
+{
+	if (cli->json) {
+		json_t *root = json_object(), *arr = json_array();
+		char h[19];
+
+		for (size_t i = 0; i < tasks->count; i++) {
+			const struct ks_task *t = &tasks->tasks[i];
+			char st[2] = { t->state_char, 0 };
+
+			json_array_append_new(
+				arr, json_pack("{s:i,s:i,s:i,s:o,s:o,s:i,s:b,s:b,s:b,s:b,s:I,s:s}",
+					       "pid", t->pid, "tgid", t->tgid, "ppid", t->ppid,
+					       "comm", ks_json_text(t->comm), "state", ks_json_text(st), "cpu", t->cpu,
+					       "on_cpu", t->on_cpu, "active", t->active, "panic",
+					       t->panic, "idle", t->idle, "flags", (json_int_t)t->flags,
+					       "task", hex(t->address, h)));
+		}
+		json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
+		json_object_set_new(root, "tasks", arr);
+		return emit_json(root);
+	}
+	printf("   PID    PPID  CPU       TASK        ST  COMM\n");
+	for (size_t i = 0; i < tasks->count; i++) {
+		const struct ks_task *t = &tasks->tasks[i];
+
+		printf("%c%6d %7d %4d  %016llx  %c   %s%s%s\n", t->active ? '>' : ' ', t->pid,
+		       t->ppid, t->cpu, (unsigned long long)t->address, t->state_char,
+		       t->idle || (t->flags & 0x200000) ? "[" : "", t->comm,
+		       t->idle || (t->flags & 0x200000) ? "]" : "");
+	}
+	return 0;
+}
+
+#define MAX_PARAMS 16
+
+static json_t *params_json(struct ks_kernel *k, const struct ks_frame *f)
+{
+	struct ks_var vars[MAX_PARAMS];
+	size_t n = ks_frame_params(k, f, vars, MAX_PARAMS);
+	json_t *arr = json_array();
+	char h[19];
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, vars[i].known
+						   ? json_pack("{s:s,s:s}", "name", vars[i].name,
+							       "value", hex(vars[i].value, h))
+						   : json_pack("{s:s,s:n,s:s}", "name", vars[i].name,
+							       "value", "why", vars[i].why));
+	return arr;
+}
+
+static void print_params(struct ks_kernel *k, const struct ks_frame *f)
+{
+	struct ks_var vars[MAX_PARAMS];
+	size_t n = ks_frame_params(k, f, vars, MAX_PARAMS);
+
+	for (size_t i = 0; i < n; i++) {
+		if (vars[i].known)
+			printf("        %s = 0x%llx\n", vars[i].name, (unsigned long long)vars[i].value);
+		else
+			printf("        %s = <%s>\n", vars[i].name, vars[i].why);
+	}
+}
+
+static bool wanted(const struct cli *cli, const struct ks_task *t)
+{
+	if (cli->all)
+		return true;
+	if (!cli->npids)
+		return t->panic;
+	for (size_t i = 0; i < cli->npids; i++)
+		if (cli->pids[i] == t->pid)
+			return true;
+	return false;
+}
+
+/* Stacks that could not be unwound to their end are added to problems (exit code 1). */
+static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *tasks)
+{
+	struct ks_unwinder *u;
+	struct ks_error *err = ks_unwinder_create(k, &u);
+	json_t *root = NULL, *arr = NULL;
+	int rc = 0;
+	char h[19], h2[19];
+
+	if (err)
+		return fail("cannot unwind", err);
+	if (cli->json) {
+		root = json_object();
+		arr = json_array();
+	}
+	for (size_t i = 0; i < tasks->count; i++) {
+		const struct ks_task *t = &tasks->tasks[i];
+		struct ks_stack s;
+
+		if (!wanted(cli, t))
+			continue;
+		err = ks_unwind_task(u, t, &s);
+		if (err) {
+			ks_unwinder_destroy(u);
+			json_decref(root);
+			return fail("unwind", err);
+		}
+		if (s.note[0])
+			ks_lines_append(&tasks->problems, "stack of pid %d (%s) incomplete: %s", t->pid,
+					t->comm, s.note);
+		if (cli->json) {
+			json_t *frames = json_array();
+
+			for (size_t f = 0; f < s.count; f++) {
+				json_t *fr = json_pack("{s:o,s:o,s:s,s:I,s:b,s:s}", "function",
+						       ks_json_text(s.frames[f].function), "symbol",
+						       ks_json_text(s.frames[f].symbol), "pc",
+						       hex(s.frames[f].pc, h), "offset",
+						       (json_int_t)s.frames[f].offset, "inline",
+						       s.frames[f].inlined, "sp", hex(s.frames[f].sp, h2));
+
+				if (cli->verbose)
+					json_object_set_new(fr, "params", params_json(k, &s.frames[f]));
+				json_array_append_new(frames, fr);
+			}
+			json_array_append_new(arr, json_pack("{s:i,s:o,s:s,s:i,s:b,s:o,s:s?}", "pid",
+							     t->pid, "comm", ks_json_text(t->comm), "task",
+							     hex(t->address, h), "cpu", t->cpu, "active",
+							     t->active, "frames", frames, "note",
+							     s.note[0] ? s.note : NULL));
+		} else {
+			printf("PID: %-6d TASK: %016llx  CPU: %-3d COMMAND: \"%s\"\n", t->pid,
+			       (unsigned long long)t->address, t->cpu, t->comm);
+			for (size_t f = 0; f < s.count; f++) {
+				const struct ks_frame *fr = &s.frames[f];
+
+				printf(" #%-2zu [%016llx] %s%s at %016llx\n", f,
+				       (unsigned long long)fr->sp, fr->inlined ? fr->function : fr->symbol,
+				       fr->inlined ? " (inlined)" : "", (unsigned long long)fr->pc);
+				if (cli->verbose)
+					print_params(k, fr);
+			}
+			if (s.note[0])
+				printf("    (unwind stopped: %s)\n", s.note);
+			putchar('\n');
+		}
+		ks_stack_deinit(&s);
+	}
+	if (cli->json) {
+		json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
+		json_object_set_new(root, "unwinder", json_string(ks_unwinder_kind(u)));
+		json_object_set_new(root, "tasks", arr);
+		rc = emit_json(root);
+	}
+	ks_unwinder_destroy(u);
+	return rc;
+}
+
+static int cmd_log(struct ks_kernel *k)
+{
+	struct ks_log log;
+	struct ks_error *err = ks_log_read(k, &log);
+
+	if (err)
+		return fail("cannot read the kernel log", err);
+	for (size_t i = 0; i < log.count; i++)
+		printf("[%5llu.%06llu] %s\n", (unsigned long long)(log.records[i].ts_nsec / 1000000000),
+		       (unsigned long long)(log.records[i].ts_nsec % 1000000000 / 1000),
+		       log.records[i].text);
+	ks_log_deinit(&log);
+	return 0;
+}
+
+static int write_html(const char *path, struct ks_kernel *k, const struct ks_analysis *a)
+{
+	struct ks_log log;
+	/* The page still has everything else when the log cannot be read; it says so. */
+	struct ks_error *err = ks_log_read(k, &log);
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "kstall: cannot write %s: %s\n", path, strerror(errno));
+		rc = EXIT_USAGE;
+	} else {
+		rc = ks_report_html(f, a, err ? NULL : &log);
+		rc |= f == stdout ? fflush(f) : fclose(f);
+		if (rc) {
+			fprintf(stderr, "kstall: cannot write %s\n", path);
+			rc = EXIT_USAGE;
+		}
+	}
+	if (err)
+		ks_error_destroy(err);
+	else
+		ks_log_deinit(&log);
+	return rc;
+}
+
+/* Phase times for KSTALL_STATS=1: start, dump and debuginfo open, analysis done. */
+static double stamps[3];
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmd_report(const struct cli *cli, struct ks_kernel *k)
+{
+	struct ks_analysis a;
+	struct ks_error *err = ks_analyze(k, &a);
+	int rc = 0;
+
+	stamps[2] = now_seconds();
+	if (err)
+		return fail("cannot analyze the dump", err);
+	if (cli->html)
+		rc = write_html(cli->html, k, &a);
+	if (!rc && cli->json)
+		rc = emit_json(ks_report_json(&a));
+	else if (!rc && !cli->html)
+		ks_report_text(stdout, &a);
+	if (!rc && a.problems) {
+		fprintf(stderr, "kstall: parts of the dump could not be read:\n%s", a.problems);
+		rc = EXIT_PARTIAL;
+	}
+	ks_analysis_deinit(&a);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	struct ks_open_options oo = { 0 };
+	struct ks_kernel *k;
+	struct ks_tasks tasks;
+	struct ks_error *err;
+	int rc;
+
+	ks_heap_setup();
+	/* Many dumps, not one: its own options and arguments. */
+	if (argc > 1 && !strcmp(argv[1], "triage"))
+		return ks_triage_main(argc - 1, argv + 1);
+	rc = parse(argc, argv, &cli);
+	stamps[0] = now_seconds();
+	if (rc) {
+		free(cli.pids);
+		return rc;
+	}
+	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
+	    strcmp(cli.command, "report")) {
+		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
+		free(cli.pids);
+		return EXIT_USAGE;
+	}
+	oo.vmcore = cli.vmcore;
+	oo.vmlinux = cli.vmlinux;
+	oo.force = cli.force;
+	err = ks_open(&oo, &k);
+	if (err) {
+		free(cli.pids);
+		return fail(NULL, err);
+	}
+	stamps[1] = now_seconds();
+	if (!strcmp(cli.command, "log")) {
+		rc = cmd_log(k);
+		goto out;
+	}
+	if (!strcmp(cli.command, "report")) {
+		rc = cmd_report(&cli, k);
+		goto out;
+	}
+	err = ks_tasks_load(k, &tasks);
+	if (err) {
+		rc = fail("cannot list tasks", err);
+		goto out;
+	}
+	if (!strcmp(cli.command, "ps"))
+		rc = cmd_ps(&cli, &tasks);
+	else
+		rc = cmd_bt(&cli, k, &tasks);
+	if (!rc && tasks.problems) {
+		fprintf(stderr, "kstall: parts of the dump could not be read:\n%s", tasks.problems);
+		rc = EXIT_PARTIAL;
+	}
+	ks_tasks_deinit(&tasks);
+out:
+	if (getenv("KSTALL_STATS")) {
+		struct ks_target_stats st = ks_target_stats(ks_kernel_target(k));
+
+		double end = now_seconds();
+
+		struct ks_index_stats ix;
+
+		ks_debuginfo_index_stats(ks_kernel_debuginfo(k), &ix);
+		fprintf(stderr, "kstall: %llu page reads, %llu from the dump (%llu of them read ahead)\n",
+			(unsigned long long)st.reads, (unsigned long long)st.misses,
+			(unsigned long long)st.ahead);
+		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index ",
+			ix.memo_answers);
+		if (ix.built)
+			fprintf(stderr,
+				"built (%u units, %u by libdw, %u on a second thread, %.1f of %.1f MB "
+				"of .debug_info)\n",
+				ix.units, ix.units_libdw, ix.units_helper, ix.read / 1e6,
+				ix.size / 1e6);
+		else
+			fprintf(stderr, "not built\n");
+		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);
+		if (stamps[2])
+			fprintf(stderr, ", analysis %.3f s, report %.3f s", stamps[2] - stamps[1],
+				end - stamps[2]);
+		fprintf(stderr, "\n");
+	}
+	ks_kernel_destroy(k);
+	free(cli.pids);
+	return rc;
+}

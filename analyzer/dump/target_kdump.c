@@ -1,0 +1,487 @@
+/* The libkdumpfile backend of the target. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libkdumpfile/kdumpfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dump/diskdump.h"
+#include "dump/readahead.h"
+#include "kstall/target.h"
+
+/* Page-table pages for the translation of the direct reader: a vmalloc'd stack needs four. */
+#define PT_SLOTS 64u
+
+struct pt_slot {
+	uint64_t pfn_1; /* pfn + 1; 0 when empty */
+	unsigned char data[];
+};
+
+/*
+ * The direct page reader with a translation of its own: libkdumpfile's
+ * translation system (the kernel's page-table layout, read-only once made,
+ * shared), with page tables read by the direct reader. One per thread.
+ */
+struct page_reader {
+	struct ks_diskdump *dd;
+	addrxlat_ctx_t *axctx;
+	addrxlat_sys_t *axsys; /* borrowed from kdump_priv */
+	unsigned char *pt_cache; /* PT_SLOTS slots of sizeof(struct pt_slot) + page size */
+};
+
+struct kdump_priv {
+	kdump_ctx_t *ctx;
+	int fd;
+	/* NULL when pages are read by libkdumpfile only */
+	struct ks_diskdump *dd;
+	addrxlat_sys_t *axsys;
+	struct page_reader reader;
+	/* the read-ahead worker and its reader, while a read-ahead runs */
+	struct ks_readahead *ra;
+	struct page_reader *ra_reader;
+	char *vmcoreinfo;
+	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
+	char truncated[96];
+};
+
+static struct ks_error *kdump_translate(kdump_ctx_t *ctx, kdump_status st, uint64_t addr,
+					const char *trunc)
+{
+	switch (st) {
+	case KDUMP_OK:
+		return NULL;
+	case KDUMP_ERR_NODATA:
+		return ks_error_fault(KS_ERR_NODATA, addr, "page at 0x%llx is not in the dump (%s)",
+				      (unsigned long long)addr, kdump_get_err(ctx));
+	default:
+		return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: %s%s%s%s",
+				      (unsigned long long)addr, kdump_get_err(ctx),
+				      trunc[0] ? " (" : "", trunc, trunc[0] ? ")" : "");
+	}
+}
+
+/* The whole page at a page-aligned address, by the direct reader; false: ask libkdumpfile. */
+static bool reader_page(struct page_reader *r, uint64_t addr, bool physical, void *buf)
+{
+	addrxlat_fulladdr_t fa = { addr, physical ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
+
+	return (physical || addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, r->axctx, r->axsys) ==
+				    ADDRXLAT_OK) &&
+	       ks_diskdump_read_page(r->dd, fa.addr, buf);
+}
+
+static bool reader_ahead(void *reader, uint64_t addr, void *page)
+{
+	return reader_page(reader, addr, false, page);
+}
+
+static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, size_t len,
+					bool physical)
+{
+	struct kdump_priv *p = priv;
+	size_t got = len;
+	kdump_status st;
+
+	/* Whole pages (what the read cache asks for) come from the direct reader when it can. */
+	if (p->dd && len == ks_diskdump_page_size(p->dd) && !(addr % len)) {
+		if (p->ra && !physical && ks_readahead_take(p->ra, addr, buf))
+			return NULL;
+		if (reader_page(&p->reader, addr, physical, buf))
+			return NULL;
+	}
+	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
+	if (st == KDUMP_OK && got != len)
+		return ks_error_fault(KS_ERR_FAULT, addr + got, "short read at 0x%llx",
+				      (unsigned long long)(addr + got));
+	return kdump_translate(p->ctx, st, addr + (st == KDUMP_OK ? 0 : got), p->truncated);
+}
+
+static struct pt_slot *pt_slot(struct page_reader *r, uint64_t pfn)
+{
+	size_t size = sizeof(struct pt_slot) + ks_diskdump_page_size(r->dd);
+
+	return (struct pt_slot *)(r->pt_cache + (pfn % PT_SLOTS) * size);
+}
+
+static void pt_put_page(const addrxlat_buffer_t *buf)
+{
+	free(buf->priv);
+}
+
+static addrxlat_status pt_get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
+{
+	struct page_reader *r = cb->priv;
+	uint32_t page = ks_diskdump_page_size(r->dd);
+	uint64_t pfn = buf->addr.addr / page;
+	struct pt_slot *slot;
+	void *copy;
+
+	if (buf->addr.as != ADDRXLAT_KPHYSADDR)
+		return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NOMETH, "not a physical address");
+	slot = pt_slot(r, pfn);
+	if (slot->pfn_1 != pfn + 1) {
+		slot->pfn_1 = 0;
+		if (!ks_diskdump_read_page(r->dd, pfn * page, slot->data))
+			return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NODATA,
+						"page table at 0x%llx not in the dump",
+						(unsigned long long)(pfn * page));
+		slot->pfn_1 = pfn + 1;
+	}
+	/* libaddrxlat keeps the buffer in a cache of its own until put_page: a copy, never the slot. */
+	copy = malloc(page);
+	if (!copy)
+		return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NOMEM, "no memory for a page table");
+	memcpy(copy, slot->data, page);
+	buf->priv = copy;
+	buf->addr.addr = pfn * page;
+	buf->ptr = copy;
+	buf->size = page;
+	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
+	buf->put_page = pt_put_page;
+	return ADDRXLAT_OK;
+}
+
+static unsigned long pt_read_caps(const addrxlat_cb_t *cb)
+{
+	(void)cb;
+	return ADDRXLAT_CAPS(ADDRXLAT_KPHYSADDR);
+}
+
+static void reader_deinit(struct page_reader *r)
+{
+	free(r->pt_cache);
+	if (r->axctx)
+		addrxlat_ctx_decref(r->axctx);
+	memset(r, 0, sizeof(*r));
+}
+
+/* r reads through dd and translates with sys; false (r cleared) when memory is short. */
+static bool reader_init(struct page_reader *r, struct ks_diskdump *dd, addrxlat_sys_t *sys)
+{
+	addrxlat_cb_t *cb;
+
+	memset(r, 0, sizeof(*r));
+	r->dd = dd;
+	r->axsys = sys;
+	r->pt_cache = calloc(PT_SLOTS, sizeof(struct pt_slot) + ks_diskdump_page_size(dd));
+	r->axctx = addrxlat_ctx_new();
+	cb = r->axctx ? addrxlat_ctx_add_cb(r->axctx) : NULL;
+	if (!r->pt_cache || !cb) {
+		reader_deinit(r);
+		return false;
+	}
+	cb->priv = r;
+	cb->get_page = pt_get_page;
+	cb->read_caps = pt_read_caps;
+	return true;
+}
+
+/* The direct reader's translation; false leaves p without one. */
+static bool own_translation(struct kdump_priv *p)
+{
+	addrxlat_ctx_t *lib;
+	addrxlat_sys_t *sys;
+
+	if (kdump_get_addrxlat(p->ctx, &lib, &sys) != KDUMP_OK)
+		return false;
+	addrxlat_ctx_decref(lib);
+	if (!reader_init(&p->reader, p->dd, sys)) {
+		addrxlat_sys_decref(sys);
+		return false;
+	}
+	p->axsys = sys;
+	return true;
+}
+
+static uint64_t readahead_stop(struct kdump_priv *p)
+{
+	uint64_t taken = ks_readahead_taken(p->ra);
+
+	ks_readahead_stop(p->ra);
+	p->ra = NULL;
+	if (p->ra_reader) {
+		struct ks_diskdump *dd = p->ra_reader->dd;
+
+		reader_deinit(p->ra_reader);
+		ks_diskdump_close(dd);
+		free(p->ra_reader);
+		p->ra_reader = NULL;
+	}
+	return taken;
+}
+
+static uint64_t kdump_priv_readahead(void *priv, const uint64_t *pages, size_t n)
+{
+	struct kdump_priv *p = priv;
+	struct ks_diskdump *dd = NULL;
+	uint64_t taken = readahead_stop(p);
+
+	if (!n || !p->dd || !(p->ra_reader = malloc(sizeof(*p->ra_reader))))
+		return taken;
+	if (!(dd = ks_diskdump_clone(p->dd)) || !reader_init(p->ra_reader, dd, p->axsys)) {
+		ks_diskdump_close(dd);
+		free(p->ra_reader);
+		p->ra_reader = NULL;
+		return taken;
+	}
+	p->ra = ks_readahead_start(reader_ahead, p->ra_reader, ks_diskdump_page_size(p->dd), pages, n);
+	if (!p->ra)
+		readahead_stop(p);
+	return taken;
+}
+
+static void kdump_priv_readahead_at(void *priv, size_t pos)
+{
+	ks_readahead_at(((struct kdump_priv *)priv)->ra, pos);
+}
+
+static const char *kdump_priv_vmcoreinfo(void *priv)
+{
+	return ((struct kdump_priv *)priv)->vmcoreinfo;
+}
+
+static void kdump_priv_destroy(void *priv)
+{
+	struct kdump_priv *p = priv;
+
+	if (!p)
+		return;
+	readahead_stop(p);
+	reader_deinit(&p->reader);
+	ks_diskdump_close(p->dd);
+	if (p->axsys)
+		addrxlat_sys_decref(p->axsys);
+	if (p->ctx)
+		kdump_free(p->ctx);
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->vmcoreinfo);
+	free(p);
+}
+
+static const struct ks_target_ops kdump_ops = {
+	.version = KS_TARGET_OPS_VERSION,
+	.name = "kdump",
+	.read = kdump_priv_read,
+	.vmcoreinfo = kdump_priv_vmcoreinfo,
+	.destroy = kdump_priv_destroy,
+	.readahead = kdump_priv_readahead,
+	.readahead_at = kdump_priv_readahead_at,
+};
+
+/*
+ * The diskdump ("KDUMP   ", makedumpfile -c) header, x86_64 layout: what kstall
+ * checks before libkdumpfile sees the file, so that a damaged header gets a
+ * message that names the field, and a cut file is known to be cut.
+ */
+
+static bool is_diskdump(const unsigned char *hdr)
+{
+	return !memcmp(hdr, "KDUMP   ", 8) || !memcmp(hdr, "DISKDUMP", 8);
+}
+
+/* (offset, size) of a region the sub header names must lie inside the file. */
+static struct ks_error *check_region(const char *path, const char *what, const unsigned char *p,
+				     uint64_t fsize)
+{
+	uint64_t off = ks_diskdump_le(p, 8), size = ks_diskdump_le(p + 8, 8);
+
+	if (size && (off > fsize || size > fsize - off))
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged header: %s at bytes %llu+%llu, past the end of "
+				       "the file (%llu bytes)",
+				       path, what, (unsigned long long)off, (unsigned long long)size,
+				       (unsigned long long)fsize);
+	return NULL;
+}
+
+/*
+ * Page data is written in pfn order, one descriptor per bit set in the second
+ * bitmap; zero pages share one copy near the start. The file must reach the end
+ * of the furthest data among the last descriptors (a bounded look: at most
+ * TAIL_DESCS of them). A shorter file was cut: say so in p->truncated, which
+ * every failed read then quotes.
+ */
+#define TAIL_DESCS 4096
+
+static void check_length(struct kdump_priv *p, uint64_t fsize, uint64_t bitmap_off,
+			 uint64_t bitmap_len, uint64_t desc_off)
+{
+	unsigned char *buf = malloc(bitmap_len > TAIL_DESCS * KS_DD_PAGE_DESC_SIZE
+					    ? bitmap_len
+					    : TAIL_DESCS * KS_DD_PAGE_DESC_SIZE);
+	uint64_t n = 0, need, tail;
+
+	if (!buf || !ks_diskdump_pread(p->fd, buf, bitmap_len, bitmap_off)) {
+		free(buf);
+		return;
+	}
+	for (uint64_t i = 0; i < bitmap_len; i++)
+		n += (uint64_t)__builtin_popcount(buf[i]);
+	need = desc_off + n * KS_DD_PAGE_DESC_SIZE;
+	tail = n < TAIL_DESCS ? n : TAIL_DESCS;
+	if (need <= fsize &&
+	    ks_diskdump_pread(p->fd, buf, tail * KS_DD_PAGE_DESC_SIZE, need - tail * KS_DD_PAGE_DESC_SIZE)) {
+		for (uint64_t i = 0; i < tail; i++) {
+			uint64_t end = ks_diskdump_le(buf + i * KS_DD_PAGE_DESC_SIZE, 8) +
+				       ks_diskdump_le(buf + i * KS_DD_PAGE_DESC_SIZE + 8, 4);
+
+			if (end > need)
+				need = end;
+		}
+	}
+	free(buf);
+	if (need > fsize)
+		snprintf(p->truncated, sizeof(p->truncated),
+			 "the file is cut short: %llu bytes, its page table needs %llu",
+			 (unsigned long long)fsize, (unsigned long long)need);
+}
+
+static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
+				       const unsigned char *hdr, uint64_t fsize)
+{
+	uint64_t block = ks_diskdump_le(hdr + KS_DD_BLOCK_SIZE, 4), sub = ks_diskdump_le(hdr + KS_DD_SUB_HDR_SIZE, 4);
+	uint64_t bitmap_blocks = ks_diskdump_le(hdr + KS_DD_BITMAP_BLOCKS, 4), mapnr = ks_diskdump_le(hdr + KS_DD_MAX_MAPNR, 4);
+	int32_t version = (int32_t)ks_diskdump_le(hdr + KS_DD_HEADER_VERSION, 4);
+	unsigned char subhdr[KS_DD_SUB_SIZE];
+	struct ks_error *err;
+	uint64_t desc_off;
+
+	if (block < 1024 || block > 65536 || (block & (block - 1)))
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged header: block size %llu is not a page size", path,
+				       (unsigned long long)block);
+	if (sub > (1u << 20) || !bitmap_blocks || bitmap_blocks > (1u << 30) || version < 0)
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged header: version %d, %llu sub header and %llu "
+				       "bitmap blocks make no sense",
+				       path, version, (unsigned long long)sub,
+				       (unsigned long long)bitmap_blocks);
+	desc_off = (1 + sub + bitmap_blocks) * block;
+	if (desc_off > fsize)
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged header or cut file: the page bitmaps end at byte "
+				       "%llu, the file has %llu",
+				       path, (unsigned long long)desc_off, (unsigned long long)fsize);
+	if (version >= 1 && !ks_diskdump_pread(p->fd, subhdr, sizeof(subhdr), block))
+		return ks_error_create(KS_ERR_BAD_DATA, "%s: cannot read the sub header", path);
+	/* libkdumpfile reads VMCOREINFO there in version 3 only; later ones have it in the notes. */
+	if (version == 3 && (err = check_region(path, "VMCOREINFO", subhdr + KS_DD_SUB_OFF_VMCOREINFO, fsize)))
+		return err;
+	if (version >= 4 && (err = check_region(path, "ELF notes", subhdr + KS_DD_SUB_OFF_NOTE, fsize)))
+		return err;
+	if (version >= 6)
+		mapnr = ks_diskdump_le(subhdr + KS_DD_SUB_MAX_MAPNR_64, 8);
+	/* makedumpfile writes two bitmaps, each of max_mapnr bits. */
+	if (!memcmp(hdr, "KDUMP   ", 8) && mapnr > bitmap_blocks * block * 8 / 2)
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged header: %llu pages do not fit its page bitmaps "
+				       "(%llu bits)",
+				       path, (unsigned long long)mapnr,
+				       (unsigned long long)(bitmap_blocks * block * 8 / 2));
+	if (!memcmp(hdr, "KDUMP   ", 8))
+		check_length(p, fsize, (1 + sub + bitmap_blocks / 2) * block, bitmap_blocks / 2 * block,
+			     desc_off);
+	return NULL;
+}
+
+#if KDUMPFILE_VERSION < KDUMPFILE_MKVER(0, 5, 4)
+/*
+ * libkdumpfile before 0.5.4 frees its diskdump data when the open of a damaged
+ * file fails, but leaves the page_size attribute override that points into it:
+ * kdump_free() then reads freed memory and may crash (upstream ae178dd removed
+ * the override). Such a context is never freed. It stays reachable from here,
+ * so leak checkers do not count it; one per failed open.
+ */
+static struct {
+	kdump_ctx_t **ctx;
+	size_t count, cap;
+} failed_opens;
+
+static void keep_failed_ctx(kdump_ctx_t *ctx)
+{
+	if (failed_opens.count == failed_opens.cap) {
+		size_t cap = failed_opens.cap ? 2 * failed_opens.cap : 8;
+		kdump_ctx_t **n = realloc(failed_opens.ctx, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		failed_opens.ctx = n;
+		failed_opens.cap = cap;
+	}
+	failed_opens.ctx[failed_opens.count++] = ctx;
+}
+#define KS_KDUMP_FREE_AFTER_FAILED_DISKDUMP_OPEN 0
+#else
+#define KS_KDUMP_FREE_AFTER_FAILED_DISKDUMP_OPEN 1
+#endif
+
+struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
+{
+	struct kdump_priv *p = calloc(1, sizeof(*p));
+	unsigned char hdr[0x1c0];
+	kdump_status st;
+	struct stat sb;
+	char *raw = NULL;
+	bool diskdump;
+
+	if (!p)
+		return &ks_error_nomem;
+	p->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (p->fd < 0 || fstat(p->fd, &sb)) {
+		int e = errno;
+
+		kdump_priv_destroy(p);
+		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(e));
+	}
+	diskdump = ks_diskdump_pread(p->fd, hdr, sizeof(hdr), 0) && is_diskdump(hdr);
+	if (diskdump) {
+		struct ks_error *err = check_diskdump(p, path, hdr, (uint64_t)sb.st_size);
+
+		if (err) {
+			kdump_priv_destroy(p);
+			return err;
+		}
+	}
+	p->ctx = kdump_new();
+	if (!p->ctx) {
+		kdump_priv_destroy(p);
+		return &ks_error_nomem;
+	}
+	/* read(2), not a mapping of the file that would stay resident for the run. */
+	kdump_set_number_attr(p->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
+	/*
+	 * Its cache of pages sits under kstall's own (target.c), which takes the
+	 * repeats: 1024 pages by default, 4 MiB of heap for little.
+	 */
+	kdump_set_number_attr(p->ctx, "cache.size", 64);
+	st = kdump_open_fd(p->ctx, p->fd);
+	if (st == KDUMP_OK)
+		st = kdump_set_string_attr(p->ctx, KDUMP_ATTR_OSTYPE, "linux");
+	if (st != KDUMP_OK) {
+		struct ks_error *err = ks_error_create(KS_ERR_BAD_DATA, "%s is not a readable vmcore: %s%s%s",
+						       path, kdump_get_err(p->ctx),
+						       p->truncated[0] ? "; " : "", p->truncated);
+
+#if !KS_KDUMP_FREE_AFTER_FAILED_DISKDUMP_OPEN
+		if (diskdump) {
+			keep_failed_ctx(p->ctx);
+			p->ctx = NULL;
+		}
+#endif
+		kdump_priv_destroy(p);
+		return err;
+	}
+	if (kdump_vmcoreinfo_raw(p->ctx, &raw) == KDUMP_OK)
+		p->vmcoreinfo = raw;
+	/* KSTALL_PAGES=libkdumpfile: every page through libkdumpfile (the tests compare both). */
+	if (diskdump && !(getenv("KSTALL_PAGES") && !strcmp(getenv("KSTALL_PAGES"), "libkdumpfile")) &&
+	    (p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size)) && !own_translation(p)) {
+		ks_diskdump_close(p->dd);
+		p->dd = NULL;
+	}
+	return ks_target_create(&kdump_ops, p, ret);
+}

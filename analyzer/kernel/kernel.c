@@ -1,0 +1,636 @@
+#include "kstall/kernel.h"
+#include "kstall/modules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CPUS 8192
+
+struct field_spec {
+	const char *type;
+	/* alternatives separated by '|', first present wins */
+	const char *members;
+};
+
+static const struct field_spec field_specs[KS_F__COUNT] = {
+	[KS_F_TASK_TASKS] = { "task_struct", "tasks" },
+	[KS_F_TASK_PID] = { "task_struct", "pid" },
+	[KS_F_TASK_TGID] = { "task_struct", "tgid" },
+	[KS_F_TASK_COMM] = { "task_struct", "comm" },
+	[KS_F_TASK_STATE] = { "task_struct", "__state|state" },
+	[KS_F_TASK_EXIT_STATE] = { "task_struct", "exit_state" },
+	[KS_F_TASK_FLAGS] = { "task_struct", "flags" },
+	[KS_F_TASK_ON_CPU] = { "task_struct", "on_cpu" },
+	[KS_F_TASK_CPU] = { "task_struct", "thread_info.cpu|cpu" },
+	[KS_F_TASK_REAL_PARENT] = { "task_struct", "real_parent" },
+	[KS_F_TASK_SIGNAL] = { "task_struct", "signal" },
+	[KS_F_TASK_STACK] = { "task_struct", "stack" },
+	[KS_F_TASK_THREAD_SP] = { "task_struct", "thread.sp" },
+	[KS_F_TASK_THREAD_NODE] = { "task_struct", "thread_node" },
+	[KS_F_TASK_THREAD_GROUP] = { "task_struct", "thread_group" },
+	[KS_F_SIGNAL_THREAD_HEAD] = { "signal_struct", "thread_head" },
+	[KS_F_RQ_CURR] = { "rq", "curr" },
+	[KS_F_RQ_IDLE] = { "rq", "idle" },
+	[KS_F_RQ_CLOCK] = { "rq", "clock" },
+	[KS_F_ITF_BP] = { "inactive_task_frame", "bp" },
+	[KS_F_ITF_RET_ADDR] = { "inactive_task_frame", "ret_addr" },
+	[KS_F_ITF_BX] = { "inactive_task_frame", "bx" },
+	[KS_F_ITF_R12] = { "inactive_task_frame", "r12" },
+	[KS_F_ITF_R13] = { "inactive_task_frame", "r13" },
+	[KS_F_ITF_R14] = { "inactive_task_frame", "r14" },
+	[KS_F_ITF_R15] = { "inactive_task_frame", "r15" },
+	[KS_F_PRSTATUS_PID] = { "elf_prstatus", "common.pr_pid|pr_pid" },
+	[KS_F_PRSTATUS_REG] = { "elf_prstatus", "pr_reg" },
+	[KS_F_TASK_DELAYS] = { "task_struct", "delays" },
+	[KS_F_DELAYS_FREEPAGES_START] = { "task_delay_info", "freepages_start" },
+	[KS_F_TASK_LAST_ARRIVAL] = { "task_struct", "sched_info.last_arrival" },
+	[KS_F_TASK_LAST_SWITCH_TIME] = { "task_struct", "last_switch_time" },
+	[KS_F_TASK_MEMALLOC_VALID] = { "task_struct", "memalloc.valid|memalloc.in_flight" },
+	[KS_F_TASK_MEMALLOC_START] = { "task_struct", "memalloc.start" },
+	[KS_F_TASK_MEMALLOC_GFP] = { "task_struct", "memalloc.gfp" },
+	[KS_F_TASK_MEMALLOC_ORDER] = { "task_struct", "memalloc.order" },
+	[KS_F_SIGNAL_OOM_MM] = { "signal_struct", "oom_mm" },
+	[KS_F_SIGNAL_OOM_SCORE_ADJ] = { "signal_struct", "oom_score_adj" },
+	[KS_F_MUTEX_OWNER] = { "mutex", "owner" },
+	[KS_F_MUTEX_WAIT_LIST] = { "mutex", "wait_list" },
+	[KS_F_MUTEX_WAITER_TASK] = { "mutex_waiter", "task" },
+	[KS_F_MUTEX_WAITER_LIST] = { "mutex_waiter", "list" },
+	[KS_F_RWSEM_OWNER] = { "rw_semaphore", "owner" },
+	[KS_F_RWSEM_WAIT_LIST] = { "rw_semaphore", "wait_list" },
+	[KS_F_RWSEM_WAITER_TASK] = { "rwsem_waiter", "task" },
+	[KS_F_RWSEM_WAITER_LIST] = { "rwsem_waiter", "list" },
+	[KS_F_SEM_COUNT] = { "semaphore", "count" },
+	[KS_F_SEM_WAIT_LIST] = { "semaphore", "wait_list" },
+	[KS_F_SEM_WAITER_TASK] = { "semaphore_waiter", "task" },
+	[KS_F_SEM_WAITER_LIST] = { "semaphore_waiter", "list" },
+	[KS_F_PGDAT_NODE_ZONES] = { "pglist_data", "node_zones" },
+	[KS_F_PGDAT_NODE_ID] = { "pglist_data", "node_id" },
+	[KS_F_PGDAT_KSWAPD_FAILURES] = { "pglist_data", "kswapd_failures" },
+	[KS_F_ZONE_WATERMARK] = { "zone", "_watermark|watermark" },
+	[KS_F_ZONE_WATERMARK_BOOST] = { "zone", "watermark_boost" },
+	[KS_F_ZONE_MANAGED] = { "zone", "managed_pages" },
+	[KS_F_ZONE_NAME] = { "zone", "name" },
+	[KS_F_ZONE_VM_STAT] = { "zone", "vm_stat" },
+	[KS_F_TASK_MM] = { "task_struct", "mm" },
+	[KS_F_MM_MMAP_LOCK] = { "mm_struct", "mmap_lock|mmap_sem" },
+	[KS_F_TASK_OOM_REAPER_LIST] = { "task_struct", "oom_reaper_list" },
+	[KS_F_PCPU_RWSEM_READ_COUNT] = { "percpu_rw_semaphore", "read_count" },
+	[KS_F_PCPU_RWSEM_WRITER] = { "percpu_rw_semaphore", "writer.task" },
+	[KS_F_PCPU_RWSEM_WAITERS] = { "percpu_rw_semaphore", "waiters.head" },
+	[KS_F_PCPU_RWSEM_BLOCK] = { "percpu_rw_semaphore", "block" },
+	[KS_F_WQ_ENTRY_PRIVATE] = { "wait_queue_entry", "private" },
+	[KS_F_WQ_ENTRY_ENTRY] = { "wait_queue_entry", "entry" },
+	[KS_F_WQ_HEAD_HEAD] = { "wait_queue_head", "head" },
+	[KS_F_WPQ_FOLIO] = { "wait_page_queue", "folio|page" },
+	[KS_F_WPQ_BIT_NR] = { "wait_page_queue", "bit_nr" },
+	[KS_F_WPQ_WAIT] = { "wait_page_queue", "wait" },
+	[KS_F_PAGE_FLAGS] = { "page", "flags" },
+	[KS_F_PAGE_MAPPING] = { "page", "mapping" },
+	[KS_F_PAGE_INDEX] = { "page", "index" },
+	[KS_F_MAPPING_HOST] = { "address_space", "host" },
+	[KS_F_INODE_RWSEM] = { "inode", "i_rwsem" },
+	[KS_F_INODE_MAPPING] = { "inode", "i_mapping" },
+	[KS_F_INODE_DATA_HOST] = { "inode", "i_data.host" },
+	[KS_F_INODE_SB] = { "inode", "i_sb" },
+	[KS_F_INODE_INO] = { "inode", "i_ino" },
+	[KS_F_INODE_DENTRY] = { "inode", "i_dentry" },
+	[KS_F_DENTRY_ALIAS] = { "dentry", "d_u.d_alias|d_alias" },
+	[KS_F_DENTRY_PARENT] = { "dentry", "d_parent" },
+	[KS_F_DENTRY_NAME] = { "dentry", "d_name.name" },
+	[KS_F_DENTRY_INODE] = { "dentry", "d_inode" },
+	[KS_F_SB_TYPE] = { "super_block", "s_type" },
+	[KS_F_SB_MOUNTS] = { "super_block", "s_mounts" },
+	[KS_F_FSTYPE_NAME] = { "file_system_type", "name" },
+	[KS_F_MOUNT_PARENT] = { "mount", "mnt_parent" },
+	[KS_F_MOUNT_MOUNTPOINT] = { "mount", "mnt_mountpoint" },
+	[KS_F_MOUNT_ROOT] = { "mount", "mnt.mnt_root" },
+	[KS_F_MOUNT_SB] = { "mount", "mnt.mnt_sb" },
+	[KS_F_MOUNT_INSTANCE] = { "mount", "mnt_instance" },
+	[KS_F_MOUNT_NS] = { "mount", "mnt_ns" },
+	[KS_F_TASK_BLOCKER] = { "task_struct", "blocker" },
+	[KS_F_TASK_BLOCKER_MUTEX] = { "task_struct", "blocker_mutex" },
+};
+
+/* Fields without which no task can be listed. */
+static const enum ks_field required_fields[] = {
+	KS_F_TASK_TASKS, KS_F_TASK_PID,	       KS_F_TASK_TGID,	 KS_F_TASK_COMM,
+	KS_F_TASK_STATE, KS_F_TASK_EXIT_STATE, KS_F_TASK_FLAGS,	 KS_F_TASK_STACK,
+	KS_F_TASK_THREAD_SP, KS_F_TASK_SIGNAL, KS_F_TASK_REAL_PARENT,
+};
+
+struct cpu_note {
+	bool valid;
+	uint32_t pid;
+	uint64_t regs[KS_NR_REGS];
+};
+
+struct ks_kernel {
+	struct ks_target *target;
+	struct ks_debuginfo *di;
+	uint64_t kaslr;
+	char release[65];
+	uint64_t off[KS_F__COUNT];
+	uint64_t fsize[KS_F__COUNT];
+	bool has[KS_F__COUNT];
+	uint64_t thread_size;
+
+	unsigned int nr_cpus;
+	uint64_t *per_cpu_offset;
+	unsigned char *online;
+	struct cpu_note *notes;
+	int panic_cpu;
+	uint64_t image_end; /* link-time _end */
+	struct ks_modules modules;
+};
+
+const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k)
+{
+	return &k->modules;
+}
+
+struct ks_target *ks_kernel_target(struct ks_kernel *k)
+{
+	return k->target;
+}
+
+struct ks_debuginfo *ks_kernel_debuginfo(struct ks_kernel *k)
+{
+	return k->di;
+}
+
+uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k)
+{
+	return k->kaslr;
+}
+
+const char *ks_kernel_release(const struct ks_kernel *k)
+{
+	return k->release;
+}
+
+uint64_t ks_kernel_off(const struct ks_kernel *k, enum ks_field f)
+{
+	return k->off[f];
+}
+
+bool ks_kernel_has(const struct ks_kernel *k, enum ks_field f)
+{
+	return k->has[f];
+}
+
+uint64_t ks_kernel_fsize(const struct ks_kernel *k, enum ks_field f)
+{
+	return k->fsize[f];
+}
+
+uint64_t ks_kernel_thread_size(const struct ks_kernel *k)
+{
+	return k->thread_size;
+}
+
+unsigned int ks_kernel_nr_cpus(const struct ks_kernel *k)
+{
+	return k->nr_cpus;
+}
+
+bool ks_kernel_cpu_online(const struct ks_kernel *k, unsigned int cpu)
+{
+	return cpu < k->nr_cpus && k->online[cpu];
+}
+
+int ks_kernel_panic_cpu(const struct ks_kernel *k)
+{
+	return k->panic_cpu;
+}
+
+bool ks_kernel_symbol(struct ks_kernel *k, const char *name, uint64_t *addr)
+{
+	if (!ks_debuginfo_symbol(k->di, name, addr, NULL))
+		return false;
+	*addr += k->kaslr;
+	return true;
+}
+
+bool ks_kernel_symbolize(struct ks_kernel *k, uint64_t addr, struct ks_symbol *ret)
+{
+	const struct ks_module *mod;
+
+	if (addr - k->kaslr < k->image_end) {
+		if (!ks_debuginfo_symbolize(k->di, addr - k->kaslr, ret))
+			return false;
+		ret->address += k->kaslr;
+		return true;
+	}
+	mod = ks_modules_find(&k->modules, addr);
+	return mod && ks_module_symbolize(mod, addr, ret);
+}
+
+struct ks_error *ks_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len)
+{
+	return ks_target_read(k->target, addr, buf, len);
+}
+
+struct ks_error *ks_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret)
+{
+	return ks_target_read(k->target, addr, ret, sizeof(*ret));
+}
+
+struct ks_error *ks_read_u32(struct ks_kernel *k, uint64_t addr, uint32_t *ret)
+{
+	return ks_target_read(k->target, addr, ret, sizeof(*ret));
+}
+
+struct ks_error *ks_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret)
+{
+	unsigned char buf[8];
+	struct ks_error *err;
+	uint64_t v = 0;
+
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return ks_error_create(KS_ERR_UNSUPPORTED, "cannot read a %zu-byte integer", size);
+	err = ks_target_read(k->target, addr, buf, size);
+	if (err)
+		return err;
+	for (size_t i = 0; i < size; i++)
+		v |= (uint64_t)buf[i] << (8 * i);
+	*ret = v;
+	return NULL;
+}
+
+struct ks_error *ks_read_field(struct ks_kernel *k, uint64_t base, enum ks_field f,
+			       uint64_t *ret)
+{
+	if (!k->has[f])
+		return ks_error_create(KS_ERR_LOOKUP, "%s.%s is not in the debuginfo",
+				       field_specs[f].type, field_specs[f].members);
+	return ks_read_uint(k, base + k->off[f], k->fsize[f], ret);
+}
+
+struct ks_error *ks_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
+{
+	struct ks_error *err;
+
+	if (!size)
+		return NULL;
+	err = ks_target_read(k->target, addr, buf, size - 1);
+	if (err) {
+		/* A string may end before an unreadable page: read byte by byte. */
+		size_t i;
+
+		ks_error_destroy(err);
+		for (i = 0; i + 1 < size; i++) {
+			err = ks_target_read(k->target, addr + i, buf + i, 1);
+			if (err)
+				return err;
+			if (!buf[i])
+				return NULL;
+		}
+	}
+	buf[size - 1] = '\0';
+	return NULL;
+}
+
+static bool ok(struct ks_error *err)
+{
+	ks_error_destroy(err);
+	return !err;
+}
+
+bool ks_try_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len)
+{
+	return ok(ks_read(k, addr, buf, len));
+}
+
+bool ks_try_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret)
+{
+	return ok(ks_read_u64(k, addr, ret));
+}
+
+bool ks_try_read_u32(struct ks_kernel *k, uint64_t addr, uint32_t *ret)
+{
+	return ok(ks_read_u32(k, addr, ret));
+}
+
+bool ks_try_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret)
+{
+	return ok(ks_read_uint(k, addr, size, ret));
+}
+
+bool ks_try_read_field(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret)
+{
+	return ok(ks_read_field(k, base, f, ret));
+}
+
+bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
+{
+	return ok(ks_read_string(k, addr, buf, size));
+}
+
+static void resolve_fields(struct ks_kernel *k)
+{
+	for (int f = 0; f < KS_F__COUNT; f++) {
+		char alts[128];
+		char *save = NULL;
+
+		snprintf(alts, sizeof(alts), "%s", field_specs[f].members);
+		for (char *m = strtok_r(alts, "|", &save); m; m = strtok_r(NULL, "|", &save)) {
+			if (ks_debuginfo_member(k->di, field_specs[f].type, m, &k->off[f],
+						&k->fsize[f])) {
+				k->has[f] = true;
+				break;
+			}
+		}
+	}
+}
+
+static struct ks_error *check_match(struct ks_kernel *k, bool force)
+{
+	char dump_id[160], release[65];
+	const char *file_id = ks_debuginfo_build_id(k->di);
+
+	if (!ks_target_vmcoreinfo(k->target, "OSRELEASE", release, sizeof(release)))
+		release[0] = '\0';
+	snprintf(k->release, sizeof(k->release), "%s", release);
+	if (force)
+		return NULL;
+	if (ks_target_vmcoreinfo(k->target, "BUILD-ID", dump_id, sizeof(dump_id)) && *file_id) {
+		if (!strncmp(dump_id, file_id, strlen(dump_id)))
+			return NULL;
+		return ks_error_create(KS_ERR_MISMATCH,
+				       "%s (build-id %s) does not match the dump (kernel %s, build-id %s); "
+				       "give the matching vmlinux, or --force",
+				       ks_debuginfo_path(k->di), file_id, release, dump_id);
+	}
+	/* No build-id on one side: compare linux_banner in the dump with the file's. */
+	const char *banner = ks_debuginfo_banner(k->di);
+	uint64_t addr;
+	char dump_banner[512];
+	struct ks_error *err;
+
+	if (!banner || !ks_kernel_symbol(k, "linux_banner", &addr))
+		return ks_error_create(KS_ERR_MISMATCH, "cannot tell whether %s matches the dump; use --force",
+				       ks_debuginfo_path(k->di));
+	err = ks_read_string(k, addr, dump_banner, sizeof(dump_banner));
+	if (err)
+		return ks_error_wrap(err, "cannot read linux_banner to check %s",
+				     ks_debuginfo_path(k->di));
+	if (strncmp(dump_banner, banner, sizeof(dump_banner) - 1))
+		return ks_error_create(KS_ERR_MISMATCH,
+				       "%s does not match the dump: its banner is \"%.80s\", the dump's \"%.80s\"",
+				       ks_debuginfo_path(k->di), banner, dump_banner);
+	return NULL;
+}
+
+static struct ks_error *find_kaslr(struct ks_kernel *k)
+{
+	char buf[64];
+	uint64_t stext;
+
+	if (ks_target_vmcoreinfo(k->target, "KERNELOFFSET", buf, sizeof(buf))) {
+		k->kaslr = strtoull(buf, NULL, 16);
+		return NULL;
+	}
+	if (ks_target_vmcoreinfo(k->target, "SYMBOL(_stext)", buf, sizeof(buf)) &&
+	    ks_debuginfo_symbol(k->di, "_stext", &stext, NULL)) {
+		k->kaslr = strtoull(buf, NULL, 16) - stext;
+		return NULL;
+	}
+	k->kaslr = 0;
+	return NULL;
+}
+
+static struct ks_error *load_cpus(struct ks_kernel *k)
+{
+	uint64_t pco, nr_addr, mask_addr;
+	uint32_t nr = 0;
+	struct ks_error *err;
+
+	if (!ks_kernel_symbol(k, "__per_cpu_offset", &pco) ||
+	    !ks_kernel_symbol(k, "nr_cpu_ids", &nr_addr))
+		return ks_error_create(KS_ERR_LOOKUP, "no __per_cpu_offset or nr_cpu_ids symbol");
+	err = ks_read_u32(k, nr_addr, &nr);
+	if (err)
+		return ks_error_wrap(err, "nr_cpu_ids");
+	if (!nr || nr > MAX_CPUS)
+		return ks_error_create(KS_ERR_BAD_DATA, "nr_cpu_ids is %u", nr);
+	k->nr_cpus = nr;
+	k->per_cpu_offset = calloc(nr, sizeof(uint64_t));
+	k->online = calloc(nr, 1);
+	k->notes = calloc(nr, sizeof(*k->notes));
+	if (!k->per_cpu_offset || !k->online || !k->notes)
+		return &ks_error_nomem;
+	err = ks_read(k, pco, k->per_cpu_offset, nr * sizeof(uint64_t));
+	if (err)
+		return ks_error_wrap(err, "__per_cpu_offset");
+	if (ks_kernel_symbol(k, "__cpu_online_mask", &mask_addr)) {
+		for (unsigned int c = 0; c < nr; c++) {
+			uint64_t word;
+
+			if (ks_try_read_u64(k, mask_addr + (c / 64) * 8, &word))
+				k->online[c] = (word >> (c % 64)) & 1;
+		}
+	} else {
+		memset(k->online, 1, nr);
+	}
+	return NULL;
+}
+
+/* The user_regs_struct slot of each register in elf_prstatus.pr_reg. */
+static const struct {
+	enum ks_reg reg;
+	const char *name;
+} prstatus_regs[] = {
+	{ KS_R15, "r15" }, { KS_R14, "r14" }, { KS_R13, "r13" }, { KS_R12, "r12" },
+	{ KS_RBP, "bp" },  { KS_RBX, "bx" },  { KS_R11, "r11" }, { KS_R10, "r10" },
+	{ KS_R9, "r9" },   { KS_R8, "r8" },   { KS_RAX, "ax" },	 { KS_RCX, "cx" },
+	{ KS_RDX, "dx" },  { KS_RSI, "si" },  { KS_RDI, "di" },	 { KS_RIP, "ip" },
+	{ KS_RSP, "sp" },
+};
+
+static void load_crash_notes(struct ks_kernel *k)
+{
+	uint64_t notes_ptr_addr, notes, panic_addr;
+	uint64_t reg_off[KS_NR_REGS];
+	uint64_t desc_size = ks_debuginfo_type_size(k->di, "elf_prstatus");
+
+	k->panic_cpu = -1;
+	if (ks_kernel_symbol(k, "panic_cpu", &panic_addr)) {
+		uint32_t v;
+
+		if (ks_try_read_u32(k, panic_addr, &v) && (int32_t)v >= 0 && v < k->nr_cpus)
+			k->panic_cpu = (int)v;
+	}
+	if (!k->has[KS_F_PRSTATUS_REG] || !k->has[KS_F_PRSTATUS_PID] || !desc_size)
+		return;
+	for (size_t i = 0; i < sizeof(prstatus_regs) / sizeof(prstatus_regs[0]); i++) {
+		/* pt_regs names; user_regs_struct has the same order for these. */
+		if (!ks_debuginfo_member(k->di, "pt_regs", prstatus_regs[i].name,
+					 &reg_off[prstatus_regs[i].reg], NULL))
+			return;
+	}
+	if (!ks_kernel_symbol(k, "crash_notes", &notes_ptr_addr) ||
+	    !ks_try_read_u64(k, notes_ptr_addr, &notes))
+		return;
+	for (unsigned int c = 0; c < k->nr_cpus; c++) {
+		/* Elf64_Nhdr, "CORE\0" padded to 8 bytes, then struct elf_prstatus. */
+		unsigned char buf[12 + 8 + 512];
+		uint32_t namesz, descsz, type, pid;
+
+		if (!k->online[c] || desc_size > sizeof(buf) - 20 ||
+		    !ks_try_read(k, notes + k->per_cpu_offset[c], buf, 20 + desc_size))
+			continue;
+		memcpy(&namesz, buf, 4);
+		memcpy(&descsz, buf + 4, 4);
+		memcpy(&type, buf + 8, 4);
+		if (namesz != 5 || memcmp(buf + 12, "CORE", 5) || type != 1 /* NT_PRSTATUS */ ||
+		    descsz < desc_size)
+			continue;
+		memcpy(&pid, buf + 20 + k->off[KS_F_PRSTATUS_PID], 4);
+		k->notes[c].pid = pid;
+		for (size_t i = 0; i < sizeof(prstatus_regs) / sizeof(prstatus_regs[0]); i++) {
+			enum ks_reg r = prstatus_regs[i].reg;
+
+			memcpy(&k->notes[c].regs[r], buf + 20 + k->off[KS_F_PRSTATUS_REG] + reg_off[r],
+			       8);
+		}
+		k->notes[c].valid = k->notes[c].regs[KS_RIP] != 0;
+	}
+}
+
+bool ks_kernel_cpu_regs(const struct ks_kernel *k, unsigned int cpu, uint64_t regs[KS_NR_REGS],
+			uint32_t *pid)
+{
+	if (cpu >= k->nr_cpus || !k->notes[cpu].valid)
+		return false;
+	memcpy(regs, k->notes[cpu].regs, sizeof(k->notes[cpu].regs));
+	if (pid)
+		*pid = k->notes[cpu].pid;
+	return true;
+}
+
+struct ks_error *ks_kernel_per_cpu(struct ks_kernel *k, const char *var, unsigned int cpu,
+				   uint64_t *ret)
+{
+	uint64_t addr;
+
+	uint64_t end;
+
+	if (cpu >= k->nr_cpus)
+		return ks_error_create(KS_ERR_USAGE, "no CPU %u", cpu);
+	if (!ks_debuginfo_symbol(k->di, var, &addr, NULL))
+		return ks_error_create(KS_ERR_LOOKUP, "no per-CPU symbol %s", var);
+	/* Zero-based per-CPU symbols are offsets that KASLR does not move. */
+	if (!(ks_debuginfo_symbol(k->di, "__per_cpu_end", &end, NULL) && addr < end &&
+	      end < 0x100000000ull))
+		addr += k->kaslr;
+	*ret = addr + k->per_cpu_offset[cpu];
+	return NULL;
+}
+
+bool ks_kernel_per_cpu_ptr(const struct ks_kernel *k, uint64_t ptr, unsigned int cpu, uint64_t *ret)
+{
+	/* Every possible CPU, online or not: the kernel sums per-CPU counts the same way. */
+	if (cpu >= k->nr_cpus)
+		return false;
+	*ret = ptr + k->per_cpu_offset[cpu];
+	return true;
+}
+
+bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret)
+{
+	return ks_kernel_cpu_online(k, cpu) && ok(ks_kernel_per_cpu(k, "runqueues", cpu, ret));
+}
+
+/*
+ * THREAD_SIZE. The linker script reserves exactly one stack for the init task
+ * between these symbols, so the symbol table answers without DWARF; the
+ * thread_union type is in DWARF only where some unit uses it, and asking for
+ * it where it is not costs a pass over every unit.
+ */
+static uint64_t thread_size(struct ks_debuginfo *di)
+{
+	static const char *const starts[] = { "__start_init_task", "init_stack", "init_thread_union" };
+	uint64_t end, start, size;
+
+	if (ks_debuginfo_symbol(di, "__end_init_task", &end, NULL)) {
+		for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+			if (!ks_debuginfo_symbol(di, starts[i], &start, NULL) || end <= start)
+				continue;
+			size = end - start;
+			/* a power of two between one page and 64 pages, or the symbols mean something else */
+			if (size >= 4096 && size <= (256u << 10) && !(size & (size - 1)))
+				return size;
+		}
+	}
+	size = ks_debuginfo_type_size(di, "thread_union");
+	return size ? size : 16384; /* x86_64's default when neither says */
+}
+
+struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *di,
+				const struct ks_kernel_options *opts, struct ks_kernel **ret)
+{
+	struct ks_kernel *k = calloc(1, sizeof(*k));
+	struct ks_error *err;
+
+	if (!k) {
+		ks_target_destroy(target);
+		ks_debuginfo_destroy(di);
+		return &ks_error_nomem;
+	}
+	k->target = target;
+	k->di = di;
+	err = find_kaslr(k);
+	if (!err)
+		err = check_match(k, opts && opts->force);
+	if (err)
+		goto fail;
+	resolve_fields(k);
+	for (size_t i = 0; i < sizeof(required_fields) / sizeof(required_fields[0]); i++) {
+		enum ks_field f = required_fields[i];
+
+		if (!k->has[f]) {
+			err = ks_error_create(KS_ERR_UNSUPPORTED, "%s has no %s.%s",
+					      ks_debuginfo_path(di), field_specs[f].type,
+					      field_specs[f].members);
+			goto fail;
+		}
+	}
+	k->thread_size = thread_size(di);
+	err = load_cpus(k);
+	if (err)
+		goto fail;
+	load_crash_notes(k);
+	if (!ks_debuginfo_symbol(di, "_end", &k->image_end, NULL))
+		k->image_end = UINT64_MAX;
+	err = ks_modules_load(k, &k->modules);
+	if (err)
+		goto fail;
+	/* the second CPU is the stack read-ahead's from here */
+	ks_debuginfo_settle(di);
+	ks_debuginfo_trim(di);
+	*ret = k;
+	return NULL;
+fail:
+	ks_kernel_destroy(k);
+	return err;
+}
+
+void ks_kernel_destroy(struct ks_kernel *k)
+{
+	if (!k)
+		return;
+	free(k->per_cpu_offset);
+	free(k->online);
+	free(k->notes);
+	ks_modules_deinit(&k->modules);
+	ks_debuginfo_destroy(k->di);
+	ks_target_destroy(k->target);
+	free(k);
+}
+
+uint64_t ks_lock_owner_task(uint64_t owner_word)
+{
+	/* mutex: WAITERS|HANDOFF|PICKUP; rwsem: READER_OWNED|NONSPINNABLE (4.10+) */
+	return owner_word & ~(uint64_t)7;
+}

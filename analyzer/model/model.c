@@ -1,0 +1,171 @@
+/*
+ * The model's shared rules: the name of every enum value, the task index, who
+ * waits for whom, which tasks count as stalled. Passes and renderers alike ask
+ * here, so that the text, JSON and HTML reports can never disagree on them.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "kstall/model.h"
+#include "base/hashmap.h"
+
+static struct ks_u64map *index_of(const struct ks_analysis *a)
+{
+	/* Built in ks_analyze; the cast keeps the public struct free of internals. */
+	return (struct ks_u64map *)a->task_index;
+}
+
+long ks_model_task_index(const struct ks_analysis *a, uint64_t address)
+{
+	void *v = ks_u64map_get(index_of(a), address);
+
+	return v ? (long)((uintptr_t)v - 1) : -1;
+}
+
+const char *ks_alloc_phase_name(enum ks_alloc_phase p)
+{
+	static const char *const names[] = {
+		[KS_ALLOC_NONE] = "none",
+		[KS_ALLOC_RETRY] = "retry loop",
+		[KS_ALLOC_RECLAIM] = "direct reclaim",
+		[KS_ALLOC_COMPACTION] = "direct compaction",
+		[KS_ALLOC_THROTTLED] = "throttled in reclaim",
+		[KS_ALLOC_OOM_LOCK_WAIT] = "waiting for oom_lock",
+		[KS_ALLOC_OOM_KILL] = "OOM kill",
+	};
+	return names[p];
+}
+
+const char *ks_lock_type_name(enum ks_lock_type t)
+{
+	static const char *const names[] = {
+		[KS_LOCK_MUTEX] = "mutex",
+		[KS_LOCK_RWSEM_READ] = "rwsem",
+		[KS_LOCK_RWSEM_WRITE] = "rwsem",
+		[KS_LOCK_SEMAPHORE] = "semaphore",
+		[KS_LOCK_PERCPU_READ] = "percpu_rwsem",
+		[KS_LOCK_PERCPU_WRITE] = "percpu_rwsem",
+		[KS_LOCK_PERCPU_DRAIN] = "percpu_rwsem",
+		[KS_LOCK_FOLIO] = "folio",
+	};
+	return names[t];
+}
+
+const char *ks_wait_type_name(enum ks_lock_type t)
+{
+	static const char *const names[] = {
+		[KS_LOCK_MUTEX] = "mutex",
+		[KS_LOCK_RWSEM_READ] = "rwsem (read)",
+		[KS_LOCK_RWSEM_WRITE] = "rwsem (write)",
+		[KS_LOCK_SEMAPHORE] = "semaphore",
+		[KS_LOCK_PERCPU_READ] = "percpu_rwsem (read)",
+		[KS_LOCK_PERCPU_WRITE] = "percpu_rwsem (write)",
+		[KS_LOCK_PERCPU_DRAIN] = "percpu_rwsem (write, readers to leave)",
+		[KS_LOCK_FOLIO] = "folio lock",
+	};
+	return names[t];
+}
+
+const char *ks_stall_source_name(enum ks_stall_source s)
+{
+	static const char *const names[] = {
+		[KS_STALL_NONE] = "none",
+		[KS_STALL_MEMALLOC] = "memalloc",
+		[KS_STALL_DELAYACCT] = "delayacct",
+		[KS_STALL_HUNG_TASK] = "hung_task",
+		[KS_STALL_SCHED_INFO] = "sched_info",
+	};
+	return names[s];
+}
+
+/* For the panic task, only what the interrupt interrupted is the task's own work. */
+size_t ks_model_first_frame(const struct ks_task *t, const struct ks_stack *s)
+{
+	size_t first = s->count;
+
+	if (!t->panic)
+		return 0;
+	for (size_t f = 0; f < s->count; f++)
+		if (!strncmp(s->frames[f].function, "asm_", 4))
+			first = f + 1;
+	return first;
+}
+
+const char *ks_verdict_name(enum ks_verdict_kind kind)
+{
+	static const char *const names[] = {
+		[KS_VERDICT_NONE] = "none",
+		[KS_VERDICT_LOCK_CYCLE] = "lock_cycle",
+		[KS_VERDICT_OOM_DEADLOCK] = "oom_deadlock",
+		[KS_VERDICT_ALLOC_LOOP_NO_OOM] = "alloc_loop_no_oom",
+		[KS_VERDICT_RECLAIM_THROTTLE] = "reclaim_throttle",
+		[KS_VERDICT_SHMEM_NO_SWAP] = "shmem_no_swap",
+		[KS_VERDICT_ALLOC_STORM] = "alloc_storm",
+		[KS_VERDICT_OOM_VICTIM_STUCK] = "oom_victim_stuck",
+		[KS_VERDICT_LOCK_CHAIN_HANG] = "lock_chain_hang",
+	};
+	return names[kind];
+}
+
+const char *ks_mem_item_name(enum ks_mem_item item)
+{
+	static const char *const names[] = {
+		[KS_MEM_TOTAL] = "total",
+		[KS_MEM_FREE] = "free",
+		[KS_MEM_FILE] = "file",
+		[KS_MEM_SHMEM] = "shmem",
+		[KS_MEM_DIRTY] = "dirty",
+		[KS_MEM_WRITEBACK] = "writeback",
+		[KS_MEM_ANON] = "anon",
+		[KS_MEM_ACTIVE_ANON] = "active_anon",
+		[KS_MEM_INACTIVE_ANON] = "inactive_anon",
+		[KS_MEM_ACTIVE_FILE] = "active_file",
+		[KS_MEM_INACTIVE_FILE] = "inactive_file",
+		[KS_MEM_UNEVICTABLE] = "unevictable",
+		[KS_MEM_MLOCKED] = "mlocked",
+		[KS_MEM_SLAB_RECLAIMABLE] = "slab_reclaimable",
+		[KS_MEM_SLAB_UNRECLAIMABLE] = "slab_unreclaimable",
+		[KS_MEM_KERNEL_STACK] = "kernel_stack",
+		[KS_MEM_PAGETABLES] = "pagetables",
+		[KS_MEM_ISOLATED_ANON] = "isolated_anon",
+		[KS_MEM_ISOLATED_FILE] = "isolated_file",
+		[KS_MEM_SWAP_TOTAL] = "swap_total",
+		[KS_MEM_SWAP_FREE] = "swap_free",
+	};
+	return item < KS_MEM__COUNT ? names[item] : "?";
+}
+
+double ks_memory_mib(const struct ks_memory *m, uint64_t pages)
+{
+	return (double)pages * (double)m->page_size / 1048576.0;
+}
+
+const char *ks_event_kind_name(enum ks_event_kind kind)
+{
+	static const char *const names[] = {
+		[KS_EVENT_OOM_INVOKED] = "oom_invoked",
+		[KS_EVENT_OOM_KILL] = "oom_kill",
+		[KS_EVENT_OOM_REAPED] = "oom_reaped",
+		[KS_EVENT_OOM_REAP_FAILED] = "oom_reap_failed",
+		[KS_EVENT_HUNG_TASK] = "hung_task",
+		[KS_EVENT_ALLOC_FAILURE] = "alloc_failure",
+	};
+	return names[kind];
+}
+
+long ks_waits_for(const struct ks_analysis *a, size_t i)
+{
+	long w = a->ta[i].waits_on;
+
+	if (w < 0 || a->locks[w].owner_is_hint || a->locks[w].owner == (long)i)
+		return -1;
+	return a->locks[w].owner;
+}
+
+bool ks_task_stalled(const struct ks_analysis *a, size_t i)
+{
+	const struct ks_task *t = &a->tasks.tasks[i];
+
+	return !t->idle && (a->ta[i].alloc.phase != KS_ALLOC_NONE || a->ta[i].waits_on >= 0 ||
+			    t->state_char == 'D');
+}

@@ -1,0 +1,257 @@
+/* The allocator pass: where each task is in the page allocator, and with which gfp mask. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass.h"
+
+void ks_gfp_decode(const struct ks_gfp_name *names, size_t n, uint64_t gfp, char *buf,
+		   size_t size)
+{
+	size_t len = 0;
+	uint64_t left = gfp;
+
+	buf[0] = '\0';
+	/* As the kernel's %pGg: composite names first, each consuming its bits. */
+	for (size_t i = 0; i < n && left; i++) {
+		if (!names[i].mask || (left & names[i].mask) != names[i].mask)
+			continue;
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+					len ? "|" : "", names[i].name);
+		left &= ~names[i].mask;
+	}
+	if (left || !gfp)
+		snprintf(buf + len, len < size ? size - len : 0, "%s%#llx", len ? "|" : "",
+			 (unsigned long long)left);
+}
+
+#define MAX_GFP_NAMES 96
+
+void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t)
+{
+	uint64_t addr;
+
+	memset(t, 0, sizeof(*t));
+	if (!ks_kernel_symbol(k, "gfpflag_names", &addr))
+		return;
+	t->names = calloc(MAX_GFP_NAMES, sizeof(*t->names));
+	t->strings = calloc(MAX_GFP_NAMES, 48);
+	if (!t->names || !t->strings)
+		return;
+	for (size_t i = 0; i < MAX_GFP_NAMES; i++) {
+		uint64_t mask, name;
+		char *s = t->strings + 48 * i;
+
+		if (!ks_try_read_u64(k, addr + 16 * i, &mask) ||
+		    !ks_try_read_u64(k, addr + 16 * i + 8, &name) || !name ||
+		    !ks_try_read_string(k, name, s, 48))
+			break;
+		t->names[t->count++] = (struct ks_gfp_name){ mask, s };
+	}
+}
+
+void ks_gfp_table_deinit(struct ks_gfp_table *t)
+{
+	free(t->names);
+	free(t->strings);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The mask of a single flag by its kernel name ("__GFP_FS"); 0 when the table lacks it. */
+uint64_t ks_gfp_bit(const struct ks_gfp_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (!strcmp(t->names[i].name, name))
+			return t->names[i].mask;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum ks_alloc_phase phase;
+} phase_frames[] = {
+	{ "reclaim_throttle", KS_ALLOC_THROTTLED },
+	{ "too_many_isolated", KS_ALLOC_THROTTLED },
+	{ "throttle_direct_reclaim", KS_ALLOC_THROTTLED },
+	{ "congestion_wait", KS_ALLOC_THROTTLED },
+	{ "wait_iff_congested", KS_ALLOC_THROTTLED },
+	{ "out_of_memory", KS_ALLOC_OOM_KILL },
+	{ "__alloc_pages_may_oom", KS_ALLOC_OOM_LOCK_WAIT },
+	{ "try_to_compact_pages", KS_ALLOC_COMPACTION },
+	{ "__alloc_pages_direct_compact", KS_ALLOC_COMPACTION },
+	{ "compact_zone", KS_ALLOC_COMPACTION },
+	{ "try_to_free_pages", KS_ALLOC_RECLAIM },
+	{ "do_try_to_free_pages", KS_ALLOC_RECLAIM },
+	{ "__alloc_pages_direct_reclaim", KS_ALLOC_RECLAIM },
+	{ "__perform_reclaim", KS_ALLOC_RECLAIM },
+};
+
+/* Callers of the allocator, outermost that matters first: fork is what a storm is made of. */
+static const struct {
+	const char *prefix;
+	const char *context;
+} context_frames[] = {
+	{ "copy_process", "fork" },
+	{ "kernel_clone", "fork" },
+	{ "dup_task_struct", "fork" },
+	{ "handle_mm_fault", "page fault" },
+	{ "do_anonymous_page", "page fault" },
+	{ "shmem_", "shmem" },
+	{ "filemap_", "page cache" },
+	{ "__vmalloc", "vmalloc" },
+	{ "___slab_alloc", "slab" },
+	{ "kmem_cache_alloc", "slab" },
+	{ "__kmalloc", "slab" },
+};
+
+static const char *alloc_context(const struct ks_stack *s, size_t slow)
+{
+	for (size_t c = 0; c < sizeof(context_frames) / sizeof(context_frames[0]); c++)
+		for (size_t f = slow + 1; f < s->count; f++)
+			if (!strncmp(s->frames[f].function, context_frames[c].prefix,
+				     strlen(context_frames[c].prefix)))
+				return context_frames[c].context;
+	return "";
+}
+
+/* The reason a throttled reclaimer sleeps, from the frame that throttles it. */
+static const char *throttle_reason(struct ks_kernel *k, const struct ks_stack *s, size_t first,
+				   size_t slow)
+{
+	static const char *const reasons[] = { "VMSCAN_THROTTLE_WRITEBACK", "VMSCAN_THROTTLE_ISOLATED",
+					       "VMSCAN_THROTTLE_NOPROGRESS",
+					       "VMSCAN_THROTTLE_CONGESTED" };
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+
+	for (size_t f = first; f < slow; f++) {
+		const char *fn = s->frames[f].function;
+		uint64_t v;
+
+		if (!strcmp(fn, "throttle_direct_reclaim"))
+			return "pfmemalloc_reserves";
+		if (!strcmp(fn, "too_many_isolated"))
+			return "too_many_isolated";
+		if (!strcmp(fn, "congestion_wait") || !strcmp(fn, "wait_iff_congested"))
+			return "congestion";
+		if (strcmp(fn, "reclaim_throttle"))
+			continue;
+		if (ks_frame_param(k, &s->frames[f], "reason", &v))
+			for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
+				int64_t e;
+
+				if (ks_debuginfo_enumerator_of(di, "vmscan_throttle_state", reasons[r], &e) &&
+				    (uint64_t)e == v)
+					return reasons[r];
+			}
+		return "reclaim_throttle";
+	}
+	return "";
+}
+
+void ks_gfp_bits_init(struct ks_gfp_bits *b, const struct ks_gfp_table *gfp)
+{
+	b->table = gfp;
+	b->fs = ks_gfp_bit(gfp, "__GFP_FS");
+	b->noretry = ks_gfp_bit(gfp, "__GFP_NORETRY");
+	b->nofail = ks_gfp_bit(gfp, "__GFP_NOFAIL");
+	b->mayfail = ks_gfp_bit(gfp, "__GFP_RETRY_MAYFAIL");
+	b->thisnode = ks_gfp_bit(gfp, "__GFP_THISNODE");
+}
+
+void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b)
+{
+	struct ks_kernel *k = a->kernel;
+	const struct ks_gfp_table *gfp = b->table;
+	uint64_t FS = b->fs, NORETRY = b->noretry, NOFAIL = b->nofail, MAYFAIL = b->mayfail,
+		 THISNODE = b->thisnode;
+	const struct ks_stack *s = &a->stacks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+	struct ks_alloc_state *st = &ta->alloc;
+	size_t slow = s->count;
+	uint64_t v;
+
+	for (size_t f = ta->first_frame; f < s->count; f++) {
+		if (!strcmp(s->frames[f].function, "__alloc_pages_slowpath")) {
+			slow = f;
+			break;
+		}
+	}
+	if (slow == s->count)
+		return;
+	st->phase = KS_ALLOC_RETRY;
+	st->where = "__alloc_pages_slowpath";
+	st->context = alloc_context(s, slow);
+	for (size_t f = ta->first_frame; f < slow && st->phase == KS_ALLOC_RETRY; f++) {
+		const char *fn = s->frames[f].function;
+
+		for (size_t p = 0; p < sizeof(phase_frames) / sizeof(phase_frames[0]); p++) {
+			if (strcmp(fn, phase_frames[p].name) &&
+			    !(phase_frames[p].phase == KS_ALLOC_RECLAIM && !strncmp(fn, "shrink_", 7)))
+				continue;
+			st->phase = !strncmp(fn, "shrink_", 7) ? KS_ALLOC_RECLAIM
+								: phase_frames[p].phase;
+			st->where = fn;
+			break;
+		}
+	}
+	st->throttle = st->phase == KS_ALLOC_THROTTLED
+			       ? throttle_reason(k, s, ta->first_frame, slow)
+			       : "";
+	/* oom_lock busy: 1-jiffy sleeps in __alloc_pages_may_oom, out_of_memory not entered */
+	if (st->phase == KS_ALLOC_OOM_LOCK_WAIT) {
+		bool sleeping = false;
+
+		for (size_t f = ta->first_frame; f < slow; f++)
+			if (!strcmp(s->frames[f].function, "schedule_timeout_uninterruptible") ||
+			    !strcmp(s->frames[f].function, "schedule_timeout"))
+				sleeping = true;
+		if (!sleeping)
+			st->phase = KS_ALLOC_RETRY;
+	}
+	if (ks_frame_param(k, &s->frames[slow], "gfp_mask", &v)) {
+		st->gfp = v;
+		st->gfp_known = true;
+	}
+	if (ks_frame_param(k, &s->frames[slow], "order", &v)) {
+		st->order = (unsigned int)v;
+		st->order_known = true;
+	}
+	/* The caller's frame keeps them when the slowpath's copies are optimized out. */
+	if (slow + 1 < s->count && !strcmp(s->frames[slow + 1].function, "__alloc_pages")) {
+		if (!st->gfp_known && ks_frame_param(k, &s->frames[slow + 1], "gfp", &v)) {
+			st->gfp = v;
+			st->gfp_known = true;
+		}
+		if (!st->order_known && ks_frame_param(k, &s->frames[slow + 1], "order", &v)) {
+			st->order = (unsigned int)v;
+			st->order_known = true;
+		}
+	}
+	if (!st->gfp_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_GFP) &&
+	    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_GFP, &v)) {
+		st->gfp = v;
+		st->gfp_known = true;
+	}
+	if (!st->order_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_ORDER) &&
+	    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_ORDER, &v)) {
+		st->order = (unsigned int)v;
+		st->order_known = true;
+	}
+	/* Both are address-taken (should_reclaim_retry, should_compact_retry): on the stack. */
+	if (ks_frame_local(k, &s->frames[slow], "no_progress_loops", &v)) {
+		st->no_progress_loops = (int)(int32_t)(uint32_t)v;
+		st->no_progress_known = true;
+	}
+	if (ks_frame_local(k, &s->frames[slow], "compaction_retries", &v)) {
+		st->compaction_retries = (int)(int32_t)(uint32_t)v;
+		st->compaction_retries_known = true;
+	}
+	if (st->gfp_known)
+		ks_gfp_decode(gfp->names, gfp->count, st->gfp, st->gfp_names,
+			      sizeof(st->gfp_names));
+	/* The kernel's rules in __alloc_pages_may_oom / out_of_memory (4.x to 6.x). */
+	st->nofail = st->gfp_known && NOFAIL && (st->gfp & NOFAIL);
+	st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&
+		      !(MAYFAIL && (st->gfp & MAYFAIL)) && !(THISNODE && (st->gfp & THISNODE)) &&
+		      (!st->order_known || st->order <= 3);
+}

@@ -1,0 +1,140 @@
+/*
+ * The events pass: the kernel log lines that matter for a stall (OOM kills,
+ * the reaper's results, hung-task reports, allocation failures), each linked
+ * to the task it names and dated relative to the crash.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass.h"
+
+static void copy_comm(char comm[16], const char *from, size_t len)
+{
+	if (len > 15)
+		len = 15;
+	memcpy(comm, from, len);
+	comm[len] = '\0';
+}
+
+/* "PID (comm)" at p: a comm may hold ')' or spaces, so its end is the ')' that ends the line or a field. */
+static bool pid_comm(const char *p, int32_t *pid, char comm[16])
+{
+	char *end;
+	long v = strtol(p, &end, 10);
+	const char *open, *close = NULL;
+
+	if (end == p || v <= 0 || v > 0x3fffffff || strncmp(end, " (", 2))
+		return false;
+	open = end + 2;
+	for (const char *q = open; *q && q <= open + 16; q++)
+		if (*q == ')' && (q[1] == '\0' || q[1] == ' ' || q[1] == ',' || q[1] == '\n'))
+			close = q;
+	if (!close)
+		return false;
+	*pid = (int32_t)v;
+	copy_comm(comm, open, (size_t)(close - open));
+	return true;
+}
+
+bool ks_event_parse(const char *text, enum ks_event_kind *kind, int32_t *pid, char comm[16])
+{
+	const char *p;
+
+	*pid = 0;
+	comm[0] = '\0';
+	if ((p = strstr(text, "Killed process ")) &&
+	    pid_comm(p + strlen("Killed process "), pid, comm)) {
+		*kind = KS_EVENT_OOM_KILL;
+		return true;
+	}
+	if ((p = strstr(text, "oom_reaper: reaped process ")) &&
+	    pid_comm(p + strlen("oom_reaper: reaped process "), pid, comm)) {
+		*kind = KS_EVENT_OOM_REAPED;
+		return true;
+	}
+	if ((p = strstr(text, "oom_reaper: unable to reap pid:")) &&
+	    pid_comm(p + strlen("oom_reaper: unable to reap pid:"), pid, comm)) {
+		*kind = KS_EVENT_OOM_REAP_FAILED;
+		return true;
+	}
+	if (!strncmp(text, "INFO: task ", 11) && (p = strstr(text, " blocked for more than "))) {
+		/* "INFO: task comm:pid blocked ...": the comm may hold ':', the pid is after the last */
+		const char *colon = NULL;
+		char *end;
+		long v;
+
+		for (const char *q = text + 11; q < p; q++)
+			if (*q == ':')
+				colon = q;
+		if (!colon || (v = strtol(colon + 1, &end, 10)) <= 0 || end != p)
+			return false;
+		*kind = KS_EVENT_HUNG_TASK;
+		*pid = (int32_t)v;
+		copy_comm(comm, text + 11, (size_t)(colon - (text + 11)));
+		return true;
+	}
+	if ((p = strstr(text, " invoked oom-killer: "))) {
+		*kind = KS_EVENT_OOM_INVOKED;
+		copy_comm(comm, text, (size_t)(p - text));
+		return true;
+	}
+	if ((p = strstr(text, ": page allocation failure: "))) {
+		*kind = KS_EVENT_ALLOC_FAILURE;
+		copy_comm(comm, text, (size_t)(p - text));
+		return true;
+	}
+	return false;
+}
+
+static long task_of(const struct ks_analysis *a, int32_t pid, const char *comm)
+{
+	const struct ks_task *t = pid ? ks_tasks_find_pid(&a->tasks, pid) : NULL;
+
+	/* pids are reused: the name must agree too */
+	if (!t || t->idle || strncmp(t->comm, comm, 15))
+		return -1;
+	return (long)(t - a->tasks.tasks);
+}
+
+void ks_pass_events(struct ks_analysis *a, const struct ks_log *log)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < log->count; i++) {
+		const struct ks_log_record *r = &log->records[i];
+		struct ks_event ev = { .task = -1, .seconds_before = -1, .seq = r->seq };
+
+		if (!r->text || !ks_event_parse(r->text, &ev.kind, &ev.pid, ev.comm))
+			continue;
+		/* Lines that name no pid were printed by the task itself: the caller id is its pid. */
+		if (!ev.pid && r->caller_id && !(r->caller_id & 0x80000000u))
+			ev.pid = (int32_t)r->caller_id;
+		ev.task = task_of(a, ev.pid, ev.comm);
+		if (a->now_ns && r->ts_nsec <= a->now_ns)
+			ev.seconds_before = (double)(a->now_ns - r->ts_nsec) / 1e9;
+		if (!(ev.text = strdup(r->text)))
+			return;
+		if (a->nevents == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			struct ks_event *n = realloc(a->events, ncap * sizeof(*n));
+
+			if (!n) {
+				free(ev.text);
+				return;
+			}
+			a->events = n;
+			cap = ncap;
+		}
+		a->events[a->nevents++] = ev;
+	}
+}
+
+void ks_events_free(struct ks_analysis *a)
+{
+	for (size_t i = 0; i < a->nevents; i++)
+		free(a->events[i].text);
+	free(a->events);
+	a->events = NULL;
+	a->nevents = 0;
+}

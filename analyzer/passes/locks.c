@@ -1,0 +1,783 @@
+/* The lock pass: the lock each blocked task waits on, its owner, and the wait-for graph. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass.h"
+#include "base/hashmap.h"
+
+static struct ks_error *wait_for_graph(struct ks_analysis *a);
+
+/* Far above any real wait list; a longer one is a loop. */
+#define MAX_WAITERS 65536
+
+size_t ks_find_cycles(const long *next, size_t n, bool *in_cycle)
+{
+	/* 0 unvisited, 1 on the current path, 2 done */
+	unsigned char *mark = calloc(n ? n : 1, 1);
+	size_t found = 0;
+
+	if (!mark)
+		return 0;
+	memset(in_cycle, 0, n * sizeof(bool));
+	for (size_t start = 0; start < n; start++) {
+		long i = (long)start;
+
+		while (i >= 0 && (size_t)i < n && !mark[i]) {
+			mark[i] = 1;
+			i = next[i];
+		}
+		if (i >= 0 && (size_t)i < n && mark[i] == 1) {
+			/* i is on a cycle that this walk closed */
+			long j = i;
+
+			do {
+				in_cycle[j] = true;
+				found++;
+				j = next[j];
+			} while (j != i);
+		}
+		for (long j = (long)start; j >= 0 && (size_t)j < n && mark[j] == 1; j = next[j])
+			mark[j] = 2;
+	}
+	free(mark);
+	return found;
+}
+
+static const struct {
+	const char *function;
+	const char *param;
+	enum ks_lock_type type;
+} lock_frames[] = {
+	{ "__mutex_lock_common", "lock", KS_LOCK_MUTEX },
+	{ "__mutex_lock", "lock", KS_LOCK_MUTEX },
+	{ "rwsem_down_write_slowpath", "sem", KS_LOCK_RWSEM_WRITE },
+	{ "rwsem_down_read_slowpath", "sem", KS_LOCK_RWSEM_READ },
+	{ "__down_read_common", "sem", KS_LOCK_RWSEM_READ },
+	{ "__down_read", "sem", KS_LOCK_RWSEM_READ },
+	{ "down_read", "sem", KS_LOCK_RWSEM_READ },
+	{ "__down_write_common", "sem", KS_LOCK_RWSEM_WRITE },
+	{ "__down_write", "sem", KS_LOCK_RWSEM_WRITE },
+	{ "down_write", "sem", KS_LOCK_RWSEM_WRITE },
+	{ "___down_common", "sem", KS_LOCK_SEMAPHORE },
+	{ "__down_common", "sem", KS_LOCK_SEMAPHORE },
+	{ "__down", "sem", KS_LOCK_SEMAPHORE },
+	{ "down", "sem", KS_LOCK_SEMAPHORE },
+	{ "__down_killable", "sem", KS_LOCK_SEMAPHORE },
+	{ "__down_interruptible", "sem", KS_LOCK_SEMAPHORE },
+	{ "__down_timeout", "sem", KS_LOCK_SEMAPHORE },
+	/* percpu_rw_semaphore (5.x+): read or write is told by the callers (see percpu_how) */
+	{ "percpu_rwsem_wait", "sem", KS_LOCK_PERCPU_WRITE },
+	{ "__percpu_down_read", "sem", KS_LOCK_PERCPU_READ },
+	{ "percpu_down_write", "sem", KS_LOCK_PERCPU_WRITE },
+	/* page and folio locks: the waiter is found on the hashed wait table, not by the parameter */
+	{ "folio_wait_bit_common", "folio", KS_LOCK_FOLIO },
+	{ "__folio_lock", "folio", KS_LOCK_FOLIO },
+	{ "__folio_lock_killable", "folio", KS_LOCK_FOLIO },
+	{ "__folio_lock_or_retry", "folio", KS_LOCK_FOLIO },
+	{ "folio_put_wait_locked", "folio", KS_LOCK_FOLIO },
+	{ "wait_on_page_bit_common", "page", KS_LOCK_FOLIO },
+	{ "__lock_page", "__page", KS_LOCK_FOLIO },
+	{ "__lock_page_killable", "__page", KS_LOCK_FOLIO },
+	{ "__lock_page_or_retry", "page", KS_LOCK_FOLIO },
+};
+
+static bool is_rwsem(enum ks_lock_type t)
+{
+	return t == KS_LOCK_RWSEM_READ || t == KS_LOCK_RWSEM_WRITE;
+}
+
+static bool is_percpu(enum ks_lock_type t)
+{
+	return t == KS_LOCK_PERCPU_READ || t == KS_LOCK_PERCPU_WRITE || t == KS_LOCK_PERCPU_DRAIN;
+}
+
+bool ks_blocker_decode(uint64_t word, uint64_t *lock, enum ks_lock_type *type)
+{
+	/*
+	 * include/linux/hung_task.h, BLOCKER_TYPE_*: #defines, so not in DWARF.
+	 * 6.17+: 0 mutex, 1 semaphore, 2 rwsem reader, 3 rwsem writer. 6.16 named
+	 * 2 and 3 RTMUTEX and RWSEM but set neither: only mutexes and semaphores
+	 * recorded a blocker there, so this table reads both.
+	 */
+	static const enum ks_lock_type kinds[4] = { KS_LOCK_MUTEX, KS_LOCK_SEMAPHORE, KS_LOCK_RWSEM_READ,
+						    KS_LOCK_RWSEM_WRITE };
+	const uint64_t mask = 3;
+
+	if (!(word & ~mask))
+		return false;
+	*lock = word & ~mask;
+	*type = kinds[word & mask];
+	return true;
+}
+
+struct waiter_fields {
+	enum ks_field list, wtask, wlist;
+};
+
+static struct waiter_fields fields_of(enum ks_lock_type type)
+{
+	switch (type) {
+	case KS_LOCK_MUTEX:
+		return (struct waiter_fields){ KS_F_MUTEX_WAIT_LIST, KS_F_MUTEX_WAITER_TASK,
+					       KS_F_MUTEX_WAITER_LIST };
+	case KS_LOCK_SEMAPHORE:
+		return (struct waiter_fields){ KS_F_SEM_WAIT_LIST, KS_F_SEM_WAITER_TASK,
+					       KS_F_SEM_WAITER_LIST };
+	case KS_LOCK_PERCPU_READ:
+	case KS_LOCK_PERCPU_WRITE:
+	case KS_LOCK_PERCPU_DRAIN:
+		/* its waiters are wait_queue_entries on sem->waiters, private = the task */
+		return (struct waiter_fields){ KS_F_PCPU_RWSEM_WAITERS, KS_F_WQ_ENTRY_PRIVATE,
+					       KS_F_WQ_ENTRY_ENTRY };
+	default:
+		return (struct waiter_fields){ KS_F_RWSEM_WAIT_LIST, KS_F_RWSEM_WAITER_TASK,
+					       KS_F_RWSEM_WAITER_LIST };
+	}
+}
+
+/*
+ * Wait lists, read as far as needed so far. Each list is walked at most once,
+ * and only up to the waiter asked about: a lock with 2000 waiters would
+ * otherwise be walked 2000 times, and walked whole for its first waiter it
+ * reads every other waiter's stack page long before that waiter's turn (on
+ * a dump of 10k tasks, 7 700 pages read twice). The analysis takes a
+ * process's threads one after another, so the waiters a walk goes through
+ * are most often the next tasks taken, their pages still cached. A task
+ * waits on one lock at a time, so task -> lock is all that is kept.
+ */
+struct list_walk {
+	uint64_t head, pos;
+	size_t n;
+	enum ks_lock_type type;
+	bool done;
+};
+
+struct wait_cache {
+	struct ks_u64map lists; /* lock address -> index + 1 in walks */
+	struct list_walk *walks;
+	size_t nwalks, cap;
+	struct ks_u64map waiter_of; /* task address -> lock address + 1 */
+	/* kernel stacks by base address -> (void *)1, for the stack scan */
+	struct ks_u64map stacks;
+	bool stacks_loaded;
+};
+
+struct ks_locks_ctx {
+	struct wait_cache cache;
+	size_t cap; /* of a->locks */
+	bool params;
+	/* task -> folio + 1, for tasks waiting for PG_locked on the folio wait table */
+	struct ks_u64map folio_waiter;
+	bool folio_table_loaded;
+};
+
+/* The walk of this lock's list, begun; NULL when the kernel lacks its fields or memory is short. */
+static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
+				 enum ks_lock_type type)
+{
+	struct waiter_fields wf = fields_of(type);
+	uintptr_t idx = (uintptr_t)ks_u64map_get(&c->lists, lock);
+	struct list_walk *w;
+
+	if (idx)
+		return &c->walks[idx - 1];
+	if (!ks_kernel_has(k, wf.list) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist))
+		return NULL;
+	if (c->nwalks == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct list_walk *n = realloc(c->walks, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		c->walks = n;
+		c->cap = cap;
+	}
+	if (!ks_u64map_put(&c->lists, lock, (void *)(uintptr_t)(c->nwalks + 1)))
+		return NULL;
+	w = &c->walks[c->nwalks++];
+	memset(w, 0, sizeof(*w));
+	w->type = type;
+	w->head = lock + ks_kernel_off(k, wf.list);
+	w->done = !ks_try_read_u64(k, w->head, &w->pos);
+	return w;
+}
+
+/* Does the lock's wait list hold a waiter for this task? The walk goes on until it does. */
+static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
+			 enum ks_lock_type type, uint64_t task)
+{
+	struct list_walk *w = walk_of(k, c, lock, type);
+	struct waiter_fields wf;
+
+	if (!w)
+		return false;
+	/* the list is read with the layout of the waiter type it was first asked with */
+	wf = fields_of(w->type);
+	while ((uintptr_t)ks_u64map_get(&c->waiter_of, task) != lock + 1 && !w->done) {
+		uint64_t waiter = w->pos - ks_kernel_off(k, wf.wlist), who;
+
+		if (w->pos == w->head || w->n++ >= MAX_WAITERS ||
+		    !ks_try_read_u64(k, waiter + ks_kernel_off(k, wf.wtask), &who)) {
+			w->done = true;
+			break;
+		}
+		/* the first list wins: a task on two lists is corrupt data, not two waits */
+		if (!ks_u64map_get(&c->waiter_of, who) &&
+		    !ks_u64map_put(&c->waiter_of, who, (void *)(uintptr_t)(lock + 1)))
+			return false;
+		if (!ks_try_read_u64(k, w->pos, &w->pos))
+			w->done = true;
+		if (who == task)
+			break;
+	}
+	return (uintptr_t)ks_u64map_get(&c->waiter_of, task) == lock + 1;
+}
+
+static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
+{
+	uint64_t base;
+
+	c->stacks_loaded = true;
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if ((base = a->tasks.tasks[i].stack) && !ks_u64map_put(&c->stacks, base, (void *)1))
+			return;
+}
+
+/* The address of the mmap_lock of a task's process; false for kernel threads. */
+static bool mmap_lock_of(struct ks_kernel *k, const struct ks_task *t, uint64_t *ret)
+{
+	if (!ks_kernel_has(k, KS_F_MM_MMAP_LOCK) || !t->mm)
+		return false;
+	*ret = t->mm + ks_kernel_off(k, KS_F_MM_MMAP_LOCK);
+	return true;
+}
+
+/*
+ * A lock function's locals lie between its frame's stack pointer and its CFA:
+ * read only that (plus slack for frames that share one CFA through inlining);
+ * the whole stack is the fallback. Offsets into the stack, 8-byte aligned.
+ */
+static void frame_window(const struct ks_frame *fr, uint64_t base, uint64_t size, uint64_t *lo,
+			 uint64_t *hi)
+{
+	*lo = 0;
+	*hi = size;
+	if ((fr->regs_valid & (1u << KS_RSP)) && fr->cfa > fr->regs[KS_RSP] && fr->regs[KS_RSP] >= base &&
+	    fr->cfa <= base + size) {
+		*lo = (fr->regs[KS_RSP] - base) & ~7ull;
+		*hi = fr->cfa + 512 - base < size ? fr->cfa + 512 - base : size;
+	}
+}
+
+/*
+ * The lock from the waiter record on the task's own stack, for frames whose
+ * lock parameter DWARF cannot recover (optimized out in many distro builds).
+ * The record names the task; its list runs through the other waiters, all on
+ * stacks of their own, and through one node that is on no stack: the lock's
+ * wait_list head. The answer stands only if that lock's list holds the task.
+ */
+static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, size_t f,
+		       enum ks_lock_type type, uint64_t *ret)
+{
+	struct ks_kernel *k = a->kernel;
+	struct waiter_fields wf = fields_of(type);
+	uint64_t task = a->tasks.tasks[i].address, size = ks_kernel_thread_size(k), base;
+	uint64_t otask = ks_kernel_off(k, wf.wtask), olist = ks_kernel_off(k, wf.wlist);
+	uint64_t *words;
+	bool found = false;
+
+	uintptr_t known = (uintptr_t)ks_u64map_get(&c->waiter_of, task);
+	uint64_t mmap_lock;
+
+	/* Already seen on a wait list read whole for an earlier waiter: no scan. */
+	if (known) {
+		*ret = known - 1;
+		return true;
+	}
+	/* An rwsem wait is most often on the task's own mmap_lock: try that list first. */
+	if ((type == KS_LOCK_RWSEM_READ || type == KS_LOCK_RWSEM_WRITE) &&
+	    mmap_lock_of(k, &a->tasks.tasks[i], &mmap_lock) && on_wait_list(k, c, mmap_lock, type, task)) {
+		*ret = mmap_lock;
+		return true;
+	}
+	if (!size || size > (1 << 20) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist) ||
+	    !(base = a->tasks.tasks[i].stack) || (otask | olist) % 8 ||
+	    !(words = malloc(size)))
+		return false;
+	if (!c->stacks_loaded)
+		load_stacks(a, c);
+	uint64_t lo, hi;
+
+	frame_window(&a->stacks[i].frames[f], base, size, &lo, &hi);
+	if (!ks_try_read(k, base + lo, (unsigned char *)words + lo, hi - lo)) {
+		free(words);
+		return false;
+	}
+	for (uint64_t o = lo; !found && o + otask + 8 <= hi && o + olist + 8 <= hi; o += 8) {
+		uint64_t node, pos;
+
+		if (words[(o + otask) / 8] != task)
+			continue;
+		node = base + o + olist;
+		pos = words[(o + olist) / 8];
+		for (size_t n = 0; pos != node && n < MAX_WAITERS; n++) {
+			if (!ks_u64map_get(&c->stacks, pos & ~(size - 1))) {
+				uint64_t lock = pos - ks_kernel_off(k, wf.list);
+
+				if (on_wait_list(k, c, lock, type, task)) {
+					*ret = lock;
+					found = true;
+				}
+				break;
+			}
+			if (!ks_try_read_u64(k, pos, &pos))
+				break;
+		}
+	}
+	free(words);
+	return found;
+}
+
+static long lock_index(struct ks_analysis *a, uint64_t addr, enum ks_lock_type type, size_t *cap)
+{
+	struct ks_lock *l;
+	struct ks_symbol sym;
+
+	for (size_t i = 0; i < a->nlocks; i++)
+		if (a->locks[i].address == addr)
+			return (long)i;
+	if (a->nlocks == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct ks_lock *n = realloc(a->locks, ncap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		a->locks = n;
+		*cap = ncap;
+	}
+	l = &a->locks[a->nlocks];
+	memset(l, 0, sizeof(*l));
+	l->address = addr;
+	l->type = type;
+	l->owner = -1;
+	l->readers = -1;
+	/* Only inside a sized symbol: a heap address is not __per_cpu_end+0xffff888... */
+	if (type != KS_LOCK_FOLIO && ks_kernel_symbolize(a->kernel, addr, &sym) &&
+	    (addr == sym.address || (sym.size && addr < sym.address + sym.size))) {
+		if (addr == sym.address)
+			snprintf(l->name, sizeof(l->name), "%s", sym.name);
+		else
+			snprintf(l->name, sizeof(l->name), "%s+0x%llx", sym.name,
+				 (unsigned long long)(addr - sym.address));
+		snprintf(l->what, sizeof(l->what), "%s", sym.name);
+	}
+	return (long)a->nlocks++;
+}
+
+/*
+ * A heap lock has no symbol; say whose it is where the waiter tells. The
+ * commonest by far: the mmap_lock of the waiter's own process. Then an
+ * inode's i_rwsem, and the file and page of a folio lock.
+ */
+static void name_heap_lock(struct ks_analysis *a, struct ks_lock *l, size_t waiter)
+{
+	struct ks_kernel *k = a->kernel;
+	const struct ks_task *t = &a->tasks.tasks[waiter];
+	uint64_t mmap_lock, inode;
+	char label[sizeof(l->file.path) + 32];
+
+	if (l->name[0])
+		return;
+	if (l->type == KS_LOCK_FOLIO) {
+		if (ks_file_of_folio(k, l->address, &l->file)) {
+			ks_file_label(&l->file, label, sizeof(label));
+			if (l->file.index_known)
+				snprintf(l->name, sizeof(l->name), "page %llu of %s",
+					 (unsigned long long)l->file.index, label);
+			else
+				snprintf(l->name, sizeof(l->name), "a page of %s", label);
+		}
+		snprintf(l->what, sizeof(l->what), "folio:PG_locked");
+		return;
+	}
+	if (!is_rwsem(l->type))
+		return;
+	if (mmap_lock_of(k, t, &mmap_lock) && l->address == mmap_lock) {
+		snprintf(l->name, sizeof(l->name), "mmap_lock of %s (tgid %d)", t->comm, t->tgid);
+		snprintf(l->what, sizeof(l->what), "mm_struct.mmap_lock");
+	} else if (ks_inode_of_rwsem(k, l->address, &inode) && ks_file_of_inode(k, inode, &l->file)) {
+		ks_file_label(&l->file, label, sizeof(label));
+		snprintf(l->name, sizeof(l->name), "i_rwsem of %s", label);
+		snprintf(l->what, sizeof(l->what), "inode.i_rwsem");
+	}
+}
+
+/* Readers inside a percpu_rw_semaphore: the per-CPU counts summed, modulo 2^32 as the kernel does. */
+static bool percpu_readers(struct ks_kernel *k, uint64_t sem, long *ret)
+{
+	uint64_t counts, size = ks_kernel_fsize(k, KS_F_PCPU_RWSEM_READ_COUNT);
+	uint32_t sum = 0;
+
+	if (!ks_try_read_field(k, sem, KS_F_PCPU_RWSEM_READ_COUNT, &counts) || !counts || size != 8)
+		return false;
+	for (unsigned int cpu = 0; cpu < ks_kernel_nr_cpus(k); cpu++) {
+		uint64_t at;
+		uint32_t v;
+
+		if (!ks_kernel_per_cpu_ptr(k, counts, cpu, &at) || !ks_try_read_u32(k, at, &v))
+			return false;
+		sum += v;
+	}
+	*ret = (long)sum;
+	return true;
+}
+
+static void find_owner(struct ks_analysis *a, struct ks_lock *l)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t word;
+
+	switch (l->type) {
+	case KS_LOCK_SEMAPHORE:
+	case KS_LOCK_FOLIO:
+		return; /* neither records an owner */
+	case KS_LOCK_PERCPU_READ:
+	case KS_LOCK_PERCPU_WRITE:
+	case KS_LOCK_PERCPU_DRAIN:
+		/*
+		 * Only a writer waiting for the readers to leave is recorded (the
+		 * rcuwait's task); one that got in is not, nor is any reader.
+		 */
+		if (ks_try_read_field(k, l->address, KS_F_PCPU_RWSEM_WRITER, &word) && word)
+			l->owner = ks_model_task_index(a, word);
+		l->write_held = l->owner >= 0 ||
+				(ks_try_read_field(k, l->address, KS_F_PCPU_RWSEM_BLOCK, &word) && word);
+		percpu_readers(k, l->address, &l->readers);
+		return;
+	case KS_LOCK_MUTEX:
+		if (ks_try_read_field(k, l->address, KS_F_MUTEX_OWNER, &word))
+			l->owner = ks_model_task_index(a, ks_lock_owner_task(word));
+		return;
+	case KS_LOCK_RWSEM_READ:
+	case KS_LOCK_RWSEM_WRITE:
+		if (!ks_try_read_field(k, l->address, KS_F_RWSEM_OWNER, &word))
+			return;
+		if (word & 1)
+			l->owner_is_hint = true; /* reader-owned: the last reader, maybe gone */
+		l->owner = ks_model_task_index(a, ks_lock_owner_task(word));
+		return;
+	}
+}
+
+/*
+ * Every waiter for PG_locked on the hashed folio wait table (page_wait_table
+ * before 5.16), task -> folio. One pass over its few hundred heads; the table,
+ * its length, the entry layout and PG_locked all come from DWARF.
+ */
+static void load_folio_waiters(struct ks_analysis *a, struct ks_locks_ctx *c)
+{
+	static const enum ks_field need[] = { KS_F_WQ_HEAD_HEAD, KS_F_WQ_ENTRY_PRIVATE, KS_F_WQ_ENTRY_ENTRY,
+					      KS_F_WPQ_FOLIO,	 KS_F_WPQ_BIT_NR,	KS_F_WPQ_WAIT };
+	static const char *const tables[] = { "folio_wait_table", "page_wait_table" };
+	struct ks_kernel *k = a->kernel;
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+	uint64_t table = 0, n = 0, esize = ks_debuginfo_type_size(di, "wait_queue_head");
+	int64_t pg_locked;
+
+	c->folio_table_loaded = true;
+	for (size_t f = 0; f < sizeof(need) / sizeof(need[0]); f++)
+		if (!ks_kernel_has(k, need[f]))
+			return;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && !table; t++)
+		if (!ks_kernel_symbol(k, tables[t], &table) || !ks_debuginfo_array_length(di, tables[t], &n))
+			table = 0;
+	if (!table || !n || n > 65536 || !esize ||
+	    !ks_debuginfo_enumerator_of(di, "pageflags", "PG_locked", &pg_locked))
+		return;
+	/* One budget for the whole table: a looping list in every bucket must not cost 256 loops. */
+	size_t budget = MAX_WAITERS;
+
+	for (uint64_t b = 0; b < n && budget; b++) {
+		uint64_t head = table + b * esize + ks_kernel_off(k, KS_F_WQ_HEAD_HEAD), pos;
+
+		if (!ks_try_read_u64(k, head, &pos))
+			continue;
+		for (; pos != head && budget; budget--) {
+			uint64_t entry = pos - ks_kernel_off(k, KS_F_WQ_ENTRY_ENTRY);
+			uint64_t wpq = entry - ks_kernel_off(k, KS_F_WPQ_WAIT), task, folio, bit;
+
+			if (!ks_try_read_field(k, entry, KS_F_WQ_ENTRY_PRIVATE, &task) ||
+			    !ks_try_read_field(k, wpq, KS_F_WPQ_FOLIO, &folio) ||
+			    !ks_try_read_field(k, wpq, KS_F_WPQ_BIT_NR, &bit))
+				break;
+			if ((int64_t)(int32_t)bit == pg_locked && task && folio &&
+			    !ks_u64map_get(&c->folio_waiter, task) &&
+			    !ks_u64map_put(&c->folio_waiter, task, (void *)(uintptr_t)(folio + 1)))
+				return;
+			if (!ks_try_read_u64(k, pos, &pos))
+				break;
+		}
+	}
+}
+
+/* The writer of a percpu_rw_semaphore waiting in rcuwait for its readers to leave. */
+static bool is_draining_writer(struct ks_kernel *k, uint64_t sem, uint64_t task)
+{
+	uint64_t w;
+
+	return ks_try_read_field(k, sem, KS_F_PCPU_RWSEM_WRITER, &w) && w == task;
+}
+
+/*
+ * A draining writer has no waiter record: look among the words of its
+ * percpu_down_write frame for a semaphore whose rcuwait names the task.
+ */
+static bool scan_draining(struct ks_analysis *a, size_t i, size_t f, uint64_t *ret)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t task = a->tasks.tasks[i].address, size = ks_kernel_thread_size(k);
+	uint64_t base = a->tasks.tasks[i].stack, lo, hi;
+	uint64_t words[256];
+
+	if (!ks_kernel_has(k, KS_F_PCPU_RWSEM_WRITER) || !size || size > (1 << 20) || !base)
+		return false;
+	frame_window(&a->stacks[i].frames[f], base, size, &lo, &hi);
+	/*
+	 * The pointer may live in a callee-saved register that the functions it
+	 * called (schedule) pushed: start from the innermost frame's stack pointer.
+	 */
+	for (size_t g = 0; g < f; g++) {
+		const struct ks_frame *fr = &a->stacks[i].frames[g];
+
+		if ((fr->regs_valid & (1u << KS_RSP)) && fr->regs[KS_RSP] >= base &&
+		    fr->regs[KS_RSP] - base < lo) {
+			lo = (fr->regs[KS_RSP] - base) & ~7ull;
+			break;
+		}
+	}
+	if (hi - lo > sizeof(words))
+		hi = lo + sizeof(words);
+	if (!ks_try_read(k, base + lo, words, hi - lo))
+		return false;
+	for (uint64_t o = 0; o < (hi - lo) / 8; o++) {
+		/* a kernel address, word-aligned */
+		if (words[o] >> 47 != 0x1ffff || words[o] % 8)
+			continue;
+		if (is_draining_writer(k, words[o], task)) {
+			*ret = words[o];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A percpu_rwsem_wait frame: a reader if __percpu_down_read called it. */
+static enum ks_lock_type percpu_how(const struct ks_stack *s, size_t f, enum ks_lock_type type)
+{
+	for (size_t g = f; g < s->count && g < f + 4; g++)
+		if (!strcmp(s->frames[g].function, "__percpu_down_read"))
+			return KS_LOCK_PERCPU_READ;
+		else if (!strcmp(s->frames[g].function, "percpu_down_write"))
+			return KS_LOCK_PERCPU_WRITE;
+	return type;
+}
+
+/*
+ * The lock task i waits on in frame f, if that frame is one of lock_frames[m]:
+ * the parameter, accepted only when the lock agrees (its wait list holds the
+ * task, or it names the task as its draining writer); else the stack scan.
+ */
+static bool wait_in_frame(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i, size_t f, size_t m,
+			  uint64_t *lock, enum ks_lock_type *how)
+{
+	struct ks_kernel *k = a->kernel;
+	const struct ks_stack *s = &a->stacks[i];
+	uint64_t task = a->tasks.tasks[i].address, v;
+	enum ks_lock_type type = lock_frames[m].type;
+	bool param = c->params && ks_frame_param(k, &s->frames[f], lock_frames[m].param, &v);
+
+	if (type == KS_LOCK_FOLIO) {
+		uintptr_t folio;
+
+		if (!c->folio_table_loaded)
+			load_folio_waiters(a, c);
+		folio = (uintptr_t)ks_u64map_get(&c->folio_waiter, task);
+		/* the table is the wait list; a parameter that disagrees is stale */
+		if (!folio || (param && v != folio - 1))
+			return false;
+		*lock = folio - 1;
+		*how = KS_LOCK_FOLIO;
+		return true;
+	}
+	if (is_percpu(type))
+		type = percpu_how(s, f, type);
+	*how = type;
+	if (param && on_wait_list(k, &c->cache, v, type, task)) {
+		*lock = v;
+		return true;
+	}
+	if (!strcmp(lock_frames[m].function, "percpu_down_write")) {
+		*how = KS_LOCK_PERCPU_DRAIN;
+		if (param && is_draining_writer(k, v, task)) {
+			*lock = v;
+			return true;
+		}
+		if (scan_draining(a, i, f, lock))
+			return true;
+		*how = type;
+	}
+	return scan_stack(a, &c->cache, i, f, type, lock);
+}
+
+/* The kernel's own record where it keeps one (task_struct.blocker), checked like a parameter. */
+static bool wait_from_blocker(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i, uint64_t *lock,
+			      enum ks_lock_type *how)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t task = a->tasks.tasks[i].address, word = a->tasks.tasks[i].blocker;
+
+	if (ks_kernel_has(k, KS_F_TASK_BLOCKER)) {
+		if (!ks_blocker_decode(word, lock, how))
+			return false;
+	} else if (ks_kernel_has(k, KS_F_TASK_BLOCKER_MUTEX)) {
+		/* 6.15: a plain mutex pointer */
+		if (!word)
+			return false;
+		*lock = word;
+		*how = KS_LOCK_MUTEX;
+	} else {
+		return false;
+	}
+	return on_wait_list(k, &c->cache, *lock, *how, task);
+}
+
+struct ks_locks_ctx *ks_locks_begin(void)
+{
+	struct ks_locks_ctx *c = calloc(1, sizeof(*c));
+
+	if (c) {
+		c->cap = 0;
+		/* The tests' way to prove the stack scan on real dumps whose DWARF has every parameter. */
+		c->params = !getenv("KSTALL_TEST_LOCKS_FROM_STACK");
+	}
+	return c;
+}
+
+void ks_locks_free(struct ks_locks_ctx *c)
+{
+	if (!c)
+		return;
+	ks_u64map_free(&c->cache.lists);
+	free(c->cache.walks);
+	ks_u64map_free(&c->cache.waiter_of);
+	ks_u64map_free(&c->cache.stacks);
+	ks_u64map_free(&c->folio_waiter);
+	free(c);
+}
+
+/* The lock task i waits on, right after its unwind, while its stack pages are still cached. */
+struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i)
+{
+	const struct ks_task *t = &a->tasks.tasks[i];
+	const struct ks_stack *s = &a->stacks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+	uint64_t lock = 0;
+	enum ks_lock_type how = KS_LOCK_MUTEX;
+	bool found;
+
+	ta->waits_on = -1;
+	if (t->active)
+		return NULL;
+	found = c->params && wait_from_blocker(a, c, i, &lock, &how);
+	for (size_t f = ta->first_frame; f < s->count && !found; f++) {
+		for (size_t m = 0; m < sizeof(lock_frames) / sizeof(lock_frames[0]); m++) {
+			if (strcmp(s->frames[f].function, lock_frames[m].function))
+				continue;
+			found = wait_in_frame(a, c, i, f, m, &lock, &how);
+			break;
+		}
+	}
+	if (!found)
+		return NULL;
+	ta->waits_on = lock_index(a, lock, how, &c->cap);
+	if (ta->waits_on < 0)
+		return &ks_error_nomem;
+	a->locks[ta->waits_on].nwaiters++;
+	ta->wait_type = how;
+	return NULL;
+}
+
+/*
+ * The per-task pass may take tasks in any order (the analysis groups a
+ * process's threads); what it leaves must not depend on it. Locks are
+ * numbered in the order of their first waiter in the task table, and a heap
+ * lock is named by its waiters in that order, the first that can.
+ */
+static struct ks_error *settle_order(struct ks_analysis *a)
+{
+	long *renum = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*renum));
+	struct ks_lock *sorted = malloc((a->nlocks ? a->nlocks : 1) * sizeof(*sorted));
+	size_t n = 0;
+
+	if (!renum || !sorted) {
+		free(renum);
+		free(sorted);
+		return &ks_error_nomem;
+	}
+	for (size_t l = 0; l < a->nlocks; l++)
+		renum[l] = -1;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		long w = a->ta[i].waits_on;
+
+		if (w >= 0 && renum[w] < 0) {
+			renum[w] = (long)n;
+			sorted[n++] = a->locks[w];
+		}
+	}
+	/* every lock has a waiter: the pass makes none without one */
+	if (n)
+		memcpy(a->locks, sorted, n * sizeof(*sorted));
+	a->nlocks = n;
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (a->ta[i].waits_on >= 0) {
+			a->ta[i].waits_on = renum[a->ta[i].waits_on];
+			name_heap_lock(a, &a->locks[a->ta[i].waits_on], i);
+		}
+	free(renum);
+	free(sorted);
+	return NULL;
+}
+
+/* Once every task is in: lock order and names, owners, and the wait-for graph. */
+struct ks_error *ks_locks_finish(struct ks_analysis *a)
+{
+	struct ks_error *err = settle_order(a);
+
+	if (err)
+		return err;
+	for (size_t l = 0; l < a->nlocks; l++)
+		find_owner(a, &a->locks[l]);
+	return wait_for_graph(a);
+}
+
+/* A task points at the owner of the lock it waits on; cycles are deadlocks. */
+static struct ks_error *wait_for_graph(struct ks_analysis *a)
+{
+	long *next = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(long));
+	bool *cyc = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
+
+	if (!next || !cyc) {
+		free(next);
+		free(cyc);
+		return &ks_error_nomem;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++)
+		next[i] = ks_waits_for(a, i);
+	ks_find_cycles(next, a->tasks.count, cyc);
+	for (size_t i = 0; i < a->tasks.count; i++)
+		a->ta[i].in_cycle = cyc[i];
+	free(next);
+	free(cyc);
+	return NULL;
+}

@@ -1,0 +1,247 @@
+/*
+ * The memory pass: global counters and every zone's free pages against its
+ * watermarks, as `kmem -i` and /proc/zoneinfo show them. Counter indexes come
+ * from the kernel's own enums in DWARF, because they move between versions
+ * (NR_KERNEL_STACK_KB was a zone item in 4.x and is a node item since 5.x).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass.h"
+
+/* Bounds for a corrupt dump: no x86_64 kernel has more nodes or zones than this. */
+#define MAX_NODES 1024
+#define MAX_ZONES_PER_NODE 8
+
+/* One global vmstat counter: where to find it, in which enum, by which names. */
+struct counter {
+	enum ks_mem_item item;
+	/* alternatives separated by '|' */
+	const char *names;
+	/* the counter is in KiB, not pages */
+	bool kib;
+};
+
+static const struct counter counters[] = {
+	{ KS_MEM_FREE, "NR_FREE_PAGES" },
+	{ KS_MEM_FILE, "NR_FILE_PAGES" },
+	{ KS_MEM_SHMEM, "NR_SHMEM" },
+	{ KS_MEM_DIRTY, "NR_FILE_DIRTY" },
+	{ KS_MEM_WRITEBACK, "NR_WRITEBACK" },
+	{ KS_MEM_ANON, "NR_ANON_MAPPED|NR_ANON_PAGES" },
+	{ KS_MEM_ACTIVE_ANON, "NR_ACTIVE_ANON" },
+	{ KS_MEM_INACTIVE_ANON, "NR_INACTIVE_ANON" },
+	{ KS_MEM_ACTIVE_FILE, "NR_ACTIVE_FILE" },
+	{ KS_MEM_INACTIVE_FILE, "NR_INACTIVE_FILE" },
+	{ KS_MEM_UNEVICTABLE, "NR_UNEVICTABLE" },
+	{ KS_MEM_MLOCKED, "NR_MLOCK" },
+	/* stored in pages at global level despite the _B */
+	{ KS_MEM_SLAB_RECLAIMABLE, "NR_SLAB_RECLAIMABLE_B|NR_SLAB_RECLAIMABLE" },
+	{ KS_MEM_SLAB_UNRECLAIMABLE, "NR_SLAB_UNRECLAIMABLE_B|NR_SLAB_UNRECLAIMABLE" },
+	{ KS_MEM_KERNEL_STACK, "NR_KERNEL_STACK_KB", true },
+	{ KS_MEM_PAGETABLES, "NR_PAGETABLE" },
+	{ KS_MEM_ISOLATED_ANON, "NR_ISOLATED_ANON" },
+	{ KS_MEM_ISOLATED_FILE, "NR_ISOLATED_FILE" },
+};
+
+/* The arrays the kernel keeps its global counters in, newest first. */
+static const struct {
+	const char *array, *enum_type, *count;
+} stat_arrays[] = {
+	{ "vm_node_stat", "node_stat_item", "NR_VM_NODE_STAT_ITEMS" },
+	{ "vm_zone_stat", "zone_stat_item", "NR_VM_ZONE_STAT_ITEMS" },
+	{ "vm_stat", "zone_stat_item", "NR_VM_ZONE_STAT_ITEMS" },
+};
+
+/* Per-CPU deltas make a global counter lag and even dip below zero: the kernel clamps. */
+static uint64_t clamp(uint64_t v)
+{
+	return (int64_t)v < 0 ? 0 : v;
+}
+
+static bool read_counter(struct ks_analysis *a, const char *name, uint64_t *ret)
+{
+	struct ks_kernel *k = a->kernel;
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+
+	for (size_t i = 0; i < sizeof(stat_arrays) / sizeof(stat_arrays[0]); i++) {
+		int64_t idx, count;
+		uint64_t addr;
+
+		if (!ks_debuginfo_enumerator_of(di, stat_arrays[i].enum_type, name, &idx) ||
+		    !ks_debuginfo_enumerator_of(di, stat_arrays[i].enum_type, stat_arrays[i].count,
+						&count) ||
+		    idx < 0 || idx >= count || !ks_kernel_symbol(k, stat_arrays[i].array, &addr))
+			continue;
+		if (ks_try_read_u64(k, addr + 8 * (uint64_t)idx, ret)) {
+			*ret = clamp(*ret);
+			return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+static void load_counters(struct ks_analysis *a)
+{
+	struct ks_memory *m = &a->memory;
+	struct ks_kernel *k = a->kernel;
+	uint64_t addr, v;
+
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		char names[64], *save = NULL;
+
+		snprintf(names, sizeof(names), "%s", counters[i].names);
+		for (char *n = strtok_r(names, "|", &save); n; n = strtok_r(NULL, "|", &save))
+			if (read_counter(a, n, &v)) {
+				m->pages[counters[i].item] = counters[i].kib ? v * 1024 / m->page_size : v;
+				m->known[counters[i].item] = true;
+				break;
+			}
+	}
+	/* _totalram_pages (atomic_long, 5.0+) or totalram_pages */
+	if ((ks_kernel_symbol(k, "_totalram_pages", &addr) ||
+	     ks_kernel_symbol(k, "totalram_pages", &addr)) &&
+	    ks_try_read_u64(k, addr, &v)) {
+		m->pages[KS_MEM_TOTAL] = v;
+		m->known[KS_MEM_TOTAL] = true;
+	}
+	/* Without CONFIG_SWAP neither symbol exists, and there is no swap. */
+	if (ks_kernel_symbol(k, "total_swap_pages", &addr)) {
+		if (ks_try_read_u64(k, addr, &v)) {
+			m->pages[KS_MEM_SWAP_TOTAL] = clamp(v);
+			m->known[KS_MEM_SWAP_TOTAL] = true;
+		}
+		if (ks_kernel_symbol(k, "nr_swap_pages", &addr) && ks_try_read_u64(k, addr, &v)) {
+			m->pages[KS_MEM_SWAP_FREE] = clamp(v);
+			m->known[KS_MEM_SWAP_FREE] = true;
+		}
+	} else if (!ks_kernel_symbol(k, "nr_swap_pages", &addr)) {
+		m->known[KS_MEM_SWAP_TOTAL] = m->known[KS_MEM_SWAP_FREE] = true;
+	}
+}
+
+struct zone_layout {
+	uint64_t zone_size, nzones;
+	int64_t wmark[3]; /* WMARK_MIN, LOW, HIGH */
+	int64_t free_idx;
+	bool have_wmarks;
+};
+
+static void load_zone(struct ks_analysis *a, const struct zone_layout *zl, uint64_t zone, int node,
+		      size_t *cap)
+{
+	struct ks_kernel *k = a->kernel;
+	struct ks_memory *m = &a->memory;
+	struct ks_zone_info z = { .node = node };
+	uint64_t name, boost = 0;
+
+	if (!ks_try_read_field(k, zone, KS_F_ZONE_MANAGED, &z.managed) || !z.managed)
+		return;
+	if (!ks_try_read_field(k, zone, KS_F_ZONE_NAME, &name) ||
+	    !ks_try_read_string(k, name, z.name, sizeof(z.name)))
+		snprintf(z.name, sizeof(z.name), "?");
+	if (zl->free_idx >= 0)
+		ks_try_read_u64(k, zone + ks_kernel_off(k, KS_F_ZONE_VM_STAT) + 8 * (uint64_t)zl->free_idx,
+				&z.free);
+	z.free = clamp(z.free);
+	if (zl->have_wmarks) {
+		uint64_t base = zone + ks_kernel_off(k, KS_F_ZONE_WATERMARK);
+
+		if (ks_kernel_has(k, KS_F_ZONE_WATERMARK_BOOST))
+			ks_try_read_field(k, zone, KS_F_ZONE_WATERMARK_BOOST, &boost);
+		z.watermarks_known = ks_try_read_u64(k, base + 8 * (uint64_t)zl->wmark[0], &z.min) &&
+				     ks_try_read_u64(k, base + 8 * (uint64_t)zl->wmark[1], &z.low) &&
+				     ks_try_read_u64(k, base + 8 * (uint64_t)zl->wmark[2], &z.high);
+		z.min += boost;
+		z.low += boost;
+		z.high += boost;
+	}
+	if (m->nzones == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4;
+		struct ks_zone_info *n = realloc(m->zones, ncap * sizeof(*n));
+
+		if (!n)
+			return;
+		m->zones = n;
+		*cap = ncap;
+	}
+	m->zones[m->nzones++] = z;
+}
+
+static void load_node(struct ks_analysis *a, const struct zone_layout *zl, uint64_t pgdat,
+		      size_t *cap)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t node = 0, failures;
+
+	ks_try_read_field(k, pgdat, KS_F_PGDAT_NODE_ID, &node);
+	/* MAX_RECLAIM_RETRIES (16): kswapd stops trying on this node */
+	if (ks_try_read_field(k, pgdat, KS_F_PGDAT_KSWAPD_FAILURES, &failures) && failures >= 16)
+		a->memory.kswapd_failed_nodes++;
+	for (uint64_t z = 0; z < zl->nzones; z++)
+		load_zone(a, zl, pgdat + ks_kernel_off(k, KS_F_PGDAT_NODE_ZONES) + z * zl->zone_size,
+			  (int)node, cap);
+}
+
+static void load_zones(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+	struct zone_layout zl = { .free_idx = -1 };
+	uint64_t addr, n;
+	size_t cap = 0;
+	int64_t nwmark;
+
+	zl.zone_size = ks_debuginfo_type_size(di, "zone");
+	if (!zl.zone_size || !ks_kernel_has(k, KS_F_PGDAT_NODE_ZONES) ||
+	    !ks_kernel_has(k, KS_F_ZONE_MANAGED)) {
+		ks_lines_append(&a->problems, "no struct zone layout in the debuginfo: zones not shown");
+		return;
+	}
+	zl.nzones = ks_kernel_fsize(k, KS_F_PGDAT_NODE_ZONES) / zl.zone_size;
+	if (zl.nzones > MAX_ZONES_PER_NODE)
+		zl.nzones = MAX_ZONES_PER_NODE;
+	ks_debuginfo_enumerator_of(di, "zone_stat_item", "NR_FREE_PAGES", &zl.free_idx);
+	zl.have_wmarks = ks_kernel_has(k, KS_F_ZONE_WATERMARK) &&
+			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "WMARK_MIN", &zl.wmark[0]) &&
+			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "WMARK_LOW", &zl.wmark[1]) &&
+			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "WMARK_HIGH", &zl.wmark[2]) &&
+			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "NR_WMARK", &nwmark) &&
+			 zl.wmark[0] >= 0 && zl.wmark[1] >= 0 && zl.wmark[2] >= 0 &&
+			 zl.wmark[0] < nwmark && zl.wmark[1] < nwmark && zl.wmark[2] < nwmark &&
+			 ks_kernel_fsize(k, KS_F_ZONE_WATERMARK) >= 8 * (uint64_t)nwmark;
+	/* One node without NUMA; node_data[] of pointers with it. */
+	if (ks_kernel_symbol(k, "contig_page_data", &addr)) {
+		load_node(a, &zl, addr, &cap);
+	} else if (ks_kernel_symbol(k, "node_data", &addr) &&
+		   ks_debuginfo_array_length(di, "node_data", &n)) {
+		for (uint64_t i = 0; i < n && i < MAX_NODES; i++) {
+			uint64_t pgdat;
+
+			if (ks_try_read_u64(k, addr + 8 * i, &pgdat) && pgdat)
+				load_node(a, &zl, pgdat, &cap);
+		}
+	}
+	if (!a->memory.nzones)
+		ks_lines_append(&a->problems, "no zone could be read: watermarks not shown");
+}
+
+void ks_pass_memory(struct ks_analysis *a)
+{
+	char buf[32];
+
+	a->memory.page_size = 4096;
+	if (ks_target_vmcoreinfo(ks_kernel_target(a->kernel), "PAGESIZE", buf, sizeof(buf)) &&
+	    strtoull(buf, NULL, 10) >= 4096)
+		a->memory.page_size = strtoull(buf, NULL, 10);
+	load_counters(a);
+	load_zones(a);
+}
+
+void ks_memory_deinit(struct ks_memory *m)
+{
+	free(m->zones);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,611 @@
+/* The verdict pass: ranked root-cause hypotheses with their evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass.h"
+
+#define MAX_CHAIN 64
+
+struct builder {
+	struct ks_analysis *a;
+	size_t cap;
+};
+
+static struct ks_verdict *add(struct builder *b, enum ks_verdict_kind kind, double score)
+{
+	struct ks_verdict *v;
+
+	if (b->a->nverdicts == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 8;
+		struct ks_verdict *n = realloc(b->a->verdicts, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		b->a->verdicts = n;
+		b->cap = cap;
+	}
+	v = &b->a->verdicts[b->a->nverdicts++];
+	memset(v, 0, sizeof(*v));
+	v->kind = kind;
+	v->score = score;
+	return v;
+}
+
+static void add_pid(struct ks_verdict *v, int32_t pid)
+{
+	for (size_t i = 0; i < v->npids; i++)
+		if (v->pids[i] == pid)
+			return;
+	if (v->npids < KS_VERDICT_MAX_PIDS)
+		v->pids[v->npids++] = pid;
+}
+
+static void add_lock(struct ks_verdict *v, long lock)
+{
+	for (size_t i = 0; i < v->nlocks; i++)
+		if (v->locks[i] == lock)
+			return;
+	if (v->nlocks < KS_VERDICT_MAX_LOCKS)
+		v->locks[v->nlocks++] = lock;
+}
+
+static const char *lock_label(const struct ks_lock *l)
+{
+	return l->name[0] ? l->name : "an unnamed lock";
+}
+
+/* "for 61 s" with the source, or "" when unknown */
+static void age(const struct ks_stall *st, char *buf, size_t size)
+{
+	if (st->source == KS_STALL_NONE)
+		snprintf(buf, size, "for an unknown time");
+	else if (st->exact)
+		snprintf(buf, size, "for %.0f s", st->seconds);
+	else if (st->min_seconds > 0.5)
+		snprintf(buf, size, "for at least %.0f s", st->min_seconds);
+	else
+		snprintf(buf, size, "for up to %.0f s", st->max_seconds);
+}
+
+static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
+{
+	const struct ks_alloc_state *al = &a->ta[i].alloc;
+	char when[64], loops[48] = "";
+
+	age(&a->ta[i].stall, when, sizeof(when));
+	if (al->no_progress_known)
+		snprintf(loops, sizeof(loops), ", no_progress_loops %d", al->no_progress_loops);
+	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s%s)",
+		 ks_alloc_phase_name(al->phase), when, al->gfp_known ? al->gfp_names : "gfp unknown",
+		 al->order_known ? "" : "?", al->order,
+		 al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer", loops);
+}
+
+/* Signature: the kind and the names of what is involved; no pids, no addresses. */
+static void sign(struct ks_analysis *a, struct ks_verdict *v, const char *extra)
+{
+	size_t len = (size_t)snprintf(v->signature, sizeof(v->signature), "%s",
+				      ks_verdict_name(v->kind));
+	const char *names[KS_VERDICT_MAX_LOCKS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nlocks; i++)
+		names[n++] = a->locks[v->locks[i]].what[0] ? a->locks[v->locks[i]].what : "unnamed";
+	/* sorted, so that the order locks were found in does not matter */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			const char *t = names[j];
+
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+		}
+	for (size_t i = 0; i < n && len < sizeof(v->signature); i++)
+		len += (size_t)snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", names[i]);
+	if (extra && len < sizeof(v->signature))
+		snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", extra);
+}
+
+static void cycles(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	bool *done = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
+
+	if (!done)
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		struct ks_verdict *v;
+		size_t len = 0;
+		long j = (long)i;
+
+		if (!a->ta[i].in_cycle || done[i] || !(v = add(b, KS_VERDICT_LOCK_CYCLE, 0.95)))
+			continue;
+		len = (size_t)snprintf(v->summary, sizeof(v->summary), "Lock cycle (deadlock): ");
+		for (size_t steps = 0; steps < MAX_CHAIN; steps++) {
+			const struct ks_task *t = &a->tasks.tasks[j];
+			const struct ks_lock *l = &a->locks[a->ta[j].waits_on];
+
+			done[j] = true;
+			add_pid(v, t->pid);
+			add_lock(v, a->ta[j].waits_on);
+			if (len < sizeof(v->summary))
+				len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+							"%s (pid %d) waits for %s %s, held by ", t->comm,
+							t->pid, ks_wait_type_name(a->ta[j].wait_type), lock_label(l));
+			j = l->owner;
+			if (j < 0 || done[j])
+				break;
+		}
+		if (j >= 0 && len < sizeof(v->summary))
+			snprintf(v->summary + len, sizeof(v->summary) - len, "%s (pid %d).",
+				 a->tasks.tasks[j].comm, a->tasks.tasks[j].pid);
+		sign(a, v, NULL);
+	}
+	free(done);
+}
+
+/* Follow waits from task i to the end of its chain; returns the root, or -1 on a cycle. */
+static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v)
+{
+	for (size_t steps = 0; steps < MAX_CHAIN && i >= 0; steps++) {
+		long next = ks_waits_for(a, (size_t)i);
+
+		if (v)
+			add_pid(v, a->tasks.tasks[i].pid);
+		if (next < 0)
+			return i;
+		if (v)
+			add_lock(v, a->ta[i].waits_on);
+		if (a->ta[i].in_cycle)
+			return -1;
+		i = next;
+	}
+	return -1;
+}
+
+static void oom(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		struct ks_verdict probe = { 0 }, *v;
+		long root;
+
+		/* one verdict per victim process: its thread group leader */
+		if (!a->ta[i].oom_victim || t->pid != t->tgid || t->active)
+			continue;
+		root = chain_root(a, (long)i, &probe);
+		if (root >= 0 && (size_t)root != i && a->ta[root].alloc.phase != KS_ALLOC_NONE) {
+			const struct ks_lock *l = &a->locks[a->ta[i].waits_on];
+			char what[400], when[64] = "";
+
+			if (!(v = add(b, KS_VERDICT_OOM_DEADLOCK, 0.97)))
+				return;
+			memcpy(v->pids, probe.pids, sizeof(probe.pids));
+			v->npids = probe.npids;
+			memcpy(v->locks, probe.locks, sizeof(probe.locks));
+			v->nlocks = probe.nlocks;
+			alloc_words(a, (size_t)root, what, sizeof(what));
+			if (a->ta[i].oom_killed_seconds >= 0)
+				snprintf(when, sizeof(when), " %.0f s before the crash",
+					 a->ta[i].oom_killed_seconds);
+			snprintf(v->summary, sizeof(v->summary),
+				 "OOM deadlock: %s (pid %d), chosen by the OOM killer%s, cannot exit: it waits "
+				 "for %s %.200s, held by %s (pid %d), which %.300s",
+				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
+				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
+			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
+		} else if (t->state_char == 'D' || a->ta[i].waits_on >= 0) {
+			if (!(v = add(b, KS_VERDICT_OOM_VICTIM_STUCK, 0.75)))
+				return;
+			add_pid(v, t->pid);
+			if (a->ta[i].waits_on >= 0)
+				add_lock(v, a->ta[i].waits_on);
+			snprintf(v->summary, sizeof(v->summary),
+				 "OOM victim %s (pid %d) cannot exit: %s", t->comm, t->pid,
+				 a->ta[i].activity);
+			sign(a, v, NULL);
+		}
+	}
+}
+
+static void alloc_loops(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	struct ks_verdict *v = NULL;
+	size_t n = 0, first = 0;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+
+		if (al->phase == KS_ALLOC_NONE || !al->gfp_known || al->may_oom)
+			continue;
+		if (!v && !(v = add(b, KS_VERDICT_ALLOC_LOOP_NO_OOM, 0.8)))
+			return;
+		if (!n++)
+			first = i;
+		add_pid(v, a->tasks.tasks[i].pid);
+	}
+	if (v) {
+		char what[400];
+
+		v->score = n >= 3 ? 0.9 : 0.8;
+		alloc_words(a, first, what, sizeof(what));
+		snprintf(v->summary, sizeof(v->summary),
+			 "%zu task%s loop%s in the page allocator with allocations that may not invoke "
+			 "the OOM killer, so nothing frees memory: %s (pid %d) %s",
+			 n, n == 1 ? "" : "s", n == 1 ? "s" : "", a->tasks.tasks[first].comm,
+			 a->tasks.tasks[first].pid, what);
+		sign(a, v, NULL);
+	}
+}
+
+/* Where the long lock waits end: a task that holds the last lock, or a lock with no recorded owner. */
+struct chain_end {
+	long task; /* -1 when the kernel records no owner (folio, semaphore, ...) */
+	long lock; /* the last lock of the chain */
+	size_t waiters;
+};
+
+static size_t chain_end_of(struct ks_analysis *a, size_t i, struct chain_end *ends, size_t *nends,
+			   long *root_ret)
+{
+	struct ks_verdict probe = { 0 };
+	long w = a->ta[i].waits_on, root = chain_root(a, (long)i, &probe), task, lock;
+	size_t e;
+
+	*root_ret = root;
+	if (root < 0)
+		return SIZE_MAX;
+	if ((size_t)root != i) {
+		task = root;
+		lock = probe.locks[probe.nlocks - 1];
+	} else {
+		/* the writer of a percpu_rwsem waiting for its readers ends its own chain */
+		task = a->locks[w].owner == (long)i ? (long)i : -1;
+		lock = w;
+	}
+	for (e = 0; e < *nends; e++)
+		if (ends[e].lock == lock)
+			return e;
+	if (*nends == KS_VERDICT_MAX_LOCKS)
+		return SIZE_MAX;
+	ends[*nends] = (struct chain_end){ .task = task, .lock = lock };
+	return (*nends)++;
+}
+
+/*
+ * Tasks that have waited on locks for long, and where each wait ends: a task
+ * that holds the last lock and does something else (sleeps, waits for I/O,
+ * for readers), or a lock whose owner the kernel does not record. A verdict
+ * when at least one chain ends in a task that is not allocating (the memory
+ * verdicts speak for those).
+ */
+static bool under_pressure(const struct ks_analysis *a);
+static bool behind_memory(struct ks_analysis *a, size_t i, bool pressure);
+
+static void chains(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	bool pressure = under_pressure(a);
+	struct chain_end ends[KS_VERDICT_MAX_LOCKS];
+	size_t nends = 0, total = 0, chained = 0, len;
+	long *end_of = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(long));
+	struct ks_verdict *v;
+
+	if (!end_of)
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		long root;
+		size_t e;
+
+		end_of[i] = -1;
+		/* waits stuck on memory are the memory verdicts' evidence, not a lock problem */
+		if (a->ta[i].waits_on < 0 || a->ta[i].in_cycle || a->ta[i].oom_victim ||
+		    a->ta[i].stall.max_seconds < 30 || behind_memory(a, i, pressure))
+			continue;
+		e = chain_end_of(a, i, ends, &nends, &root);
+		if (e == SIZE_MAX || a->ta[root].alloc.phase != KS_ALLOC_NONE)
+			continue;
+		ends[e].waiters++;
+		end_of[i] = (long)e;
+		total++;
+	}
+	for (size_t e = 0; e < nends; e++)
+		chained += ends[e].task >= 0 && ends[e].waiters;
+	if (!chained || !(v = add(b, KS_VERDICT_LOCK_CHAIN_HANG, 0.5))) {
+		free(end_of);
+		return;
+	}
+	/* the ends first, then who waits behind them */
+	for (size_t e = 0; e < nends; e++) {
+		if (ends[e].waiters)
+			add_lock(v, ends[e].lock);
+		if (ends[e].waiters && ends[e].task >= 0)
+			add_pid(v, a->tasks.tasks[ends[e].task].pid);
+	}
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (end_of[i] >= 0)
+			add_pid(v, a->tasks.tasks[i].pid);
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "%zu task%s ha%s waited 30 s or more on locks: ", total, total == 1 ? "" : "s",
+			       total == 1 ? "s" : "ve");
+	for (size_t e = 0, shown = 0; e < nends && len < sizeof(v->summary); e++) {
+		const struct ks_lock *l = &a->locks[ends[e].lock];
+		long t = ends[e].task;
+
+		if (!ends[e].waiters)
+			continue;
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu behind %s %.120s",
+					shown++ ? "; " : "", ends[e].waiters, ks_lock_type_name(l->type),
+					lock_label(l));
+		if (len >= sizeof(v->summary))
+			break;
+		if (t >= 0 && a->ta[t].waits_on == ends[e].lock)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						", whose writer %s (pid %d) has the write side and waits for "
+						"%ld reader%s to leave",
+						a->tasks.tasks[t].comm, a->tasks.tasks[t].pid, l->readers,
+						l->readers == 1 ? "" : "s");
+		else if (t >= 0)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						", held by %s (pid %d), %.100s", a->tasks.tasks[t].comm,
+						a->tasks.tasks[t].pid, a->ta[t].activity);
+		else
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						", %s", l->owner_is_hint ? "whose owner is only a hint"
+									 : "whose owner the kernel does not record");
+	}
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len, ".");
+	sign(a, v, NULL);
+	free(end_of);
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/* Free pages and the min watermark summed over zones, for the evidence. */
+static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size)
+{
+	uint64_t free = 0, min = 0;
+	bool known = a->memory.nzones > 0;
+
+	for (size_t z = 0; z < a->memory.nzones; z++) {
+		free += a->memory.zones[z].free;
+		min += a->memory.zones[z].min;
+		known &= a->memory.zones[z].watermarks_known;
+	}
+	if (known)
+		snprintf(buf, size, "free %.1f MiB against a min watermark of %.1f MiB", ks_memory_mib(&a->memory, free),
+			 ks_memory_mib(&a->memory, min));
+	else
+		snprintf(buf, size, "zone watermarks unknown");
+}
+
+struct census {
+	size_t user, allocating, forking, throttled, reclaim, compaction, oom_lock, oom_kill,
+		dirty_throttled, blocked;
+	/* waiting on a lock chain that is stuck on memory (behind_memory) */
+	size_t behind_alloc;
+	/* the lock most of those wait on, by kind ("mm_struct.mmap_lock") */
+	const char *behind_what;
+};
+
+static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v);
+
+/* Some zone below its low watermark: kswapd is awake and allocations go slow. */
+static bool under_pressure(const struct ks_analysis *a)
+{
+	for (size_t z = 0; z < a->memory.nzones; z++)
+		if (a->memory.zones[z].watermarks_known && a->memory.zones[z].free < a->memory.zones[z].low)
+			return true;
+	return false;
+}
+
+/*
+ * Is the lock chain from task i stuck on memory? Its root allocates; or,
+ * with memory short, the root waits for a CPU or the lock is reader-owned
+ * (readers of an mmap_lock are page faults), so its next step is an allocation.
+ */
+static bool behind_memory(struct ks_analysis *a, size_t i, bool pressure)
+{
+	long w = a->ta[i].waits_on, root;
+
+	if (pressure && a->locks[w].owner_is_hint)
+		return true;
+	root = chain_root(a, (long)i, NULL);
+	if (root < 0 || (size_t)root == i)
+		return false;
+	return a->ta[root].alloc.phase != KS_ALLOC_NONE ||
+	       (pressure && a->tasks.tasks[root].state_char == 'R');
+}
+
+static void count(struct ks_analysis *a, struct census *c)
+{
+	bool pressure = under_pressure(a);
+
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+
+		if (t->idle || t->panic)
+			continue;
+		c->user++;
+		if (a->ta[i].waits_on >= 0 && !a->ta[i].in_cycle && al->phase == KS_ALLOC_NONE) {
+			if (behind_memory(a, i, pressure)) {
+				c->behind_alloc++;
+				if (!c->behind_what && a->locks[a->ta[i].waits_on].what[0])
+					c->behind_what = a->locks[a->ta[i].waits_on].what;
+			}
+		}
+		c->dirty_throttled += a->ta[i].dirty_throttled;
+		c->blocked += t->state_char == 'D' && !t->active;
+		if (al->phase == KS_ALLOC_NONE)
+			continue;
+		c->allocating++;
+		c->forking += !strcmp(al->context, "fork");
+		c->throttled += al->phase == KS_ALLOC_THROTTLED;
+		c->reclaim += al->phase == KS_ALLOC_RECLAIM;
+		c->compaction += al->phase == KS_ALLOC_COMPACTION;
+		c->oom_lock += al->phase == KS_ALLOC_OOM_LOCK_WAIT;
+		c->oom_kill += al->phase == KS_ALLOC_OOM_KILL;
+	}
+}
+
+/* Up to KS_VERDICT_MAX_PIDS of the tasks the memory verdicts are about: allocating ones first. */
+static void name_stalled(const struct ks_analysis *a, struct ks_verdict *v)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < a->tasks.count && v->npids < KS_VERDICT_MAX_PIDS; i++) {
+			const struct ks_task *t = &a->tasks.tasks[i];
+
+			if (t->idle || t->panic)
+				continue;
+			if (pass == 0 ? a->ta[i].alloc.phase != KS_ALLOC_NONE
+				      : (a->ta[i].dirty_throttled || (t->state_char == 'D' && !t->active)))
+				add_pid(v, t->pid);
+		}
+}
+
+/* Many direct reclaimers asleep in the throttles at once: reclaim cannot keep up. */
+static void reclaim_throttle(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	size_t throttled = c->throttled;
+	const char *reasons[8];
+	size_t counts[8] = { 0 }, nr = 0, len;
+	struct ks_verdict *v;
+	char fm[128];
+
+	if (throttled < 4 || !(v = add(b, KS_VERDICT_RECLAIM_THROTTLE, throttled >= 16 ? 0.9 : 0.7)))
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const char *why = a->ta[i].alloc.throttle;
+		size_t r;
+
+		if (a->ta[i].alloc.phase != KS_ALLOC_THROTTLED)
+			continue;
+		add_pid(v, a->tasks.tasks[i].pid);
+		if (!why || !why[0])
+			why = "unknown";
+		for (r = 0; r < nr && strcmp(reasons[r], why); r++)
+			;
+		if (r == nr && nr < 8)
+			reasons[nr++] = why;
+		if (r < nr)
+			counts[r]++;
+	}
+	free_vs_min(a, fm, sizeof(fm));
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "%zu direct reclaimers are throttled in reclaim (", throttled);
+	for (size_t r = 0; r < nr && len < sizeof(v->summary); r++)
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s",
+					r ? ", " : "", counts[r], reasons[r]);
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 "): reclaim cannot keep up with allocations; %s; dirty %.1f MiB, writeback %.1f MiB.",
+			 fm, ks_memory_mib(&a->memory, a->memory.pages[KS_MEM_DIRTY]), ks_memory_mib(&a->memory, a->memory.pages[KS_MEM_WRITEBACK]));
+	sign(a, v, nr ? reasons[0] : NULL);
+}
+
+/*
+ * Shared memory that cannot go anywhere: tmpfs pages are neither reclaimable nor
+ * (without swap) swappable, yet count as cached, so the box looks fine until it is not.
+ */
+static void shmem_no_swap(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	const struct ks_memory *m = &a->memory;
+	uint64_t shmem = m->pages[KS_MEM_SHMEM], total = m->pages[KS_MEM_TOTAL];
+	bool no_swap = m->known[KS_MEM_SWAP_TOTAL] &&
+		       (!m->pages[KS_MEM_SWAP_TOTAL] ||
+			m->pages[KS_MEM_SWAP_FREE] * 20 < m->pages[KS_MEM_SWAP_TOTAL]);
+	struct ks_verdict *v;
+	char fm[128];
+
+	if (!m->known[KS_MEM_SHMEM] || !m->known[KS_MEM_TOTAL] || !no_swap || pct(shmem, total) < 40 ||
+	    !(c->allocating || c->dirty_throttled || c->blocked))
+		return;
+	if (!(v = add(b, KS_VERDICT_SHMEM_NO_SWAP, pct(shmem, total) >= 60 ? 0.92 : 0.85)))
+		return;
+	name_stalled(a, v);
+	free_vs_min(a, fm, sizeof(fm));
+	snprintf(v->summary, sizeof(v->summary),
+		 "Shared memory (tmpfs, /dev/shm) holds %.0f MiB, %.0f%% of RAM, and %s: it can be neither "
+		 "reclaimed nor swapped out, so page cache and every allocation fight over what is left (%s). "
+		 "%zu task%s in the page allocator, %zu throttled writing dirty pages (dirty %.1f MiB, "
+		 "writeback %.1f MiB), %zu in uninterruptible sleep.",
+		 ks_memory_mib(&a->memory, shmem), pct(shmem, total),
+		 m->pages[KS_MEM_SWAP_TOTAL] ? "swap is full" : "there is no swap", fm, c->allocating,
+		 c->allocating == 1 ? " is" : "s are", c->dirty_throttled, ks_memory_mib(&a->memory, m->pages[KS_MEM_DIRTY]),
+		 ks_memory_mib(&a->memory, m->pages[KS_MEM_WRITEBACK]), c->blocked);
+	sign(a, v, m->pages[KS_MEM_SWAP_TOTAL] ? "swap_full" : "no_swap");
+}
+
+/* Hundreds or thousands of tasks in the allocator at once: no single culprit, too many mouths. */
+static void alloc_storm(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	struct ks_verdict *v;
+	char fm[128];
+	double score;
+
+	size_t stuck = c->allocating + c->behind_alloc;
+
+	/* Those waiting on a lock held by an allocating task are stuck on memory too. */
+	if (stuck < 100 && !(stuck >= 32 && stuck * 5 >= c->user))
+		return;
+	score = 0.8 + 0.15 * (stuck >= 1000 ? 1.0 : (double)stuck / 1000.0);
+	if (!(v = add(b, KS_VERDICT_ALLOC_STORM, score)))
+		return;
+	name_stalled(a, v);
+	free_vs_min(a, fm, sizeof(fm));
+	snprintf(v->summary, sizeof(v->summary),
+		 "Allocation storm: %zu of %zu tasks are stuck on memory: %zu in the page allocator (%zu of "
+		 "them in fork; %zu in direct reclaim, %zu in compaction, %zu throttled, %zu sleeping for "
+		 "oom_lock, %zu in the OOM killer) and %zu waiting on locks%s%s%s whose holders allocate "
+		 "or, with memory short, wait for a CPU; %s; %zu OOM kill%s in the log.",
+		 stuck, c->user, c->allocating, c->forking, c->reclaim, c->compaction, c->throttled,
+		 c->oom_lock, c->oom_kill, c->behind_alloc, c->behind_what ? " (mostly " : "",
+		 c->behind_what ? c->behind_what : "", c->behind_what ? ")" : "", fm, a->oom.kills,
+		 a->oom.kills == 1 ? "" : "s");
+	sign(a, v, c->forking * 4 >= c->allocating ? "fork" : NULL);
+}
+
+static int by_score(const void *x, const void *y)
+{
+	const struct ks_verdict *a = x, *b = y;
+
+	return a->score < b->score ? 1 : a->score > b->score ? -1 : 0;
+}
+
+struct ks_error *ks_pass_verdict(struct ks_analysis *a)
+{
+	struct builder b = { .a = a };
+	struct census c;
+
+	count(a, &c);
+	cycles(&b);
+	oom(&b);
+	alloc_loops(&b);
+	chains(&b);
+	reclaim_throttle(&b, &c);
+	shmem_no_swap(&b, &c);
+	alloc_storm(&b, &c);
+	if (!a->nverdicts) {
+		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, 1.0);
+
+		if (!v)
+			return &ks_error_nomem;
+		snprintf(v->summary, sizeof(v->summary),
+			 "No stall found: no lock cycle, no OOM victim, no task looping in the allocator.");
+		snprintf(v->signature, sizeof(v->signature), "none");
+	}
+	qsort(a->verdicts, a->nverdicts, sizeof(*a->verdicts), by_score);
+	return NULL;
+}

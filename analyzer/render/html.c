@@ -1,0 +1,1394 @@
+/*
+ * The HTML report. One file a support engineer can open offline or attach to a
+ * ticket: a Content-Security-Policy forbids every fetch, style and script are
+ * inline, and the pictures are inline SVG. Each section is a small function over
+ * the model, so a new pass gets its section by adding one.
+ *
+ * Every string that comes from the dump (comm, lock and symbol names, log text,
+ * and the verdict summaries and activities built from them) is written through
+ * ks_html_escape(). Format strings given to put() carry only kstall's own text
+ * and numbers.
+ */
+#include "render/html.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/report.h"
+#include "base/utf8.h"
+
+/* U+2026 HORIZONTAL ELLIPSIS, in UTF-8. */
+#define ELLIPSIS "\xe2\x80\xa6"
+
+void ks_html_escape(FILE *out, const char *s, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	while (*p) {
+		size_t len = ks_utf8_len(p);
+
+		if (chars++ == max_chars) {
+			fputs(ELLIPSIS, out);
+			return;
+		}
+		switch (*p) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			/* Control characters are parse errors in HTML and invisible in a terminal-less page. */
+			if (!len || (*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+				fputs(KS_UTF8_REPLACEMENT, out);
+			else
+				fwrite(p, 1, len, out);
+		}
+		p += len ? len : 1;
+	}
+}
+
+struct html {
+	FILE *out;
+	const struct ks_analysis *a;
+	const struct ks_log *log;
+	/* per task */
+	bool *stalled, *owns, *named;
+	size_t nstalled;
+};
+
+static void put(struct html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct html *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(h->out, fmt, ap);
+	va_end(ap);
+}
+
+static void esc(struct html *h, const char *s)
+{
+	ks_html_escape(h->out, s, SIZE_MAX);
+}
+
+static void escn(struct html *h, const char *s, size_t max_chars)
+{
+	ks_html_escape(h->out, s, max_chars);
+}
+
+static const struct ks_task *task(const struct html *h, size_t i)
+{
+	return &h->a->tasks.tasks[i];
+}
+
+static const char *lock_name(const struct ks_lock *l)
+{
+	return l->name[0] ? l->name : "(unnamed)";
+}
+
+/* The CSS class of a state letter; the palette lives in the style sheet. */
+static const char *state_class(char st)
+{
+	switch (st) {
+	case 'D':
+		return "st-D";
+	case 'R':
+		return "st-R";
+	case 'S':
+		return "st-S";
+	default:
+		return "st-o";
+	}
+}
+
+static const char *source_words(enum ks_stall_source s)
+{
+	switch (s) {
+	case KS_STALL_MEMALLOC:
+		return "task_struct.memalloc.start, written when the allocation began (exact)";
+	case KS_STALL_DELAYACCT:
+		return "delay accounting freepages_start, when direct reclaim began (a bound)";
+	case KS_STALL_HUNG_TASK:
+		return "last_switch_time, the hung-task detector's last context switch (a bound)";
+	case KS_STALL_SCHED_INFO:
+		return "sched_info.last_arrival, the last time the task got a CPU (a bound)";
+	default:
+		return "unknown";
+	}
+}
+
+/* A link to the task's row: "comm (pid)". */
+static void task_link(struct html *h, size_t i)
+{
+	put(h, "<a href=\"#task-%d\">", task(h, i)->pid);
+	esc(h, task(h, i)->comm);
+	put(h, " (%d)</a>", task(h, i)->pid);
+}
+
+/* A model built in memory (the unit tests) has no kernel behind it. */
+static const char *release(const struct html *h)
+{
+	return h->a->kernel ? ks_kernel_release(h->a->kernel) : "(unknown)";
+}
+
+static long task_index(const struct html *h, int32_t pid)
+{
+	const struct ks_task *t = ks_tasks_find_pid(&h->a->tasks, pid);
+
+	return t ? (long)(t - h->a->tasks.tasks) : -1;
+}
+
+/* ---- head and header ---- */
+
+static const char STYLE[] =
+	"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;color:#1d232a;"
+	"background:#f4f6f8}\n"
+	"main{max-width:1240px;margin:0 auto;padding:0 20px 40px}\n"
+	"header{background:#1d2733;color:#e8edf2;padding:14px 20px}\n"
+	"header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#b8c4d0}\n"
+	"nav{margin-top:6px}nav a{color:#9cc7ff;margin-right:14px;text-decoration:none}\n"
+	"section{background:#fff;border:1px solid #d8dee4;border-radius:6px;margin:16px 0;padding:12px 18px}\n"
+	"h2{font-size:17px;margin:4px 0 10px}h3{font-size:14px;margin:12px 0 6px}\n"
+	"code,pre,.mono{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,monospace;font-size:12.5px}\n"
+	"a{color:#0b5cad}\n"
+	"table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:3px 8px;"
+	"border-bottom:1px solid #eceff2;vertical-align:top}th{background:#f6f8fa;font-weight:600}\n"
+	".verdict{border-left:6px solid #c62828}.verdict.ok{border-left-color:#2e7d32}\n"
+	".verdict .kind{font-family:ui-monospace,monospace;background:#fdecea;color:#b71c1c;padding:1px 6px;"
+	"border-radius:4px}.verdict.ok .kind{background:#e8f5e9;color:#1b5e20}\n"
+	".summary{font-size:15px;margin:6px 0}.muted{color:#5f6b76}\n"
+	".badge{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;margin-left:4px;"
+	"background:#eceff2}.badge.cyc{background:#fdecea;color:#b71c1c}.badge.oom{background:#fff3e0;"
+	"color:#e65100}\n"
+	".st{display:inline-block;width:18px;text-align:center;border-radius:3px;color:#fff;"
+	"font-weight:600}\n"
+	".st.st-D,.legend .st-D{background:#c62828}.st.st-R,.legend .st-R{background:#ef8f00}"
+	".st.st-S,.legend .st-S{background:#1e88e5}.st.st-o,.legend .st-o{background:#78909c}\n"
+	".legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;"
+	"height:12px;margin-right:4px;vertical-align:-1px;border-radius:2px}\n"
+	".legend i.unc{background:#c62828;opacity:.3}.legend i.cyc{border:2px solid #c62828;"
+	"background:#fdecea}.legend i.oom{border:2px solid #e65100;background:#fff3e0}\n"
+	"svg{display:block;max-width:100%;height:auto;margin:8px 0}\n"
+	"svg text{font-family:system-ui,sans-serif;font-size:12px;fill:#1d232a}\n"
+	"svg .mono{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:11px}\n"
+	"svg .sub{fill:#5f6b76;font-size:11px}svg .head{font-weight:600;fill:#5f6b76}\n"
+	".node rect{fill:#fff;stroke:#90a4ae;stroke-width:1.2}.node.lock rect{fill:#eef3f8;stroke:#546e7a}\n"
+	".node.cycle rect{fill:#fdecea;stroke:#c62828;stroke-width:2.4}\n"
+	".node.oom rect{fill:#fff3e0;stroke:#e65100;stroke-width:2.4}\n"
+	".node.more rect{fill:#f6f8fa;stroke-dasharray:4 3}\n"
+	".edge{fill:none;stroke:#78909c;stroke-width:1.4}.edge.own{stroke:#1e88e5}"
+	".edge.back{stroke:#6d4c41;stroke-dasharray:6 3}.edge.cycle{stroke:#c62828;stroke-width:2.4}"
+	".edge.hint{stroke-dasharray:2 3}\n"
+	".bar.st-D rect{fill:#c62828}.bar.st-R rect{fill:#ef8f00}.bar.st-S rect{fill:#1e88e5}"
+	".bar.st-o rect{fill:#78909c}.bar rect.unc{opacity:.3}.bar:hover rect{stroke:#000}\n"
+	".axis line{stroke:#b0bec5}.axis text{fill:#5f6b76;font-size:11px}\n"
+	".kill line{stroke:#e65100;stroke-width:1.5;stroke-dasharray:4 2}.kill path{fill:#e65100}"
+	".legend i.kill{background:#e65100;width:4px}\n"
+	"#events-table td{font-size:13px}#events-table td.num{white-space:nowrap;text-align:right}"
+	"#events-table tr:target{background:#fff8c4}\n"
+	".ev{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;white-space:nowrap;"
+	"background:#eceff2}.ev.ev-oom_kill,.ev.ev-oom_reap_failed{background:#fff3e0;color:#e65100}"
+	".ev.ev-hung_task,.ev.ev-alloc_failure{background:#fdecea;color:#b71c1c}\n"
+	"details.grp{border:1px solid #e3e7eb;border-radius:4px;margin:4px 0;padding:2px 8px}\n"
+	"details.grp summary{cursor:pointer;padding:2px 0}details.grp ol{margin:4px 0 6px;padding-left:28px}\n"
+	".cnt{display:inline-block;min-width:44px;font-weight:600}\n"
+	"#tasks td{font-size:13px}#tasks tr[hidden]{display:none}#tasks tr:target{background:#fff8c4}\n"
+	".controls{margin:6px 0}.controls input[type=search]{width:320px;padding:4px 6px}\n"
+	".log td{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;white-space:pre-wrap;"
+	"border:0;padding:1px 6px}.log td.ts{color:#5f6b76;white-space:nowrap}\n"
+	"button{font:inherit;padding:2px 10px}\n";
+
+static const char SCRIPT[] =
+	"(function () {\n"
+	"  var f = document.getElementById('filter'), o = document.getElementById('only-stalled');\n"
+	"  var shown = document.getElementById('shown');\n"
+	"  var rows = document.querySelectorAll('#tasks tbody tr');\n"
+	"  function apply() {\n"
+	"    var q = f.value.toLowerCase(), n = 0;\n"
+	"    rows.forEach(function (r) {\n"
+	"      var show = (!o.checked || r.getAttribute('data-stalled') === '1') &&\n"
+	"                 r.textContent.toLowerCase().indexOf(q) >= 0;\n"
+	"      r.hidden = !show;\n"
+	"      if (show) n++;\n"
+	"    });\n"
+	"    shown.textContent = String(n);\n"
+	"  }\n"
+	"  f.addEventListener('input', apply);\n"
+	"  o.addEventListener('change', apply);\n"
+	"  apply();\n"
+	"  /* a link to a task the filter hides shows it */\n"
+	"  window.addEventListener('hashchange', function () {\n"
+	"    var t = document.getElementById(location.hash.slice(1));\n"
+	"    if (t && t.hidden) { f.value = ''; o.checked = false; apply(); t.scrollIntoView(); }\n"
+	"  });\n"
+	"  function all(open) {\n"
+	"    document.querySelectorAll('details.grp').forEach(function (d) { d.open = open; });\n"
+	"  }\n"
+	"  document.getElementById('expand').addEventListener('click', function () { all(true); });\n"
+	"  document.getElementById('collapse').addEventListener('click', function () { all(false); });\n"
+	"})();\n";
+
+static void html_head(struct html *h)
+{
+	put(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	       /* Nothing may be fetched: the file is read offline and its strings come from a dump. */
+	       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	       "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+	       "form-action 'none'\">\n"
+	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	       "<meta name=\"generator\" content=\"kstall\">\n"
+	       /* otherwise the browser asks for /favicon.ico */
+	       "<link rel=\"icon\" href=\"data:,\">\n<title>kstall report: ");
+	esc(h, h->a->verdicts && h->a->nverdicts ? ks_verdict_name(h->a->verdicts[0].kind) : "none");
+	put(h, ", kernel ");
+	esc(h, release(h));
+	put(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", STYLE);
+}
+
+static void html_header(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+
+	put(h, "<header><h1>kstall report</h1><p>kernel <span class=\"mono\">");
+	esc(h, release(h));
+	put(h, "</span> &middot; up %.0f s at the crash &middot; %zu tasks &middot; %zu stalled &middot; "
+	       "%zu lock%s waited on</p>\n",
+	    (double)a->now_ns / 1e9, a->tasks.count, h->nstalled, a->nlocks, a->nlocks == 1 ? "" : "s");
+	put(h, "<nav><a href=\"#verdict\">verdict</a><a href=\"#graph\">wait-for graph</a>"
+	       "<a href=\"#timeline\">stall timeline</a><a href=\"#events\">events</a>"
+	       "<a href=\"#memory\">memory</a>"
+	       "<a href=\"#stacks\">stacks</a><a href=\"#task-table\">tasks</a><a href=\"#log\">log</a>"
+	       "</nav></header>\n<main>\n");
+}
+
+/* ---- verdicts ---- */
+
+static void evidence_task_row(struct html *h, size_t i)
+{
+	const struct ks_task_analysis *ta = &h->a->ta[i];
+	char when[64];
+
+	ks_report_stall_words(&ta->stall, when, sizeof(when));
+	put(h, "<tr><td>");
+	task_link(h, i);
+	if (ta->in_cycle)
+		put(h, "<span class=\"badge cyc\">in cycle</span>");
+	if (ta->oom_victim)
+		put(h, "<span class=\"badge oom\">OOM victim</span>");
+	put(h, "</td><td><span class=\"st %s\">%c</span></td><td>", state_class(task(h, i)->state_char),
+	    task(h, i)->state_char);
+	esc(h, ta->activity);
+	if (ta->alloc.phase != KS_ALLOC_NONE && ta->alloc.gfp_known) {
+		put(h, "<br><span class=\"muted mono\">");
+		esc(h, ta->alloc.gfp_names);
+		put(h, ", order %u, %s</span>", ta->alloc.order,
+		    ta->alloc.may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer");
+	}
+	put(h, "</td><td>%s</td></tr>\n", when);
+}
+
+static void evidence_lock_row(struct html *h, const struct ks_lock *l)
+{
+	put(h, "<tr><td class=\"mono\">");
+	esc(h, lock_name(l));
+	put(h, "</td><td>%s</td><td class=\"mono\">0x%llx</td><td>", ks_lock_type_name(l->type),
+	    (unsigned long long)l->address);
+	if (l->owner >= 0) {
+		task_link(h, (size_t)l->owner);
+		if (l->owner_is_hint)
+			put(h, " <span class=\"muted\">(last reader, a hint)</span>");
+	} else {
+		put(h, "<span class=\"muted\">none recorded</span>");
+	}
+	put(h, "</td><td>%zu</td></tr>\n", l->nwaiters);
+}
+
+static void html_verdicts(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	const struct ks_verdict *vd = a->nverdicts ? &a->verdicts[0] : NULL;
+	bool ok = !vd || vd->kind == KS_VERDICT_NONE;
+
+	put(h, "<section id=\"verdict\" class=\"verdict%s\">\n<h2>Verdict: <span class=\"kind\">%s</span> "
+	       "<span class=\"muted\">score %.2f</span></h2>\n",
+	    ok ? " ok" : "", vd ? ks_verdict_name(vd->kind) : "none", vd ? vd->score : 0.0);
+	if (!vd) {
+		put(h, "<p class=\"summary\">No hypothesis.</p></section>\n");
+		return;
+	}
+	put(h, "<p class=\"summary\">");
+	esc(h, vd->summary);
+	put(h, "</p>\n<p class=\"muted\">signature (the same for every dump of this problem): <code>");
+	esc(h, vd->signature);
+	put(h, "</code></p>\n");
+	if (vd->npids) {
+		put(h, "<h3>Evidence: tasks</h3>\n<table><thead><tr><th>task</th><th>st</th><th>doing</th>"
+		       "<th>stalled for</th></tr></thead><tbody>\n");
+		for (size_t p = 0; p < vd->npids; p++) {
+			long i = task_index(h, vd->pids[p]);
+
+			if (i >= 0)
+				evidence_task_row(h, (size_t)i);
+		}
+		put(h, "</tbody></table>\n");
+	}
+	if (vd->nlocks) {
+		put(h, "<h3>Evidence: locks</h3>\n<table><thead><tr><th>lock</th><th>type</th><th>address</th>"
+		       "<th>owner</th><th>waiters</th></tr></thead><tbody>\n");
+		for (size_t l = 0; l < vd->nlocks; l++)
+			if (vd->locks[l] >= 0 && (size_t)vd->locks[l] < a->nlocks)
+				evidence_lock_row(h, &a->locks[vd->locks[l]]);
+		put(h, "</tbody></table>\n");
+	}
+	if (a->nverdicts > 1) {
+		put(h, "<h3>Other hypotheses</h3>\n<ul>\n");
+		for (size_t v = 1; v < a->nverdicts; v++) {
+			put(h, "<li><code>%s</code> <span class=\"muted\">%.2f</span>: ",
+			    ks_verdict_name(a->verdicts[v].kind), a->verdicts[v].score);
+			esc(h, a->verdicts[v].summary);
+			put(h, "</li>\n");
+		}
+		put(h, "</ul>\n");
+	}
+	if (a->problems) {
+		put(h, "<h3>Could not read</h3>\n<pre>");
+		esc(h, a->problems);
+		put(h, "</pre>\n");
+	}
+	put(h, "</section>\n");
+}
+
+/* ---- the wait-for graph ---- */
+
+/*
+ * Three columns: tasks that only wait, the locks, the owners. An owner that
+ * waits too keeps its place among the owners and its wait is drawn back to its
+ * lock, so every task is drawn once and a cycle shows as a loop. Only tasks on
+ * the graph are drawn; the busiest locks come first and a crowd of waiters is
+ * one "+N more" node, so 2000 tasks stay as readable as 2.
+ */
+#define G_MAX_LOCKS 30
+#define G_MAX_WAITERS 5
+#define G_NODE_W 250
+#define G_NODE_H 40
+#define G_ROW 50
+#define G_GAP 130
+#define G_TOP 34
+#define G_X0 8
+#define G_X1 (G_X0 + G_NODE_W + G_GAP)
+#define G_X2 (G_X1 + G_NODE_W + G_GAP)
+#define G_WIDTH (G_X2 + G_NODE_W + 60)
+
+struct graph {
+	/* per lock: its row's centre, -1 when not drawn; waiters summarized */
+	long *lock_y;
+	size_t *more;
+	/* per task: column (0 or 2) and centre, -1 when not drawn */
+	int *col;
+	long *y;
+	long height;
+};
+
+/* A lock is on a cycle when its owner is and so is one of its waiters (not merely a waiter of a cycle member). */
+static bool lock_in_cycle(const struct html *h, size_t l)
+{
+	const struct ks_analysis *a = h->a;
+	long o = a->locks[l].owner;
+
+	if (o < 0 || !a->ta[o].in_cycle)
+		return false;
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (a->ta[i].waits_on == (long)l && a->ta[i].in_cycle)
+			return true;
+	return false;
+}
+
+struct lock_rank {
+	size_t idx;
+	int verdict, cycle;
+	size_t waiters;
+};
+
+static int lock_rank_cmp(const void *x, const void *y)
+{
+	const struct lock_rank *p = x, *q = y;
+
+	if (p->verdict != q->verdict)
+		return q->verdict - p->verdict;
+	if (p->cycle != q->cycle)
+		return q->cycle - p->cycle;
+	if (p->waiters != q->waiters)
+		return p->waiters < q->waiters ? 1 : -1;
+	return p->idx < q->idx ? -1 : p->idx > q->idx;
+}
+
+/* Waiters worth seeing first: the ones a verdict names, OOM victims, cycles. */
+static bool waiter_matters(const struct html *h, size_t i)
+{
+	return h->named[i] || h->a->ta[i].oom_victim || h->a->ta[i].in_cycle;
+}
+
+static void graph_place_lock(struct html *h, struct graph *g, size_t l, long *y)
+{
+	const struct ks_analysis *a = h->a;
+	size_t shown = 0, more = 0;
+	long top = *y;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < a->tasks.count; i++) {
+			if (a->ta[i].waits_on != (long)l || h->owns[i] || g->col[i] >= 0 ||
+			    waiter_matters(h, i) != (pass == 0))
+				continue;
+			if (shown < G_MAX_WAITERS) {
+				g->col[i] = 0;
+				g->y[i] = top + (long)shown * G_ROW + G_NODE_H / 2;
+				shown++;
+			} else {
+				more++;
+			}
+		}
+	}
+	g->more[l] = more;
+	size_t rows = shown + (more ? 1 : 0);
+
+	if (!rows)
+		rows = 1;
+	g->lock_y[l] = top + (long)(rows - 1) * G_ROW / 2 + G_NODE_H / 2;
+	if (a->locks[l].owner >= 0 && g->col[a->locks[l].owner] < 0) {
+		g->col[a->locks[l].owner] = 2;
+		g->y[a->locks[l].owner] = g->lock_y[l];
+	}
+	*y = top + (long)rows * G_ROW + 14;
+}
+
+static bool graph_layout(struct html *h, struct graph *g, size_t *nshown)
+{
+	const struct ks_analysis *a = h->a;
+	struct lock_rank *r = calloc(a->nlocks ? a->nlocks : 1, sizeof(*r));
+	long y = G_TOP;
+
+	g->lock_y = malloc((a->nlocks ? a->nlocks : 1) * sizeof(long));
+	g->more = calloc(a->nlocks ? a->nlocks : 1, sizeof(size_t));
+	g->col = malloc((a->tasks.count ? a->tasks.count : 1) * sizeof(int));
+	g->y = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(long));
+	if (!r || !g->lock_y || !g->more || !g->col || !g->y) {
+		free(r);
+		return false;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++)
+		g->col[i] = -1;
+	for (size_t l = 0; l < a->nlocks; l++) {
+		g->lock_y[l] = -1;
+		r[l].idx = l;
+		r[l].cycle = lock_in_cycle(h, l);
+		r[l].waiters = a->locks[l].nwaiters;
+		for (size_t v = 0; a->nverdicts && v < a->verdicts[0].nlocks; v++)
+			r[l].verdict |= a->verdicts[0].locks[v] == (long)l;
+	}
+	qsort(r, a->nlocks, sizeof(*r), lock_rank_cmp);
+	*nshown = a->nlocks < G_MAX_LOCKS ? a->nlocks : G_MAX_LOCKS;
+	for (size_t k = 0; k < *nshown; k++)
+		graph_place_lock(h, g, r[k].idx, &y);
+	g->height = y + 10;
+	free(r);
+	return true;
+}
+
+static void graph_free(struct graph *g)
+{
+	free(g->lock_y);
+	free(g->more);
+	free(g->col);
+	free(g->y);
+}
+
+static void graph_edge(struct html *h, const char *cls, long x1, long y1, long x2, long y2,
+		       const char *marker)
+{
+	long mid = (x1 + x2) / 2;
+
+	put(h, "<path class=\"edge %s\" d=\"M%ld %ld C%ld %ld %ld %ld %ld %ld\" marker-end=\"url(#%s)\"/>\n",
+	    cls, x1, y1, mid, y1, mid, y2, x2 - 2, y2, marker);
+}
+
+static void graph_edges(struct html *h, const struct graph *g)
+{
+	const struct ks_analysis *a = h->a;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		long l = a->ta[i].waits_on;
+
+		if (g->col[i] < 0 || l < 0 || g->lock_y[l] < 0)
+			continue;
+		bool cyc = a->ta[i].in_cycle && lock_in_cycle(h, (size_t)l);
+
+		if (g->col[i] == 0) {
+			graph_edge(h, cyc ? "wait cycle" : "wait", G_X0 + G_NODE_W, g->y[i], G_X1, g->lock_y[l],
+				   cyc ? "arrow-red" : "arrow");
+		} else {
+			/* An owner's own wait loops back under the columns to its lock. */
+			long x1 = G_X2 + 30, y1 = g->y[i] + G_NODE_H / 2;
+			long x2 = G_X1 + G_NODE_W - 30, y2 = g->lock_y[l] + G_NODE_H / 2;
+
+			put(h, "<path class=\"edge back%s\" d=\"M%ld %ld C%ld %ld %ld %ld %ld %ld\" "
+			       "marker-end=\"url(#%s)\"/>\n",
+			    cyc ? " cycle" : "", x1, y1, x1 - 20, y1 + 40, x2 + 20, y2 + 40, x2, y2 + 3,
+			    cyc ? "arrow-red" : "arrow-brown");
+		}
+	}
+	for (size_t l = 0; l < a->nlocks; l++) {
+		long o = a->locks[l].owner;
+		bool cyc = lock_in_cycle(h, l);
+
+		if (g->lock_y[l] >= 0 && o >= 0 && g->col[o] == 2)
+			graph_edge(h, cyc ? "own cycle" : a->locks[l].owner_is_hint ? "own hint" : "own",
+				   G_X1 + G_NODE_W, g->lock_y[l], G_X2, g->y[o], cyc ? "arrow-red" : "arrow-blue");
+	}
+}
+
+static void graph_task_node(struct html *h, const struct graph *g, size_t i)
+{
+	const struct ks_task *t = task(h, i);
+	const struct ks_task_analysis *ta = &h->a->ta[i];
+	long x = g->col[i] == 0 ? G_X0 : G_X2, y = g->y[i] - G_NODE_H / 2;
+	char when[64];
+
+	ks_report_stall_words(&ta->stall, when, sizeof(when));
+	put(h, "<g class=\"node task%s%s\"><title>", ta->in_cycle ? " cycle" : "", ta->oom_victim ? " oom" : "");
+	esc(h, t->comm);
+	put(h, " (pid %d, state %c%s%s): ", t->pid, t->state_char, ta->oom_victim ? ", OOM victim" : "",
+	    ta->in_cycle ? ", on a wait-for cycle" : "");
+	esc(h, ta->activity);
+	put(h, "; stalled %s</title>\n", when);
+	put(h, "<a href=\"#task-%d\"><rect x=\"%ld\" y=\"%ld\" width=\"%d\" height=\"%d\" rx=\"5\"/>\n", t->pid, x,
+	    y, G_NODE_W, G_NODE_H);
+	put(h, "<text x=\"%ld\" y=\"%ld\"><tspan font-weight=\"600\">", x + 8, y + 16);
+	escn(h, t->comm, 16);
+	put(h, "</tspan> <tspan class=\"sub\">pid %d &middot; %c%s</tspan></text>\n", t->pid, t->state_char,
+	    ta->oom_victim ? " &middot; OOM victim" : ta->in_cycle ? " &middot; in cycle" : "");
+	put(h, "<text class=\"sub\" x=\"%ld\" y=\"%ld\">", x + 8, y + 32);
+	escn(h, ta->activity, 38);
+	put(h, "</text></a></g>\n");
+}
+
+static void graph_lock_node(struct html *h, const struct graph *g, size_t l)
+{
+	const struct ks_lock *lk = &h->a->locks[l];
+	long y = g->lock_y[l] - G_NODE_H / 2;
+	bool cyc = lock_in_cycle(h, l);
+
+	put(h, "<g class=\"node lock%s\"><title>%s ", cyc ? " cycle" : "", ks_lock_type_name(lk->type));
+	esc(h, lock_name(lk));
+	put(h, " at 0x%llx, %zu waiter%s%s</title>\n", (unsigned long long)lk->address, lk->nwaiters,
+	    lk->nwaiters == 1 ? "" : "s", lk->owner < 0 ? ", no owner recorded" : "");
+	put(h, "<rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"%d\" rx=\"2\"/>\n", G_X1, y, G_NODE_W, G_NODE_H);
+	put(h, "<text class=\"mono\" x=\"%d\" y=\"%ld\" font-weight=\"600\">", G_X1 + 8, y + 16);
+	escn(h, lock_name(lk), 32);
+	put(h, "</text>\n<text class=\"sub\" x=\"%d\" y=\"%ld\">%s &middot; 0x%llx &middot; %zu waiter%s</text></g>\n",
+	    G_X1 + 8, y + 32, ks_lock_type_name(lk->type), (unsigned long long)lk->address, lk->nwaiters,
+	    lk->nwaiters == 1 ? "" : "s");
+	if (lk->owner < 0)
+		put(h, "<text class=\"sub\" x=\"%d\" y=\"%ld\">no owner recorded</text>\n", G_X2,
+		    g->lock_y[l] + 4);
+}
+
+static void graph_more_node(struct html *h, const struct graph *g, size_t l)
+{
+	/* the row after the last waiter drawn for this lock */
+	long last = -1;
+
+	for (size_t i = 0; i < h->a->tasks.count; i++)
+		if (g->col[i] == 0 && h->a->ta[i].waits_on == (long)l && g->y[i] > last)
+			last = g->y[i];
+	long y = last + G_ROW - G_NODE_H / 2;
+
+	graph_edge(h, "wait", G_X0 + G_NODE_W, y + G_NODE_H / 2, G_X1, g->lock_y[l], "arrow");
+	put(h, "<g class=\"node more\"><rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"%d\" rx=\"5\"/>"
+	       "<text x=\"%d\" y=\"%ld\">+%zu more waiter%s</text>"
+	       "<text class=\"sub\" x=\"%d\" y=\"%ld\">listed in the task table</text></g>\n",
+	    G_X0, y, G_NODE_W, G_NODE_H, G_X0 + 8, y + 16, g->more[l], g->more[l] == 1 ? "" : "s",
+	    G_X0 + 8, y + 32);
+}
+
+static void html_waitfor_graph(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	struct graph g = { 0 };
+	size_t nshown = 0;
+
+	put(h, "<section id=\"graph\">\n<h2>Wait-for graph</h2>\n"
+	       "<p class=\"legend\"><span><i class=\"cyc\"></i>on a wait-for cycle</span>"
+	       "<span><i class=\"oom\"></i>OOM victim</span><span>grey arrow: waits for</span>"
+	       "<span>blue arrow: owned by</span><span>dashed brown: an owner that waits itself</span></p>\n");
+	if (!graph_layout(h, &g, &nshown)) {
+		graph_free(&g);
+		put(h, "<p>out of memory drawing the graph</p></section>\n");
+		return;
+	}
+	if (!a->nlocks)
+		g.height = 70;
+	put(h, "<svg id=\"waitfor-graph\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%ld\" "
+	       "viewBox=\"0 0 %d %ld\" role=\"img\" aria-label=\"wait-for graph\">\n",
+	    G_WIDTH, g.height, G_WIDTH, g.height);
+	put(h, "<defs>");
+	static const char *const markers[][2] = {
+		{ "arrow", "#78909c" }, { "arrow-red", "#c62828" }, { "arrow-blue", "#1e88e5" },
+		{ "arrow-brown", "#6d4c41" },
+	};
+	for (size_t m = 0; m < sizeof(markers) / sizeof(markers[0]); m++)
+		put(h, "<marker id=\"%s\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"9\" "
+		       "markerHeight=\"9\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"%s\"/>"
+		       "</marker>",
+		    markers[m][0], markers[m][1]);
+	put(h, "</defs>\n");
+	if (!a->nlocks) {
+		put(h, "<text x=\"10\" y=\"40\">No task waits on a lock kstall knows (mutex, rwsem, semaphore, percpu_rwsem, page lock).</text>\n"
+		       "</svg>\n</section>\n");
+		graph_free(&g);
+		return;
+	}
+	put(h, "<text class=\"head\" x=\"%d\" y=\"18\">waiting tasks</text><text class=\"head\" x=\"%d\" "
+	       "y=\"18\">locks</text><text class=\"head\" x=\"%d\" y=\"18\">owners</text>\n",
+	    G_X0, G_X1, G_X2);
+	graph_edges(h, &g);
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (g.col[i] >= 0)
+			graph_task_node(h, &g, i);
+	for (size_t l = 0; l < a->nlocks; l++) {
+		if (g.lock_y[l] < 0)
+			continue;
+		graph_lock_node(h, &g, l);
+		if (g.more[l])
+			graph_more_node(h, &g, l);
+	}
+	put(h, "</svg>\n");
+	if (nshown < a->nlocks)
+		put(h, "<p class=\"muted\">%zu more locks with waiters are not drawn; the task table lists "
+		       "every waiter.</p>\n",
+		    a->nlocks - nshown);
+	put(h, "</section>\n");
+	graph_free(&g);
+}
+
+/* ---- the stall timeline ---- */
+
+#define TL_MAX_BARS 150
+#define TL_LABEL_W 250
+#define TL_PLOT_W 680
+#define TL_ROW 22
+#define TL_BAR_H 15
+/* room above the first bar for the OOM kills' markers */
+#define TL_TOP 20
+#define TL_WIDTH (TL_LABEL_W + TL_PLOT_W + 50)
+
+/* How long before the crash the stall began at the earliest. */
+static double stall_start(const struct ks_stall *st)
+{
+	double s = st->exact ? st->seconds : st->max_seconds;
+
+	return isfinite(s) && s > 0 ? s : 0;
+}
+
+static const struct ks_analysis *sort_a;
+
+static int by_stall_start(const void *x, const void *y)
+{
+	double p = stall_start(&sort_a->ta[*(const size_t *)x].stall);
+	double q = stall_start(&sort_a->ta[*(const size_t *)y].stall);
+
+	return p < q ? 1 : p > q ? -1 : 0;
+}
+
+static double nice_step(double span)
+{
+	static const double steps[] = { 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400 };
+
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++)
+		if (span / steps[s] <= 8)
+			return steps[s];
+	return ceil(span / 8 / 86400) * 86400;
+}
+
+static double tl_x(double seconds, double axis)
+{
+	double s = seconds < 0 ? 0 : seconds > axis ? axis : seconds;
+
+	return TL_LABEL_W + TL_PLOT_W * (1 - s / axis);
+}
+
+static void timeline_bar(struct html *h, size_t i, long row, double axis)
+{
+	const struct ks_task *t = task(h, i);
+	const struct ks_stall *st = &h->a->ta[i].stall;
+	long y = TL_TOP + row * TL_ROW;
+	char when[64];
+
+	ks_report_stall_words(st, when, sizeof(when));
+	put(h, "<g class=\"bar %s\"><title>", state_class(t->state_char));
+	esc(h, t->comm);
+	put(h, " (pid %d, state %c): stalled %s before the crash; start from %s. ", t->pid, t->state_char, when,
+	    source_words(st->source));
+	esc(h, h->a->ta[i].activity);
+	put(h, "</title>\n<text x=\"%d\" y=\"%ld\" text-anchor=\"end\">", TL_LABEL_W - 8, y + 12);
+	escn(h, t->comm, 16);
+	put(h, " <tspan class=\"sub\">%d</tspan></text>\n", t->pid);
+	if (st->exact) {
+		double x = tl_x(st->seconds, axis);
+
+		put(h, "<rect x=\"%.1f\" y=\"%ld\" width=\"%.1f\" height=\"%d\" rx=\"2\"/>\n", x, y,
+		    TL_LABEL_W + TL_PLOT_W - x, TL_BAR_H);
+	} else {
+		double x0 = tl_x(st->max_seconds, axis), x1 = tl_x(st->min_seconds, axis);
+
+		/* The start lies somewhere in the pale part; the task was stuck for the solid part. */
+		put(h, "<rect class=\"unc\" x=\"%.1f\" y=\"%ld\" width=\"%.1f\" height=\"%d\"/>\n", x0, y,
+		    x1 - x0, TL_BAR_H);
+		put(h, "<rect x=\"%.1f\" y=\"%ld\" width=\"%.1f\" height=\"%d\" rx=\"2\"/>\n", x1, y,
+		    TL_LABEL_W + TL_PLOT_W - x1, TL_BAR_H);
+	}
+	put(h, "</g>\n");
+}
+
+static void timeline_axis(struct html *h, long y, double axis)
+{
+	double step = nice_step(axis);
+
+	put(h, "<g class=\"axis\"><line x1=\"%d\" y1=\"%ld\" x2=\"%d\" y2=\"%ld\"/>\n", TL_LABEL_W, y,
+	    TL_LABEL_W + TL_PLOT_W, y);
+	for (double s = 0; s <= axis + 1e-9; s += step) {
+		double x = tl_x(s, axis);
+
+		put(h, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%ld\" stroke-dasharray=\"2 4\"/>\n", x, TL_TOP,
+		    x, y + 4);
+		if (s == 0)
+			put(h, "<text x=\"%.1f\" y=\"%ld\" text-anchor=\"middle\">crash</text>\n", x, y + 17);
+		else
+			put(h, "<text x=\"%.1f\" y=\"%ld\" text-anchor=\"middle\">&#8722;%.0f s</text>\n", x, y + 17,
+			    s);
+	}
+	put(h, "</g>\n");
+}
+
+/* A machine that hung for hours may log thousands of hung-task reports: the newest tell the end. */
+#define EV_MAX 500
+
+/* The first event the events table shows. */
+static size_t events_first(const struct html *h)
+{
+	return h->a->nevents > EV_MAX ? h->a->nevents - EV_MAX : 0;
+}
+
+/*
+ * The log's OOM kills as ticks across the bars: whether a task stalled before
+ * or after the killer struck is often the whole story. Returns how many kills
+ * fall outside the axis (undated, or from before it begins).
+ */
+static size_t timeline_kills(struct html *h, long bottom, double axis)
+{
+	size_t outside = 0;
+
+	for (size_t e = 0; e < h->a->nevents; e++) {
+		const struct ks_event *ev = &h->a->events[e];
+		double x;
+
+		if (ev->kind != KS_EVENT_OOM_KILL)
+			continue;
+		if (ev->seconds_before < 0 || ev->seconds_before > axis) {
+			outside++;
+			continue;
+		}
+		x = tl_x(ev->seconds_before, axis);
+		put(h, "<g class=\"kill\" data-pid=\"%d\"><title>OOM kill of ", ev->pid);
+		esc(h, ev->comm);
+		put(h, " (pid %d), %.1f s before the crash</title>\n", ev->pid, ev->seconds_before);
+		/* only a row the events table shows can be linked to */
+		if (e >= events_first(h))
+			put(h, "<a href=\"#event-%llu\">", (unsigned long long)ev->seq);
+		put(h, "<path d=\"M%.1f %dh10l-5 9z\"/>%s<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%ld\"/></g>\n",
+		    x - 5, TL_TOP - 16, e >= events_first(h) ? "</a>" : "", x, TL_TOP - 7, x, bottom);
+	}
+	return outside;
+}
+
+static void html_timeline(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	size_t *idx = calloc(h->nstalled ? h->nstalled : 1, sizeof(size_t)), n = 0, unknown = 0;
+	double axis = 1;
+	size_t kills_outside = 0;
+
+	put(h, "<section id=\"timeline\">\n<h2>Stall timeline</h2>\n"
+	       "<p class=\"legend\"><span><i class=\"st-D\"></i>D uninterruptible</span>"
+	       "<span><i class=\"st-R\"></i>R running</span><span><i class=\"st-S\"></i>S sleeping</span>"
+	       "<span><i class=\"st-o\"></i>other</span><span><i class=\"unc\"></i>the stall began "
+	       "somewhere here</span><span><i class=\"kill\"></i>OOM kill (from the log)</span> "
+	       "<span class=\"muted\">hover a bar for the source of its start</span></p>\n");
+	if (!idx) {
+		put(h, "<p>out of memory drawing the timeline</p></section>\n");
+		return;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		if (!h->stalled[i])
+			continue;
+		if (a->ta[i].stall.source == KS_STALL_NONE)
+			unknown++;
+		else
+			idx[n++] = i;
+	}
+	sort_a = a;
+	qsort(idx, n, sizeof(*idx), by_stall_start);
+	size_t shown = n < TL_MAX_BARS ? n : TL_MAX_BARS;
+
+	for (size_t k = 0; k < shown; k++)
+		axis = fmax(axis, stall_start(&a->ta[idx[k]].stall));
+	axis = ceil(axis / nice_step(axis)) * nice_step(axis);
+	long height = shown ? TL_TOP + (long)shown * TL_ROW + 30 : 40;
+
+	put(h, "<svg id=\"stall-timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%ld\" "
+	       "viewBox=\"0 0 %d %ld\" role=\"img\" aria-label=\"stall timeline\">\n",
+	    TL_WIDTH, height, TL_WIDTH, height);
+	if (!shown)
+		put(h, "<text x=\"10\" y=\"%d\">No stalled task with a known stall start.</text>\n", TL_TOP + 14);
+	for (size_t k = 0; k < shown; k++)
+		timeline_bar(h, idx[k], (long)k, axis);
+	if (shown) {
+		kills_outside = timeline_kills(h, TL_TOP + (long)shown * TL_ROW + 2, axis);
+		timeline_axis(h, TL_TOP + (long)shown * TL_ROW + 2, axis);
+	}
+	put(h, "</svg>\n");
+	if (kills_outside)
+		put(h, "<p class=\"muted\">%zu OOM kill%s of the log lie%s outside this axis; see the events.</p>\n",
+		    kills_outside, kills_outside == 1 ? "" : "s", kills_outside == 1 ? "s" : "");
+	if (n > shown)
+		put(h, "<p class=\"muted\">The %zu longest stalls are drawn; %zu more are in the task table.</p>\n", shown,
+		    n - shown);
+	if (unknown)
+		put(h, "<p class=\"muted\">%zu stalled task%s without a known stall start.</p>\n", unknown,
+		    unknown == 1 ? "" : "s");
+	put(h, "</section>\n");
+	free(idx);
+}
+
+/* ---- events from the log ---- */
+
+static const char *event_words(enum ks_event_kind kind)
+{
+	switch (kind) {
+	case KS_EVENT_OOM_INVOKED:
+		return "OOM killer invoked";
+	case KS_EVENT_OOM_KILL:
+		return "OOM kill";
+	case KS_EVENT_OOM_REAPED:
+		return "reaped";
+	case KS_EVENT_OOM_REAP_FAILED:
+		return "reap failed";
+	case KS_EVENT_HUNG_TASK:
+		return "hung task";
+	case KS_EVENT_ALLOC_FAILURE:
+		return "allocation failure";
+	}
+	return "?";
+}
+
+static void event_row(struct html *h, const struct ks_event *ev)
+{
+	put(h, "<tr id=\"event-%llu\" data-kind=\"%s\" data-pid=\"", (unsigned long long)ev->seq,
+	    ks_event_kind_name(ev->kind));
+	if (ev->pid)
+		put(h, "%d", ev->pid);
+	put(h, "\"><td class=\"num\">");
+	if (ev->seconds_before >= 0)
+		put(h, "%.1f s", ev->seconds_before);
+	else
+		put(h, "?");
+	put(h, "</td><td><span class=\"ev ev-%s\">%s</span></td><td>", ks_event_kind_name(ev->kind),
+	    event_words(ev->kind));
+	if (ev->task >= 0 && (size_t)ev->task < h->a->tasks.count) {
+		task_link(h, (size_t)ev->task);
+	} else {
+		/* a killed process has usually exited; an exec or a reused pid changes the name */
+		esc(h, ev->comm);
+		if (ev->pid)
+			put(h, " (%d)", ev->pid);
+		put(h, " <span class=\"muted\">no task with this pid and name at the crash</span>");
+	}
+	put(h, "</td><td class=\"mono\">");
+	esc(h, ev->text);
+	put(h, "</td></tr>\n");
+}
+
+static void html_events(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	size_t first = events_first(h);
+
+	put(h, "<section id=\"events\">\n<h2>Events from the log</h2>\n");
+	if (!h->log) {
+		put(h, "<p class=\"muted\">The kernel log could not be read from this dump.</p></section>\n");
+		return;
+	}
+	if (!a->nevents) {
+		put(h, "<p class=\"muted\">The log records no OOM kill, reaper result, hung task or allocation "
+		       "failure.</p></section>\n");
+		return;
+	}
+	put(h, "<p class=\"muted\">OOM killer invocations and kills, the OOM reaper's results, hung-task "
+	       "reports and allocation failures, oldest first; the time is the log's timestamp against the "
+	       "crash. A task that still exists links to its row.%s</p>\n",
+	    first ? " Only the newest are shown." : "");
+	if (first)
+		put(h, "<p class=\"muted\">%zu older events are left out (all are in --json).</p>\n", first);
+	put(h, "<table id=\"events-table\"><thead><tr><th>before the crash</th><th>event</th><th>task</th>"
+	       "<th>log line</th></tr></thead><tbody>\n");
+	for (size_t e = first; e < a->nevents; e++)
+		event_row(h, &a->events[e]);
+	put(h, "</tbody></table>\n</section>\n");
+}
+
+/* ---- memory ---- */
+
+/* Free pages of each zone against its min/low/high watermarks: below min only atomic allocations succeed. */
+#define Z_LABEL_W 150
+#define Z_BAR_W 620
+#define Z_ROW 46
+
+static void zone_bar(struct html *h, const struct ks_zone_info *z, long y, uint64_t page_size)
+{
+	double scale = (double)(z->high > z->free ? z->high : z->free) * 1.25;
+	const char *fill = !z->watermarks_known ? "#78909c" : z->free < z->min ? "#c62828"
+							 : z->free < z->high ? "#ef8f00" : "#2e7d32";
+	double mib = (double)page_size / (1024 * 1024);
+
+	if (scale <= 0)
+		scale = 1;
+	put(h, "<g><title>node %d zone ", z->node);
+	esc(h, z->name);
+	put(h, ": %llu pages free (%.1f MiB) of %llu managed", (unsigned long long)z->free, (double)z->free * mib,
+	    (unsigned long long)z->managed);
+	if (z->watermarks_known)
+		put(h, "; watermarks min %llu, low %llu, high %llu pages", (unsigned long long)z->min,
+		    (unsigned long long)z->low, (unsigned long long)z->high);
+	put(h, "</title>\n<text x=\"%d\" y=\"%ld\" text-anchor=\"end\">node %d ", Z_LABEL_W - 8, y + 15, z->node);
+	escn(h, z->name, 12);
+	put(h, "</text>\n<rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"20\" fill=\"#eceff2\"/>"
+	       "<rect x=\"%d\" y=\"%ld\" width=\"%.1f\" height=\"20\" fill=\"%s\"/>\n",
+	    Z_LABEL_W, y, Z_BAR_W, Z_LABEL_W, y, Z_BAR_W * (double)z->free / scale, fill);
+	if (z->watermarks_known) {
+		const struct {
+			const char *name, *colour;
+			uint64_t pages;
+		} marks[] = { { "min", "#c62828", z->min }, { "low", "#ef8f00", z->low }, { "high", "#2e7d32", z->high } };
+
+		for (size_t m = 0; m < 3; m++) {
+			double x = Z_LABEL_W + Z_BAR_W * (double)marks[m].pages / scale;
+
+			put(h, "<line x1=\"%.1f\" y1=\"%ld\" x2=\"%.1f\" y2=\"%ld\" stroke=\"%s\" stroke-width=\"2\"/>"
+			       "<text class=\"sub\" x=\"%.1f\" y=\"%ld\" text-anchor=\"middle\">%s</text>\n",
+			    x, y - 3, x, y + 23, marks[m].colour, x, y + 35, marks[m].name);
+		}
+	}
+	put(h, "<text x=\"%d\" y=\"%ld\">%.0f MiB free</text></g>\n", Z_LABEL_W + Z_BAR_W + 8, y + 15,
+	    (double)z->free * mib);
+}
+
+static void html_memory_zones(struct html *h)
+{
+	const struct ks_memory *m = &h->a->memory;
+	long height = (long)m->nzones * Z_ROW + 12;
+
+	put(h, "<h3>Zones against watermarks</h3>\n");
+	if (!m->nzones) {
+		put(h, "<p class=\"muted\">No zone could be read from this dump.</p>\n");
+		return;
+	}
+	put(h, "<p class=\"legend\"><span><i style=\"background:#c62828\"></i>below min: only atomic "
+	       "allocations succeed</span><span><i style=\"background:#ef8f00\"></i>below high: kswapd "
+	       "reclaims</span><span><i style=\"background:#2e7d32\"></i>above high</span></p>\n");
+	put(h, "<svg id=\"memory-zones\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%ld\" "
+	       "viewBox=\"0 0 %d %ld\" role=\"img\" aria-label=\"zones against watermarks\">\n",
+	    Z_LABEL_W + Z_BAR_W + 110, height, Z_LABEL_W + Z_BAR_W + 110, height);
+	for (size_t z = 0; z < m->nzones; z++)
+		zone_bar(h, &m->zones[z], 6 + (long)z * Z_ROW, m->page_size ? m->page_size : 4096);
+	put(h, "</svg>\n");
+	if (m->kswapd_failed_nodes)
+		put(h, "<p>kswapd gave up reclaiming on %u node%s (kswapd_failures reached its limit).</p>\n",
+		    m->kswapd_failed_nodes, m->kswapd_failed_nodes == 1 ? "" : "s");
+}
+
+/* Tasks in the page allocator per slowpath phase: how the memory shortage shows in the tasks. */
+static void html_memory_allocators(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	size_t count[KS_ALLOC_OOM_KILL + 1] = { 0 }, total = 0, no_oom = 0, nofail = 0, max = 1;
+	const long bar_w = 520, label_w = 190, row = 24;
+
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+
+		if (al->phase == KS_ALLOC_NONE || al->phase > KS_ALLOC_OOM_KILL)
+			continue;
+		count[al->phase]++;
+		total++;
+		no_oom += al->gfp_known && !al->may_oom;
+		nofail += al->nofail;
+	}
+	for (int p = KS_ALLOC_RETRY; p <= KS_ALLOC_OOM_KILL; p++)
+		max = count[p] > max ? count[p] : max;
+	put(h, "<h3>Tasks in the page allocator: %zu</h3>\n", total);
+	if (!total)
+		return;
+	put(h, "<svg id=\"memory-pressure\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%ld\" height=\"%ld\" "
+	       "viewBox=\"0 0 %ld %ld\" role=\"img\" aria-label=\"tasks per allocator phase\">\n",
+	    label_w + bar_w + 60, row * KS_ALLOC_OOM_KILL + 8, label_w + bar_w + 60, row * KS_ALLOC_OOM_KILL + 8);
+	for (int p = KS_ALLOC_RETRY; p <= KS_ALLOC_OOM_KILL; p++) {
+		long y = 4 + (p - 1) * row;
+		double w = (double)bar_w * (double)count[p] / (double)max;
+
+		put(h, "<text x=\"%ld\" y=\"%ld\" text-anchor=\"end\">%s</text>"
+		       "<rect x=\"%ld\" y=\"%ld\" width=\"%.1f\" height=\"16\" rx=\"2\" fill=\"%s\"/>"
+		       "<text x=\"%.1f\" y=\"%ld\">%zu</text>\n",
+		    label_w - 8, y + 13, ks_alloc_phase_name((enum ks_alloc_phase)p), label_w, y,
+		    count[p] ? fmax(w, 2) : 0, p >= KS_ALLOC_OOM_LOCK_WAIT ? "#e65100" : "#1e88e5",
+		    label_w + (count[p] ? fmax(w, 2) : 0) + 6, y + 13, count[p]);
+	}
+	put(h, "</svg>\n");
+	if (total)
+		put(h, "<p>%zu of them may not invoke the OOM killer (no __GFP_FS, __GFP_NORETRY or a costly "
+		       "order), %zu are __GFP_NOFAIL.</p>\n",
+		    no_oom, nofail);
+}
+
+static void html_memory(struct html *h)
+{
+	put(h, "<section id=\"memory\">\n<h2>Memory</h2>\n");
+	html_memory_zones(h);
+	html_memory_allocators(h);
+	put(h, "</section>\n");
+}
+
+/* ---- tasks grouped by stack ---- */
+
+struct stack_key {
+	char *key;
+	size_t idx;
+};
+
+static int by_key(const void *x, const void *y)
+{
+	const struct stack_key *p = x, *q = y;
+	int c = strcmp(p->key, q->key);
+
+	return c ? c : p->idx < q->idx ? -1 : p->idx > q->idx;
+}
+
+struct group {
+	size_t first, count;
+	bool stalled;
+};
+
+static int by_group(const void *x, const void *y)
+{
+	const struct group *p = x, *q = y;
+
+	if (p->stalled != q->stalled)
+		return q->stalled - p->stalled;
+	if (p->count != q->count)
+		return p->count < q->count ? 1 : -1;
+	return p->first < q->first ? -1 : p->first > q->first;
+}
+
+/* State, stalled or not, and every function from the task's own first frame: tasks that do the same thing. */
+static char *make_stack_key(const struct html *h, size_t i)
+{
+	const struct ks_stack *s = &h->a->stacks[i];
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "%d%c", !h->stalled[i], task(h, i)->state_char);
+	for (size_t fr = h->a->ta[i].first_frame; fr < s->count; fr++)
+		fprintf(f, "\n%s", s->frames[fr].function);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void stack_group(struct html *h, const struct stack_key *keys, const struct group *gr)
+{
+	size_t i = keys[gr->first].idx;
+	const struct ks_stack *s = &h->a->stacks[i];
+
+	put(h, "<details class=\"grp\"%s><summary><span class=\"cnt\">%zu &times;</span> "
+	       "<span class=\"st %s\">%c</span> ",
+	    gr->stalled ? " open" : "", gr->count, state_class(task(h, i)->state_char), task(h, i)->state_char);
+	esc(h, h->a->ta[i].activity);
+	put(h, " &mdash; <span class=\"muted\">");
+	for (size_t k = 0; k < gr->count && k < 4; k++) {
+		put(h, "%s", k ? ", " : "");
+		esc(h, task(h, keys[gr->first + k].idx)->comm);
+	}
+	put(h, "%s</span></summary>\n<div>", gr->count > 4 ? ", &hellip;" : "");
+	for (size_t k = 0; k < gr->count && k < 60; k++) {
+		put(h, "%s", k ? ", " : "");
+		task_link(h, keys[gr->first + k].idx);
+	}
+	if (gr->count > 60)
+		put(h, " and %zu more", gr->count - 60);
+	put(h, "</div>\n<ol class=\"mono\">\n");
+	for (size_t fr = h->a->ta[i].first_frame; fr < s->count; fr++) {
+		put(h, "<li>");
+		esc(h, s->frames[fr].function);
+		if (s->frames[fr].inlined) {
+			put(h, " <span class=\"muted\">(inlined)</span>");
+		} else {
+			put(h, " <span class=\"muted\">");
+			esc(h, s->frames[fr].symbol);
+			put(h, "+0x%llx</span>", (unsigned long long)s->frames[fr].offset);
+		}
+		put(h, "</li>\n");
+	}
+	put(h, "</ol>\n");
+	if (s->note[0]) {
+		put(h, "<p class=\"muted\">unwind stopped: ");
+		esc(h, s->note);
+		put(h, "</p>\n");
+	}
+	put(h, "</details>\n");
+}
+
+static void html_stack_groups(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	struct stack_key *keys = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*keys));
+	struct group *groups = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*groups));
+	size_t n = 0, ng = 0;
+
+	put(h, "<section id=\"stacks\">\n<h2>Tasks grouped by stack</h2>\n<p class=\"controls\">"
+	       "<button type=\"button\" id=\"expand\">expand all</button> "
+	       "<button type=\"button\" id=\"collapse\">collapse all</button> "
+	       "<span class=\"muted\">stalled groups first, open; idle CPUs left out</span></p>\n");
+	for (size_t i = 0; keys && groups && i < a->tasks.count; i++) {
+		if (task(h, i)->idle)
+			continue;
+		keys[n].idx = i;
+		keys[n].key = make_stack_key(h, i);
+		if (keys[n].key)
+			n++;
+	}
+	if (keys && groups) {
+		qsort(keys, n, sizeof(*keys), by_key);
+		for (size_t k = 0; k < n; k++) {
+			if (k && !strcmp(keys[k].key, keys[k - 1].key)) {
+				groups[ng - 1].count++;
+				continue;
+			}
+			groups[ng++] = (struct group){ k, 1, h->stalled[keys[k].idx] };
+		}
+		qsort(groups, ng, sizeof(*groups), by_group);
+		for (size_t g = 0; g < ng; g++)
+			stack_group(h, keys, &groups[g]);
+	}
+	for (size_t k = 0; k < n; k++)
+		free(keys[k].key);
+	free(keys);
+	free(groups);
+	put(h, "</section>\n");
+}
+
+/* ---- the task table ---- */
+
+static void task_row(struct html *h, size_t i)
+{
+	const struct ks_analysis *a = h->a;
+	const struct ks_task *t = task(h, i);
+	const struct ks_task_analysis *ta = &a->ta[i];
+	char when[64] = "";
+	bool first = true;
+
+	if (h->stalled[i])
+		ks_report_stall_words(&ta->stall, when, sizeof(when));
+	/* idle tasks all have pid 0: their ids name the CPU */
+	if (t->idle)
+		put(h, "<tr id=\"idle-cpu-%d\"", t->cpu);
+	else
+		put(h, "<tr id=\"task-%d\"", t->pid);
+	put(h, " data-stalled=\"%d\"><td>%d</td><td>%d</td><td>", h->stalled[i], t->pid, t->tgid);
+	esc(h, t->comm);
+	put(h, "</td><td><span class=\"st %s\">%c</span></td><td>", state_class(t->state_char), t->state_char);
+	esc(h, ta->activity);
+	put(h, "</td><td>%s</td><td>", when);
+	if (ta->waits_on >= 0) {
+		put(h, "<span class=\"mono\">");
+		esc(h, lock_name(&a->locks[ta->waits_on]));
+		put(h, "</span> (%s)", ks_wait_type_name(ta->wait_type));
+	}
+	put(h, "</td><td>");
+	for (size_t l = 0; l < a->nlocks; l++) {
+		if (a->locks[l].owner != (long)i)
+			continue;
+		put(h, "%s<span class=\"mono\">", first ? "" : ", ");
+		esc(h, lock_name(&a->locks[l]));
+		put(h, "</span>");
+		first = false;
+	}
+	put(h, "</td><td>");
+	if (ta->in_cycle)
+		put(h, "<span class=\"badge cyc\">in cycle</span>");
+	if (ta->oom_victim)
+		put(h, "<span class=\"badge oom\">OOM victim</span>");
+	if (t->panic)
+		put(h, "<span class=\"badge\">panic CPU</span>");
+	else if (t->active)
+		put(h, "<span class=\"badge\">on CPU %d</span>", t->cpu);
+	if (ta->oom_score_adj == -1000)
+		put(h, "<span class=\"badge\">unkillable</span>");
+	if (t->idle)
+		put(h, "<span class=\"badge\">idle CPU %d</span>", t->cpu);
+	put(h, "</td></tr>\n");
+}
+
+static void html_task_table(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+
+	put(h, "<section id=\"task-table\">\n<h2>Tasks</h2>\n<p class=\"controls\">"
+	       "<input type=\"search\" id=\"filter\" placeholder=\"filter: comm, pid, lock, activity\" "
+	       "aria-label=\"filter tasks\"> <label><input type=\"checkbox\" id=\"only-stalled\"%s> "
+	       "stalled only</label> <span class=\"muted\"><span id=\"shown\">%zu</span> of %zu shown</span></p>\n",
+	    h->nstalled ? " checked" : "", a->tasks.count, a->tasks.count);
+	put(h, "<table id=\"tasks\"><thead><tr><th>pid</th><th>tgid</th><th>comm</th><th>st</th><th>doing</th>"
+	       "<th>stalled for</th><th>waits on</th><th>holds</th><th></th></tr></thead>\n<tbody>\n");
+	for (size_t i = 0; i < a->tasks.count; i++)
+		task_row(h, i);
+	put(h, "</tbody></table>\n</section>\n");
+}
+
+/* ---- the kernel log ---- */
+
+#define LOG_MAX_RELEVANT 400
+#define LOG_TAIL 60
+
+/* What a support engineer looks for first in the log of a stalled machine. */
+static bool log_relevant(const char *text)
+{
+	static const char *const words[] = {
+		"invoked oom-killer", "Out of memory", "Killed process", "oom_reaper", "oom-kill:",
+		"Memory cgroup out of memory", "blocked for more than", "hung_task", "page allocation failure",
+		"INFO: task", "BUG:", "WARNING:", "Kernel panic", "sysrq: Trigger a crash", "Mem-Info",
+		"lowmem_reserve", "Free swap", "soft lockup", "hard LOCKUP", "rcu_sched", "rcu_preempt",
+		"self-detected stall", "stalls on CPUs", "workqueue lockup", "Tasks state", "Unreclaimable slab",
+		"min:", "kstall_scenario",
+	};
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+		if (strstr(text, words[w]))
+			return true;
+	return false;
+}
+
+static void log_row(struct html *h, const struct ks_log_record *r)
+{
+	put(h, "<tr><td class=\"ts\">[%5llu.%06llu]</td><td>", (unsigned long long)(r->ts_nsec / 1000000000),
+	    (unsigned long long)(r->ts_nsec % 1000000000 / 1000));
+	esc(h, r->text ? r->text : "");
+	put(h, "</td></tr>\n");
+}
+
+static void html_log(struct html *h)
+{
+	const struct ks_log *log = h->log;
+	size_t nrel = 0, skip = 0, shown = 0;
+
+	put(h, "<section id=\"log\">\n<h2>Kernel log: relevant lines</h2>\n");
+	if (!log) {
+		put(h, "<p class=\"muted\">The kernel log could not be read from this dump.</p></section>\n");
+		return;
+	}
+	for (size_t r = 0; r < log->count; r++)
+		nrel += log->records[r].text && log_relevant(log->records[r].text);
+	if (nrel > LOG_MAX_RELEVANT)
+		skip = nrel - LOG_MAX_RELEVANT;
+	put(h, "<p class=\"muted\">%zu of %zu lines: OOM reports, hung-task and lockup warnings, allocation "
+	       "failures, the crash trigger%s.</p>\n<table class=\"log\" id=\"log-relevant\"><tbody>\n",
+	    nrel - skip, log->count, skip ? "; the oldest are left out" : "");
+	for (size_t r = 0; r < log->count; r++) {
+		if (!log->records[r].text || !log_relevant(log->records[r].text))
+			continue;
+		if (shown++ < skip)
+			continue;
+		log_row(h, &log->records[r]);
+	}
+	put(h, "</tbody></table>\n<details class=\"grp\"><summary>the last %d lines of the log</summary>\n"
+	       "<table class=\"log\"><tbody>\n",
+	    LOG_TAIL);
+	for (size_t r = log->count > LOG_TAIL ? log->count - LOG_TAIL : 0; r < log->count; r++)
+		log_row(h, &log->records[r]);
+	put(h, "</tbody></table></details>\n</section>\n");
+}
+
+static void html_footer(struct html *h)
+{
+	put(h, "</main>\n<script>\n%s</script>\n</body>\n</html>\n", SCRIPT);
+}
+
+int ks_report_html(FILE *out, const struct ks_analysis *a, const struct ks_log *log)
+{
+	size_t n = a->tasks.count ? a->tasks.count : 1;
+	struct html h = { .out = out, .a = a, .log = log };
+	int rc = -1;
+
+	h.stalled = calloc(n, sizeof(bool));
+	h.owns = calloc(n, sizeof(bool));
+	h.named = calloc(n, sizeof(bool));
+	if (!h.stalled || !h.owns || !h.named)
+		goto out;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		h.stalled[i] = ks_task_stalled(a, i);
+		h.nstalled += h.stalled[i];
+	}
+	for (size_t l = 0; l < a->nlocks; l++)
+		if (a->locks[l].owner >= 0 && (size_t)a->locks[l].owner < a->tasks.count)
+			h.owns[a->locks[l].owner] = true;
+	for (size_t p = 0; a->nverdicts && p < a->verdicts[0].npids; p++) {
+		long i = task_index(&h, a->verdicts[0].pids[p]);
+
+		if (i >= 0)
+			h.named[i] = true;
+	}
+	html_head(&h);
+	html_header(&h);
+	html_verdicts(&h);
+	html_waitfor_graph(&h);
+	html_timeline(&h);
+	html_events(&h);
+	html_memory(&h);
+	html_stack_groups(&h);
+	html_task_table(&h);
+	html_log(&h);
+	html_footer(&h);
+	rc = ferror(out) ? -1 : 0;
+out:
+	free(h.stalled);
+	free(h.owns);
+	free(h.named);
+	return rc;
+}

@@ -1,0 +1,25 @@
+/*
+ * The HTML report: one self-contained file (no network: inline style and script,
+ * pictures as inline SVG) rendered from the analysis, for a support engineer.
+ */
+#ifndef KSTALL_HTML_H
+#define KSTALL_HTML_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kstall/model.h"
+#include "kstall/log.h"
+
+/*
+ * Write s escaped for HTML text and for quoted attribute values alike, at most
+ * max_chars characters (then "…"); SIZE_MAX for all. Every string that comes
+ * from the dump goes through here: it may hold markup, control characters or
+ * bytes that are not UTF-8, which become U+FFFD so the file stays valid UTF-8.
+ */
+void ks_html_escape(FILE *out, const char *s, size_t max_chars);
+
+/* log: the kernel log, for its relevant lines; NULL when it could not be read. Returns 0 or -1 (write error). */
+int ks_report_html(FILE *out, const struct ks_analysis *a, const struct ks_log *log);
+
+#endif

@@ -1,0 +1,701 @@
+/* Rendering the analysis: the text report an engineer reads first, and its JSON. */
+#include "render/report.h"
+#include "base/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPORT_SCHEMA_VERSION 1
+#define STACK_KEY_FRAMES 6
+
+static const char *lock_name(const struct ks_lock *l)
+{
+	return l->name[0] ? l->name : "(unnamed)";
+}
+
+void ks_report_stall_words(const struct ks_stall *st, char *buf, size_t size)
+{
+	if (st->source == KS_STALL_NONE)
+		snprintf(buf, size, "since ?");
+	else if (st->exact)
+		snprintf(buf, size, "%.0f s [%s]", st->seconds, ks_stall_source_name(st->source));
+	else
+		snprintf(buf, size, "%.0f-%.0f s [%s]", st->min_seconds, st->max_seconds,
+			 ks_stall_source_name(st->source));
+}
+
+/* A short stack key: the first frames below the scheduler, for grouping. */
+static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t size)
+{
+	const struct ks_stack *s = &a->stacks[i];
+	size_t len = 0, shown = 0;
+
+	buf[0] = '\0';
+	for (size_t f = a->ta[i].first_frame; f < s->count && shown < STACK_KEY_FRAMES; f++) {
+		const char *fn = s->frames[f].function;
+
+		if (!strcmp(fn, "context_switch") || !strcmp(fn, "__schedule") || !strcmp(fn, "schedule"))
+			continue;
+		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+					shown ? " < " : "", fn);
+		shown++;
+	}
+}
+
+static void text_memory(FILE *out, const struct ks_analysis *a)
+{
+	const struct ks_memory *m = &a->memory;
+	static const enum ks_mem_item shown[] = {
+		KS_MEM_TOTAL,	    KS_MEM_FREE,	  KS_MEM_SHMEM,		    KS_MEM_FILE,
+		KS_MEM_DIRTY,	    KS_MEM_WRITEBACK,	  KS_MEM_ANON,		    KS_MEM_MLOCKED,
+		KS_MEM_UNEVICTABLE, KS_MEM_SLAB_RECLAIMABLE, KS_MEM_SLAB_UNRECLAIMABLE, KS_MEM_KERNEL_STACK,
+		KS_MEM_PAGETABLES,  KS_MEM_SWAP_TOTAL,	  KS_MEM_SWAP_FREE,
+	};
+
+	fprintf(out, "\nMEMORY (pages of %llu bytes)\n", (unsigned long long)m->page_size);
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		enum ks_mem_item it = shown[i];
+
+		if (!m->known[it])
+			continue;
+		fprintf(out, "  %-20s %10llu  %9.1f MiB", ks_mem_item_name(it),
+			(unsigned long long)m->pages[it], ks_memory_mib(&a->memory, m->pages[it]));
+		if (m->known[KS_MEM_TOTAL] && m->pages[KS_MEM_TOTAL] && it != KS_MEM_TOTAL &&
+		    it != KS_MEM_SWAP_TOTAL && it != KS_MEM_SWAP_FREE)
+			fprintf(out, "  %5.1f%% of total",
+				100.0 * (double)m->pages[it] / (double)m->pages[KS_MEM_TOTAL]);
+		fprintf(out, "\n");
+	}
+	for (size_t z = 0; z < m->nzones; z++) {
+		const struct ks_zone_info *zi = &m->zones[z];
+
+		fprintf(out, "  node %d zone %-8s free %8llu", zi->node, zi->name,
+			(unsigned long long)zi->free);
+		if (zi->watermarks_known)
+			fprintf(out, "  min %6llu low %6llu high %6llu%s",
+				(unsigned long long)zi->min, (unsigned long long)zi->low,
+				(unsigned long long)zi->high,
+				zi->free < zi->min	? "  BELOW MIN"
+				: zi->free < zi->low ? "  below low"
+						     : "");
+		fprintf(out, "\n");
+	}
+	if (m->kswapd_failed_nodes)
+		fprintf(out, "  kswapd gave up on %u node%s\n", m->kswapd_failed_nodes,
+			m->kswapd_failed_nodes == 1 ? "" : "s");
+}
+
+static void text_task(FILE *out, const struct ks_analysis *a, long i)
+{
+	fprintf(out, "%s (pid %d, %c)", a->tasks.tasks[i].comm, a->tasks.tasks[i].pid,
+		a->tasks.tasks[i].state_char);
+}
+
+static void text_oom(FILE *out, const struct ks_analysis *a)
+{
+	const struct ks_oom *o = &a->oom;
+
+	fprintf(out, "\nOOM\n");
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		if (!a->ta[i].oom_victim || a->tasks.tasks[i].pid != a->tasks.tasks[i].tgid)
+			continue;
+		fprintf(out, "  victim ");
+		text_task(out, a, (long)i);
+		if (a->ta[i].oom_killed_seconds >= 0)
+			fprintf(out, ", killed %.0f s before the crash", a->ta[i].oom_killed_seconds);
+		fprintf(out, ": %s\n", a->ta[i].activity);
+	}
+	if (!o->victims)
+		fprintf(out, "  no OOM victim\n");
+	fprintf(out, "  oom_lock: ");
+	if (o->lock_owner >= 0) {
+		fprintf(out, "held by ");
+		text_task(out, a, o->lock_owner);
+		fprintf(out, ", %s", a->ta[o->lock_owner].activity);
+	} else {
+		fprintf(out, "%s", o->lock_owner == -2 ? "unreadable" : "free");
+	}
+	fprintf(out, "; %zu task%s sleeping for it\n", o->lock_waiters, o->lock_waiters == 1 ? "" : "s");
+	fprintf(out, "  oom_reaper: ");
+	if (o->reaper >= 0) {
+		text_task(out, a, o->reaper);
+		fprintf(out, ", %s", a->ta[o->reaper].activity);
+	} else {
+		fprintf(out, "no reaper thread");
+	}
+	fprintf(out, "; %zu queued", o->nreaper_queue);
+	for (size_t q = 0; q < o->nreaper_queue; q++) {
+		fprintf(out, q ? ", " : ": ");
+		text_task(out, a, o->reaper_queue[q]);
+	}
+	fprintf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
+	if (o->unkillable_stuck)
+		fprintf(out, "; %zu stuck task%s with oom_score_adj -1000 (the killer may not pick them)",
+			o->unkillable_stuck, o->unkillable_stuck == 1 ? "" : "s");
+	fprintf(out, "\n");
+}
+
+#define TEXT_EVENTS_MAX 20
+
+static void text_events(FILE *out, const struct ks_analysis *a)
+{
+	size_t first = a->nevents > TEXT_EVENTS_MAX ? a->nevents - TEXT_EVENTS_MAX : 0;
+
+	fprintf(out, "\nLOG (OOM, reaper, hung-task and allocation-failure lines)\n");
+	if (first)
+		fprintf(out, "  ... %zu earlier lines (see --json)\n", first);
+	for (size_t e = first; e < a->nevents; e++) {
+		const struct ks_event *ev = &a->events[e];
+
+		if (ev->seconds_before >= 0)
+			fprintf(out, "  %8.1f s before: %s\n", ev->seconds_before, ev->text);
+		else
+			fprintf(out, "  %s\n", ev->text);
+	}
+	if (!a->nevents)
+		fprintf(out, "  none\n");
+}
+
+struct group_entry {
+	size_t task;
+	char *key; /* exact length: on 10k stalled tasks a fixed buffer each was 5 MB */
+};
+
+/* Same state, activity and stack: one group. The key sorts them together. */
+static int by_group(const void *x, const void *y)
+{
+	const struct group_entry *p = x, *q = y;
+	int c = strcmp(p->key, q->key);
+
+	return c ? c : p->task < q->task ? -1 : p->task > q->task;
+}
+
+struct group {
+	size_t first, count;
+};
+
+static int by_count(const void *x, const void *y)
+{
+	const struct group *p = x, *q = y;
+
+	return p->count != q->count ? (p->count < q->count ? 1 : -1)
+				    : (p->first > q->first) - (p->first < q->first);
+}
+
+/* Stalled tasks grouped, biggest groups first; sorting keeps this n log n on 10k tasks. */
+static size_t text_groups(FILE *out, const struct ks_analysis *a)
+{
+	struct group_entry *e = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*e));
+	struct group *g = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*g));
+	size_t n = 0, ng = 0;
+
+	if (!e || !g) {
+		free(e);
+		free(g);
+		return 0;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		char key[512];
+		size_t len;
+
+		if (!ks_task_stalled(a, i))
+			continue;
+		len = (size_t)snprintf(key, sizeof(key), "%c|%s|", a->tasks.tasks[i].state_char,
+				       a->ta[i].activity);
+		if (len < sizeof(key))
+			stack_key(a, i, key + len, sizeof(key) - len);
+		e[n].task = i;
+		e[n].key = strdup(key);
+		/* Out of memory: as when the arrays above could not be had. */
+		if (!e[n].key) {
+			ng = n = 0;
+			break;
+		}
+		n++;
+	}
+	qsort(e, n, sizeof(*e), by_group);
+	for (size_t i = 0; i < n; i++) {
+		if (!i || strcmp(e[i].key, e[i - 1].key))
+			g[ng++] = (struct group){ .first = i };
+		g[ng - 1].count++;
+	}
+	qsort(g, ng, sizeof(*g), by_count);
+	for (size_t k = 0; k < ng; k++) {
+		size_t i = e[g[k].first].task;
+		char key[512], when[64];
+
+		stack_key(a, i, key, sizeof(key));
+		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
+		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
+			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
+		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
+			char loops[64] = "";
+			int lo = 0, hi = 0;
+			bool any = false;
+
+			/* the slowpath's own count of reclaim rounds without progress, over the group */
+			for (size_t m = g[k].first; m < g[k].first + g[k].count; m++) {
+				const struct ks_alloc_state *al = &a->ta[e[m].task].alloc;
+
+				if (!al->no_progress_known)
+					continue;
+				lo = !any || al->no_progress_loops < lo ? al->no_progress_loops : lo;
+				hi = !any || al->no_progress_loops > hi ? al->no_progress_loops : hi;
+				any = true;
+			}
+			if (any && lo == hi)
+				snprintf(loops, sizeof(loops), ", no_progress_loops %d", lo);
+			else if (any)
+				snprintf(loops, sizeof(loops), ", no_progress_loops %d-%d", lo, hi);
+			fprintf(out, "         gfp %s, order %u, %s%s\n", a->ta[i].alloc.gfp_names,
+				a->ta[i].alloc.order,
+				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
+						       : "may not invoke the OOM killer",
+				loops);
+		}
+	}
+	for (size_t i = 0; i < a->tasks.count && e[i].key; i++)
+		free(e[i].key);
+	free(e);
+	free(g);
+	return n;
+}
+
+#define CHAIN_MAX 16
+#define WAITERS_SHOWN 8
+
+/* Why a lock has no owner to show. */
+static const char *no_owner_words(const struct ks_lock *l)
+{
+	switch (l->type) {
+	case KS_LOCK_SEMAPHORE:
+		return "no one kstall can name (semaphores record no owner)";
+	case KS_LOCK_FOLIO:
+		return "no one kstall can name (the kernel records no owner of a page lock)";
+	case KS_LOCK_PERCPU_READ:
+	case KS_LOCK_PERCPU_WRITE:
+	case KS_LOCK_PERCPU_DRAIN:
+		return l->write_held ? "a writer the kernel does not record"
+				     : "readers the kernel does not record";
+	default:
+		return "no owner recorded";
+	}
+}
+
+/* From a lock's owner down the chain of what each owner waits for, to its end or a cycle. */
+static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
+{
+	long seen[CHAIN_MAX];
+	int nseen = 0;
+
+	for (long l = lock; l >= 0 && nseen < CHAIN_MAX;) {
+		long j = a->locks[l].owner;
+		bool again = false;
+
+		if (j < 0) {
+			fprintf(out, "%s", no_owner_words(&a->locks[l]));
+			return;
+		}
+		for (int s = 0; s < nseen; s++)
+			again |= seen[s] == j;
+		fprintf(out, "%s%s (pid %d, %c%s)", a->locks[l].owner_is_hint ? "last reader (a hint) " : "",
+			a->tasks.tasks[j].comm, a->tasks.tasks[j].pid, a->tasks.tasks[j].state_char,
+			a->ta[j].oom_victim ? ", OOM victim" : "");
+		if (again) {
+			fprintf(out, ": a cycle");
+			return;
+		}
+		seen[nseen++] = j;
+		l = a->ta[j].waits_on;
+		/* the end, or an owner waiting on its own lock: a percpu_rwsem writer waiting for readers */
+		if (l < 0 || a->locks[l].owner == j) {
+			fprintf(out, ", %s", a->ta[j].activity);
+			return;
+		}
+		fprintf(out, " waits for %s %s, held by ", ks_wait_type_name(a->ta[j].wait_type),
+			lock_name(&a->locks[l]));
+	}
+}
+
+/* How a waiter waits, after its pid in the chains: ", read", ", write", or "". */
+static const char *mode_words(enum ks_lock_type t)
+{
+	switch (t) {
+	case KS_LOCK_RWSEM_READ:
+	case KS_LOCK_PERCPU_READ:
+		return ", read";
+	case KS_LOCK_RWSEM_WRITE:
+	case KS_LOCK_PERCPU_WRITE:
+		return ", write";
+	case KS_LOCK_PERCPU_DRAIN:
+		return ", write, readers to leave";
+	default:
+		return "";
+	}
+}
+
+/* One entry per contended lock: who waits (a few names and a count), then the owner chain. */
+static void text_chains(FILE *out, const struct ks_analysis *a)
+{
+	fprintf(out, "\nLOCK CHAINS\n");
+	for (size_t l = 0; l < a->nlocks; l++) {
+		size_t shown = 0, n = 0;
+
+		fprintf(out, "  %s %s: ", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
+		for (size_t i = 0; i < a->tasks.count; i++) {
+			if (a->ta[i].waits_on != (long)l)
+				continue;
+			n++;
+			if (shown++ < WAITERS_SHOWN)
+				fprintf(out, "%s%s (pid %d%s)", shown > 1 ? ", " : "", a->tasks.tasks[i].comm,
+					a->tasks.tasks[i].pid, mode_words(a->ta[i].wait_type));
+		}
+		if (n > WAITERS_SHOWN)
+			fprintf(out, " and %zu more", n - WAITERS_SHOWN);
+		fprintf(out, " wait%s\n    %s", n == 1 ? "s" : "",
+			a->locks[l].owner >= 0 ? "held by " : "");
+		text_owner_chain(out, a, (long)l);
+		fprintf(out, "\n");
+	}
+	if (!a->nlocks)
+		fprintf(out, "  none\n");
+}
+
+static void report_verdicts(FILE *out, const struct ks_analysis *a)
+{
+	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n\n",
+		ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
+	for (size_t v = 0; v < a->nverdicts; v++) {
+		const struct ks_verdict *vd = &a->verdicts[v];
+
+		if (v == 0)
+			fprintf(out, "VERDICT  %s (score %.2f)\n  %s\n  signature: %s\n", ks_verdict_name(vd->kind),
+				vd->score, vd->summary, vd->signature);
+		else {
+			if (v == 1)
+				fprintf(out, "\nOther hypotheses:\n");
+			fprintf(out, "  %.2f %s: %s\n", vd->score, ks_verdict_name(vd->kind), vd->summary);
+		}
+	}
+}
+
+static void report_stalled(FILE *out, const struct ks_analysis *a)
+{
+	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
+	if (!text_groups(out, a))
+		fprintf(out, "  none\n");
+}
+
+static void report_locks(FILE *out, const struct ks_analysis *a)
+{
+	fprintf(out, "\nLOCKS\n");
+	for (size_t l = 0; l < a->nlocks; l++) {
+		const struct ks_lock *lk = &a->locks[l];
+		char owner[64] = "none recorded";
+
+		if (lk->owner >= 0)
+			snprintf(owner, sizeof(owner), "%s (pid %d%s)", a->tasks.tasks[lk->owner].comm,
+				 a->tasks.tasks[lk->owner].pid, lk->owner_is_hint ? ", a hint" : "");
+		char readers[48] = "";
+
+		if (lk->readers >= 0)
+			snprintf(readers, sizeof(readers), ", %ld reader%s inside", lk->readers,
+				 lk->readers == 1 ? "" : "s");
+		fprintf(out, "  %-10s %-24s 0x%llx  owner %s%s, %zu waiter%s\n", ks_lock_type_name(lk->type),
+			lock_name(lk), (unsigned long long)lk->address, owner, readers, lk->nwaiters,
+			lk->nwaiters == 1 ? "" : "s");
+	}
+	if (!a->nlocks)
+		fprintf(out, "  no task waits on a lock\n");
+}
+
+/* Every task in the page allocator, one by one (crash's `kstall -a`). */
+static void report_alloc(FILE *out, const struct ks_analysis *a)
+{
+	size_t n = 0;
+
+	fprintf(out, "\nALLOCATOR STATES\n");
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		const struct ks_alloc_state *al = &a->ta[i].alloc;
+		char when[64], order[16] = "?";
+
+		if (al->phase == KS_ALLOC_NONE)
+			continue;
+		n++;
+		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
+		if (al->order_known)
+			snprintf(order, sizeof(order), "%u", al->order);
+		fprintf(out, "  %-16s pid %-6d %c  %-14s in %s%s%s, %s\n", t->comm, t->pid, t->state_char,
+			ks_alloc_phase_name(al->phase), al->where ? al->where : "?",
+			al->context && al->context[0] ? ", for " : "", al->context ? al->context : "", when);
+		fprintf(out, "         gfp %s, order %s, %s%s\n",
+			al->gfp_known ? al->gfp_names : "unknown", order,
+			al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer",
+			al->nofail ? ", __GFP_NOFAIL" : "");
+		if (al->no_progress_known || al->compaction_retries_known) {
+			char np[16] = "?", cr[16] = "?";
+
+			if (al->no_progress_known)
+				snprintf(np, sizeof(np), "%d", al->no_progress_loops);
+			if (al->compaction_retries_known)
+				snprintf(cr, sizeof(cr), "%d", al->compaction_retries);
+			fprintf(out, "         no_progress_loops %s, compaction_retries %s\n", np, cr);
+		}
+	}
+	if (!n)
+		fprintf(out, "  no task is in the page allocator\n");
+}
+
+static void report_problems(FILE *out, const struct ks_analysis *a)
+{
+	if (a->problems)
+		fprintf(out, "\nCOULD NOT READ\n%s", a->problems);
+}
+
+void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sections)
+{
+	static const struct {
+		unsigned int bit;
+		void (*fn)(FILE *, const struct ks_analysis *);
+	} order[] = {
+		{ KS_REPORT_VERDICTS, report_verdicts }, { KS_REPORT_CHAINS, text_chains },
+		{ KS_REPORT_STALLED, report_stalled },	 { KS_REPORT_ALLOC, report_alloc },
+		{ KS_REPORT_LOCKS, report_locks },	 { KS_REPORT_MEMORY, text_memory },
+		{ KS_REPORT_OOM, text_oom },		 { KS_REPORT_EVENTS, text_events },
+		{ KS_REPORT_PROBLEMS, report_problems },
+	};
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (sections & order[i].bit)
+			order[i].fn(out, a);
+}
+
+void ks_report_text(FILE *out, const struct ks_analysis *a)
+{
+	ks_report_sections(out, a, KS_REPORT_DEFAULT);
+}
+
+json_t *ks_json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *buf;
+	size_t len = 0;
+
+	if (j)
+		return j;
+	/* not UTF-8 (a comm cut inside a character, a corrupt page): each bad byte becomes U+FFFD */
+	buf = malloc(strlen(s) * 3 + 1);
+	if (!buf)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t n = ks_utf8_len(p);
+
+		if (n) {
+			memcpy(buf + len, p, n);
+			p += n;
+		} else {
+			memcpy(buf + len, KS_UTF8_REPLACEMENT, 3);
+			n = 3;
+			p++;
+		}
+		len += n;
+	}
+	buf[len] = '\0';
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
+static json_t *hexstr(uint64_t v)
+{
+	char buf[19];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_string(buf);
+}
+
+static json_t *pid_or_null(const struct ks_analysis *a, long i)
+{
+	return i >= 0 ? json_integer(a->tasks.tasks[i].pid) : json_null();
+}
+
+static json_t *json_memory(const struct ks_analysis *a)
+{
+	const struct ks_memory *m = &a->memory;
+	json_t *counters = json_object(), *zones = json_array();
+
+	for (int it = 0; it < KS_MEM__COUNT; it++)
+		json_object_set_new(counters, ks_mem_item_name((enum ks_mem_item)it),
+				    m->known[it] ? json_integer((json_int_t)m->pages[it]) : json_null());
+	for (size_t z = 0; z < m->nzones; z++) {
+		const struct ks_zone_info *zi = &m->zones[z];
+		json_t *o = json_pack("{s:i,s:o,s:I,s:I}", "node", zi->node, "name", ks_json_text(zi->name), "free",
+				      (json_int_t)zi->free, "managed", (json_int_t)zi->managed);
+
+		json_object_set_new(o, "min", zi->watermarks_known ? json_integer((json_int_t)zi->min) : json_null());
+		json_object_set_new(o, "low", zi->watermarks_known ? json_integer((json_int_t)zi->low) : json_null());
+		json_object_set_new(o, "high", zi->watermarks_known ? json_integer((json_int_t)zi->high) : json_null());
+		json_array_append_new(zones, o);
+	}
+	return json_pack("{s:I,s:o,s:o,s:i}", "page_size", (json_int_t)m->page_size, "pages", counters,
+			 "zones", zones, "kswapd_failed_nodes", (int)m->kswapd_failed_nodes);
+}
+
+static json_t *json_oom(const struct ks_analysis *a, json_t *victims)
+{
+	const struct ks_oom *o = &a->oom;
+	json_t *queue = json_array();
+
+	for (size_t q = 0; q < o->nreaper_queue; q++)
+		json_array_append_new(queue, json_integer(a->tasks.tasks[o->reaper_queue[q]].pid));
+	return json_pack("{s:o,s:o,s:b,s:I,s:o,s:o,s:I,s:I}", "victims", victims, "lock_owner_pid",
+			 pid_or_null(a, o->lock_owner), "lock_readable", o->lock_owner != -2,
+			 "lock_waiters", (json_int_t)o->lock_waiters, "reaper_pid",
+			 pid_or_null(a, o->reaper), "reaper_queue", queue, "unkillable_stuck",
+			 (json_int_t)o->unkillable_stuck, "kills", (json_int_t)o->kills);
+}
+
+static json_t *json_events(const struct ks_analysis *a)
+{
+	json_t *events = json_array();
+
+	for (size_t e = 0; e < a->nevents; e++) {
+		const struct ks_event *ev = &a->events[e];
+
+		json_array_append_new(
+			events,
+			json_pack("{s:s,s:o,s:o,s:b,s:o,s:I,s:o}", "kind", ks_event_kind_name(ev->kind),
+				  "pid", ev->pid ? json_integer(ev->pid) : json_null(), "comm", ks_json_text(ev->comm),
+				  "task_found", ev->task >= 0, "seconds_before",
+				  ev->seconds_before >= 0 ? json_real(ev->seconds_before) : json_null(),
+				  "seq", (json_int_t)ev->seq, "text", ks_json_text(ev->text)));
+	}
+	return events;
+}
+
+static json_t *json_file(const struct ks_file_ref *f)
+{
+	json_t *o;
+
+	if (!f->known)
+		return json_null();
+	o = json_pack("{s:s,s:b,s:s,s:I}", "path", f->path, "path_absolute", f->path_absolute, "fstype",
+		      f->fstype, "ino", (json_int_t)f->ino);
+	json_object_set_new(o, "inode", hexstr(f->inode));
+	json_object_set_new(o, "index", f->index_known ? json_integer((json_int_t)f->index) : json_null());
+	return o;
+}
+
+json_t *ks_report_json(const struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	json_t *root = json_object(), *verdicts = json_array(), *tasks = json_array(),
+	       *locks = json_array(), *victims = json_array();
+
+	for (size_t v = 0; v < a->nverdicts; v++) {
+		const struct ks_verdict *vd = &a->verdicts[v];
+		json_t *pids = json_array(), *lks = json_array();
+
+		for (size_t p = 0; p < vd->npids; p++)
+			json_array_append_new(pids, json_integer(vd->pids[p]));
+		for (size_t l = 0; l < vd->nlocks; l++)
+			json_array_append_new(lks, json_pack("{s:o,s:o}", "name",
+							     ks_json_text(a->locks[vd->locks[l]].name),
+							     "address", hexstr(a->locks[vd->locks[l]].address)));
+		json_array_append_new(verdicts,
+				      json_pack("{s:s,s:f,s:o,s:o,s:o,s:o}", "kind",
+						ks_verdict_name(vd->kind), "score", vd->score, "pids", pids,
+						"locks", lks, "summary", ks_json_text(vd->summary), "signature",
+						ks_json_text(vd->signature)));
+	}
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		const struct ks_task_analysis *ta = &a->ta[i];
+		char st[2] = { t->state_char, 0 };
+		json_t *o = json_pack("{s:i,s:i,s:o,s:o,s:b,s:b,s:b,s:b,s:o,s:i}", "pid", t->pid, "tgid",
+				      t->tgid, "comm", ks_json_text(t->comm), "state", ks_json_text(st), "active",
+				      t->active, "idle", t->idle, "oom_victim", ta->oom_victim, "in_cycle",
+				      ta->in_cycle, "activity", ks_json_text(ta->activity), "oom_score_adj",
+				      ta->oom_score_adj);
+
+		json_object_set_new(o, "task", hexstr(t->address));
+		json_object_set_new(o, "dirty_throttled", json_boolean(ta->dirty_throttled));
+		json_object_set_new(o, "oom_killed_seconds", ta->oom_killed_seconds >= 0
+								    ? json_real(ta->oom_killed_seconds)
+								    : json_null());
+		if (ta->alloc.phase != KS_ALLOC_NONE) {
+			json_t *al = json_pack("{s:s,s:o,s:s,s:s,s:b,s:b}", "phase",
+					       ks_alloc_phase_name(ta->alloc.phase), "where",
+					       ks_json_text(ta->alloc.where),
+					       "context", ta->alloc.context, "throttle", ta->alloc.throttle,
+					       "may_oom", ta->alloc.may_oom,
+					       "nofail", ta->alloc.nofail);
+
+			/* null when unknown, like order: a consumer never has to test for presence */
+			json_object_set_new(al, "gfp", ta->alloc.gfp_known ? hexstr(ta->alloc.gfp) : json_null());
+			json_object_set_new(al, "gfp_names",
+					    ta->alloc.gfp_known ? ks_json_text(ta->alloc.gfp_names) : json_null());
+			json_object_set_new(al, "order", ta->alloc.order_known ? json_integer(ta->alloc.order)
+									  : json_null());
+			json_object_set_new(al, "no_progress_loops",
+					    ta->alloc.no_progress_known ? json_integer(ta->alloc.no_progress_loops)
+									: json_null());
+			json_object_set_new(al, "compaction_retries",
+					    ta->alloc.compaction_retries_known
+						    ? json_integer(ta->alloc.compaction_retries)
+						    : json_null());
+			json_object_set_new(o, "alloc", al);
+		} else {
+			json_object_set_new(o, "alloc", json_null());
+		}
+		json_object_set_new(o, "stall",
+				    ta->stall.source == KS_STALL_NONE
+					    ? json_null()
+					    : json_pack("{s:f,s:s,s:b,s:f,s:f}", "seconds", ta->stall.seconds,
+							"source", ks_stall_source_name(ta->stall.source),
+							"exact", ta->stall.exact, "min_seconds",
+							ta->stall.min_seconds, "max_seconds",
+							ta->stall.max_seconds));
+		if (ta->waits_on >= 0) {
+			const struct ks_lock *l = &a->locks[ta->waits_on];
+
+			json_object_set_new(o, "waits_on",
+					    json_pack("{s:o,s:o,s:s,s:s}", "address", hexstr(l->address),
+						      "name", ks_json_text(l->name), "type", ks_lock_type_name(l->type),
+						      "mode", ks_wait_type_name(ta->wait_type)));
+		} else {
+			json_object_set_new(o, "waits_on", json_null());
+		}
+		json_array_append_new(tasks, o);
+		if (ta->oom_victim && t->pid == t->tgid)
+			json_array_append_new(victims, json_integer(t->pid));
+	}
+	for (size_t l = 0; l < a->nlocks; l++) {
+		const struct ks_lock *lk = &a->locks[l];
+
+		json_t *o = json_pack("{s:o,s:o,s:o,s:s,s:o,s:b,s:I}", "address", hexstr(lk->address), "name",
+				      ks_json_text(lk->name), "what", ks_json_text(lk->what), "type", ks_lock_type_name(lk->type), "owner_pid",
+				      lk->owner >= 0 ? json_integer(a->tasks.tasks[lk->owner].pid) : json_null(),
+				      "owner_is_hint", lk->owner_is_hint, "waiters", (json_int_t)lk->nwaiters);
+
+		json_object_set_new(o, "readers", lk->readers >= 0 ? json_integer(lk->readers) : json_null());
+		json_object_set_new(o, "file", json_file(&lk->file));
+		json_array_append_new(locks, o);
+	}
+	json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
+	json_object_set_new(root, "kernel",
+			    json_pack("{s:o,s:i,s:f,s:I}", "release",
+				      ks_json_text(k ? ks_kernel_release(k) : "(unknown)"), "hz",
+				      (int)a->hz, "uptime_seconds", (double)a->now_ns / 1e9, "jiffies",
+				      (json_int_t)a->jiffies));
+	json_object_set_new(root, "verdicts", verdicts);
+	json_object_set_new(root, "tasks", tasks);
+	json_object_set_new(root, "locks", locks);
+	json_object_set_new(root, "oom", json_oom(a, victims));
+	json_object_set_new(root, "memory", json_memory(a));
+	json_object_set_new(root, "events", json_events(a));
+	json_object_set_new(root, "problems", a->problems ? ks_json_text(a->problems) : json_null());
+	return root;
+}

@@ -1,0 +1,496 @@
+/* `kstall triage`: the command over discovery, the index and the parallel analysis. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "triage/triage.h"
+#include "base/cachedir.h"
+
+#ifndef KSTALL_VERSION
+#define KSTALL_VERSION "0"
+#endif
+
+enum { EXIT_FAILED_DUMPS = 1, EXIT_USAGE = 2 };
+
+#define DEFAULT_TIMEOUT 600
+#define MAX_JOBS 256
+
+struct triage_cli {
+	bool json;
+	unsigned int jobs, timeout;
+	const char *index, *similar;
+	const char **files, **dirs, **paths;
+	size_t nfiles, ndirs, npaths;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: kstall triage [options] PATH...\n"
+	      "       kstall triage --similar SIGNATURE [--index FILE] [--json]\n"
+	      "Analyze every dump under the PATHs (directories such as /var/crash, or dump files),\n"
+	      "one row each, then the dumps grouped by signature.\n"
+	      "options:\n"
+	      "  -j, --jobs N          analyze N dumps at once (default: the number of CPUs)\n"
+	      "  --json                one JSON object per line\n"
+	      "  --index FILE          the index of earlier results (default:\n"
+	      "                        $XDG_CACHE_HOME/kstall/triage.sqlite)\n"
+	      "  --vmlinux FILE        a candidate vmlinux (repeatable); each dump takes the one\n"
+	      "                        whose build-id is its own\n"
+	      "  --debug-dir DIR       look for vmlinux files in DIR too (repeatable)\n"
+	      "  --timeout SECONDS     stop the analysis of one dump after this long (default 600)\n"
+	      "  --similar SIGNATURE   list the dumps of the index with this signature\n",
+	      f);
+}
+
+static bool parse_count(const char *s, unsigned int max, unsigned int *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !*s || *end || s[0] == '-' || v > max)
+		return false;
+	*ret = (unsigned int)v;
+	return true;
+}
+
+static bool push(const char ***arr, size_t *n, const char *s)
+{
+	const char **a = realloc(*arr, (*n + 1) * sizeof(*a));
+
+	if (!a)
+		return false;
+	a[(*n)++] = s;
+	*arr = a;
+	return true;
+}
+
+static int parse(int argc, char **argv, struct triage_cli *cli)
+{
+	static const struct option opts[] = {
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "index", required_argument, NULL, 'i' },
+		{ "vmlinux", required_argument, NULL, 'v' },
+		{ "debug-dir", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "similar", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool ok = true;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (!parse_count(optarg, MAX_JOBS, &cli->jobs) || !cli->jobs) {
+				fprintf(stderr,
+					"kstall: triage -j wants a number from 1 to %d, not '%s'\n",
+					MAX_JOBS, optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'J':
+			cli->json = true;
+			break;
+		case 'i':
+			cli->index = optarg;
+			break;
+		case 'v':
+			ok &= push(&cli->files, &cli->nfiles, optarg);
+			break;
+		case 'd':
+			ok &= push(&cli->dirs, &cli->ndirs, optarg);
+			break;
+		case 't':
+			if (!parse_count(optarg, 86400 * 7, &cli->timeout)) {
+				fprintf(stderr, "kstall: triage --timeout wants seconds, not '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 's':
+			cli->similar = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		ok &= push(&cli->paths, &cli->npaths, argv[i]);
+	if (!ok) {
+		fprintf(stderr, "kstall: out of memory\n");
+		return EXIT_USAGE;
+	}
+	if (cli->similar && cli->npaths) {
+		fprintf(stderr, "kstall: triage --similar lists the index; it takes no PATH\n");
+		return EXIT_USAGE;
+	}
+	/* A mistyped candidate would only show as "no vmlinux" on every row: say it at once. */
+	for (size_t i = 0; i < cli->nfiles + cli->ndirs; i++) {
+		const char *p = i < cli->nfiles ? cli->files[i] : cli->dirs[i - cli->nfiles];
+
+		if (access(p, R_OK)) {
+			fprintf(stderr, "kstall: cannot read %s %s: %s\n",
+				i < cli->nfiles ? "--vmlinux" : "--debug-dir", p, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (!cli->similar && !cli->npaths) {
+		fprintf(stderr,
+			"kstall: triage wants a PATH (a directory such as /var/crash, or a dump)\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The release and the build-id of this binary: any rebuild may analyze differently. */
+static void kstall_version(char *buf, size_t size)
+{
+	struct ks_vmlinux_id id;
+	struct ks_error *err = ks_debuginfo_identify("/proc/self/exe", &id);
+
+	if (err) {
+		ks_error_destroy(err);
+		id.build_id[0] = '\0';
+	}
+	snprintf(buf, size, "%s%s%.16s", KSTALL_VERSION, id.build_id[0] ? "+" : "", id.build_id);
+}
+
+struct batch {
+	const struct triage_cli *cli;
+	struct ks_triage_dumps *dumps;
+	struct ks_triage_index *idx;
+	const char *version;
+	size_t done, cached, failed, printed;
+	bool progress, index_failed;
+};
+
+static void print_progress(const struct batch *b)
+{
+	size_t n = b->dumps->count, width = 30, filled = n ? b->done * width / n : width;
+
+	fprintf(stderr, "\r[%.*s%.*s] %zu/%zu dumps, %zu cached, %zu failed", (int)filled,
+		"##############################", (int)(width - filled),
+		"..............................", b->done, n, b->cached, b->failed);
+	fflush(stderr);
+}
+
+static void emit_json_line(json_t *j)
+{
+	if (j)
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	putchar('\n');
+	json_decref(j);
+}
+
+/* JSON lines in path order as soon as every earlier dump is done, so a pipe sees them early. */
+static void print_ready(struct batch *b)
+{
+	while (b->printed < b->dumps->count &&
+	       b->dumps->entries[b->printed].status != KS_TRIAGE_PENDING)
+		emit_json_line(ks_triage_entry_json(&b->dumps->entries[b->printed++]));
+	fflush(stdout);
+}
+
+static void on_done(void *arg, size_t i)
+{
+	struct batch *b = arg;
+	struct ks_triage_entry *e = &b->dumps->entries[i];
+
+	b->done++;
+	b->cached += e->cached;
+	b->failed += e->status == KS_TRIAGE_FAILED;
+	if (!e->cached) {
+		struct ks_error *err;
+
+		if (!e->analyzed_at)
+			e->analyzed_at = (int64_t)time(NULL);
+		free(e->analyzed_by);
+		e->analyzed_by = strdup(b->version);
+		err = ks_triage_index_store(b->idx, e);
+		if (err) {
+			/* The batch is worth more than its index: say so once and go on. */
+			if (!b->index_failed)
+				fprintf(stderr, "%skstall: %s\n", b->progress ? "\r\033[K" : "",
+					err->message);
+			b->index_failed = true;
+			ks_error_destroy(err);
+		}
+	}
+	if (b->progress)
+		print_progress(b);
+	if (b->cli->json)
+		print_ready(b);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void pids_words(const struct ks_triage_entry *e, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	snprintf(buf, size, "-");
+	for (size_t i = 0; i < e->npids && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%d", i ? "," : "", e->pids[i]);
+}
+
+static void status_words(const struct ks_triage_entry *e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", ks_triage_status_name(e->status), e->cached ? ", cached" : "");
+}
+
+static int max_int(int a, size_t b)
+{
+	return (size_t)a > b ? a : (int)b;
+}
+
+/* One row per dump; the last column, the signature or why it failed, may be as long as it is. */
+static void print_table(const struct ks_triage_dumps *d)
+{
+	int wp = 4, wr = 7, ws = 6, wv = 7, wi = 4;
+	char pids[KS_VERDICT_MAX_PIDS * 12], st[32];
+
+	for (size_t i = 0; i < d->count; i++) {
+		const struct ks_triage_entry *e = &d->entries[i];
+
+		pids_words(e, pids, sizeof(pids));
+		status_words(e, st, sizeof(st));
+		wp = max_int(wp, strlen(e->path));
+		wr = max_int(wr, strlen(or_dash(e->release)));
+		ws = max_int(ws, strlen(st));
+		wv = max_int(wv, strlen(or_dash(e->verdict)));
+		wi = max_int(wi, strlen(pids));
+	}
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "DUMP", wr, "RELEASE", ws, "STATUS", wv,
+	       "VERDICT", wi, "PIDS", "SIGNATURE / REASON");
+	for (size_t i = 0; i < d->count; i++) {
+		const struct ks_triage_entry *e = &d->entries[i];
+
+		pids_words(e, pids, sizeof(pids));
+		status_words(e, st, sizeof(st));
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, e->path, wr, or_dash(e->release),
+		       ws, st, wv, or_dash(e->verdict), wi, pids,
+		       e->status == KS_TRIAGE_FAILED ? or_dash(e->reason) : or_dash(e->signature));
+	}
+}
+
+struct group {
+	const char *signature, *verdict;
+	size_t first, count; /* a run of order[] */
+};
+
+static int by_signature(const void *a, const void *b, void *arg)
+{
+	const struct ks_triage_dumps *d = arg;
+	const struct ks_triage_entry *x = &d->entries[*(const size_t *)a],
+				     *y = &d->entries[*(const size_t *)b];
+	int c = strcmp(x->signature, y->signature);
+
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->signature, y->signature);
+}
+
+/* Dumps with the same signature, the biggest group first: the problem that recurs. */
+static void print_groups(const struct ks_triage_dumps *d, bool json)
+{
+	size_t *order = calloc(d->count ? d->count : 1, sizeof(*order)), n = 0, ng = 0;
+	struct group *groups = calloc(d->count ? d->count : 1, sizeof(*groups));
+
+	if (!order || !groups) {
+		free(order);
+		free(groups);
+		fprintf(stderr, "kstall: out of memory for the groups\n");
+		return;
+	}
+	for (size_t i = 0; i < d->count; i++)
+		if (d->entries[i].status != KS_TRIAGE_FAILED && d->entries[i].signature)
+			order[n++] = i;
+	qsort_r(order, n, sizeof(*order), by_signature, (void *)d);
+	for (size_t i = 0; i < n; i++) {
+		const struct ks_triage_entry *e = &d->entries[order[i]];
+
+		if (!ng || strcmp(groups[ng - 1].signature, e->signature))
+			groups[ng++] = (struct group){ e->signature, e->verdict, i, 0 };
+		groups[ng - 1].count++;
+	}
+	qsort(groups, ng, sizeof(*groups), by_count);
+	if (!json && ng)
+		printf("\nGROUPS (by signature)\n");
+	for (size_t g = 0; g < ng; g++) {
+		json_t *paths = json ? json_array() : NULL;
+
+		if (!json)
+			printf("  %zu x %s\n", groups[g].count, groups[g].signature);
+		for (size_t i = groups[g].first; i < groups[g].first + groups[g].count; i++) {
+			const char *path = d->entries[order[i]].path;
+
+			if (json)
+				json_array_append_new(paths, ks_triage_json_text(path));
+			else
+				printf("        %s\n", path);
+		}
+		if (json)
+			emit_json_line(json_pack("{s:s,s:i,s:o,s:o,s:I,s:o}", "type", "group",
+						 "schema_version", KS_TRIAGE_SCHEMA_VERSION,
+						 "signature", ks_triage_json_text(groups[g].signature),
+						 "verdict", ks_triage_json_text(groups[g].verdict),
+						 "count", (json_int_t)groups[g].count, "paths", paths));
+	}
+	free(order);
+	free(groups);
+}
+
+static void print_summary(const struct batch *b, const char *index)
+{
+	size_t n = b->dumps->count;
+
+	size_t analyzed = n - b->cached - b->failed;
+
+	if (b->cli->json) {
+		emit_json_line(json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:s}", "type", "summary",
+					 "schema_version", KS_TRIAGE_SCHEMA_VERSION, "dumps",
+					 (json_int_t)n, "analyzed", (json_int_t)analyzed, "cached",
+					 (json_int_t)b->cached, "failed", (json_int_t)b->failed,
+					 "index", ks_triage_json_text(index), "kstall_version",
+					 b->version));
+		return;
+	}
+	printf("\n%zu dump%s: %zu analyzed, %zu from the index (%s), %zu failed\n", n,
+	       n == 1 ? "" : "s", analyzed, b->cached, index, b->failed);
+}
+
+static int similar(const struct triage_cli *cli, const char *index, const char *version)
+{
+	struct ks_triage_index *idx;
+	struct ks_triage_dumps d;
+	struct ks_error *err = ks_triage_index_open(index, version, true, &idx);
+
+	if (!err) {
+		err = ks_triage_index_similar(idx, cli->similar, &d);
+		ks_triage_index_close(idx);
+	}
+	if (err) {
+		fprintf(stderr, "kstall: %s\n", err->message);
+		ks_error_destroy(err);
+		return EXIT_USAGE;
+	}
+	if (cli->json)
+		for (size_t i = 0; i < d.count; i++)
+			emit_json_line(ks_triage_entry_json(&d.entries[i]));
+	else if (d.count)
+		print_table(&d);
+	if (!d.count)
+		fprintf(stderr, "kstall: no dump in %s has the signature %s\n", index, cli->similar);
+	ks_triage_dumps_deinit(&d);
+	return 0;
+}
+
+/* Entries this kstall analyzed before come from the index; the others wait for a child. */
+static struct ks_error *take_cached(struct ks_triage_index *idx, struct ks_triage_dumps *d)
+{
+	for (size_t i = 0; i < d->count; i++) {
+		struct ks_error *err;
+		bool found;
+
+		if (d->entries[i].status != KS_TRIAGE_PENDING)
+			continue;
+		/* found or not, e says so itself: a cached entry is no longer pending */
+		err = ks_triage_index_lookup(idx, &d->entries[i], &found);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
+static int run(const struct triage_cli *cli, const char *index, const char *version)
+{
+	struct ks_vmlinux_search search = { cli->files, cli->nfiles, cli->dirs, cli->ndirs };
+	struct ks_triage_dumps d;
+	struct batch b = { .cli = cli, .dumps = &d, .version = version };
+	struct ks_triage_run_options ro = { .search = &search, .done = on_done, .arg = &b };
+	struct ks_error *err = ks_triage_find(cli->paths, cli->npaths, &d);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (err) {
+		fprintf(stderr, "kstall: %s\n", err->message);
+		ks_error_destroy(err);
+		return EXIT_USAGE;
+	}
+	if (d.problems)
+		fprintf(stderr, "kstall: %s", d.problems);
+	err = ks_triage_index_open(index, version, false, &b.idx);
+	if (!err)
+		err = take_cached(b.idx, &d);
+	if (err) {
+		fprintf(stderr, "kstall: %s\n", err->message);
+		ks_error_destroy(err);
+		ks_triage_index_close(b.idx);
+		ks_triage_dumps_deinit(&d);
+		return EXIT_USAGE;
+	}
+	if (!d.count)
+		fprintf(stderr, "kstall: no dumps found\n");
+	b.progress = isatty(STDERR_FILENO) && d.count;
+	ro.jobs = cli->jobs ? cli->jobs : cpus > 0 ? (unsigned int)cpus : 1;
+	ro.timeout = cli->timeout;
+	for (size_t i = 0; i < d.count; i++)
+		if (d.entries[i].status != KS_TRIAGE_PENDING)
+			on_done(&b, i);
+	ks_triage_run(d.entries, d.count, &ro);
+	if (b.progress)
+		fputs("\r\033[K", stderr);
+	if (!cli->json && d.count)
+		print_table(&d);
+	print_groups(&d, cli->json);
+	print_summary(&b, index);
+	ks_triage_index_close(b.idx);
+	ks_triage_dumps_deinit(&d);
+	return b.failed ? EXIT_FAILED_DUMPS : 0;
+}
+
+int ks_triage_main(int argc, char **argv)
+{
+	struct triage_cli cli = { .timeout = DEFAULT_TIMEOUT };
+	char version[64], *index = NULL;
+	int rc = parse(argc, argv, &cli);
+
+	if (!rc && !cli.index && !(index = ks_cache_path("triage.sqlite"))) {
+		fprintf(stderr, "kstall: no place for the triage index: set HOME or XDG_CACHE_HOME, "
+				"or give --index FILE\n");
+		rc = EXIT_USAGE;
+	}
+	if (!rc) {
+		kstall_version(version, sizeof(version));
+		rc = cli.similar ? similar(&cli, cli.index ? cli.index : index, version)
+				 : run(&cli, cli.index ? cli.index : index, version);
+	}
+	free(index);
+	free(cli.files);
+	free(cli.dirs);
+	free(cli.paths);
+	return rc;
+}

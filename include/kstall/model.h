@@ -1,0 +1,312 @@
+/*
+ * The model room: the tasks with their stacks and what the passes find in
+ * them (allocator states, lock waits and the wait-for graph, stall ages, OOM
+ * state, memory, the log's events and ranked root-cause verdicts), with the
+ * rules every reader shares (the name of each enum value, who waits for whom,
+ * which task counts as stalled). Passes write it, through the table in
+ * analyzer/passes/table.c; renderers only read it.
+ */
+#ifndef KSTALL_MODEL_H
+#define KSTALL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kstall/error.h"
+#include "kstall/kernel.h"
+#include "kstall/log.h"
+#include "kstall/tasks.h"
+#include "kstall/unwind.h"
+
+enum ks_alloc_phase {
+	KS_ALLOC_NONE,
+	KS_ALLOC_RETRY,		/* in the slowpath's retry loop */
+	KS_ALLOC_RECLAIM,	/* direct reclaim */
+	KS_ALLOC_COMPACTION,	/* direct compaction */
+	KS_ALLOC_THROTTLED,	/* reclaim_throttle, too_many_isolated, congestion_wait ... */
+	KS_ALLOC_OOM_LOCK_WAIT, /* sleeping for oom_lock in __alloc_pages_may_oom */
+	KS_ALLOC_OOM_KILL,	/* inside out_of_memory */
+};
+
+struct ks_alloc_state {
+	enum ks_alloc_phase phase;
+	/* the innermost allocator frame that tells the phase */
+	const char *where;
+	/* what asked for the memory: "fork", "page fault", "slab", "vmalloc", ... or "" */
+	const char *context;
+	/* throttled: why, in the kernel's words ("VMSCAN_THROTTLE_WRITEBACK",
+	 * "pfmemalloc_reserves", ...); "" when unknown or not throttled */
+	const char *throttle;
+	bool gfp_known, order_known;
+	uint64_t gfp;
+	/* gfp in the kernel's own flag names, decoded once; "" when gfp is unknown */
+	char gfp_names[160];
+	unsigned int order;
+	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly) */
+	bool may_oom;
+	bool nofail;
+	/*
+	 * The slowpath's retry counters (4.x+): reclaim rounds without progress and
+	 * compaction retries, read from its frame's DWARF locals where their location
+	 * is known at the task's pc.
+	 */
+	bool no_progress_known, compaction_retries_known;
+	int no_progress_loops, compaction_retries;
+};
+
+/* A lock kind and, for a waiter, how it waits. */
+enum ks_lock_type {
+	KS_LOCK_MUTEX,
+	KS_LOCK_RWSEM_READ,
+	KS_LOCK_RWSEM_WRITE,
+	KS_LOCK_SEMAPHORE,
+	KS_LOCK_PERCPU_READ,  /* percpu_rw_semaphore, a reader waiting for the writer */
+	KS_LOCK_PERCPU_WRITE, /* a writer waiting for the write side (another writer has it) */
+	KS_LOCK_PERCPU_DRAIN, /* the writer that has the write side, waiting for readers to leave */
+	KS_LOCK_FOLIO,	      /* a page or folio lock (PG_locked) */
+};
+
+/* The file a folio or inode lock belongs to. */
+struct ks_file_ref {
+	/* an inode was found and checked (its own mapping points back at it) */
+	bool known;
+	uint64_t inode;
+	uint64_t ino;
+	char fstype[32];
+	/*
+	 * "/kstall-io/data" through the mounts when path_absolute; else the path
+	 * within its filesystem ("tmpfs:/data"); else the dentry name; "" when none
+	 */
+	char path[256];
+	bool path_absolute;
+	/* folio locks: the page index in the file */
+	bool index_known;
+	uint64_t index;
+};
+
+struct ks_lock {
+	uint64_t address;
+	enum ks_lock_type type;
+	/* "stall_mutex_a", "sym+0x10", "mmap_lock of storm (tgid 44)",
+	 * "i_rwsem of /tmp/f", "page 3 of /tmp/f", or "" when unknown */
+	char name[320];
+	/* what the lock is, without pids or addresses, for signatures: the symbol,
+	 * "mm_struct.mmap_lock", "inode.i_rwsem", "folio:PG_locked", or "" when unknown */
+	char what[64];
+	/* owner task index in the tasks array; -1 when none is recorded. For a
+	 * percpu_rw_semaphore, the writer that waits for the readers to leave. */
+	long owner;
+	/* the owner is only a hint (a reader-owned rwsem names the last reader) */
+	bool owner_is_hint;
+	size_t nwaiters;
+	/* percpu_rw_semaphore: readers inside (the per-CPU counts summed), -1 when
+	 * unknown or not a percpu_rw_semaphore; a writer has the write side */
+	long readers;
+	bool write_held;
+	struct ks_file_ref file;
+};
+
+/* Where a stall's start time comes from, best first. */
+enum ks_stall_source {
+	KS_STALL_NONE,
+	KS_STALL_MEMALLOC,	   /* task_struct.memalloc.start (memalloc watchdog) */
+	KS_STALL_DELAYACCT,	   /* task->delays->freepages_start */
+	KS_STALL_HUNG_TASK,	   /* last_switch_time */
+	KS_STALL_SCHED_INFO,	   /* sched_info.last_arrival */
+};
+
+struct ks_stall {
+	enum ks_stall_source source;
+	/* best estimate of how long before the crash the stall began */
+	double seconds;
+	bool exact;
+	/* when not exact, the stall began between max_seconds and min_seconds before the crash */
+	double min_seconds, max_seconds;
+};
+
+struct ks_task_analysis {
+	/* stack as analysed: for the panic task, only what the interrupt interrupted */
+	size_t first_frame;
+	struct ks_alloc_state alloc;
+	/* index into locks; -1 when the task waits on no lock kstall knows */
+	long waits_on;
+	/* how it waits: for rwsems, read or write (the lock's own type says rwsem) */
+	enum ks_lock_type wait_type;
+	struct ks_stall stall;
+	bool oom_victim;
+	/* has an mm: a user task, not a kernel thread */
+	bool user;
+	short oom_score_adj;
+	/* the log's OOM kill of this task's process: seconds before the crash, < 0 when none */
+	double oom_killed_seconds;
+	/* on a wait-for cycle */
+	bool in_cycle;
+	/* sleeping in balance_dirty_pages: writing faster than the disk takes it */
+	bool dirty_throttled;
+	/* what the task does, in a few words ("allocating: direct reclaim"); one copy per text */
+	const char *activity;
+};
+
+enum ks_verdict_kind {
+	KS_VERDICT_NONE,
+	KS_VERDICT_LOCK_CYCLE,
+	KS_VERDICT_OOM_DEADLOCK,
+	KS_VERDICT_ALLOC_LOOP_NO_OOM,
+	KS_VERDICT_RECLAIM_THROTTLE,
+	KS_VERDICT_SHMEM_NO_SWAP,
+	KS_VERDICT_ALLOC_STORM,
+	KS_VERDICT_OOM_VICTIM_STUCK,
+	KS_VERDICT_LOCK_CHAIN_HANG,
+};
+
+#define KS_VERDICT_MAX_PIDS 16
+#define KS_VERDICT_MAX_LOCKS 8
+
+struct ks_verdict {
+	enum ks_verdict_kind kind;
+	double score;
+	int32_t pids[KS_VERDICT_MAX_PIDS];
+	size_t npids;
+	long locks[KS_VERDICT_MAX_LOCKS];
+	size_t nlocks;
+	char summary[768];
+	char signature[256];
+};
+
+/* Memory counters, in pages, as `kmem -i` and /proc/meminfo show them. */
+enum ks_mem_item {
+	KS_MEM_TOTAL,
+	KS_MEM_FREE,
+	KS_MEM_FILE,
+	KS_MEM_SHMEM,
+	KS_MEM_DIRTY,
+	KS_MEM_WRITEBACK,
+	KS_MEM_ANON,
+	KS_MEM_ACTIVE_ANON,
+	KS_MEM_INACTIVE_ANON,
+	KS_MEM_ACTIVE_FILE,
+	KS_MEM_INACTIVE_FILE,
+	KS_MEM_UNEVICTABLE,
+	KS_MEM_MLOCKED,
+	KS_MEM_SLAB_RECLAIMABLE,
+	KS_MEM_SLAB_UNRECLAIMABLE,
+	KS_MEM_KERNEL_STACK,
+	KS_MEM_PAGETABLES,
+	KS_MEM_ISOLATED_ANON,
+	KS_MEM_ISOLATED_FILE,
+	KS_MEM_SWAP_TOTAL,
+	KS_MEM_SWAP_FREE,
+	KS_MEM__COUNT
+};
+
+struct ks_zone_info {
+	int node;
+	char name[16];
+	/* pages; the watermarks include watermark_boost where the kernel has it */
+	uint64_t free, managed, min, low, high;
+	bool watermarks_known;
+};
+
+struct ks_memory {
+	uint64_t page_size;
+	bool known[KS_MEM__COUNT];
+	uint64_t pages[KS_MEM__COUNT];
+	struct ks_zone_info *zones;
+	size_t nzones;
+	/* nodes whose kswapd gave up (kswapd_failures >= MAX_RECLAIM_RETRIES) */
+	unsigned int kswapd_failed_nodes;
+};
+
+/* What the log says happened, linked to the tasks it names. */
+enum ks_event_kind {
+	KS_EVENT_OOM_INVOKED, /* "comm invoked oom-killer: gfp_mask=..." */
+	KS_EVENT_OOM_KILL,    /* "Out of memory: Killed process PID (comm)" */
+	KS_EVENT_OOM_REAPED,  /* "oom_reaper: reaped process PID (comm)" */
+	KS_EVENT_OOM_REAP_FAILED,
+	KS_EVENT_HUNG_TASK,   /* "INFO: task comm:PID blocked for more than N seconds." */
+	KS_EVENT_ALLOC_FAILURE, /* "comm: page allocation failure: order:N, mode:..." */
+};
+
+struct ks_event {
+	enum ks_event_kind kind;
+	int32_t pid; /* 0 when the line names none */
+	char comm[16];
+	long task;   /* index into tasks, -1 when the task is gone */
+	/* how long before the crash it was logged; < 0 when unknown */
+	double seconds_before;
+	uint64_t seq;
+	char *text; /* owned */
+};
+
+struct ks_oom {
+	/* task holding oom_lock, -1 for none, -2 when it could not be read */
+	long lock_owner;
+	/* tasks sleeping for oom_lock in __alloc_pages_may_oom */
+	size_t lock_waiters;
+	/* the oom_reaper kthread, -1 when absent */
+	long reaper;
+	/* tasks queued for the reaper (oom_reaper_list) */
+	long *reaper_queue;
+	size_t nreaper_queue;
+	size_t victims;
+	/* stuck (D or allocating) tasks with oom_score_adj -1000: the OOM killer cannot pick them */
+	size_t unkillable_stuck;
+	size_t kills; /* OOM kills in the log */
+};
+
+struct ks_analysis {
+	struct ks_kernel *kernel;
+	struct ks_tasks tasks;
+	struct ks_stack *stacks; /* one per task */
+	struct ks_task_analysis *ta;
+	struct ks_lock *locks;
+	size_t nlocks;
+	struct ks_verdict *verdicts; /* best first */
+	size_t nverdicts;
+	/* jiffies and HZ at the crash, when known */
+	uint64_t jiffies;
+	unsigned int hz;
+	/* nanosecond clock at the crash (max rq->clock over CPUs) */
+	uint64_t now_ns;
+	struct ks_memory memory;
+	struct ks_oom oom;
+	struct ks_event *events; /* in log order */
+	size_t nevents;
+	/* lines naming what could not be read; NULL when none */
+	char *problems;
+	/* private: task_struct address -> index */
+	void *task_index;
+	/* private: the texts tasks share (activity) */
+	void *strings;
+};
+
+const char *ks_verdict_name(enum ks_verdict_kind kind);
+const char *ks_alloc_phase_name(enum ks_alloc_phase phase);
+/* "mutex", "rwsem", "semaphore", "percpu_rwsem", "folio" */
+const char *ks_lock_type_name(enum ks_lock_type type);
+/* how a task waits: "mutex", "rwsem (read)", "rwsem (write)", "semaphore",
+ * "percpu_rwsem (read)", "percpu_rwsem (write)", "percpu_rwsem (write, readers to leave)",
+ * "folio lock" */
+const char *ks_wait_type_name(enum ks_lock_type type);
+/*
+ * The task that task i waits for: the owner of the lock it waits on; -1 when
+ * there is none, the owner is only a hint, or i owns that lock itself (the
+ * writer of a percpu_rw_semaphore waiting for its readers).
+ */
+long ks_waits_for(const struct ks_analysis *a, size_t i);
+const char *ks_stall_source_name(enum ks_stall_source source);
+/* "shmem", "swap_total", ... */
+const char *ks_mem_item_name(enum ks_mem_item item);
+/* pages of the dump's page size, in MiB */
+double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
+const char *ks_event_kind_name(enum ks_event_kind kind);
+
+/* Index of the task at a task_struct address, or -1 (idle tasks have none). */
+long ks_model_task_index(const struct ks_analysis *a, uint64_t address);
+/* A task worth showing: allocating, waiting on a lock, or in D (not an idle task). */
+bool ks_task_stalled(const struct ks_analysis *a, size_t i);
+/* For the panic task, the first frame of its own work: below the interrupt entry. */
+size_t ks_model_first_frame(const struct ks_task *t, const struct ks_stack *s);
+
+#endif
