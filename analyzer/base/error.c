@@ -66,9 +66,24 @@ struct ks_error *ks_error_wrap(struct ks_error *err, const char *fmt, ...)
 	return err;
 }
 
+/* Static, so that no thread ever writes them. */
+#define QUIET(c, name) [c] = { .code = c, .message = (char *)name }
+static struct ks_error quiet[KS_ERR__COUNT] = {
+	QUIET(KS_ERR_NOMEM, "nomem"),	    QUIET(KS_ERR_FAULT, "fault"),
+	QUIET(KS_ERR_NODATA, "nodata"),	    QUIET(KS_ERR_LOOKUP, "lookup"),
+	QUIET(KS_ERR_BAD_DATA, "bad_data"), QUIET(KS_ERR_OS, "os"),
+	QUIET(KS_ERR_UNSUPPORTED, "unsupported"), QUIET(KS_ERR_USAGE, "usage"),
+	QUIET(KS_ERR_MISMATCH, "mismatch"),
+};
+
+struct ks_error *ks_error_quiet(enum ks_error_code code)
+{
+	return &quiet[code > 0 && code < KS_ERR__COUNT ? code : KS_ERR_FAULT];
+}
+
 void ks_error_destroy(struct ks_error *err)
 {
-	if (!err || err == &ks_error_nomem)
+	if (!err || err == &ks_error_nomem || (err >= quiet && err < quiet + KS_ERR__COUNT))
 		return;
 	free(err->message);
 	free(err);
@@ -109,4 +124,56 @@ void ks_lines_append(char **lines, const char *fmt, ...)
 		*lines = p;
 	}
 	free(line);
+}
+
+void ks_problems_add(struct ks_problems *p, enum ks_error_code code, uint64_t task, uint64_t address,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+	int len;
+
+	if (p->count == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct ks_problem *n = realloc(p->items, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		p->items = n;
+		p->cap = cap;
+	}
+	va_start(ap, fmt);
+	len = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	p->items[p->count++] = (struct ks_problem){ code, task, address, text };
+}
+
+void ks_problems_add_error(struct ks_problems *p, const struct ks_error *err, uint64_t task,
+			   const char *prefix)
+{
+	ks_problems_add(p, err->code, task, err->address, "%s%s%s", prefix ? prefix : "",
+			prefix ? ": " : "", err->message ? err->message : ks_error_code_name(err->code));
+}
+
+void ks_problems_append(struct ks_problems *to, const struct ks_problems *from)
+{
+	for (size_t i = 0; i < from->count; i++)
+		ks_problems_add(to, from->items[i].code, from->items[i].task, from->items[i].address, "%s",
+				from->items[i].text);
+}
+
+void ks_problems_print(FILE *out, const struct ks_problems *p)
+{
+	for (size_t i = 0; i < p->count; i++)
+		fprintf(out, "%s\n", p->items[i].text);
+}
+
+void ks_problems_deinit(struct ks_problems *p)
+{
+	for (size_t i = 0; i < p->count; i++)
+		free(p->items[i].text);
+	free(p->items);
+	memset(p, 0, sizeof(*p));
 }

@@ -120,13 +120,13 @@ static bool u64map_grow(struct ks_u64map *m)
 	}
 	for (size_t i = 0; i < m->cap; i++)
 		if (m->used[i])
-			ks_u64map_put(&n, m->keys[i], m->values[i]);
+			ks_u64map_put_u64(&n, m->keys[i], m->values[i]);
 	ks_u64map_free(m);
 	*m = n;
 	return true;
 }
 
-bool ks_u64map_put(struct ks_u64map *m, uint64_t key, void *value)
+bool ks_u64map_put_u64(struct ks_u64map *m, uint64_t key, uint64_t value)
 {
 	size_t i;
 
@@ -145,14 +145,24 @@ bool ks_u64map_put(struct ks_u64map *m, uint64_t key, void *value)
 	return true;
 }
 
-void *ks_u64map_get(const struct ks_u64map *m, uint64_t key)
+bool ks_u64map_get_u64(const struct ks_u64map *m, uint64_t key, uint64_t *value)
 {
 	if (!m->cap)
-		return NULL;
+		return false;
 	for (size_t i = u64_hash(key) & (m->cap - 1); m->used[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			return m->values[i];
-	return NULL;
+		if (m->keys[i] == key) {
+			*value = m->values[i];
+			return true;
+		}
+	return false;
+}
+
+void ks_u64map_free_pointers(struct ks_u64map *m, const void *except)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->used[i] && (const void *)(uintptr_t)m->values[i] != except)
+			free((void *)(uintptr_t)m->values[i]);
+	ks_u64map_free(m);
 }
 
 void ks_u64map_free(struct ks_u64map *m)

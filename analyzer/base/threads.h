@@ -1,6 +1,6 @@
 /*
- * Whether kstall may put work on a second thread: two CPUs or more, and not
- * KSTALL_THREADS=1 (the tests compare the answers of one thread and two).
+ * Whether a second thread can help: two CPUs or more. Whether kstall may use
+ * one is the embedding program's choice (struct ks_settings, one_thread).
  */
 #ifndef KSTALL_THREADS_H
 #define KSTALL_THREADS_H

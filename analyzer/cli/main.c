@@ -270,8 +270,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 			return fail("unwind", err);
 		}
 		if (s.note[0])
-			ks_lines_append(&tasks->problems, "stack of pid %d (%s) incomplete: %s", t->pid,
-					t->comm, s.note);
+			ks_problems_add(&tasks->problems, s.note_code, t->address, 0,
+					"stack of pid %d (%s) incomplete: %s", t->pid, t->comm, s.note);
 		if (cli->json) {
 			json_t *frames = json_array();
 
@@ -335,11 +335,8 @@ static int cmd_log(struct ks_kernel *k)
 	return 0;
 }
 
-static int write_html(const char *path, struct ks_kernel *k, const struct ks_analysis *a)
+static int write_html(const char *path, const struct ks_analysis *a)
 {
-	struct ks_log log;
-	/* The page still has everything else when the log cannot be read; it says so. */
-	struct ks_error *err = ks_log_read(k, &log);
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	int rc = 0;
 
@@ -347,17 +344,13 @@ static int write_html(const char *path, struct ks_kernel *k, const struct ks_ana
 		fprintf(stderr, "kstall: cannot write %s: %s\n", path, strerror(errno));
 		rc = EXIT_USAGE;
 	} else {
-		rc = ks_report_html(f, a, err ? NULL : &log);
+		rc = ks_report_html(f, a);
 		rc |= f == stdout ? fflush(f) : fclose(f);
 		if (rc) {
 			fprintf(stderr, "kstall: cannot write %s\n", path);
 			rc = EXIT_USAGE;
 		}
 	}
-	if (err)
-		ks_error_destroy(err);
-	else
-		ks_log_deinit(&log);
 	return rc;
 }
 
@@ -382,13 +375,14 @@ static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 	if (err)
 		return fail("cannot analyze the dump", err);
 	if (cli->html)
-		rc = write_html(cli->html, k, &a);
+		rc = write_html(cli->html, &a);
 	if (!rc && cli->json)
 		rc = emit_json(ks_report_json(&a));
 	else if (!rc && !cli->html)
 		ks_report_text(stdout, &a);
-	if (!rc && a.problems) {
-		fprintf(stderr, "kstall: parts of the dump could not be read:\n%s", a.problems);
+	if (!rc && a.problems.count) {
+		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
+		ks_problems_print(stderr, &a.problems);
 		rc = EXIT_PARTIAL;
 	}
 	ks_analysis_deinit(&a);
@@ -399,9 +393,11 @@ int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
 	struct ks_open_options oo = { 0 };
+	struct ks_settings settings;
 	struct ks_kernel *k;
 	struct ks_tasks tasks;
 	struct ks_error *err;
+	char *cache_dir = NULL;
 	int rc;
 
 	ks_heap_setup();
@@ -423,7 +419,10 @@ int main(int argc, char **argv)
 	oo.vmcore = cli.vmcore;
 	oo.vmlinux = cli.vmlinux;
 	oo.force = cli.force;
+	ks_settings_from_env(&settings, &cache_dir);
+	oo.settings = &settings;
 	err = ks_open(&oo, &k);
+	free(cache_dir);
 	if (err) {
 		free(cli.pids);
 		return fail(NULL, err);
@@ -446,8 +445,9 @@ int main(int argc, char **argv)
 		rc = cmd_ps(&cli, &tasks);
 	else
 		rc = cmd_bt(&cli, k, &tasks);
-	if (!rc && tasks.problems) {
-		fprintf(stderr, "kstall: parts of the dump could not be read:\n%s", tasks.problems);
+	if (!rc && tasks.problems.count) {
+		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
+		ks_problems_print(stderr, &tasks.problems);
 		rc = EXIT_PARTIAL;
 	}
 	ks_tasks_deinit(&tasks);

@@ -91,8 +91,8 @@ struct ks_readahead *ks_readahead_start(ks_readahead_fn fn, void *reader, size_t
 		goto fail;
 	memcpy(r->addrs, addrs, n * sizeof(*addrs));
 	for (size_t j = 0; j < n; j++)
-		if (!ks_u64map_get(&r->index, addrs[j]) &&
-		    !ks_u64map_put(&r->index, addrs[j], (void *)(uintptr_t)(j + 1)))
+		if (ks_u64map_get_index(&r->index, addrs[j]) < 0 &&
+		    !ks_u64map_put_index(&r->index, addrs[j], j))
 			goto fail;
 	for (size_t s = 0; s < RA_SLOTS; s++) {
 		atomic_init(&r->slots[s].seq, 0);
@@ -131,11 +131,11 @@ void ks_readahead_at(struct ks_readahead *r, size_t pos)
 
 bool ks_readahead_take(struct ks_readahead *r, uint64_t addr, void *page)
 {
-	uintptr_t v = (uintptr_t)ks_u64map_get(&r->index, addr);
-	size_t j = v - 1;
+	long v = ks_u64map_get_index(&r->index, addr);
+	size_t j = (size_t)v;
 	struct ra_slot *s;
 
-	if (!v || j < r->mine || j >= r->mine + RA_SLOTS)
+	if (v < 0 || j < r->mine || j >= r->mine + RA_SLOTS)
 		return false;
 	s = &r->slots[j % RA_SLOTS];
 	if (atomic_load_explicit(&s->seq, memory_order_acquire) != j + 1)

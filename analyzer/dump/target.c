@@ -63,13 +63,25 @@ void ks_target_destroy(struct ks_target *t)
 	free(t);
 }
 
+/* The backend's answer for exactly these bytes; quiet: a static error of its code, no message. */
+static struct ks_error *backend_read(struct ks_target *t, uint64_t addr, void *buf, size_t len,
+				     bool physical, bool quiet)
+{
+	enum ks_error_code code;
+
+	if (!quiet || !t->ops->try_read)
+		return t->ops->read(t->priv, addr, buf, len, physical);
+	code = t->ops->try_read(t->priv, addr, buf, len, physical);
+	return code ? ks_error_quiet(code) : NULL;
+}
+
 static struct ks_error *cached_read(struct ks_target *t, uint64_t addr, void *buf, size_t len,
-				    bool physical)
+				    bool physical, bool quiet)
 {
 	unsigned char *out = buf;
 
 	if (!t->cache)
-		return t->ops->read(t->priv, addr, buf, len, physical);
+		return backend_read(t, addr, buf, len, physical, quiet);
 	while (len) {
 		uint64_t page = addr & ~(uint64_t)(PAGE - 1), off = addr - page;
 		size_t n = len < PAGE - off ? len : PAGE - off;
@@ -79,15 +91,15 @@ static struct ks_error *cached_read(struct ks_target *t, uint64_t addr, void *bu
 		t->stats.reads++;
 		if (slot->tag != tag) {
 			t->stats.misses++;
-			struct ks_error *err = page ? t->ops->read(t->priv, page, slot->data, PAGE, physical)
-						    : NULL;
+			struct ks_error *err =
+				page ? backend_read(t, page, slot->data, PAGE, physical, true) : NULL;
 
 			/* Page 0 is uncacheable (tag 0 means empty), and so is a page that fails
 			 * whole: either way the backend answers for exactly these bytes. */
 			if (!page || err) {
 				ks_error_destroy(err);
 				slot->tag = 0;
-				return t->ops->read(t->priv, addr, out, len, physical);
+				return backend_read(t, addr, out, len, physical, quiet);
 			}
 			slot->tag = tag;
 		}
@@ -101,12 +113,21 @@ static struct ks_error *cached_read(struct ks_target *t, uint64_t addr, void *bu
 
 struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, size_t len)
 {
-	return cached_read(t, addr, buf, len, false);
+	return cached_read(t, addr, buf, len, false, false);
+}
+
+enum ks_error_code ks_target_try_read(struct ks_target *t, uint64_t addr, void *buf, size_t len)
+{
+	struct ks_error *err = cached_read(t, addr, buf, len, false, true);
+	enum ks_error_code code = err ? err->code : 0;
+
+	ks_error_destroy(err);
+	return code;
 }
 
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len)
 {
-	return cached_read(t, addr, buf, len, true);
+	return cached_read(t, addr, buf, len, true, false);
 }
 
 void ks_target_readahead(struct ks_target *t, const uint64_t *pages, size_t n)

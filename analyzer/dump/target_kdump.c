@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kstall/settings.h"
 #include "dump/diskdump.h"
 #include "dump/readahead.h"
 #include "kstall/target.h"
@@ -78,6 +79,15 @@ static bool reader_ahead(void *reader, uint64_t addr, void *page)
 	return reader_page(reader, addr, false, page);
 }
 
+/* Whole pages (what the read cache asks for) come from the direct reader when it can. */
+static bool direct_page(struct kdump_priv *p, uint64_t addr, void *buf, size_t len, bool physical)
+{
+	if (!p->dd || len != ks_diskdump_page_size(p->dd) || addr % len)
+		return false;
+	return (p->ra && !physical && ks_readahead_take(p->ra, addr, buf)) ||
+	       reader_page(&p->reader, addr, physical, buf);
+}
+
 static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, size_t len,
 					bool physical)
 {
@@ -85,18 +95,29 @@ static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, si
 	size_t got = len;
 	kdump_status st;
 
-	/* Whole pages (what the read cache asks for) come from the direct reader when it can. */
-	if (p->dd && len == ks_diskdump_page_size(p->dd) && !(addr % len)) {
-		if (p->ra && !physical && ks_readahead_take(p->ra, addr, buf))
-			return NULL;
-		if (reader_page(&p->reader, addr, physical, buf))
-			return NULL;
-	}
+	if (direct_page(p, addr, buf, len, physical))
+		return NULL;
 	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
 	if (st == KDUMP_OK && got != len)
 		return ks_error_fault(KS_ERR_FAULT, addr + got, "short read at 0x%llx",
 				      (unsigned long long)(addr + got));
 	return kdump_translate(p->ctx, st, addr + (st == KDUMP_OK ? 0 : got), p->truncated);
+}
+
+/* As kdump_priv_read, with the code alone: the status tells NODATA from FAULT as kdump_translate does. */
+static enum ks_error_code kdump_priv_try_read(void *priv, uint64_t addr, void *buf, size_t len,
+					      bool physical)
+{
+	struct kdump_priv *p = priv;
+	size_t got = len;
+	kdump_status st;
+
+	if (direct_page(p, addr, buf, len, physical))
+		return 0;
+	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
+	if (st == KDUMP_OK)
+		return got == len ? 0 : KS_ERR_FAULT;
+	return st == KDUMP_ERR_NODATA ? KS_ERR_NODATA : KS_ERR_FAULT;
 }
 
 static struct pt_slot *pt_slot(struct page_reader *r, uint64_t pfn)
@@ -266,6 +287,7 @@ static const struct ks_target_ops kdump_ops = {
 	.version = KS_TARGET_OPS_VERSION,
 	.name = "kdump",
 	.read = kdump_priv_read,
+	.try_read = kdump_priv_try_read,
 	.vmcoreinfo = kdump_priv_vmcoreinfo,
 	.destroy = kdump_priv_destroy,
 	.readahead = kdump_priv_readahead,
@@ -419,7 +441,8 @@ static void keep_failed_ctx(kdump_ctx_t *ctx)
 #define KS_KDUMP_FREE_AFTER_FAILED_DISKDUMP_OPEN 1
 #endif
 
-struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
+struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings *settings,
+				      struct ks_target **ret)
 {
 	struct kdump_priv *p = calloc(1, sizeof(*p));
 	unsigned char hdr[0x1c0];
@@ -477,8 +500,8 @@ struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret)
 	}
 	if (kdump_vmcoreinfo_raw(p->ctx, &raw) == KDUMP_OK)
 		p->vmcoreinfo = raw;
-	/* KSTALL_PAGES=libkdumpfile: every page through libkdumpfile (the tests compare both). */
-	if (diskdump && !(getenv("KSTALL_PAGES") && !strcmp(getenv("KSTALL_PAGES"), "libkdumpfile")) &&
+	/* Every page through libkdumpfile when asked (the tests compare both). */
+	if (diskdump && !(settings && settings->pages_by_libkdumpfile) &&
 	    (p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size)) && !own_translation(p)) {
 		ks_diskdump_close(p->dd);
 		p->dd = NULL;

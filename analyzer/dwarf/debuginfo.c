@@ -12,13 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/cachedir.h"
+#include "kstall/settings.h"
 #include "dwarf/debuginfo_internal.h"
 #include "dwarf/elf.h"
 #include "dwarf/dwarf_index.h"
 #include "dwarf/dwarf_units.h"
 #include "dwarf/location.h"
 #include "base/hashmap.h"
+#include "base/search.h"
 
 #define MAX_INLINE_DEPTH 16
 
@@ -260,19 +261,20 @@ static uint64_t dwarf_stamp(const struct ks_debuginfo *di)
 	return stamp;
 }
 
-/* KSTALL_CACHE=off keeps nothing between runs. */
-static char *memo_path(const struct ks_debuginfo *di)
+/* No cache directory: nothing kept between runs. */
+static char *memo_path(const struct ks_debuginfo *di, const struct ks_settings *settings)
 {
-	const char *want = getenv("KSTALL_CACHE");
-	char name[2 * 64 + 32];
+	char *path;
 
-	if ((want && !strcmp(want, "off")) || !di->build_id[0])
+	if (!settings || !settings->cache_dir || !di->build_id[0])
 		return NULL;
-	snprintf(name, sizeof(name), "index-%s.memo", di->build_id);
-	return ks_cache_path(name);
+	if (asprintf(&path, "%s/index-%s.memo", settings->cache_dir, di->build_id) < 0)
+		return NULL;
+	return path;
 }
 
-struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
+struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *settings,
+				   struct ks_debuginfo **ret)
 {
 	struct ks_debuginfo *di = calloc(1, sizeof(*di));
 	struct ks_error *err;
@@ -305,9 +307,9 @@ struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret)
 	}
 	elf_build_id(di->elf, di->build_id);
 	/* first: without kept answers its pass starts on a second thread, alongside what follows */
-	memo = memo_path(di);
+	memo = memo_path(di, settings);
 	err = ks_dwarf_index_open(di->elf, di->dwarf, di->path, memo, di->build_id,
-				  dwarf_stamp(di), &di->index);
+				  dwarf_stamp(di), settings, &di->index);
 	free(memo);
 	if (err)
 		goto fail;
@@ -331,10 +333,7 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 {
 	if (!di)
 		return;
-	for (size_t i = 0; i < di->pc_cache.cap; i++)
-		if (di->pc_cache.used[i])
-			free(di->pc_cache.values[i]);
-	ks_u64map_free(&di->pc_cache);
+	ks_u64map_free_pointers(&di->pc_cache, NULL);
 	ks_dwarf_index_free(di->index);
 	ks_dwarf_units_destroy(di->units);
 	free(di->by_name);
@@ -424,18 +423,15 @@ bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64
 	return true;
 }
 
+static uint64_t symbol_address(const void *syms, size_t i)
+{
+	return ((const struct ks_symbol *)syms)[i].address;
+}
+
 bool ks_debuginfo_symbolize(const struct ks_debuginfo *di, uint64_t addr, struct ks_symbol *ret)
 {
-	size_t lo = 0, hi = di->nsyms;
+	size_t lo = ks_count_le(di->nsyms, addr, symbol_address, di->syms);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (di->syms[mid].address <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return false;
 	lo--;

@@ -11,6 +11,7 @@
 #include "base/hashmap.h"
 #include "dwarf/index_memo.h"
 #include "base/threads.h"
+#include "kstall/settings.h"
 
 /* Names longer than this are not indexed (no C identifier in the kernel comes near). */
 #define MAX_NAME 250
@@ -420,19 +421,15 @@ static bool wait_for(struct ks_dwarf_index *ix, const char *key, uint64_t *value
 	return found;
 }
 
-/*
- * The fast reader over the file's sections (.debug_info is info, of size),
- * unless KSTALL_DWARF_SCAN=libdw (the tests compare).
- */
+/* The fast reader over the file's sections (.debug_info is info, of size). */
 static struct ks_scan_unit *open_scan(Elf *elf, const void *info, size_t info_size)
 {
-	const char *want = getenv("KSTALL_DWARF_SCAN");
 	struct ks_dwarf_sections s = { .info = info, .info_size = info_size };
 	const void *data;
 	size_t size;
 	uint64_t addr;
 
-	if ((want && !strcmp(want, "libdw")) || !info)
+	if (!info)
 		return NULL;
 	if (!ks_elf_section(elf, ".debug_abbrev", &data, &s.abbrev_size, &addr))
 		return NULL;
@@ -461,7 +458,7 @@ static struct ks_scan_unit *open_scan(Elf *elf, const void *info, size_t info_si
 
 struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 				     const char *memo_path, const char *build_id, uint64_t stamp,
-				     struct ks_dwarf_index **ret)
+				     const struct ks_settings *settings, struct ks_dwarf_index **ret)
 {
 	struct ks_dwarf_index *ix = calloc(1, sizeof(*ix));
 	struct ks_error *err;
@@ -473,7 +470,7 @@ struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 	*ix = (struct ks_dwarf_index){ .elf = elf, .dwarf = dwarf, .path = path };
 	if (!ks_elf_section(elf, ".debug_info", &info, &ix->info_size, &addr))
 		info = NULL;
-	ix->scan = open_scan(elf, info, ix->info_size);
+	ix->scan = settings && settings->dwarf_by_libdw ? NULL : open_scan(elf, info, ix->info_size);
 	ix->memo = ks_index_memo_load(memo_path, build_id, stamp);
 	if (!ix->memo) {
 		free(ix);
@@ -483,7 +480,7 @@ struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 	 * No answers kept: the pass starts now, on a second thread where there is
 	 * one, and a vmlinux without types fails at open, not at the first look-up.
 	 */
-	if (!ks_index_memo_loaded(ix->memo))
+	if (!ks_index_memo_loaded(ix->memo) && !(settings && settings->one_thread))
 		start_helper(ix);
 	if (!ks_index_memo_loaded(ix->memo) && !wait_for(ix, NULL, NULL) && !scan_until(ix, NULL)) {
 		err = ix->nomem ? &ks_error_nomem

@@ -37,9 +37,11 @@ enum {
  * DWARF's sizes), NULL for none. Without kept answers the pass starts now, so
  * that a vmlinux without types fails here.
  */
+struct ks_settings;
+/* settings: dwarf_by_libdw (no DIE reader of kstall's) and one_thread (no pass beside); NULL: defaults. */
 struct ks_error *ks_dwarf_index_open(Elf *elf, Dwarf *dwarf, const char *path,
 				     const char *memo_path, const char *build_id, uint64_t stamp,
-				     struct ks_dwarf_index **ret);
+				     const struct ks_settings *settings, struct ks_dwarf_index **ret);
 /* Saves new answers to the memo. */
 void ks_dwarf_index_free(struct ks_dwarf_index *ix);
 

@@ -6,6 +6,7 @@
 
 #include "dwarf/elf.h"
 #include "dump/diskdump.h"
+#include "base/search.h"
 
 /* An address range of .debug_aranges and the unit DIE it belongs to. */
 struct range {
@@ -86,21 +87,16 @@ static struct unit *walk_units(Elf *elf, Dwarf *dwarf, size_t *count)
 	return units;
 }
 
+static uint64_t unit_header(const void *units, size_t i)
+{
+	return ((const struct unit *)units)[i].header;
+}
+
 static const struct unit *unit_of(const struct unit *units, size_t n, Dwarf_Off header)
 {
-	size_t lo = 0, hi = n;
+	size_t at = ks_count_le(n, header, unit_header, units);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (units[mid].header == header)
-			return &units[mid];
-		if (units[mid].header < header)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return at && units[at - 1].header == header ? &units[at - 1] : NULL;
 }
 
 static int range_cmp(const void *a, const void *b)
@@ -200,18 +196,15 @@ void ks_dwarf_units_destroy(struct ks_dwarf_units *u)
 	free(u);
 }
 
+static uint64_t range_start(const void *ranges, size_t i)
+{
+	return ((const struct range *)ranges)[i].lo;
+}
+
 bool ks_dwarf_units_at(const struct ks_dwarf_units *u, Dwarf *dwarf, uint64_t pc, Dwarf_Die *cu)
 {
-	size_t lo = 0, hi = u->nranges;
-
 	/* The last range starting at or below pc. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t lo = ks_count_le(u->nranges, pc, range_start, u->ranges);
 
-		if (u->ranges[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo && pc < u->ranges[lo - 1].hi && dwarf_offdie(dwarf, u->ranges[lo - 1].die, cu);
 }

@@ -25,6 +25,7 @@
 #include "kstall/analysis.h"
 #include "kstall/kernel.h"
 #include "kstall/log.h"
+#include "render/html.h"
 #include "render/report.h"
 
 #define PAGE 4096ull
@@ -148,7 +149,6 @@ static int cmp_u64(const void *a, const void *b)
 static void analyze_once(void)
 {
 	struct ks_analysis a;
-	struct ks_log log;
 	struct ks_error *err = ks_analyze(fz.kernel, &a);
 
 	if (!err) {
@@ -156,14 +156,11 @@ static void analyze_once(void)
 		char *s = json_dumps(j, JSON_SORT_KEYS);
 
 		ks_report_text(fz.devnull, &a);
+		ks_report_html(fz.devnull, &a);
 		free(s);
 		json_decref(j);
 		ks_analysis_deinit(&a);
 	}
-	ks_error_destroy(err);
-	err = ks_log_read(fz.kernel, &log);
-	if (!err)
-		ks_log_deinit(&log);
 	ks_error_destroy(err);
 }
 
@@ -173,7 +170,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *vmcore = getenv("KSTALL_FUZZ_VMCORE"), *vmlinux = getenv("KSTALL_FUZZ_VMLINUX");
-	struct ks_kernel_options opts = { 0 };
+	struct ks_settings settings;
+	struct ks_kernel_options opts = { .settings = &settings };
+	char *cache_dir;
 	struct ks_debuginfo *di;
 	struct ks_target *t;
 	struct ks_error *err;
@@ -190,9 +189,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz: set KSTALL_FUZZ_VMCORE and KSTALL_FUZZ_VMLINUX\n");
 		exit(2);
 	}
-	err = ks_target_open_kdump(vmcore, &fz.inner);
+	ks_settings_from_env(&settings, &cache_dir);
+	err = ks_target_open_kdump(vmcore, &settings, &fz.inner);
 	if (!err)
-		err = ks_debuginfo_open(vmlinux, &di);
+		err = ks_debuginfo_open(vmlinux, &settings, &di);
+	free(cache_dir);
 	if (!err) {
 		/* The wrapper owns nothing: the inner target lives as long as the process. */
 		err = ks_target_create(&fuzz_ops, NULL, &t);

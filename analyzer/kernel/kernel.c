@@ -1,4 +1,5 @@
 #include "kstall/kernel.h"
+#include "kernel/layout.h"
 #include "kstall/modules.h"
 
 #include <stdio.h>
@@ -14,102 +15,9 @@ struct field_spec {
 };
 
 static const struct field_spec field_specs[KS_F__COUNT] = {
-	[KS_F_TASK_TASKS] = { "task_struct", "tasks" },
-	[KS_F_TASK_PID] = { "task_struct", "pid" },
-	[KS_F_TASK_TGID] = { "task_struct", "tgid" },
-	[KS_F_TASK_COMM] = { "task_struct", "comm" },
-	[KS_F_TASK_STATE] = { "task_struct", "__state|state" },
-	[KS_F_TASK_EXIT_STATE] = { "task_struct", "exit_state" },
-	[KS_F_TASK_FLAGS] = { "task_struct", "flags" },
-	[KS_F_TASK_ON_CPU] = { "task_struct", "on_cpu" },
-	[KS_F_TASK_CPU] = { "task_struct", "thread_info.cpu|cpu" },
-	[KS_F_TASK_REAL_PARENT] = { "task_struct", "real_parent" },
-	[KS_F_TASK_SIGNAL] = { "task_struct", "signal" },
-	[KS_F_TASK_STACK] = { "task_struct", "stack" },
-	[KS_F_TASK_THREAD_SP] = { "task_struct", "thread.sp" },
-	[KS_F_TASK_THREAD_NODE] = { "task_struct", "thread_node" },
-	[KS_F_TASK_THREAD_GROUP] = { "task_struct", "thread_group" },
-	[KS_F_SIGNAL_THREAD_HEAD] = { "signal_struct", "thread_head" },
-	[KS_F_RQ_CURR] = { "rq", "curr" },
-	[KS_F_RQ_IDLE] = { "rq", "idle" },
-	[KS_F_RQ_CLOCK] = { "rq", "clock" },
-	[KS_F_ITF_BP] = { "inactive_task_frame", "bp" },
-	[KS_F_ITF_RET_ADDR] = { "inactive_task_frame", "ret_addr" },
-	[KS_F_ITF_BX] = { "inactive_task_frame", "bx" },
-	[KS_F_ITF_R12] = { "inactive_task_frame", "r12" },
-	[KS_F_ITF_R13] = { "inactive_task_frame", "r13" },
-	[KS_F_ITF_R14] = { "inactive_task_frame", "r14" },
-	[KS_F_ITF_R15] = { "inactive_task_frame", "r15" },
-	[KS_F_PRSTATUS_PID] = { "elf_prstatus", "common.pr_pid|pr_pid" },
-	[KS_F_PRSTATUS_REG] = { "elf_prstatus", "pr_reg" },
-	[KS_F_TASK_DELAYS] = { "task_struct", "delays" },
-	[KS_F_DELAYS_FREEPAGES_START] = { "task_delay_info", "freepages_start" },
-	[KS_F_TASK_LAST_ARRIVAL] = { "task_struct", "sched_info.last_arrival" },
-	[KS_F_TASK_LAST_SWITCH_TIME] = { "task_struct", "last_switch_time" },
-	[KS_F_TASK_MEMALLOC_VALID] = { "task_struct", "memalloc.valid|memalloc.in_flight" },
-	[KS_F_TASK_MEMALLOC_START] = { "task_struct", "memalloc.start" },
-	[KS_F_TASK_MEMALLOC_GFP] = { "task_struct", "memalloc.gfp" },
-	[KS_F_TASK_MEMALLOC_ORDER] = { "task_struct", "memalloc.order" },
-	[KS_F_SIGNAL_OOM_MM] = { "signal_struct", "oom_mm" },
-	[KS_F_SIGNAL_OOM_SCORE_ADJ] = { "signal_struct", "oom_score_adj" },
-	[KS_F_MUTEX_OWNER] = { "mutex", "owner" },
-	[KS_F_MUTEX_WAIT_LIST] = { "mutex", "wait_list" },
-	[KS_F_MUTEX_WAITER_TASK] = { "mutex_waiter", "task" },
-	[KS_F_MUTEX_WAITER_LIST] = { "mutex_waiter", "list" },
-	[KS_F_RWSEM_OWNER] = { "rw_semaphore", "owner" },
-	[KS_F_RWSEM_WAIT_LIST] = { "rw_semaphore", "wait_list" },
-	[KS_F_RWSEM_WAITER_TASK] = { "rwsem_waiter", "task" },
-	[KS_F_RWSEM_WAITER_LIST] = { "rwsem_waiter", "list" },
-	[KS_F_SEM_COUNT] = { "semaphore", "count" },
-	[KS_F_SEM_WAIT_LIST] = { "semaphore", "wait_list" },
-	[KS_F_SEM_WAITER_TASK] = { "semaphore_waiter", "task" },
-	[KS_F_SEM_WAITER_LIST] = { "semaphore_waiter", "list" },
-	[KS_F_PGDAT_NODE_ZONES] = { "pglist_data", "node_zones" },
-	[KS_F_PGDAT_NODE_ID] = { "pglist_data", "node_id" },
-	[KS_F_PGDAT_KSWAPD_FAILURES] = { "pglist_data", "kswapd_failures" },
-	[KS_F_ZONE_WATERMARK] = { "zone", "_watermark|watermark" },
-	[KS_F_ZONE_WATERMARK_BOOST] = { "zone", "watermark_boost" },
-	[KS_F_ZONE_MANAGED] = { "zone", "managed_pages" },
-	[KS_F_ZONE_NAME] = { "zone", "name" },
-	[KS_F_ZONE_VM_STAT] = { "zone", "vm_stat" },
-	[KS_F_TASK_MM] = { "task_struct", "mm" },
-	[KS_F_MM_MMAP_LOCK] = { "mm_struct", "mmap_lock|mmap_sem" },
-	[KS_F_TASK_OOM_REAPER_LIST] = { "task_struct", "oom_reaper_list" },
-	[KS_F_PCPU_RWSEM_READ_COUNT] = { "percpu_rw_semaphore", "read_count" },
-	[KS_F_PCPU_RWSEM_WRITER] = { "percpu_rw_semaphore", "writer.task" },
-	[KS_F_PCPU_RWSEM_WAITERS] = { "percpu_rw_semaphore", "waiters.head" },
-	[KS_F_PCPU_RWSEM_BLOCK] = { "percpu_rw_semaphore", "block" },
-	[KS_F_WQ_ENTRY_PRIVATE] = { "wait_queue_entry", "private" },
-	[KS_F_WQ_ENTRY_ENTRY] = { "wait_queue_entry", "entry" },
-	[KS_F_WQ_HEAD_HEAD] = { "wait_queue_head", "head" },
-	[KS_F_WPQ_FOLIO] = { "wait_page_queue", "folio|page" },
-	[KS_F_WPQ_BIT_NR] = { "wait_page_queue", "bit_nr" },
-	[KS_F_WPQ_WAIT] = { "wait_page_queue", "wait" },
-	[KS_F_PAGE_FLAGS] = { "page", "flags" },
-	[KS_F_PAGE_MAPPING] = { "page", "mapping" },
-	[KS_F_PAGE_INDEX] = { "page", "index" },
-	[KS_F_MAPPING_HOST] = { "address_space", "host" },
-	[KS_F_INODE_RWSEM] = { "inode", "i_rwsem" },
-	[KS_F_INODE_MAPPING] = { "inode", "i_mapping" },
-	[KS_F_INODE_DATA_HOST] = { "inode", "i_data.host" },
-	[KS_F_INODE_SB] = { "inode", "i_sb" },
-	[KS_F_INODE_INO] = { "inode", "i_ino" },
-	[KS_F_INODE_DENTRY] = { "inode", "i_dentry" },
-	[KS_F_DENTRY_ALIAS] = { "dentry", "d_u.d_alias|d_alias" },
-	[KS_F_DENTRY_PARENT] = { "dentry", "d_parent" },
-	[KS_F_DENTRY_NAME] = { "dentry", "d_name.name" },
-	[KS_F_DENTRY_INODE] = { "dentry", "d_inode" },
-	[KS_F_SB_TYPE] = { "super_block", "s_type" },
-	[KS_F_SB_MOUNTS] = { "super_block", "s_mounts" },
-	[KS_F_FSTYPE_NAME] = { "file_system_type", "name" },
-	[KS_F_MOUNT_PARENT] = { "mount", "mnt_parent" },
-	[KS_F_MOUNT_MOUNTPOINT] = { "mount", "mnt_mountpoint" },
-	[KS_F_MOUNT_ROOT] = { "mount", "mnt.mnt_root" },
-	[KS_F_MOUNT_SB] = { "mount", "mnt.mnt_sb" },
-	[KS_F_MOUNT_INSTANCE] = { "mount", "mnt_instance" },
-	[KS_F_MOUNT_NS] = { "mount", "mnt_ns" },
-	[KS_F_TASK_BLOCKER] = { "task_struct", "blocker" },
-	[KS_F_TASK_BLOCKER_MUTEX] = { "task_struct", "blocker_mutex" },
+#define X(id, type, members) [KS_F_##id] = { type, members },
+	KS_FIELDS(X)
+#undef X
 };
 
 /* Fields without which no task can be listed. */
@@ -128,6 +36,9 @@ struct cpu_note {
 struct ks_kernel {
 	struct ks_target *target;
 	struct ks_debuginfo *di;
+	struct ks_settings settings;
+	/* the layouts of kstall/layout.h, resolved at first use */
+	struct ks_layout *layout;
 	uint64_t kaslr;
 	char release[65];
 	uint64_t off[KS_F__COUNT];
@@ -291,40 +202,76 @@ struct ks_error *ks_read_string(struct ks_kernel *k, uint64_t addr, char *buf, s
 	return NULL;
 }
 
-static bool ok(struct ks_error *err)
+/*
+ * The try-reads keep only whether a read worked: they ask the target for the
+ * code alone, so a failure formats no message it would throw away.
+ */
+enum ks_error_code ks_read_code(struct ks_kernel *k, uint64_t addr, void *buf, size_t len)
 {
-	ks_error_destroy(err);
-	return !err;
+	return ks_target_try_read(k->target, addr, buf, len);
 }
 
 bool ks_try_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len)
 {
-	return ok(ks_read(k, addr, buf, len));
+	return !ks_read_code(k, addr, buf, len);
 }
 
 bool ks_try_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret)
 {
-	return ok(ks_read_u64(k, addr, ret));
+	return !ks_read_code(k, addr, ret, sizeof(*ret));
 }
 
 bool ks_try_read_u32(struct ks_kernel *k, uint64_t addr, uint32_t *ret)
 {
-	return ok(ks_read_u32(k, addr, ret));
+	return !ks_read_code(k, addr, ret, sizeof(*ret));
+}
+
+static enum ks_error_code read_uint_code(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret)
+{
+	unsigned char buf[8];
+	uint64_t v = 0;
+	enum ks_error_code code;
+
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return KS_ERR_UNSUPPORTED;
+	if ((code = ks_read_code(k, addr, buf, size)))
+		return code;
+	for (size_t i = 0; i < size; i++)
+		v |= (uint64_t)buf[i] << (8 * i);
+	*ret = v;
+	return 0;
 }
 
 bool ks_try_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret)
 {
-	return ok(ks_read_uint(k, addr, size, ret));
+	return !read_uint_code(k, addr, size, ret);
+}
+
+enum ks_error_code ks_read_field_code(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret)
+{
+	return k->has[f] ? read_uint_code(k, base + k->off[f], k->fsize[f], ret) : KS_ERR_LOOKUP;
 }
 
 bool ks_try_read_field(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret)
 {
-	return ok(ks_read_field(k, base, f, ret));
+	return !ks_read_field_code(k, base, f, ret);
 }
 
 bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
 {
-	return ok(ks_read_string(k, addr, buf, size));
+	if (!size)
+		return true;
+	if (ks_read_code(k, addr, buf, size - 1)) {
+		/* A string may end before an unreadable page: read byte by byte. */
+		for (size_t i = 0; i + 1 < size; i++) {
+			if (ks_read_code(k, addr + i, buf + i, 1))
+				return false;
+			if (!buf[i])
+				return true;
+		}
+	}
+	buf[size - 1] = '\0';
+	return true;
 }
 
 static void resolve_fields(struct ks_kernel *k)
@@ -539,7 +486,13 @@ bool ks_kernel_per_cpu_ptr(const struct ks_kernel *k, uint64_t ptr, unsigned int
 
 bool ks_kernel_runqueue(struct ks_kernel *k, unsigned int cpu, uint64_t *ret)
 {
-	return ks_kernel_cpu_online(k, cpu) && ok(ks_kernel_per_cpu(k, "runqueues", cpu, ret));
+	struct ks_error *err;
+
+	if (!ks_kernel_cpu_online(k, cpu))
+		return false;
+	err = ks_kernel_per_cpu(k, "runqueues", cpu, ret);
+	ks_error_destroy(err);
+	return !err;
 }
 
 /*
@@ -567,6 +520,16 @@ static uint64_t thread_size(struct ks_debuginfo *di)
 	return size ? size : 16384; /* x86_64's default when neither says */
 }
 
+const struct ks_settings *ks_kernel_settings(const struct ks_kernel *k)
+{
+	return &k->settings;
+}
+
+struct ks_layout *ks_kernel_layout(struct ks_kernel *k)
+{
+	return k->layout;
+}
+
 struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *di,
 				const struct ks_kernel_options *opts, struct ks_kernel **ret)
 {
@@ -580,6 +543,10 @@ struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *d
 	}
 	k->target = target;
 	k->di = di;
+	k->layout = ks_layout_create();
+	if (opts && opts->settings)
+		k->settings = *opts->settings;
+	k->settings.cache_dir = NULL;
 	err = find_kaslr(k);
 	if (!err)
 		err = check_match(k, opts && opts->force);
@@ -624,6 +591,7 @@ void ks_kernel_destroy(struct ks_kernel *k)
 	free(k->online);
 	free(k->notes);
 	ks_modules_deinit(&k->modules);
+	ks_layout_destroy(k->layout);
 	ks_debuginfo_destroy(k->di);
 	ks_target_destroy(k->target);
 	free(k);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kstall/kernel.h"
+#include "base/search.h"
 
 #define MAX_MODULES 4096
 #define MAX_MODULE_SYMS (1u << 20)
@@ -192,18 +193,15 @@ const struct ks_module *ks_modules_find(const struct ks_modules *m, uint64_t add
 	return NULL;
 }
 
+static uint64_t symbol_address(const void *syms, size_t i)
+{
+	return ((const struct ks_symbol *)syms)[i].address;
+}
+
 bool ks_module_symbolize(const struct ks_module *mod, uint64_t addr, struct ks_symbol *ret)
 {
-	size_t lo = 0, hi = mod->nsyms;
+	size_t lo = ks_count_le(mod->nsyms, addr, symbol_address, mod->syms);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (mod->syms[mid].address <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return false;
 	lo--;

@@ -190,10 +190,10 @@ struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_se
 }
 
 struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool force,
-			       struct ks_kernel **ret)
+				const struct ks_settings *settings, struct ks_kernel **ret)
 {
 	struct ks_debuginfo *di;
-	struct ks_kernel_options kopts = { .force = force };
+	struct ks_kernel_options kopts = { .force = force, .settings = settings };
 	struct ks_error *err;
 	char *found = NULL;
 
@@ -205,7 +205,7 @@ struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool f
 		}
 		vmlinux = found;
 	}
-	err = ks_debuginfo_open(vmlinux, &di);
+	err = ks_debuginfo_open(vmlinux, settings, &di);
 	free(found);
 	if (err) {
 		ks_target_destroy(t);
@@ -217,9 +217,9 @@ struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool f
 struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **ret)
 {
 	struct ks_target *t;
-	struct ks_error *err = ks_target_open_kdump(opts->vmcore, &t);
+	struct ks_error *err = ks_target_open_kdump(opts->vmcore, opts->settings, &t);
 
 	if (err)
 		return err;
-	return ks_open_target(t, opts->vmlinux, opts->force, ret);
+	return ks_open_target(t, opts->vmlinux, opts->force, opts->settings, ret);
 }

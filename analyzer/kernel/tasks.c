@@ -65,20 +65,22 @@ struct walk {
 
 static void load_state_letters(struct walk *w)
 {
-	struct ks_debuginfo *di = ks_kernel_debuginfo(w->k);
 	uint64_t addr, n;
 
-	if (!ks_kernel_symbol(w->k, "task_state_array", &addr) ||
-	    !ks_debuginfo_array_length(di, "task_state_array", &n) || n > MAX_STATE_LETTERS) {
-		ks_lines_append(&w->out->problems, "no task_state_array: state letters unknown");
+	if (!ks_kernel_array(w->k, KS_A_TASK_STATE_ARRAY, &addr, &n) || n > MAX_STATE_LETTERS) {
+		ks_problems_add(&w->out->problems, KS_ERR_LOOKUP, 0, 0, "no task_state_array: state letters unknown");
 		return;
 	}
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t str;
+		uint64_t str = 0;
 		char c;
+		enum ks_error_code code = ks_read_code(w->k, addr + 8 * i, &str, sizeof(str));
 
-		if (!ks_try_read_u64(w->k, addr + 8 * i, &str) || !ks_try_read(w->k, str, &c, 1)) {
-			ks_lines_append(&w->out->problems, "cannot read task_state_array[%llu]", (unsigned long long)i);
+		if (!code)
+			code = ks_read_code(w->k, str, &c, 1);
+		if (code) {
+			ks_problems_add(&w->out->problems, code, 0, code == KS_ERR_NODATA ? 0 : addr + 8 * i,
+					"cannot read task_state_array[%llu]", (unsigned long long)i);
 			w->nletters = 0;
 			return;
 		}
@@ -92,7 +94,8 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 	struct ks_kernel *k = w->k;
 	struct ks_task *t;
 	uint64_t v, parent;
-	bool partial = false;
+	/* the first read that failed, for the problem line */
+	enum ks_error_code partial = 0;
 
 	if (ks_u64map_get(&w->seen, addr))
 		return NULL;
@@ -112,15 +115,14 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 	t->address = addr;
 	t->idle = idle;
 	t->cpu = -1;
-#define FIELD(f, dst)                                   \
-	do {                                            \
-		struct ks_error *e_ = ks_read_field(k, addr, f, &v); \
-		if (e_) {                               \
-			ks_error_destroy(e_);           \
-			partial = true;                 \
-		} else {                                \
-			dst;                            \
-		}                                       \
+#define FIELD(f, dst)                                            \
+	do {                                                     \
+		enum ks_error_code c_ = ks_read_field_code(k, addr, f, &v); \
+		if (c_) {                                        \
+			partial = partial ? partial : c_;        \
+		} else {                                         \
+			dst;                                     \
+		}                                                \
 	} while (0)
 	FIELD(KS_F_TASK_PID, t->pid = (int32_t)v);
 	FIELD(KS_F_TASK_TGID, t->tgid = (int32_t)v);
@@ -164,19 +166,25 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			t->oom_score_adj_known = true;
 		}
 	}
-	if (!ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_COMM), t->comm, KS_COMM_LEN))
-		partial = true;
+	{
+		enum ks_error_code c = ks_read_code(k, addr + ks_kernel_off(k, KS_F_TASK_COMM), t->comm, KS_COMM_LEN);
+
+		partial = partial ? partial : c;
+	}
 	t->comm[KS_COMM_LEN] = '\0';
 	if (ks_try_read_field(k, addr, KS_F_TASK_REAL_PARENT, &parent) && parent) {
-		if (!ks_try_read_field(k, parent, KS_F_TASK_PID, &v))
-			partial = true;
+		enum ks_error_code c = ks_read_field_code(k, parent, KS_F_TASK_PID, &v);
+
+		if (c)
+			partial = partial ? partial : c;
 		else
 			t->ppid = (int32_t)v;
 	}
 	t->state_char = ks_state_char(w->letters, w->nletters, t->state, t->exit_state);
-	t->partial = partial;
+	t->partial = partial != 0;
 	if (partial)
-		ks_lines_append(&w->out->problems, "task 0x%llx: some fields could not be read", (unsigned long long)addr);
+		ks_problems_add(&w->out->problems, partial, addr, 0, "task 0x%llx: some fields could not be read",
+				(unsigned long long)addr);
 	w->out->count++;
 	return NULL;
 }
@@ -196,22 +204,23 @@ static struct ks_error *walk_list(struct walk *w, uint64_t head, uint64_t member
 	struct ks_error *err;
 
 	if ((err = ks_read_u64(w->k, head, &pos))) {
-		ks_lines_append(&w->out->problems, "%s: %s", what, err->message);
+		ks_problems_add_error(&w->out->problems, err, 0, what);
 		ks_error_destroy(err);
 		return NULL;
 	}
 	while (pos != head) {
 		if (++n > MAX_TASKS) {
-			ks_lines_append(&w->out->problems, "%s: more than %u entries, stopped (a loop?)", what, MAX_TASKS);
+			ks_problems_add(&w->out->problems, KS_ERR_BAD_DATA, 0, 0,
+					"%s: more than %u entries, stopped (a loop?)", what, MAX_TASKS);
 			return NULL;
 		}
 		if (!pos) {
-			ks_lines_append(&w->out->problems, "%s: NULL link after 0x%llx", what,
-					(unsigned long long)prev);
+			ks_problems_add(&w->out->problems, KS_ERR_BAD_DATA, 0, prev, "%s: NULL link after 0x%llx",
+					what, (unsigned long long)prev);
 			return NULL;
 		}
 		if (pos == saved || pos == prev) {
-			ks_lines_append(&w->out->problems,
+			ks_problems_add(&w->out->problems, KS_ERR_BAD_DATA, 0, pos,
 					"%s: loops back to 0x%llx after %zu entries, stopped", what,
 					(unsigned long long)pos, n - 1);
 			return NULL;
@@ -225,13 +234,13 @@ static struct ks_error *walk_list(struct walk *w, uint64_t head, uint64_t member
 		if (err == &ks_error_nomem)
 			return err;
 		if (err) {
-			ks_lines_append(&w->out->problems, "%s: %s", what, err->message);
+			ks_problems_add_error(&w->out->problems, err, 0, what);
 			ks_error_destroy(err);
 			return NULL;
 		}
 		prev = pos;
 		if ((err = ks_read_u64(w->k, pos, &pos))) {
-			ks_lines_append(&w->out->problems, "%s: %s", what, err->message);
+			ks_problems_add_error(&w->out->problems, err, 0, what);
 			ks_error_destroy(err);
 			return NULL;
 		}
@@ -259,7 +268,7 @@ static struct ks_error *add_leader(struct walk *w, uint64_t leader)
 				       (unsigned long long)leader);
 	if (seen) {
 		/* Met before on another process's (damaged) thread list: keep it, walk its threads. */
-		ks_lines_append(&w->out->problems,
+		ks_problems_add(&w->out->problems, KS_ERR_BAD_DATA, leader, 0,
 				"task 0x%llx is on the task list and on another process's thread list",
 				(unsigned long long)leader);
 	} else {
@@ -332,7 +341,8 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 		if (!err)
 			err = ks_read_field(k, rq, KS_F_RQ_IDLE, &idle);
 		if (err) {
-			ks_lines_append(&w.out->problems, "cannot read the idle task of CPU %u: %s", c, err->message);
+			ks_problems_add(&w.out->problems, err->code, 0, err->address,
+					"cannot read the idle task of CPU %u: %s", c, err->message);
 			ks_error_destroy(err);
 			err = NULL;
 			continue;
@@ -364,7 +374,7 @@ out:
 void ks_tasks_deinit(struct ks_tasks *tasks)
 {
 	free(tasks->tasks);
-	free(tasks->problems);
+	ks_problems_deinit(&tasks->problems);
 	memset(tasks, 0, sizeof(*tasks));
 }
 

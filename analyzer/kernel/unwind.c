@@ -9,6 +9,7 @@
 #include "dwarf/debuginfo_internal.h"
 #include "base/hashmap.h"
 #include "kstall/modules.h"
+#include "base/search.h"
 
 /* ORC register and type codes: the kernel's ABI for its .orc_unwind section. */
 enum {
@@ -50,7 +51,19 @@ struct ks_unwinder {
 	bool have_pt_regs;
 	/* link-time pc -> struct cfi_rule *; the shared no_rule when there is no usable FDE */
 	struct ks_u64map cfi_cache;
+	/* why the last stack word that could not be read failed: NODATA apart from FAULT */
+	enum ks_error_code read_code;
 };
+
+/* A word of the stack being unwound; a failure keeps its code for the stack's note. */
+static bool read_word(struct ks_unwinder *u, uint64_t addr, uint64_t *ret)
+{
+	enum ks_error_code code = ks_read_code(u->k, addr, ret, sizeof(*ret));
+
+	if (code)
+		u->read_code = code;
+	return !code;
+}
 
 /* A CFI row in the forms the kernel's .debug_frame uses, compiled once per pc. */
 enum cfi_kind { CFI_UNDEF, CFI_SAME, CFI_OFFSET, CFI_VAL_OFFSET };
@@ -85,18 +98,15 @@ static uint64_t orc_ip(const struct ks_orc_table *t, size_t i)
 	return t->rel_base + 4 * i + (uint64_t)(int64_t)rel;
 }
 
+static uint64_t orc_ip_key(const void *t, size_t i)
+{
+	return orc_ip(t, i);
+}
+
 bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry *ret)
 {
-	size_t lo = 0, hi = t->count;
+	size_t lo = ks_count_le(t->count, ip, orc_ip_key, t);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (orc_ip(t, mid) <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return false;
 	ks_orc_decode(t->entries + 6 * (lo - 1), ret);
@@ -160,10 +170,7 @@ void ks_unwinder_destroy(struct ks_unwinder *u)
 {
 	if (!u)
 		return;
-	for (size_t i = 0; i < u->cfi_cache.cap; i++)
-		if (u->cfi_cache.used[i] && u->cfi_cache.values[i] != &no_rule)
-			free(u->cfi_cache.values[i]);
-	ks_u64map_free(&u->cfi_cache);
+	ks_u64map_free_pointers(&u->cfi_cache, &no_rule);
 	free(u);
 }
 
@@ -239,7 +246,7 @@ static bool read_regs(struct ks_unwinder *u, uint64_t base, struct state *st, bo
 
 		if (!full && r != KS_RIP && r != KS_RSP)
 			continue;
-		if (!ks_try_read_u64(u->k, base + u->pt_regs_off[r], &v))
+		if (!read_word(u, base + u->pt_regs_off[r], &v))
 			return false;
 		st->regs[r] = v;
 	}
@@ -252,10 +259,12 @@ static bool regs_user(struct ks_unwinder *u, uint64_t base)
 {
 	uint64_t cs;
 
-	return ks_try_read_u64(u->k, base + u->pt_regs_cs, &cs) && (cs & 3) == 3;
+	return read_word(u, base + u->pt_regs_cs, &cs) && (cs & 3) == 3;
 }
 
-enum step { STEP_OK, STEP_END, STEP_ERROR };
+/* ERROR: what was read makes no sense (a step the wrong way); UNKNOWN: a layout the unwinder does
+ * not know; UNREADABLE: a read failed */
+enum step { STEP_OK, STEP_END, STEP_ERROR, STEP_UNKNOWN, STEP_UNREADABLE };
 
 static bool compile_reg(const Dwarf_Op *ops, size_t nops, uint8_t *kind, int64_t *off)
 {
@@ -355,7 +364,7 @@ static bool step_cfi(struct ks_unwinder *u, struct state *st)
 			v = st->regs[r];
 			break;
 		case CFI_OFFSET:
-			if (!ks_try_read_u64(u->k, cfa + rule->regs[r].off, &v))
+			if (!read_word(u, cfa + rule->regs[r].off, &v))
 				continue;
 			break;
 		case CFI_VAL_OFFSET:
@@ -436,17 +445,17 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	default:
 		snprintf(note, nsize, "unknown ORC sp register %u at 0x%llx", orc.sp_reg,
 			 (unsigned long long)ip);
-		return STEP_ERROR;
+		return STEP_UNKNOWN;
 	}
 	if (indirect) {
-		if (!ks_try_read_u64(u->k, sp, &sp))
+		if (!read_word(u, sp, &sp))
 			goto unreadable;
 		if (orc.sp_reg == ORC_REG_SP_INDIRECT)
 			sp += orc.sp_offset;
 	}
 	switch (orc.type) {
 	case ORC_TYPE_CALL:
-		if (!ks_try_read_u64(u->k, sp - 8, &next.regs[KS_RIP]))
+		if (!read_word(u, sp - 8, &next.regs[KS_RIP]))
 			goto unreadable;
 		next.regs[KS_RSP] = sp;
 		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP);
@@ -473,24 +482,24 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	default:
 		snprintf(note, nsize, "unknown ORC type %u at 0x%llx", orc.type,
 			 (unsigned long long)ip);
-		return STEP_ERROR;
+		return STEP_UNKNOWN;
 	}
 	switch (orc.bp_reg) {
 	case ORC_REG_UNDEFINED:
 		newbp = full_regs ? next.regs[KS_RBP] : bp;
 		break;
 	case ORC_REG_PREV_SP:
-		if (!ks_try_read_u64(u->k, sp + orc.bp_offset, &newbp))
+		if (!read_word(u, sp + orc.bp_offset, &newbp))
 			goto unreadable;
 		break;
 	case ORC_REG_BP:
-		if (!ks_try_read_u64(u->k, bp + orc.bp_offset, &newbp))
+		if (!read_word(u, bp + orc.bp_offset, &newbp))
 			goto unreadable;
 		break;
 	default:
 		snprintf(note, nsize, "unknown ORC bp register %u at 0x%llx", orc.bp_reg,
 			 (unsigned long long)ip);
-		return STEP_ERROR;
+		return STEP_UNKNOWN;
 	}
 	next.regs[KS_RBP] = newbp;
 	if (st->valid & REG_BIT(KS_RBP) || orc.bp_reg != ORC_REG_UNDEFINED || full_regs)
@@ -503,7 +512,7 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	return STEP_OK;
 unreadable:
 	snprintf(note, nsize, "stack unreadable while unwinding 0x%llx", (unsigned long long)ip);
-	return STEP_ERROR;
+	return STEP_UNREADABLE;
 }
 
 static enum step step_fp(struct ks_unwinder *u, struct state *st, char *note, size_t nsize)
@@ -523,8 +532,8 @@ static enum step step_fp(struct ks_unwinder *u, struct state *st, char *note, si
 			goto unreadable;
 		next.exact = true;
 	} else {
-		if (!ks_try_read_u64(u->k, bp + 8, &next.regs[KS_RIP]) ||
-		    !ks_try_read_u64(u->k, bp, &next.regs[KS_RBP]))
+		if (!read_word(u, bp + 8, &next.regs[KS_RIP]) ||
+		    !read_word(u, bp, &next.regs[KS_RBP]))
 			goto unreadable;
 		next.regs[KS_RSP] = bp + 16;
 		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP) | REG_BIT(KS_RBP);
@@ -540,7 +549,7 @@ static enum step step_fp(struct ks_unwinder *u, struct state *st, char *note, si
 	return STEP_OK;
 unreadable:
 	snprintf(note, nsize, "stack unreadable at frame pointer 0x%llx", (unsigned long long)bp);
-	return STEP_ERROR;
+	return STEP_UNREADABLE;
 }
 
 static struct ks_error *initial_state(struct ks_unwinder *u, const struct ks_task *t,
@@ -585,7 +594,7 @@ static struct ks_error *initial_state(struct ks_unwinder *u, const struct ks_tas
 			st->valid |= REG_BIT(saved[i].r);
 		}
 	}
-	st->regs[KS_RSP] = sp + ks_debuginfo_type_size(ks_kernel_debuginfo(k), "inactive_task_frame");
+	st->regs[KS_RSP] = sp + ks_kernel_type_size(k, KS_SIZE_INACTIVE_TASK_FRAME);
 	st->valid |= REG_BIT(KS_RSP);
 	/* ret_addr is where __schedule resumes: an exact PC inside it, not a call site. */
 	st->exact = true;
@@ -608,6 +617,7 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 	if (err) {
 		if (!ret->note[0])
 			snprintf(ret->note, sizeof(ret->note), "%s", err->message);
+		ret->note_code = err->code;
 		ks_error_destroy(err);
 		return NULL;
 	}
@@ -640,6 +650,10 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 			r = step_orc(u, &st, ret->note, sizeof(ret->note));
 		else
 			r = step_fp(u, &st, ret->note, sizeof(ret->note));
+		if (r == STEP_UNREADABLE)
+			ret->note_code = u->read_code;
+		else if (r == STEP_UNKNOWN)
+			ret->note_code = KS_ERR_UNSUPPORTED;
 		if (r != STEP_OK)
 			break;
 		if (st.regs[KS_RSP] < stack_lo || st.regs[KS_RSP] > stack_hi) {
@@ -651,15 +665,15 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 		for (size_t i = ret->count; i-- > 0 && !ret->frames[i].cfa;)
 			ret->frames[i].cfa = st.regs[KS_RSP];
 	}
+	/* the other notes: a pc outside kernel text, too many frames, a stack pointer that left */
+	if (ret->note[0] && !ret->note_code)
+		ret->note_code = KS_ERR_BAD_DATA;
 	return NULL;
 }
 
 static bool frame_read(void *arg, uint64_t addr, uint64_t *ret)
 {
-	struct ks_error *err = ks_read_u64(arg, addr, ret);
-
-	ks_error_destroy(err);
-	return !err;
+	return ks_try_read_u64(arg, addr, ret);
 }
 
 static struct ks_frame_ctx frame_ctx(struct ks_kernel *k, const struct ks_frame *f)

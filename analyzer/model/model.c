@@ -4,22 +4,17 @@
  * here, so that the text, JSON and HTML reports can never disagree on them.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kstall/model.h"
 #include "base/hashmap.h"
-
-static struct ks_u64map *index_of(const struct ks_analysis *a)
-{
-	/* Built in ks_analyze; the cast keeps the public struct free of internals. */
-	return (struct ks_u64map *)a->task_index;
-}
+#include "base/strpool.h"
 
 long ks_model_task_index(const struct ks_analysis *a, uint64_t address)
 {
-	void *v = ks_u64map_get(index_of(a), address);
-
-	return v ? (long)((uintptr_t)v - 1) : -1;
+	/* Built in ks_analyze; the cast keeps the public struct free of internals. */
+	return ks_u64map_get_index((const struct ks_u64map *)a->task_index, address);
 }
 
 const char *ks_alloc_phase_name(enum ks_alloc_phase p)
@@ -168,4 +163,30 @@ bool ks_task_stalled(const struct ks_analysis *a, size_t i)
 
 	return !t->idle && (a->ta[i].alloc.phase != KS_ALLOC_NONE || a->ta[i].waits_on >= 0 ||
 			    t->state_char == 'D');
+}
+
+void ks_analysis_deinit(struct ks_analysis *a)
+{
+	if (a->stacks)
+		for (size_t i = 0; i < a->tasks.count; i++)
+			ks_stack_deinit(&a->stacks[i]);
+	free(a->stacks);
+	free(a->ta);
+	free(a->locks);
+	free(a->verdicts);
+	ks_problems_deinit(&a->problems);
+	free(a->memory.zones);
+	free(a->oom.reaper_queue);
+	for (size_t i = 0; i < a->nevents; i++)
+		free(a->events[i].text);
+	free(a->events);
+	ks_log_deinit(&a->log);
+	free(a->log_relevant);
+	if (a->task_index) {
+		ks_u64map_free(a->task_index);
+		free(a->task_index);
+	}
+	ks_tasks_deinit(&a->tasks);
+	ks_strpool_destroy(a->strings);
+	memset(a, 0, sizeof(*a));
 }

@@ -27,7 +27,20 @@ void ks_gfp_decode(const struct ks_gfp_name *names, size_t n, uint64_t gfp, char
 
 #define MAX_GFP_NAMES 96
 
-void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t)
+/* gfpflag_names read from the dump. */
+struct gfp_table {
+	struct ks_gfp_name *names;
+	char *strings;
+	size_t count;
+};
+
+/* The pass's context: the table, and the bits its rules test, looked up once. */
+struct alloc_ctx {
+	struct gfp_table gfp;
+	uint64_t fs, noretry, nofail, mayfail, thisnode;
+};
+
+static void gfp_table_load(struct ks_kernel *k, struct gfp_table *t)
 {
 	uint64_t addr;
 
@@ -50,7 +63,7 @@ void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t)
 	}
 }
 
-void ks_gfp_table_deinit(struct ks_gfp_table *t)
+static void gfp_table_deinit(struct gfp_table *t)
 {
 	free(t->names);
 	free(t->strings);
@@ -58,7 +71,7 @@ void ks_gfp_table_deinit(struct ks_gfp_table *t)
 }
 
 /* The mask of a single flag by its kernel name ("__GFP_FS"); 0 when the table lacks it. */
-uint64_t ks_gfp_bit(const struct ks_gfp_table *t, const char *name)
+static uint64_t gfp_bit(const struct gfp_table *t, const char *name)
 {
 	for (size_t i = 0; i < t->count; i++)
 		if (!strcmp(t->names[i].name, name))
@@ -118,10 +131,13 @@ static const char *alloc_context(const struct ks_stack *s, size_t slow)
 static const char *throttle_reason(struct ks_kernel *k, const struct ks_stack *s, size_t first,
 				   size_t slow)
 {
-	static const char *const reasons[] = { "VMSCAN_THROTTLE_WRITEBACK", "VMSCAN_THROTTLE_ISOLATED",
-					       "VMSCAN_THROTTLE_NOPROGRESS",
-					       "VMSCAN_THROTTLE_CONGESTED" };
-	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
+	static const struct {
+		enum ks_enumerator e;
+		const char *name;
+	} reasons[] = { { KS_E_THROTTLE_WRITEBACK, "VMSCAN_THROTTLE_WRITEBACK" },
+			{ KS_E_THROTTLE_ISOLATED, "VMSCAN_THROTTLE_ISOLATED" },
+			{ KS_E_THROTTLE_NOPROGRESS, "VMSCAN_THROTTLE_NOPROGRESS" },
+			{ KS_E_THROTTLE_CONGESTED, "VMSCAN_THROTTLE_CONGESTED" } };
 
 	for (size_t f = first; f < slow; f++) {
 		const char *fn = s->frames[f].function;
@@ -139,29 +155,46 @@ static const char *throttle_reason(struct ks_kernel *k, const struct ks_stack *s
 			for (size_t r = 0; r < sizeof(reasons) / sizeof(reasons[0]); r++) {
 				int64_t e;
 
-				if (ks_debuginfo_enumerator_of(di, "vmscan_throttle_state", reasons[r], &e) &&
-				    (uint64_t)e == v)
-					return reasons[r];
+				if (ks_kernel_enumerator(k, reasons[r].e, &e) && (uint64_t)e == v)
+					return reasons[r].name;
 			}
 		return "reclaim_throttle";
 	}
 	return "";
 }
 
-void ks_gfp_bits_init(struct ks_gfp_bits *b, const struct ks_gfp_table *gfp)
+static struct ks_error *alloc_begin(struct ks_analysis *a, void **ret)
 {
-	b->table = gfp;
-	b->fs = ks_gfp_bit(gfp, "__GFP_FS");
-	b->noretry = ks_gfp_bit(gfp, "__GFP_NORETRY");
-	b->nofail = ks_gfp_bit(gfp, "__GFP_NOFAIL");
-	b->mayfail = ks_gfp_bit(gfp, "__GFP_RETRY_MAYFAIL");
-	b->thisnode = ks_gfp_bit(gfp, "__GFP_THISNODE");
+	struct alloc_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return &ks_error_nomem;
+	gfp_table_load(a->kernel, &c->gfp);
+	c->fs = gfp_bit(&c->gfp, "__GFP_FS");
+	c->noretry = gfp_bit(&c->gfp, "__GFP_NORETRY");
+	c->nofail = gfp_bit(&c->gfp, "__GFP_NOFAIL");
+	c->mayfail = gfp_bit(&c->gfp, "__GFP_RETRY_MAYFAIL");
+	c->thisnode = gfp_bit(&c->gfp, "__GFP_THISNODE");
+	if (!c->gfp.count)
+		ks_problems_add(&a->problems, KS_ERR_LOOKUP, 0, 0, "no gfpflag_names in the dump: gfp masks are shown as numbers");
+	*ret = c;
+	return NULL;
 }
 
-void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b)
+static void alloc_end(void *ctx)
 {
+	struct alloc_ctx *c = ctx;
+
+	if (c)
+		gfp_table_deinit(&c->gfp);
+	free(c);
+}
+
+static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
+{
+	const struct alloc_ctx *b = ctx;
 	struct ks_kernel *k = a->kernel;
-	const struct ks_gfp_table *gfp = b->table;
+	const struct gfp_table *gfp = &b->gfp;
 	uint64_t FS = b->fs, NORETRY = b->noretry, NOFAIL = b->nofail, MAYFAIL = b->mayfail,
 		 THISNODE = b->thisnode;
 	const struct ks_stack *s = &a->stacks[i];
@@ -177,7 +210,7 @@ void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b)
 		}
 	}
 	if (slow == s->count)
-		return;
+		return NULL;
 	st->phase = KS_ALLOC_RETRY;
 	st->where = "__alloc_pages_slowpath";
 	st->context = alloc_context(s, slow);
@@ -254,4 +287,12 @@ void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b)
 	st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&
 		      !(MAYFAIL && (st->gfp & MAYFAIL)) && !(THISNODE && (st->gfp & THISNODE)) &&
 		      (!st->order_known || st->order <= 3);
+	return NULL;
 }
+
+const struct ks_pass ks_pass_alloc = {
+	.name = "alloc",
+	.begin = alloc_begin,
+	.task = alloc_task,
+	.end = alloc_end,
+};

@@ -97,10 +97,12 @@ static long task_of(const struct ks_analysis *a, int32_t pid, const char *comm)
 	return (long)(t - a->tasks.tasks);
 }
 
-void ks_pass_events(struct ks_analysis *a, const struct ks_log *log)
+static struct ks_error *events_finish(struct ks_analysis *a, void *ctx)
 {
+	const struct ks_log *log = &a->log;
 	size_t cap = 0;
 
+	(void)ctx;
 	for (size_t i = 0; i < log->count; i++) {
 		const struct ks_log_record *r = &log->records[i];
 		struct ks_event ev = { .task = -1, .seconds_before = -1, .seq = r->seq };
@@ -114,27 +116,25 @@ void ks_pass_events(struct ks_analysis *a, const struct ks_log *log)
 		if (a->now_ns && r->ts_nsec <= a->now_ns)
 			ev.seconds_before = (double)(a->now_ns - r->ts_nsec) / 1e9;
 		if (!(ev.text = strdup(r->text)))
-			return;
+			return NULL;
 		if (a->nevents == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			struct ks_event *n = realloc(a->events, ncap * sizeof(*n));
 
 			if (!n) {
 				free(ev.text);
-				return;
+				return NULL;
 			}
 			a->events = n;
 			cap = ncap;
 		}
 		a->events[a->nevents++] = ev;
 	}
+	return NULL;
 }
 
-void ks_events_free(struct ks_analysis *a)
-{
-	for (size_t i = 0; i < a->nevents; i++)
-		free(a->events[i].text);
-	free(a->events);
-	a->events = NULL;
-	a->nevents = 0;
-}
+/* After the log pass: a dump whose log could not be read has no events (a->log is empty). */
+const struct ks_pass ks_pass_events = {
+	.name = "events",
+	.finish = events_finish,
+};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "passes/pass.h"
+#include "passes/files.h"
 #include "base/hashmap.h"
 
 static struct ks_error *wait_for_graph(struct ks_analysis *a);
@@ -177,11 +178,11 @@ static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint
 				 enum ks_lock_type type)
 {
 	struct waiter_fields wf = fields_of(type);
-	uintptr_t idx = (uintptr_t)ks_u64map_get(&c->lists, lock);
+	long idx = ks_u64map_get_index(&c->lists, lock);
 	struct list_walk *w;
 
-	if (idx)
-		return &c->walks[idx - 1];
+	if (idx >= 0)
+		return &c->walks[idx];
 	if (!ks_kernel_has(k, wf.list) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist))
 		return NULL;
 	if (c->nwalks == c->cap) {
@@ -193,7 +194,7 @@ static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint
 		c->walks = n;
 		c->cap = cap;
 	}
-	if (!ks_u64map_put(&c->lists, lock, (void *)(uintptr_t)(c->nwalks + 1)))
+	if (!ks_u64map_put_index(&c->lists, lock, c->nwalks))
 		return NULL;
 	w = &c->walks[c->nwalks++];
 	memset(w, 0, sizeof(*w));
@@ -203,18 +204,27 @@ static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint
 	return w;
 }
 
+/* Was task met on this lock's wait list? */
+static bool waits_in(const struct wait_cache *c, uint64_t task, uint64_t lock)
+{
+	uint64_t on;
+
+	return ks_u64map_get_u64(&c->waiter_of, task, &on) && on == lock;
+}
+
 /* Does the lock's wait list hold a waiter for this task? The walk goes on until it does. */
 static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
 			 enum ks_lock_type type, uint64_t task)
 {
 	struct list_walk *w = walk_of(k, c, lock, type);
 	struct waiter_fields wf;
+	uint64_t seen;
 
 	if (!w)
 		return false;
 	/* the list is read with the layout of the waiter type it was first asked with */
 	wf = fields_of(w->type);
-	while ((uintptr_t)ks_u64map_get(&c->waiter_of, task) != lock + 1 && !w->done) {
+	while (!waits_in(c, task, lock) && !w->done) {
 		uint64_t waiter = w->pos - ks_kernel_off(k, wf.wlist), who;
 
 		if (w->pos == w->head || w->n++ >= MAX_WAITERS ||
@@ -223,15 +233,15 @@ static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t loc
 			break;
 		}
 		/* the first list wins: a task on two lists is corrupt data, not two waits */
-		if (!ks_u64map_get(&c->waiter_of, who) &&
-		    !ks_u64map_put(&c->waiter_of, who, (void *)(uintptr_t)(lock + 1)))
+		if (!ks_u64map_get_u64(&c->waiter_of, who, &seen) &&
+		    !ks_u64map_put_u64(&c->waiter_of, who, lock))
 			return false;
 		if (!ks_try_read_u64(k, w->pos, &w->pos))
 			w->done = true;
 		if (who == task)
 			break;
 	}
-	return (uintptr_t)ks_u64map_get(&c->waiter_of, task) == lock + 1;
+	return waits_in(c, task, lock);
 }
 
 static void load_stacks(struct ks_analysis *a, struct wait_cache *c)
@@ -287,12 +297,11 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	uint64_t *words;
 	bool found = false;
 
-	uintptr_t known = (uintptr_t)ks_u64map_get(&c->waiter_of, task);
-	uint64_t mmap_lock;
+	uint64_t mmap_lock, known;
 
 	/* Already seen on a wait list read whole for an earlier waiter: no scan. */
-	if (known) {
-		*ret = known - 1;
+	if (ks_u64map_get_u64(&c->waiter_of, task, &known)) {
+		*ret = known;
 		return true;
 	}
 	/* An rwsem wait is most often on the task's own mmap_lock: try that list first. */
@@ -479,27 +488,22 @@ static void load_folio_waiters(struct ks_analysis *a, struct ks_locks_ctx *c)
 {
 	static const enum ks_field need[] = { KS_F_WQ_HEAD_HEAD, KS_F_WQ_ENTRY_PRIVATE, KS_F_WQ_ENTRY_ENTRY,
 					      KS_F_WPQ_FOLIO,	 KS_F_WPQ_BIT_NR,	KS_F_WPQ_WAIT };
-	static const char *const tables[] = { "folio_wait_table", "page_wait_table" };
 	struct ks_kernel *k = a->kernel;
-	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
-	uint64_t table = 0, n = 0, esize = ks_debuginfo_type_size(di, "wait_queue_head");
+	uint64_t table = 0, n = 0, esize = ks_kernel_type_size(k, KS_SIZE_WAIT_QUEUE_HEAD);
 	int64_t pg_locked;
 
 	c->folio_table_loaded = true;
 	for (size_t f = 0; f < sizeof(need) / sizeof(need[0]); f++)
 		if (!ks_kernel_has(k, need[f]))
 			return;
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]) && !table; t++)
-		if (!ks_kernel_symbol(k, tables[t], &table) || !ks_debuginfo_array_length(di, tables[t], &n))
-			table = 0;
-	if (!table || !n || n > 65536 || !esize ||
-	    !ks_debuginfo_enumerator_of(di, "pageflags", "PG_locked", &pg_locked))
+	if (!ks_kernel_array(k, KS_A_FOLIO_WAIT_TABLE, &table, &n) || !table || !n || n > 65536 || !esize ||
+	    !ks_kernel_enumerator(k, KS_E_PG_LOCKED, &pg_locked))
 		return;
 	/* One budget for the whole table: a looping list in every bucket must not cost 256 loops. */
 	size_t budget = MAX_WAITERS;
 
 	for (uint64_t b = 0; b < n && budget; b++) {
-		uint64_t head = table + b * esize + ks_kernel_off(k, KS_F_WQ_HEAD_HEAD), pos;
+		uint64_t head = table + b * esize + ks_kernel_off(k, KS_F_WQ_HEAD_HEAD), pos, seen;
 
 		if (!ks_try_read_u64(k, head, &pos))
 			continue;
@@ -512,8 +516,8 @@ static void load_folio_waiters(struct ks_analysis *a, struct ks_locks_ctx *c)
 			    !ks_try_read_field(k, wpq, KS_F_WPQ_BIT_NR, &bit))
 				break;
 			if ((int64_t)(int32_t)bit == pg_locked && task && folio &&
-			    !ks_u64map_get(&c->folio_waiter, task) &&
-			    !ks_u64map_put(&c->folio_waiter, task, (void *)(uintptr_t)(folio + 1)))
+			    !ks_u64map_get_u64(&c->folio_waiter, task, &seen) &&
+			    !ks_u64map_put_u64(&c->folio_waiter, task, folio))
 				return;
 			if (!ks_try_read_u64(k, pos, &pos))
 				break;
@@ -598,15 +602,14 @@ static bool wait_in_frame(struct ks_analysis *a, struct ks_locks_ctx *c, size_t 
 	bool param = c->params && ks_frame_param(k, &s->frames[f], lock_frames[m].param, &v);
 
 	if (type == KS_LOCK_FOLIO) {
-		uintptr_t folio;
+		uint64_t folio;
 
 		if (!c->folio_table_loaded)
 			load_folio_waiters(a, c);
-		folio = (uintptr_t)ks_u64map_get(&c->folio_waiter, task);
 		/* the table is the wait list; a parameter that disagrees is stale */
-		if (!folio || (param && v != folio - 1))
+		if (!ks_u64map_get_u64(&c->folio_waiter, task, &folio) || (param && v != folio))
 			return false;
-		*lock = folio - 1;
+		*lock = folio;
 		*how = KS_LOCK_FOLIO;
 		return true;
 	}
@@ -652,20 +655,22 @@ static bool wait_from_blocker(struct ks_analysis *a, struct ks_locks_ctx *c, siz
 	return on_wait_list(k, &c->cache, *lock, *how, task);
 }
 
-struct ks_locks_ctx *ks_locks_begin(void)
+static struct ks_error *locks_begin(struct ks_analysis *a, void **ret)
 {
 	struct ks_locks_ctx *c = calloc(1, sizeof(*c));
 
-	if (c) {
-		c->cap = 0;
-		/* The tests' way to prove the stack scan on real dumps whose DWARF has every parameter. */
-		c->params = !getenv("KSTALL_TEST_LOCKS_FROM_STACK");
-	}
-	return c;
+	if (!c)
+		return &ks_error_nomem;
+	/* The tests' way to prove the stack scan on real dumps whose DWARF has every parameter. */
+	c->params = !ks_kernel_settings(a->kernel)->locks_from_stack;
+	*ret = c;
+	return NULL;
 }
 
-void ks_locks_free(struct ks_locks_ctx *c)
+static void locks_end(void *ctx)
 {
+	struct ks_locks_ctx *c = ctx;
+
 	if (!c)
 		return;
 	ks_u64map_free(&c->cache.lists);
@@ -677,8 +682,9 @@ void ks_locks_free(struct ks_locks_ctx *c)
 }
 
 /* The lock task i waits on, right after its unwind, while its stack pages are still cached. */
-struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i)
+static struct ks_error *locks_task(struct ks_analysis *a, void *ctx, size_t i)
 {
+	struct ks_locks_ctx *c = ctx;
 	const struct ks_task *t = &a->tasks.tasks[i];
 	const struct ks_stack *s = &a->stacks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
@@ -750,10 +756,11 @@ static struct ks_error *settle_order(struct ks_analysis *a)
 }
 
 /* Once every task is in: lock order and names, owners, and the wait-for graph. */
-struct ks_error *ks_locks_finish(struct ks_analysis *a)
+static struct ks_error *locks_finish(struct ks_analysis *a, void *ctx)
 {
 	struct ks_error *err = settle_order(a);
 
+	(void)ctx;
 	if (err)
 		return err;
 	for (size_t l = 0; l < a->nlocks; l++)
@@ -781,3 +788,11 @@ static struct ks_error *wait_for_graph(struct ks_analysis *a)
 	free(cyc);
 	return NULL;
 }
+
+const struct ks_pass ks_pass_locks = {
+	.name = "locks",
+	.begin = locks_begin,
+	.task = locks_task,
+	.finish = locks_finish,
+	.end = locks_end,
+};

@@ -14,44 +14,32 @@
 #define MAX_NODES 1024
 #define MAX_ZONES_PER_NODE 8
 
-/* One global vmstat counter: where to find it, in which enum, by which names. */
-struct counter {
+/* The memory items the global vmstat counters give (kstall/layout.h names them). */
+static const struct {
 	enum ks_mem_item item;
-	/* alternatives separated by '|' */
-	const char *names;
+	enum ks_vmstat vm;
 	/* the counter is in KiB, not pages */
 	bool kib;
-};
-
-static const struct counter counters[] = {
-	{ KS_MEM_FREE, "NR_FREE_PAGES" },
-	{ KS_MEM_FILE, "NR_FILE_PAGES" },
-	{ KS_MEM_SHMEM, "NR_SHMEM" },
-	{ KS_MEM_DIRTY, "NR_FILE_DIRTY" },
-	{ KS_MEM_WRITEBACK, "NR_WRITEBACK" },
-	{ KS_MEM_ANON, "NR_ANON_MAPPED|NR_ANON_PAGES" },
-	{ KS_MEM_ACTIVE_ANON, "NR_ACTIVE_ANON" },
-	{ KS_MEM_INACTIVE_ANON, "NR_INACTIVE_ANON" },
-	{ KS_MEM_ACTIVE_FILE, "NR_ACTIVE_FILE" },
-	{ KS_MEM_INACTIVE_FILE, "NR_INACTIVE_FILE" },
-	{ KS_MEM_UNEVICTABLE, "NR_UNEVICTABLE" },
-	{ KS_MEM_MLOCKED, "NR_MLOCK" },
+} counters[] = {
+	{ KS_MEM_FREE, KS_VM_FREE_PAGES },
+	{ KS_MEM_FILE, KS_VM_FILE_PAGES },
+	{ KS_MEM_SHMEM, KS_VM_SHMEM },
+	{ KS_MEM_DIRTY, KS_VM_FILE_DIRTY },
+	{ KS_MEM_WRITEBACK, KS_VM_WRITEBACK },
+	{ KS_MEM_ANON, KS_VM_ANON },
+	{ KS_MEM_ACTIVE_ANON, KS_VM_ACTIVE_ANON },
+	{ KS_MEM_INACTIVE_ANON, KS_VM_INACTIVE_ANON },
+	{ KS_MEM_ACTIVE_FILE, KS_VM_ACTIVE_FILE },
+	{ KS_MEM_INACTIVE_FILE, KS_VM_INACTIVE_FILE },
+	{ KS_MEM_UNEVICTABLE, KS_VM_UNEVICTABLE },
+	{ KS_MEM_MLOCKED, KS_VM_MLOCK },
 	/* stored in pages at global level despite the _B */
-	{ KS_MEM_SLAB_RECLAIMABLE, "NR_SLAB_RECLAIMABLE_B|NR_SLAB_RECLAIMABLE" },
-	{ KS_MEM_SLAB_UNRECLAIMABLE, "NR_SLAB_UNRECLAIMABLE_B|NR_SLAB_UNRECLAIMABLE" },
-	{ KS_MEM_KERNEL_STACK, "NR_KERNEL_STACK_KB", true },
-	{ KS_MEM_PAGETABLES, "NR_PAGETABLE" },
-	{ KS_MEM_ISOLATED_ANON, "NR_ISOLATED_ANON" },
-	{ KS_MEM_ISOLATED_FILE, "NR_ISOLATED_FILE" },
-};
-
-/* The arrays the kernel keeps its global counters in, newest first. */
-static const struct {
-	const char *array, *enum_type, *count;
-} stat_arrays[] = {
-	{ "vm_node_stat", "node_stat_item", "NR_VM_NODE_STAT_ITEMS" },
-	{ "vm_zone_stat", "zone_stat_item", "NR_VM_ZONE_STAT_ITEMS" },
-	{ "vm_stat", "zone_stat_item", "NR_VM_ZONE_STAT_ITEMS" },
+	{ KS_MEM_SLAB_RECLAIMABLE, KS_VM_SLAB_RECLAIMABLE },
+	{ KS_MEM_SLAB_UNRECLAIMABLE, KS_VM_SLAB_UNRECLAIMABLE },
+	{ KS_MEM_KERNEL_STACK, KS_VM_KERNEL_STACK_KB, true },
+	{ KS_MEM_PAGETABLES, KS_VM_PAGETABLE },
+	{ KS_MEM_ISOLATED_ANON, KS_VM_ISOLATED_ANON },
+	{ KS_MEM_ISOLATED_FILE, KS_VM_ISOLATED_FILE },
 };
 
 /* Per-CPU deltas make a global counter lag and even dip below zero: the kernel clamps. */
@@ -60,46 +48,18 @@ static uint64_t clamp(uint64_t v)
 	return (int64_t)v < 0 ? 0 : v;
 }
 
-static bool read_counter(struct ks_analysis *a, const char *name, uint64_t *ret)
-{
-	struct ks_kernel *k = a->kernel;
-	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
-
-	for (size_t i = 0; i < sizeof(stat_arrays) / sizeof(stat_arrays[0]); i++) {
-		int64_t idx, count;
-		uint64_t addr;
-
-		if (!ks_debuginfo_enumerator_of(di, stat_arrays[i].enum_type, name, &idx) ||
-		    !ks_debuginfo_enumerator_of(di, stat_arrays[i].enum_type, stat_arrays[i].count,
-						&count) ||
-		    idx < 0 || idx >= count || !ks_kernel_symbol(k, stat_arrays[i].array, &addr))
-			continue;
-		if (ks_try_read_u64(k, addr + 8 * (uint64_t)idx, ret)) {
-			*ret = clamp(*ret);
-			return true;
-		}
-		return false;
-	}
-	return false;
-}
-
 static void load_counters(struct ks_analysis *a)
 {
 	struct ks_memory *m = &a->memory;
 	struct ks_kernel *k = a->kernel;
 	uint64_t addr, v;
 
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-		char names[64], *save = NULL;
-
-		snprintf(names, sizeof(names), "%s", counters[i].names);
-		for (char *n = strtok_r(names, "|", &save); n; n = strtok_r(NULL, "|", &save))
-			if (read_counter(a, n, &v)) {
-				m->pages[counters[i].item] = counters[i].kib ? v * 1024 / m->page_size : v;
-				m->known[counters[i].item] = true;
-				break;
-			}
-	}
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		if (ks_kernel_vmstat(k, counters[i].vm, &addr) && ks_try_read_u64(k, addr, &v)) {
+			v = clamp(v);
+			m->pages[counters[i].item] = counters[i].kib ? v * 1024 / m->page_size : v;
+			m->known[counters[i].item] = true;
+		}
 	/* _totalram_pages (atomic_long, 5.0+) or totalram_pages */
 	if ((ks_kernel_symbol(k, "_totalram_pages", &addr) ||
 	     ks_kernel_symbol(k, "totalram_pages", &addr)) &&
@@ -188,35 +148,34 @@ static void load_node(struct ks_analysis *a, const struct zone_layout *zl, uint6
 static void load_zones(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
-	struct ks_debuginfo *di = ks_kernel_debuginfo(k);
 	struct zone_layout zl = { .free_idx = -1 };
 	uint64_t addr, n;
 	size_t cap = 0;
 	int64_t nwmark;
 
-	zl.zone_size = ks_debuginfo_type_size(di, "zone");
+	zl.zone_size = ks_kernel_type_size(k, KS_SIZE_ZONE);
 	if (!zl.zone_size || !ks_kernel_has(k, KS_F_PGDAT_NODE_ZONES) ||
 	    !ks_kernel_has(k, KS_F_ZONE_MANAGED)) {
-		ks_lines_append(&a->problems, "no struct zone layout in the debuginfo: zones not shown");
+		ks_problems_add(&a->problems, KS_ERR_LOOKUP, 0, 0, "no struct zone layout in the debuginfo: zones not shown");
 		return;
 	}
 	zl.nzones = ks_kernel_fsize(k, KS_F_PGDAT_NODE_ZONES) / zl.zone_size;
 	if (zl.nzones > MAX_ZONES_PER_NODE)
 		zl.nzones = MAX_ZONES_PER_NODE;
-	ks_debuginfo_enumerator_of(di, "zone_stat_item", "NR_FREE_PAGES", &zl.free_idx);
+	if (!ks_kernel_enumerator(k, KS_E_ZONE_NR_FREE_PAGES, &zl.free_idx))
+		zl.free_idx = -1;
 	zl.have_wmarks = ks_kernel_has(k, KS_F_ZONE_WATERMARK) &&
-			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "WMARK_MIN", &zl.wmark[0]) &&
-			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "WMARK_LOW", &zl.wmark[1]) &&
-			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "WMARK_HIGH", &zl.wmark[2]) &&
-			 ks_debuginfo_enumerator_of(di, "zone_watermarks", "NR_WMARK", &nwmark) &&
+			 ks_kernel_enumerator(k, KS_E_WMARK_MIN, &zl.wmark[0]) &&
+			 ks_kernel_enumerator(k, KS_E_WMARK_LOW, &zl.wmark[1]) &&
+			 ks_kernel_enumerator(k, KS_E_WMARK_HIGH, &zl.wmark[2]) &&
+			 ks_kernel_enumerator(k, KS_E_NR_WMARK, &nwmark) &&
 			 zl.wmark[0] >= 0 && zl.wmark[1] >= 0 && zl.wmark[2] >= 0 &&
 			 zl.wmark[0] < nwmark && zl.wmark[1] < nwmark && zl.wmark[2] < nwmark &&
 			 ks_kernel_fsize(k, KS_F_ZONE_WATERMARK) >= 8 * (uint64_t)nwmark;
 	/* One node without NUMA; node_data[] of pointers with it. */
 	if (ks_kernel_symbol(k, "contig_page_data", &addr)) {
 		load_node(a, &zl, addr, &cap);
-	} else if (ks_kernel_symbol(k, "node_data", &addr) &&
-		   ks_debuginfo_array_length(di, "node_data", &n)) {
+	} else if (ks_kernel_array(k, KS_A_NODE_DATA, &addr, &n)) {
 		for (uint64_t i = 0; i < n && i < MAX_NODES; i++) {
 			uint64_t pgdat;
 
@@ -225,23 +184,25 @@ static void load_zones(struct ks_analysis *a)
 		}
 	}
 	if (!a->memory.nzones)
-		ks_lines_append(&a->problems, "no zone could be read: watermarks not shown");
+		/* no zone with managed pages: unreadable, or read as empty; neither is a sane machine */
+		ks_problems_add(&a->problems, KS_ERR_BAD_DATA, 0, 0, "no zone could be read: watermarks not shown");
 }
 
-void ks_pass_memory(struct ks_analysis *a)
+static struct ks_error *memory_finish(struct ks_analysis *a, void *ctx)
 {
 	char buf[32];
 
+	(void)ctx;
 	a->memory.page_size = 4096;
 	if (ks_target_vmcoreinfo(ks_kernel_target(a->kernel), "PAGESIZE", buf, sizeof(buf)) &&
 	    strtoull(buf, NULL, 10) >= 4096)
 		a->memory.page_size = strtoull(buf, NULL, 10);
 	load_counters(a);
 	load_zones(a);
+	return NULL;
 }
 
-void ks_memory_deinit(struct ks_memory *m)
-{
-	free(m->zones);
-	memset(m, 0, sizeof(*m));
-}
+const struct ks_pass ks_pass_memory = {
+	.name = "memory",
+	.finish = memory_finish,
+};

@@ -9,14 +9,15 @@
 #include "passes/pass.h"
 
 /* Per task, right after its unwind: victim mark, oom_score_adj, and whether it has an mm. */
-void ks_oom_task(struct ks_analysis *a, size_t i)
+static struct ks_error *oom_task(struct ks_analysis *a, void *ctx, size_t i)
 {
 	const struct ks_task *t = &a->tasks.tasks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
 
+	(void)ctx;
 	ta->oom_killed_seconds = -1;
 	if (t->idle)
-		return;
+		return NULL;
 	ta->user = t->mm != 0;
 	if (t->oom_mm) {
 		ta->oom_victim = true;
@@ -25,6 +26,7 @@ void ks_oom_task(struct ks_analysis *a, size_t i)
 	}
 	if (t->oom_score_adj_known)
 		ta->oom_score_adj = t->oom_score_adj;
+	return NULL;
 }
 
 static void victims(struct ks_analysis *a)
@@ -48,20 +50,23 @@ static void oom_lock(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t lock, owner;
+	enum ks_error_code code;
 
 	a->oom.lock_owner = -1;
 	if (!ks_kernel_symbol(k, "oom_lock", &lock))
 		return;
-	if (!ks_try_read_field(k, lock, KS_F_MUTEX_OWNER, &owner)) {
+	if ((code = ks_read_field_code(k, lock, KS_F_MUTEX_OWNER, &owner))) {
 		a->oom.lock_owner = -2;
-		ks_lines_append(&a->problems, "cannot read oom_lock: its holder is unknown");
+		ks_problems_add(&a->problems, code, 0, code == KS_ERR_LOOKUP ? 0 : lock,
+				"cannot read oom_lock: its holder is unknown");
 		return;
 	}
 	owner = ks_lock_owner_task(owner);
 	if (owner) {
 		a->oom.lock_owner = ks_model_task_index(a, owner);
 		if (a->oom.lock_owner < 0)
-			ks_lines_append(&a->problems, "oom_lock is held by a task not on the task list");
+			ks_problems_add(&a->problems, KS_ERR_BAD_DATA, owner, 0,
+					"oom_lock is held by a task not on the task list");
 	}
 	for (size_t i = 0; i < a->tasks.count; i++)
 		if (a->ta[i].alloc.phase == KS_ALLOC_OOM_LOCK_WAIT)
@@ -88,12 +93,13 @@ static void reaper(struct ks_analysis *a)
 		long *q;
 
 		if (idx < 0) {
-			ks_lines_append(&a->problems, "oom_reaper_list holds a task not on the task list");
+			ks_problems_add(&a->problems, KS_ERR_BAD_DATA, task, 0,
+					"oom_reaper_list holds a task not on the task list");
 			return;
 		}
 		for (size_t j = 0; j < a->oom.nreaper_queue; j++)
 			if (a->oom.reaper_queue[j] == idx) {
-				ks_lines_append(&a->problems, "oom_reaper_list loops");
+				ks_problems_add(&a->problems, KS_ERR_BAD_DATA, task, 0, "oom_reaper_list loops");
 				return;
 			}
 		q = realloc(a->oom.reaper_queue, (a->oom.nreaper_queue + 1) * sizeof(*q));
@@ -119,10 +125,18 @@ static void unkillable(struct ks_analysis *a)
 	}
 }
 
-void ks_pass_oom(struct ks_analysis *a)
+static struct ks_error *oom_finish(struct ks_analysis *a, void *ctx)
 {
+	(void)ctx;
 	victims(a);
 	oom_lock(a);
 	reaper(a);
 	unkillable(a);
+	return NULL;
 }
+
+const struct ks_pass ks_pass_oom = {
+	.name = "oom",
+	.task = oom_task,
+	.finish = oom_finish,
+};

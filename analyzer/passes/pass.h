@@ -31,53 +31,28 @@ size_t ks_find_cycles(const long *next, size_t n, bool *in_cycle);
 bool ks_event_parse(const char *text, enum ks_event_kind *kind, int32_t *pid, char comm[16]);
 
 
-/* gfpflag_names read from the dump. */
-struct ks_gfp_table {
-	struct ks_gfp_name *names;
-	char *strings;
-	size_t count;
-};
-
-void ks_gfp_table_load(struct ks_kernel *k, struct ks_gfp_table *t);
-void ks_gfp_table_deinit(struct ks_gfp_table *t);
-uint64_t ks_gfp_bit(const struct ks_gfp_table *t, const char *name);
-
-/* The gfp bits the allocator pass tests, looked up once. */
-struct ks_gfp_bits {
-	const struct ks_gfp_table *table;
-	uint64_t fs, noretry, nofail, mayfail, thisnode;
-};
-void ks_gfp_bits_init(struct ks_gfp_bits *b, const struct ks_gfp_table *gfp);
-
 /*
- * Per-task passes, run on each task right after its unwind (its task_struct
- * and stack pages are still in the read cache), then the passes over all.
+ * A pass: what it adds to the model, through up to four hooks, each optional.
+ * begin runs before the task loop and may make a per-run context; task runs on
+ * each task right after its unwind (its task_struct and stack pages are still
+ * in the read cache); finish runs after the loop, once every task is in; end
+ * frees the context. Hooks run in the order of the table (table.c), begin and
+ * task and finish each in turn; an error from any hook ends the analysis.
+ * A pass reads the model and the kernel, never another pass.
  */
-void ks_alloc_task(struct ks_analysis *a, size_t i, const struct ks_gfp_bits *b);
-struct ks_locks_ctx;
-struct ks_locks_ctx *ks_locks_begin(void);
-struct ks_error *ks_locks_task(struct ks_analysis *a, struct ks_locks_ctx *c, size_t i);
-struct ks_error *ks_locks_finish(struct ks_analysis *a);
-void ks_locks_free(struct ks_locks_ctx *c);
-void ks_timing_task(struct ks_analysis *a, size_t i);
-void ks_oom_task(struct ks_analysis *a, size_t i);
-void ks_load_clocks(struct ks_analysis *a);
+struct ks_pass {
+	const char *name;
+	struct ks_error *(*begin)(struct ks_analysis *a, void **ctx);
+	struct ks_error *(*task)(struct ks_analysis *a, void *ctx, size_t i);
+	struct ks_error *(*finish)(struct ks_analysis *a, void *ctx);
+	void (*end)(void *ctx);
+};
 
-void ks_pass_memory(struct ks_analysis *a);
-void ks_memory_deinit(struct ks_memory *m);
-void ks_pass_events(struct ks_analysis *a, const struct ks_log *log);
-void ks_events_free(struct ks_analysis *a);
-void ks_pass_oom(struct ks_analysis *a);
-struct ks_error *ks_pass_verdict(struct ks_analysis *a);
+extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_locks, ks_pass_timing,
+	ks_pass_log, ks_pass_events, ks_pass_oom, ks_pass_activity, ks_pass_verdict;
 
-/* Naming the file behind a lock (files.c). */
-/* The inode whose i_rwsem is at this address, checked against garbage. */
-bool ks_inode_of_rwsem(struct ks_kernel *k, uint64_t rwsem, uint64_t *inode);
-bool ks_file_of_inode(struct ks_kernel *k, uint64_t inode, struct ks_file_ref *ret);
-/* The file of a page-cache folio, with the page index; false for anonymous pages. */
-bool ks_file_of_folio(struct ks_kernel *k, uint64_t folio, struct ks_file_ref *ret);
-/* The path, else "inode N on FSTYPE". */
-void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
-
+/* The passes in the order they run (table.c). */
+extern const struct ks_pass *const ks_pass_table[];
+extern const size_t ks_pass_count;
 
 #endif

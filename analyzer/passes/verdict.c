@@ -584,11 +584,12 @@ static int by_score(const void *x, const void *y)
 	return a->score < b->score ? 1 : a->score > b->score ? -1 : 0;
 }
 
-struct ks_error *ks_pass_verdict(struct ks_analysis *a)
+static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 {
 	struct builder b = { .a = a };
 	struct census c;
 
+	(void)ctx;
 	count(a, &c);
 	cycles(&b);
 	oom(&b);
@@ -609,3 +610,8 @@ struct ks_error *ks_pass_verdict(struct ks_analysis *a)
 	qsort(a->verdicts, a->nverdicts, sizeof(*a->verdicts), by_score);
 	return NULL;
 }
+
+const struct ks_pass ks_pass_verdict = {
+	.name = "verdict",
+	.finish = verdict_finish,
+};

@@ -365,9 +365,12 @@ static void html_verdicts(struct html *h)
 		}
 		put(h, "</ul>\n");
 	}
-	if (a->problems) {
+	if (a->problems.count) {
 		put(h, "<h3>Could not read</h3>\n<pre>");
-		esc(h, a->problems);
+		for (size_t p = 0; p < a->problems.count; p++) {
+			esc(h, a->problems.items[p].text);
+			put(h, "\n");
+		}
 		put(h, "</pre>\n");
 	}
 	put(h, "</section>\n");
@@ -1287,24 +1290,6 @@ static void html_task_table(struct html *h)
 #define LOG_MAX_RELEVANT 400
 #define LOG_TAIL 60
 
-/* What a support engineer looks for first in the log of a stalled machine. */
-static bool log_relevant(const char *text)
-{
-	static const char *const words[] = {
-		"invoked oom-killer", "Out of memory", "Killed process", "oom_reaper", "oom-kill:",
-		"Memory cgroup out of memory", "blocked for more than", "hung_task", "page allocation failure",
-		"INFO: task", "BUG:", "WARNING:", "Kernel panic", "sysrq: Trigger a crash", "Mem-Info",
-		"lowmem_reserve", "Free swap", "soft lockup", "hard LOCKUP", "rcu_sched", "rcu_preempt",
-		"self-detected stall", "stalls on CPUs", "workqueue lockup", "Tasks state", "Unreclaimable slab",
-		"min:", "kstall_scenario",
-	};
-
-	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
-		if (strstr(text, words[w]))
-			return true;
-	return false;
-}
-
 static void log_row(struct html *h, const struct ks_log_record *r)
 {
 	put(h, "<tr><td class=\"ts\">[%5llu.%06llu]</td><td>", (unsigned long long)(r->ts_nsec / 1000000000),
@@ -1323,15 +1308,14 @@ static void html_log(struct html *h)
 		put(h, "<p class=\"muted\">The kernel log could not be read from this dump.</p></section>\n");
 		return;
 	}
-	for (size_t r = 0; r < log->count; r++)
-		nrel += log->records[r].text && log_relevant(log->records[r].text);
+	nrel = h->a->log_nrelevant;
 	if (nrel > LOG_MAX_RELEVANT)
 		skip = nrel - LOG_MAX_RELEVANT;
 	put(h, "<p class=\"muted\">%zu of %zu lines: OOM reports, hung-task and lockup warnings, allocation "
 	       "failures, the crash trigger%s.</p>\n<table class=\"log\" id=\"log-relevant\"><tbody>\n",
 	    nrel - skip, log->count, skip ? "; the oldest are left out" : "");
 	for (size_t r = 0; r < log->count; r++) {
-		if (!log->records[r].text || !log_relevant(log->records[r].text))
+		if (!h->a->log_relevant[r])
 			continue;
 		if (shown++ < skip)
 			continue;
@@ -1350,10 +1334,10 @@ static void html_footer(struct html *h)
 	put(h, "</main>\n<script>\n%s</script>\n</body>\n</html>\n", SCRIPT);
 }
 
-int ks_report_html(FILE *out, const struct ks_analysis *a, const struct ks_log *log)
+int ks_report_html(FILE *out, const struct ks_analysis *a)
 {
 	size_t n = a->tasks.count ? a->tasks.count : 1;
-	struct html h = { .out = out, .a = a, .log = log };
+	struct html h = { .out = out, .a = a, .log = a->log_known ? &a->log : NULL };
 	int rc = -1;
 
 	h.stalled = calloc(n, sizeof(bool));

@@ -9,7 +9,6 @@
 #include <stdio.h>
 
 #include "kstall/model.h"
-#include "kstall/log.h"
 
 /*
  * Write s escaped for HTML text and for quoted attribute values alike, at most
@@ -19,7 +18,7 @@
  */
 void ks_html_escape(FILE *out, const char *s, size_t max_chars);
 
-/* log: the kernel log, for its relevant lines; NULL when it could not be read. Returns 0 or -1 (write error). */
-int ks_report_html(FILE *out, const struct ks_analysis *a, const struct ks_log *log);
+/* The page of one analysis; the model's log gives its relevant lines. Returns 0 or -1 (write error). */
+int ks_report_html(FILE *out, const struct ks_analysis *a);
 
 #endif

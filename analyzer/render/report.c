@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPORT_SCHEMA_VERSION 1
+#define REPORT_SCHEMA_VERSION 2
 #define STACK_KEY_FRAMES 6
 
 static const char *lock_name(const struct ks_lock *l)
@@ -450,8 +450,10 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 
 static void report_problems(FILE *out, const struct ks_analysis *a)
 {
-	if (a->problems)
-		fprintf(out, "\nCOULD NOT READ\n%s", a->problems);
+	if (a->problems.count) {
+		fprintf(out, "\nCOULD NOT READ\n");
+		ks_problems_print(out, &a->problems);
+	}
 }
 
 void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sections)
@@ -519,6 +521,23 @@ static json_t *hexstr(uint64_t v)
 static json_t *pid_or_null(const struct ks_analysis *a, long i)
 {
 	return i >= 0 ? json_integer(a->tasks.tasks[i].pid) : json_null();
+}
+
+/* Each problem with its code (nodata: filtered out of the dump, apart from damage), task and address. */
+static json_t *json_problems(const struct ks_analysis *a)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < a->problems.count; i++) {
+		const struct ks_problem *p = &a->problems.items[i];
+		long t = p->task ? ks_model_task_index(a, p->task) : -1;
+
+		json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:o,s:o}", "code", ks_error_code_name(p->code),
+						     "message", ks_json_text(p->text), "pid", pid_or_null(a, t),
+						     "task", p->task ? hexstr(p->task) : json_null(), "address",
+						     p->address ? hexstr(p->address) : json_null()));
+	}
+	return arr;
 }
 
 static json_t *json_memory(const struct ks_analysis *a)
@@ -696,6 +715,6 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	json_object_set_new(root, "oom", json_oom(a, victims));
 	json_object_set_new(root, "memory", json_memory(a));
 	json_object_set_new(root, "events", json_events(a));
-	json_object_set_new(root, "problems", a->problems ? ks_json_text(a->problems) : json_null());
+	json_object_set_new(root, "problems", json_problems(a));
 	return root;
 }

@@ -11,7 +11,8 @@ drgn cannot unwind (on a CPU at the crash) are not compared. With
 fixture where DWARF gives the counters must not silently stop giving them.
 """
 import json
-import subprocess
+
+import kstall_report
 import sys
 
 import drgn
@@ -47,7 +48,7 @@ def drgn_counters(vmcore, vmlinux):
 def main():
     kstall, vmcore, vmlinux = sys.argv[1:4]
     expect = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--expect-known" else 0
-    p = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+    p = kstall_report.run(kstall, vmcore, vmlinux)
     if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
         sys.exit(f"kstall report exited {p.returncode}: {p.stderr}")
     tasks = {t["pid"]: t for t in json.loads(p.stdout)["tasks"]}

@@ -12,12 +12,13 @@ waits for readers; the verdict names the pids of the roles at the heart of the
 problem; bounds of stall ages contain the truth.
 """
 import json
-import subprocess
+
+import kstall_report
 import sys
 
 kstall, vmcore, vmlinux, truth_path = sys.argv[1:5]
 truth = json.load(open(truth_path))
-p = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+p = kstall_report.run(kstall, vmcore, vmlinux)
 if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
     sys.exit(f"kstall report exited {p.returncode}: {p.stderr}")
 report = json.loads(p.stdout)

@@ -19,6 +19,8 @@ import json
 import os
 import shutil
 import subprocess
+
+import kstall_report
 import sys
 import tempfile
 import time
@@ -32,7 +34,7 @@ if not crash:
     sys.exit(SKIP)
 truth = json.load(open(truth_path))
 
-cli = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+cli = kstall_report.run(kstall, vmcore, vmlinux)
 if cli.returncode not in (0, 1):
     sys.exit(f"kstall report exited {cli.returncode}: {cli.stderr}")
 cli_json = json.loads(cli.stdout)

@@ -152,7 +152,21 @@ if ps and ps.stdout:
     if not {1, 2, 42, 43} <= pids:
         failures.append(f"thread-loop: the walk lost tasks after the damaged thread list: {sorted(pids)}")
 
+# Each problem says why: a stack page filtered out of the dump is nodata (partial, not damaged),
+# naming the task; a task list that loops is bad_data.
+rep = run(["report", "--json", core("stack-filtered"), lean_vmlinux])
+if rep and rep.stdout:
+    probs = json.loads(rep.stdout)["problems"]
+    mine = [p for p in probs if p["message"].startswith(missing)]
+    if not mine or mine[0]["code"] != "nodata" or mine[0]["pid"] != st["pid"] or not mine[0]["task"]:
+        failures.append(f"stack-filtered: want a nodata problem for pid {st['pid']}, got {probs}")
+rep = run(["report", "--json", core("task-loop"), lean_vmlinux])
+if rep and rep.stdout:
+    probs = json.loads(rep.stdout)["problems"]
+    if not any(p["code"] == "bad_data" and f"task {loop['to']} listed twice" in p["message"] for p in probs):
+        failures.append(f"task-loop: want a bad_data problem for the loop, got {probs}")
+
 for f in failures:
     print("FAIL:", f)
-print(f"{len(jobs) + 2 - len(failures)} passed, {len(failures)} failed")
+print(f"{len(jobs) + 4 - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dwarf/dwarf_index.h"
+#include "kstall/settings.h"
 
 struct entry {
 	char *key;
@@ -69,13 +70,14 @@ static bool index_all(const char *path, const char *reader, struct list *l, unsi
 		perror(path);
 		return false;
 	}
-	setenv("KSTALL_DWARF_SCAN", reader, 1);
+	struct ks_settings settings = { .dwarf_by_libdw = !strcmp(reader, "libdw") };
+
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	dwarf = elf ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
 	if (!dwarf) {
 		fprintf(stderr, "%s: no DWARF\n", path);
-	} else if ((err = ks_dwarf_index_open(elf, dwarf, path, NULL, "", 0, &ix))) {
+	} else if ((err = ks_dwarf_index_open(elf, dwarf, path, NULL, "", 0, &settings, &ix))) {
 		fprintf(stderr, "%s: %s\n", path, err->message ? err->message : "error");
 		ks_error_destroy(err);
 	} else if (!ks_dwarf_index_each(ix, add, l) || l->nomem) {

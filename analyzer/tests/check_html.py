@@ -22,6 +22,8 @@ import os
 import select
 import shutil
 import subprocess
+
+import kstall_report
 import sys
 import tempfile
 import time
@@ -249,8 +251,7 @@ def main():
     p = subprocess.run([kstall, "report", "--html", html, vmcore, vmlinux], capture_output=True, text=True)
     if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
         sys.exit(f"kstall report --html exited {p.returncode}: {p.stderr}")
-    report = json.loads(subprocess.run([kstall, "report", "--json", vmcore, vmlinux],
-                                       capture_output=True, text=True).stdout)
+    report = json.loads(kstall_report.run(kstall, vmcore, vmlinux).stdout)
     failures = []
 
     with tempfile.TemporaryDirectory(prefix="kstall-chromium-") as profile:

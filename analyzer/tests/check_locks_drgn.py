@@ -18,7 +18,8 @@ waiting on that folio by kstall. At least MIN_LOCKS locks must be compared.
 """
 import json
 import os
-import subprocess
+
+import kstall_report
 import sys
 
 import drgn
@@ -55,7 +56,7 @@ def dentry_name(inode):
 def main():
     kstall, vmcore, vmlinux, min_locks, modules = (sys.argv[1], sys.argv[2], sys.argv[3],
                                                    int(sys.argv[4]), sys.argv[5:])
-    p = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+    p = kstall_report.run(kstall, vmcore, vmlinux)
     if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
         sys.exit(f"kstall report exited {p.returncode}: {p.stderr}")
     report = json.loads(p.stdout)

@@ -9,7 +9,8 @@ number of OOM kills in the log.
 """
 import json
 import re
-import subprocess
+
+import kstall_report
 import sys
 
 import drgn
@@ -17,7 +18,7 @@ from drgn import cast
 from drgn.helpers.linux.printk import get_dmesg
 
 kstall, vmcore, vmlinux = sys.argv[1:4]
-p = subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True, text=True)
+p = kstall_report.run(kstall, vmcore, vmlinux)
 if p.returncode not in (0, 1):
     sys.exit(f"kstall exited {p.returncode}: {p.stderr}")
 report = json.loads(p.stdout)

@@ -14,6 +14,8 @@ import sys
 
 import jsonschema
 
+import kstall_report
+
 kstall, docs, vmcore, vmlinux = sys.argv[1:5]
 failures = []
 
@@ -25,7 +27,10 @@ def schema(name):
 
 
 def run(*args):
-    p = subprocess.run([kstall, *args, vmcore, vmlinux], capture_output=True, text=True)
+    if args == ("report", "--json"):
+        p = kstall_report.run(kstall, vmcore, vmlinux)
+    else:
+        p = subprocess.run([kstall, *args, vmcore, vmlinux], capture_output=True, text=True)
     if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
         sys.exit(f"kstall {' '.join(args)} exited {p.returncode}: {p.stderr}")
     return json.loads(p.stdout)

@@ -42,7 +42,7 @@ static void test_no_task_lost(void **state)
 	char text[] = "INFO: task " CUT_COMM ":2 blocked for more than 30 seconds.";
 	struct ks_event ev = { KS_EVENT_HUNG_TASK, 2, CUT_COMM, 1, 3.0, 5, text };
 	struct ks_verdict v = { .kind = KS_VERDICT_NONE, .signature = "none" };
-	struct ks_analysis a = { .tasks = { tasks, 2, NULL }, .stacks = stacks, .ta = ta, .verdicts = &v,
+	struct ks_analysis a = { .tasks = { .tasks = tasks, .count = 2 }, .stacks = stacks, .ta = ta, .verdicts = &v,
 				 .nverdicts = 1, .events = &ev, .nevents = 1 };
 	json_t *root;
 	const char *want = "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xef\xbf\xbd";

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "triage/triage.h"
-#include "base/cachedir.h"
+#include "kstall/settings.h"
 
 #ifndef KSTALL_VERSION
 #define KSTALL_VERSION "0"
@@ -472,13 +472,24 @@ static int run(const struct triage_cli *cli, const char *index, const char *vers
 	return b.failed ? EXIT_FAILED_DUMPS : 0;
 }
 
+/* "DIR/name" in the cache directory; NULL when there is none (no HOME). */
+static char *cache_file(const char *name)
+{
+	char *dir = ks_cache_dir_from_env(), *path = NULL;
+
+	if (dir && asprintf(&path, "%s/%s", dir, name) < 0)
+		path = NULL;
+	free(dir);
+	return path;
+}
+
 int ks_triage_main(int argc, char **argv)
 {
 	struct triage_cli cli = { .timeout = DEFAULT_TIMEOUT };
 	char version[64], *index = NULL;
 	int rc = parse(argc, argv, &cli);
 
-	if (!rc && !cli.index && !(index = ks_cache_path("triage.sqlite"))) {
+	if (!rc && !cli.index && !(index = cache_file("triage.sqlite"))) {
 		fprintf(stderr, "kstall: no place for the triage index: set HOME or XDG_CACHE_HOME, "
 				"or give --index FILE\n");
 		rc = EXIT_USAGE;

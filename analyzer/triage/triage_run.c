@@ -31,16 +31,13 @@ static char *vmcoreinfo_dup(struct ks_target *t, const char *key)
 	return ks_target_vmcoreinfo(t, key, buf, sizeof(buf)) ? strdup(buf) : NULL;
 }
 
-/* The first line of the problems, and how many more there are. */
-static char *first_problem(const char *problems)
+/* The first problem, and how many more there are. */
+static char *first_problem(const struct ks_problems *p)
 {
-	size_t len = strcspn(problems, "\n"), more = 0;
 	char *s;
 
-	for (const char *p = problems + len; *p; p++)
-		more += *p == '\n' && p[1];
-	if (more ? asprintf(&s, "%.*s (and %zu more)", (int)len, problems, more) < 0
-		 : asprintf(&s, "%.*s", (int)len, problems) < 0)
+	if (p->count > 1 ? asprintf(&s, "%s (and %zu more)", p->items[0].text, p->count - 1) < 0
+			 : asprintf(&s, "%s", p->items[0].text) < 0)
 		return NULL;
 	return s;
 }
@@ -49,15 +46,15 @@ static void take_verdict(struct ks_triage_entry *e, const struct ks_analysis *a)
 {
 	const struct ks_verdict *v = &a->verdicts[0];
 
-	e->status = a->problems ? KS_TRIAGE_PARTIAL : KS_TRIAGE_OK;
+	e->status = a->problems.count ? KS_TRIAGE_PARTIAL : KS_TRIAGE_OK;
 	e->verdict = strdup(ks_verdict_name(v->kind));
 	e->signature = strdup(v->signature);
 	e->summary = strdup(v->summary);
 	e->score = v->score;
 	for (e->npids = 0; e->npids < v->npids && e->npids < KS_VERDICT_MAX_PIDS; e->npids++)
 		e->pids[e->npids] = v->pids[e->npids];
-	if (a->problems)
-		e->reason = first_problem(a->problems);
+	if (a->problems.count)
+		e->reason = first_problem(&a->problems);
 }
 
 void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search *search)
@@ -65,10 +62,16 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	struct ks_target *t;
 	struct ks_kernel *k;
 	struct ks_analysis a;
-	struct ks_error *err = ks_target_open_kdump(e->path, &t);
+	struct ks_settings settings;
+	char *cache_dir;
+	struct ks_error *err;
+
+	ks_settings_from_env(&settings, &cache_dir);
+	err = ks_target_open_kdump(e->path, &settings, &t);
 
 	e->analyzed_at = (int64_t)time(NULL);
 	if (err) {
+		free(cache_dir);
 		fail(e, err);
 		return;
 	}
@@ -76,11 +79,13 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	e->build_id = vmcoreinfo_dup(t, "BUILD-ID");
 	err = ks_find_vmlinux(t, search, &e->vmlinux);
 	if (err) {
+		free(cache_dir);
 		ks_target_destroy(t);
 		fail(e, err);
 		return;
 	}
-	err = ks_open_target(t, e->vmlinux, false, &k);
+	err = ks_open_target(t, e->vmlinux, false, &settings, &k);
+	free(cache_dir);
 	if (err) {
 		fail(e, err);
 		return;

@@ -9,6 +9,5 @@
 
 /* Build the model and run every pass. Fails only when nothing can be analysed. */
 struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret);
-void ks_analysis_deinit(struct ks_analysis *a);
 
 #endif

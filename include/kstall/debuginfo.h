@@ -14,7 +14,10 @@
 
 struct ks_debuginfo;
 
-struct ks_error *ks_debuginfo_open(const char *path, struct ks_debuginfo **ret);
+struct ks_settings;
+/* settings: cache_dir, dwarf_by_libdw and one_thread are read (NULL: the defaults, nothing kept). */
+struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *settings,
+				   struct ks_debuginfo **ret);
 void ks_debuginfo_destroy(struct ks_debuginfo *di);
 const char *ks_debuginfo_path(const struct ks_debuginfo *di);
 

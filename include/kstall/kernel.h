@@ -11,115 +11,9 @@
 
 #include "kstall/debuginfo.h"
 #include "kstall/error.h"
+#include "kstall/layout.h"
+#include "kstall/settings.h"
 #include "kstall/target.h"
-
-/* Fields of the layout table; KS_F_* index ks_kernel_off()/ks_kernel_has(). */
-enum ks_field {
-	KS_F_TASK_TASKS,
-	KS_F_TASK_PID,
-	KS_F_TASK_TGID,
-	KS_F_TASK_COMM,
-	KS_F_TASK_STATE,     /* __state (5.14+) or state */
-	KS_F_TASK_EXIT_STATE,
-	KS_F_TASK_FLAGS,
-	KS_F_TASK_ON_CPU,
-	KS_F_TASK_CPU,	     /* thread_info.cpu or cpu */
-	KS_F_TASK_REAL_PARENT,
-	KS_F_TASK_SIGNAL,
-	KS_F_TASK_STACK,
-	KS_F_TASK_THREAD_SP,
-	KS_F_TASK_THREAD_NODE,	/* on signal->thread_head */
-	KS_F_TASK_THREAD_GROUP, /* older list, gone in 6.7 */
-	KS_F_SIGNAL_THREAD_HEAD,
-	KS_F_RQ_CURR,
-	KS_F_RQ_IDLE,
-	KS_F_RQ_CLOCK,
-	KS_F_ITF_BP, /* struct inactive_task_frame */
-	KS_F_ITF_RET_ADDR,
-	KS_F_ITF_BX,
-	KS_F_ITF_R12,
-	KS_F_ITF_R13,
-	KS_F_ITF_R14,
-	KS_F_ITF_R15,
-	KS_F_PRSTATUS_PID, /* struct elf_prstatus */
-	KS_F_PRSTATUS_REG,
-	/* what the stall analysis reads */
-	KS_F_TASK_DELAYS,
-	KS_F_DELAYS_FREEPAGES_START,
-	KS_F_TASK_LAST_ARRIVAL,	   /* sched_info.last_arrival */
-	KS_F_TASK_LAST_SWITCH_TIME, /* hung-task detector, 5.x+ */
-	KS_F_TASK_MEMALLOC_VALID,   /* memalloc-watchdog patch */
-	KS_F_TASK_MEMALLOC_START,
-	KS_F_TASK_MEMALLOC_GFP,
-	KS_F_TASK_MEMALLOC_ORDER,
-	KS_F_SIGNAL_OOM_MM,
-	KS_F_SIGNAL_OOM_SCORE_ADJ,
-	KS_F_MUTEX_OWNER,
-	KS_F_MUTEX_WAIT_LIST,
-	KS_F_MUTEX_WAITER_TASK,
-	KS_F_MUTEX_WAITER_LIST,
-	KS_F_RWSEM_OWNER,
-	KS_F_RWSEM_WAIT_LIST,
-	KS_F_RWSEM_WAITER_TASK,
-	KS_F_RWSEM_WAITER_LIST,
-	KS_F_SEM_COUNT,
-	KS_F_SEM_WAIT_LIST,
-	KS_F_SEM_WAITER_TASK,
-	KS_F_SEM_WAITER_LIST,
-	/* memory */
-	KS_F_PGDAT_NODE_ZONES,
-	KS_F_PGDAT_NODE_ID,
-	KS_F_PGDAT_KSWAPD_FAILURES,
-	KS_F_ZONE_WATERMARK, /* _watermark (5.0+) or watermark */
-	KS_F_ZONE_WATERMARK_BOOST,
-	KS_F_ZONE_MANAGED,
-	KS_F_ZONE_NAME,
-	KS_F_ZONE_VM_STAT,
-	/* OOM */
-	KS_F_TASK_MM,
-	KS_F_MM_MMAP_LOCK, /* mmap_lock (5.8+) or mmap_sem */
-	KS_F_TASK_OOM_REAPER_LIST,
-	/* percpu rw-semaphores (5.x+: rss, read_count, writer, waiters, block) and wait queues */
-	KS_F_PCPU_RWSEM_READ_COUNT,
-	KS_F_PCPU_RWSEM_WRITER, /* writer.task: the writer waiting for readers to leave */
-	KS_F_PCPU_RWSEM_WAITERS,
-	KS_F_PCPU_RWSEM_BLOCK,
-	KS_F_WQ_ENTRY_PRIVATE,
-	KS_F_WQ_ENTRY_ENTRY,
-	KS_F_WQ_HEAD_HEAD,
-	/* page and folio locks: waiters on the hashed folio_wait_table / page_wait_table */
-	KS_F_WPQ_FOLIO, /* wait_page_queue.folio (5.16+) or .page */
-	KS_F_WPQ_BIT_NR,
-	KS_F_WPQ_WAIT,
-	KS_F_PAGE_FLAGS,
-	KS_F_PAGE_MAPPING,
-	KS_F_PAGE_INDEX,
-	KS_F_MAPPING_HOST,
-	/* naming files */
-	KS_F_INODE_RWSEM,
-	KS_F_INODE_MAPPING,
-	KS_F_INODE_DATA_HOST, /* i_data.host: an inode's own mapping points back at it */
-	KS_F_INODE_SB,
-	KS_F_INODE_INO,
-	KS_F_INODE_DENTRY,
-	KS_F_DENTRY_ALIAS, /* d_u.d_alias (3.19+) or d_alias */
-	KS_F_DENTRY_PARENT,
-	KS_F_DENTRY_NAME,
-	KS_F_DENTRY_INODE,
-	KS_F_SB_TYPE,
-	KS_F_SB_MOUNTS,
-	KS_F_FSTYPE_NAME,
-	KS_F_MOUNT_PARENT,
-	KS_F_MOUNT_MOUNTPOINT,
-	KS_F_MOUNT_ROOT,
-	KS_F_MOUNT_SB,
-	KS_F_MOUNT_INSTANCE,
-	KS_F_MOUNT_NS,
-	/* hung-task blocker tracking: an encoded lock word (6.16+) or a mutex pointer (6.15) */
-	KS_F_TASK_BLOCKER,
-	KS_F_TASK_BLOCKER_MUTEX,
-	KS_F__COUNT
-};
 
 /* x86_64 registers, in DWARF numbering. */
 enum ks_reg {
@@ -133,6 +27,8 @@ struct ks_kernel;
 struct ks_kernel_options {
 	/* open even when vmlinux and dump do not match */
 	bool force;
+	/* the embedding program's choices (copied; cache_dir is not kept); NULL: the defaults */
+	const struct ks_settings *settings;
 };
 
 /* Takes ownership of target and di, also on failure. */
@@ -141,10 +37,13 @@ struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *d
 void ks_kernel_destroy(struct ks_kernel *k);
 
 struct ks_target *ks_kernel_target(struct ks_kernel *k);
+/* The settings the kernel was opened with (cache_dir NULL). */
+const struct ks_settings *ks_kernel_settings(const struct ks_kernel *k);
 struct ks_debuginfo *ks_kernel_debuginfo(struct ks_kernel *k);
 uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k);
 const char *ks_kernel_release(const struct ks_kernel *k);
 
+/* Members of kstall/layout.h's KS_FIELDS, resolved at open: offset, presence, size. */
 uint64_t ks_kernel_off(const struct ks_kernel *k, enum ks_field f);
 bool ks_kernel_has(const struct ks_kernel *k, enum ks_field f);
 uint64_t ks_kernel_fsize(const struct ks_kernel *k, enum ks_field f);
@@ -165,6 +64,9 @@ struct ks_error *ks_read_field(struct ks_kernel *k, uint64_t base, enum ks_field
 /* A NUL-terminated string of at most size-1 bytes. */
 struct ks_error *ks_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size);
 
+/* Why a read failed (0: it did not), without making a message; LOOKUP for a field the kernel lacks. */
+enum ks_error_code ks_read_code(struct ks_kernel *k, uint64_t addr, void *buf, size_t len);
+enum ks_error_code ks_read_field_code(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret);
 /* The same reads as a yes/no, for callers that go on without the value: no error is made. */
 bool ks_try_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len);
 bool ks_try_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret);
@@ -201,5 +103,17 @@ uint64_t ks_kernel_thread_size(const struct ks_kernel *k);
 
 /* The owner task address from a mutex or rwsem owner word (its flag bits removed). */
 uint64_t ks_lock_owner_task(uint64_t owner_word);
+
+/*
+ * The layouts of kstall/layout.h, each resolved from DWARF at its first use and
+ * kept: a type's size (0 when unknown), an enumerator's value, a global array's
+ * address and length (the first of its names the kernel has), the address of
+ * a global vmstat counter. False (or 0) is the capability flag: this kernel
+ * lacks it.
+ */
+uint64_t ks_kernel_type_size(struct ks_kernel *k, enum ks_type_size size);
+bool ks_kernel_enumerator(struct ks_kernel *k, enum ks_enumerator e, int64_t *ret);
+bool ks_kernel_array(struct ks_kernel *k, enum ks_array array, uint64_t *addr, uint64_t *len);
+bool ks_kernel_vmstat(struct ks_kernel *k, enum ks_vmstat item, uint64_t *addr);
 
 #endif

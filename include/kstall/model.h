@@ -273,8 +273,15 @@ struct ks_analysis {
 	struct ks_oom oom;
 	struct ks_event *events; /* in log order */
 	size_t nevents;
-	/* lines naming what could not be read; NULL when none */
-	char *problems;
+	/* the kernel log, when log_known; log_relevant[r]: record r is one a support
+	 * engineer looks for first (OOM reports, hung-task and lockup warnings, allocation
+	 * failures, the crash trigger), log_nrelevant of them */
+	struct ks_log log;
+	bool log_known;
+	bool *log_relevant;
+	size_t log_nrelevant;
+	/* what could not be read or resolved, in the order met (the task walk's first) */
+	struct ks_problems problems;
 	/* private: task_struct address -> index */
 	void *task_index;
 	/* private: the texts tasks share (activity) */
@@ -301,6 +308,9 @@ const char *ks_mem_item_name(enum ks_mem_item item);
 /* pages of the dump's page size, in MiB */
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
 const char *ks_event_kind_name(enum ks_event_kind kind);
+
+/* Free everything the model holds (a zeroed model is fine). */
+void ks_analysis_deinit(struct ks_analysis *a);
 
 /* Index of the task at a task_struct address, or -1 (idle tasks have none). */
 long ks_model_task_index(const struct ks_analysis *a, uint64_t address);

@@ -41,6 +41,8 @@ struct ks_open_options {
 	/* NULL: search by the dump's build-id and release, then debuginfod */
 	const char *vmlinux;
 	bool force;
+	/* NULL: the defaults (nothing kept between runs) */
+	const struct ks_settings *settings;
 };
 
 struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **ret);
@@ -51,6 +53,6 @@ struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **
  * as ks_open does.
  */
 struct ks_error *ks_open_target(struct ks_target *target, const char *vmlinux, bool force,
-				struct ks_kernel **ret);
+				const struct ks_settings *settings, struct ks_kernel **ret);
 
 #endif

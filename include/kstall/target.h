@@ -12,7 +12,7 @@
 
 #include "kstall/error.h"
 
-#define KS_TARGET_OPS_VERSION 2
+#define KS_TARGET_OPS_VERSION 3
 
 struct ks_target_ops {
 	unsigned int version;
@@ -31,6 +31,12 @@ struct ks_target_ops {
 	uint64_t (*readahead)(void *priv, const uint64_t *pages, size_t n);
 	/* The caller is at pages[pos]: earlier ones may be dropped. */
 	void (*readahead_at)(void *priv, size_t pos);
+	/*
+	 * Optional: read as read does, but say only why it failed (0: it did not),
+	 * making no message: most failed reads are try-reads whose caller keeps
+	 * the code alone. NULL: read, and its error dropped.
+	 */
+	enum ks_error_code (*try_read)(void *priv, uint64_t addr, void *buf, size_t len, bool physical);
 };
 
 struct ks_target;
@@ -41,9 +47,14 @@ struct ks_error *ks_target_create(const struct ks_target_ops *ops, void *priv,
 void ks_target_destroy(struct ks_target *t);
 
 /* Open a vmcore with libkdumpfile (kdump-compressed, ELF, and what else it reads). */
-struct ks_error *ks_target_open_kdump(const char *path, struct ks_target **ret);
+struct ks_settings;
+/* settings: pages_by_libkdumpfile is read (NULL: the defaults). */
+struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings *settings,
+				      struct ks_target **ret);
 
 struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, size_t len);
+/* The same, for a caller that keeps only why it failed: 0, or the code; no message is made. */
+enum ks_error_code ks_target_try_read(struct ks_target *t, uint64_t addr, void *buf, size_t len);
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len);
 const char *ks_target_name(const struct ks_target *t);
 

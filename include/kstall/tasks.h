@@ -50,8 +50,8 @@ struct ks_task {
 struct ks_tasks {
 	struct ks_task *tasks;
 	size_t count;
-	/* problems met during the walk, one line each; NULL when none */
-	char *problems;
+	/* problems met during the walk */
+	struct ks_problems problems;
 };
 
 /* A walk that never fails on bad task data: it stops, notes the problem, and keeps what it has. */

@@ -45,6 +45,12 @@ struct ks_stack {
 	size_t count;
 	/* why the unwind stopped early; "" when it reached the end of the stack */
 	char note[160];
+	/*
+	 * with a note: NODATA or FAULT when a read failed (a stack page filtered out
+	 * of the dump, or damaged), UNSUPPORTED for a layout the unwinder does not
+	 * know, BAD_DATA for what makes no sense (a step the wrong way)
+	 */
+	enum ks_error_code note_code;
 	/* frames belong to another stack with the same frames; ks_stack_deinit leaves them */
 	bool shared;
 };

@@ -53,7 +53,7 @@ static bool guarded_kvtop(uint64_t addr, physaddr_t *paddr)
  * page the dump left out (it translates, but has no data: NODATA, as
  * libkdumpfile says) from an address that maps nowhere (FAULT).
  */
-static struct ks_error *crash_read_error(uint64_t addr, size_t len, bool physical)
+static enum ks_error_code crash_read_code(uint64_t addr, size_t len, bool physical, uint64_t *at_ret)
 {
 	uint64_t page = (uint64_t)PAGESIZE();
 	uint64_t at = addr;
@@ -64,7 +64,15 @@ static struct ks_error *crash_read_error(uint64_t addr, size_t len, bool physica
 		at = (at | (page - 1)) + 1;
 	if (at >= addr + len)
 		at = addr;
-	if (physical || guarded_kvtop(at, &paddr))
+	*at_ret = at;
+	return physical || guarded_kvtop(at, &paddr) ? KS_ERR_NODATA : KS_ERR_FAULT;
+}
+
+static struct ks_error *crash_read_error(uint64_t addr, size_t len, bool physical)
+{
+	uint64_t at;
+
+	if (crash_read_code(addr, len, physical, &at) == KS_ERR_NODATA)
 		return ks_error_fault(KS_ERR_NODATA, at, "page at 0x%llx is not in the dump",
 				      (unsigned long long)at);
 	return ks_error_fault(KS_ERR_FAULT, at, "cannot read 0x%llx: no mapping",
@@ -82,6 +90,21 @@ static struct ks_error *crash_read(void *priv, uint64_t addr, void *buf, size_t 
 	if (guarded_readmem(addr, physical ? PHYSADDR : KVADDR, buf, len))
 		return NULL;
 	return crash_read_error(addr, len, physical);
+}
+
+static enum ks_error_code crash_try_read(void *priv, uint64_t addr, void *buf, size_t len,
+					 bool physical)
+{
+	uint64_t at;
+
+	(void)priv;
+	if (!len)
+		return 0;
+	if (len > LONG_MAX)
+		return KS_ERR_USAGE;
+	if (guarded_readmem(addr, physical ? PHYSADDR : KVADDR, buf, len))
+		return 0;
+	return crash_read_code(addr, len, physical, &at);
 }
 
 static const char *crash_vmcoreinfo(void *priv)
@@ -103,6 +126,7 @@ static const struct ks_target_ops crash_ops = {
 	.version = KS_TARGET_OPS_VERSION,
 	.name = "crash",
 	.read = crash_read,
+	.try_read = crash_try_read,
 	.vmcoreinfo = crash_vmcoreinfo,
 	.destroy = crash_destroy,
 };

@@ -39,7 +39,12 @@ static struct ks_error *session_analysis(struct ks_analysis **ret)
 		err = kscrash_target_create(&t);
 		if (err)
 			return ks_error_wrap(err, "cannot read the dump through crash");
-		err = ks_open_target(t, kscrash_vmlinux(), false, &session.kernel);
+		struct ks_settings settings;
+		char *cache_dir;
+
+		ks_settings_from_env(&settings, &cache_dir);
+		err = ks_open_target(t, kscrash_vmlinux(), false, &settings, &session.kernel);
+		free(cache_dir);
 		if (err)
 			return err;
 	}

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "passes/pass.h"
+#include "passes/files.h"
 
 /* Deeper than any real path; a longer walk is a loop. */
 #define MAX_PATH_STEPS 64

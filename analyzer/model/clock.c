@@ -1,0 +1,55 @@
+/*
+ * The model's clocks at the crash: the newest rq->clock (ns), jiffies and HZ,
+ * read once when the model is built, before any pass dates anything.
+ */
+#include <stdint.h>
+
+#include "model/build.h"
+
+/* jiffies start at -300 s; the HZ that makes jiffies agree with the ns clock is the kernel's. */
+static unsigned int guess_hz(uint64_t jiffies, uint64_t now_ns)
+{
+	static const unsigned int candidates[] = { 100, 250, 300, 1000 };
+	double uptime = (double)now_ns / 1e9, best = 1e18;
+	unsigned int hz = 0;
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		unsigned int h = candidates[i];
+		uint64_t initial = (uint64_t)(uint32_t)(-300 * (int32_t)h);
+		double up = (double)(jiffies - initial) / h, err = up > uptime ? up - uptime : uptime - up;
+
+		if (err < best) {
+			best = err;
+			hz = h;
+		}
+	}
+	/* Emulated machines lose ticks: allow a wide margin, the candidates are far apart. */
+	return best < uptime / 8 + 2 ? hz : 0;
+}
+
+void ks_model_load_clocks(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t addr;
+
+	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
+		uint64_t rq, clock;
+
+		if (ks_kernel_runqueue(k, c, &rq) && ks_try_read_field(k, rq, KS_F_RQ_CLOCK, &clock) &&
+		    clock > a->now_ns)
+			a->now_ns = clock;
+	}
+	if (ks_kernel_symbol(k, "jiffies_64", &addr) || ks_kernel_symbol(k, "jiffies", &addr))
+		ks_try_read_u64(k, addr, &a->jiffies);
+	/* tick_nsec is NSEC_PER_SEC / HZ, give or take NTP's adjustment. */
+	if (ks_kernel_symbol(k, "tick_nsec", &addr)) {
+		uint64_t tick;
+
+		if (ks_try_read_u64(k, addr, &tick) && tick >= 1000000 && tick <= 20000000)
+			a->hz = (unsigned int)((1000000000ull + tick / 2) / tick);
+	}
+	if (!a->hz)
+		a->hz = guess_hz(a->jiffies, a->now_ns);
+	if (!a->hz)
+		ks_problems_add(&a->problems, KS_ERR_LOOKUP, 0, 0, "cannot tell HZ: stall ages from jiffies are unknown");
+}

@@ -1,0 +1,25 @@
+/*
+ * The passes, in the order they run. Each hook kind runs in this order: the
+ * begin hooks, then per task (right after its unwind) the task hooks, then the
+ * finish hooks. What each reads of the others' work, through the model:
+ *
+ *   alloc     task: the stack              -> ta.alloc (phase, gfp, order)
+ *   memory    finish: counters, zones      -> memory
+ *   locks     task: the stack, the blocker -> ta.waits_on; finish: locks, owners, in_cycle
+ *   timing    task: alloc, waits_on        -> ta.stall
+ *   log       finish: the printk buffer    -> log, log_relevant
+ *   events    finish: log                  -> events
+ *   oom       task: the task               -> oom marks; finish: events, alloc -> oom
+ *   activity  finish: alloc, locks         -> ta.activity, ta.dirty_throttled
+ *   verdict   finish: all of the above     -> verdicts
+ *
+ * A new pass is one file with its const struct ks_pass, and one line here.
+ */
+#include "passes/pass.h"
+
+const struct ks_pass *const ks_pass_table[] = {
+	&ks_pass_alloc,	 &ks_pass_memory, &ks_pass_locks,    &ks_pass_timing,  &ks_pass_log,
+	&ks_pass_events, &ks_pass_oom,	  &ks_pass_activity, &ks_pass_verdict,
+};
+
+const size_t ks_pass_count = sizeof(ks_pass_table) / sizeof(ks_pass_table[0]);

@@ -1,0 +1,268 @@
+/*
+ * Unit tests of the verdict pass on hand-built models: each root cause from
+ * the smallest model that shows it, the ranking, and signatures that carry
+ * names only. The fixtures prove the verdicts on real dumps; these pin the
+ * rules themselves, including the ones no fixture reaches (oom_victim_stuck).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kstall/analysis.h"
+#include "passes/pass.h"
+
+enum { MAX_TASKS = 8, MAX_LOCKS = 4 };
+
+/* A model of up to MAX_TASKS tasks and MAX_LOCKS locks, on the stack of the test. */
+struct model {
+	struct ks_task tasks[MAX_TASKS];
+	struct ks_task_analysis ta[MAX_TASKS];
+	struct ks_stack stacks[MAX_TASKS];
+	struct ks_lock locks[MAX_LOCKS];
+	struct ks_analysis a;
+};
+
+static void model_init(struct model *m, size_t ntasks, size_t nlocks)
+{
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < ntasks; i++) {
+		m->tasks[i].pid = m->tasks[i].tgid = (int32_t)(100 + i);
+		snprintf(m->tasks[i].comm, sizeof(m->tasks[i].comm), "task%u", (unsigned)i % 100);
+		m->tasks[i].state_char = 'S';
+		m->ta[i].waits_on = -1;
+		m->ta[i].oom_killed_seconds = -1;
+		m->ta[i].activity = "sleeping";
+	}
+	for (size_t l = 0; l < nlocks; l++) {
+		m->locks[l].type = KS_LOCK_MUTEX;
+		m->locks[l].owner = -1;
+		m->locks[l].readers = -1;
+		snprintf(m->locks[l].name, sizeof(m->locks[l].name), "lock_%u", (unsigned)l % 100);
+		snprintf(m->locks[l].what, sizeof(m->locks[l].what), "lock_%u", (unsigned)l % 100);
+	}
+	m->a.tasks = (struct ks_tasks){ .tasks = m->tasks, .count = ntasks };
+	m->a.ta = m->ta;
+	m->a.stacks = m->stacks;
+	m->a.locks = m->locks;
+	m->a.nlocks = nlocks;
+	m->a.oom.lock_owner = -1;
+	m->a.oom.reaper = -1;
+}
+
+/* Task i sleeps in D on lock l (held by owner, -1 for none) since `seconds`. */
+static void waits(struct model *m, size_t i, long l, long owner, double seconds)
+{
+	m->tasks[i].state_char = 'D';
+	m->ta[i].waits_on = l;
+	m->ta[i].wait_type = m->locks[l].type;
+	m->ta[i].stall = (struct ks_stall){ KS_STALL_HUNG_TASK, seconds, false, seconds, seconds };
+	m->ta[i].activity = "waiting for a lock";
+	m->locks[l].owner = owner;
+	m->locks[l].nwaiters++;
+}
+
+/* Task i loops in the slowpath with a GFP_NOFS-like mask that may not call the OOM killer. */
+static void allocates(struct model *m, size_t i, bool may_oom)
+{
+	struct ks_alloc_state *al = &m->ta[i].alloc;
+
+	m->tasks[i].state_char = 'R';
+	al->phase = KS_ALLOC_RECLAIM;
+	al->where = "shrink_node";
+	al->context = "";
+	al->throttle = "";
+	al->gfp_known = al->order_known = true;
+	al->gfp = 0xc40;
+	snprintf(al->gfp_names, sizeof(al->gfp_names), "GFP_NOFS");
+	al->may_oom = may_oom;
+	m->ta[i].stall = (struct ks_stall){ KS_STALL_MEMALLOC, 50, true, 50, 50 };
+	m->ta[i].activity = "allocating: direct reclaim";
+}
+
+static void run(struct model *m)
+{
+	assert_null(ks_pass_verdict.finish(&m->a, NULL));
+	assert_true(m->a.nverdicts >= 1);
+}
+
+static bool names_pid(const struct ks_verdict *v, int32_t pid)
+{
+	for (size_t p = 0; p < v->npids; p++)
+		if (v->pids[p] == pid)
+			return true;
+	return false;
+}
+
+static void done(struct model *m)
+{
+	free(m->a.verdicts);
+}
+
+/* No lock, no allocation, no victim: "none", said once, with a stable signature. */
+static void test_none(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 3, 0);
+	run(&m);
+	assert_int_equal(m.a.nverdicts, 1);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	assert_string_equal(m.a.verdicts[0].signature, "none");
+	done(&m);
+}
+
+/* Two tasks, each holding the lock the other waits for. */
+static void test_lock_cycle(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 3, 2);
+	waits(&m, 0, 0, 1, 60);
+	waits(&m, 1, 1, 0, 60);
+	m.ta[0].in_cycle = m.ta[1].in_cycle = true;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_LOCK_CYCLE);
+	assert_true(names_pid(&m.a.verdicts[0], 100) && names_pid(&m.a.verdicts[0], 101));
+	assert_false(names_pid(&m.a.verdicts[0], 102));
+	/* names only, sorted: the same deadlock gives the same signature on every dump */
+	assert_string_equal(m.a.verdicts[0].signature, "lock_cycle:lock_0:lock_1");
+	assert_non_null(strstr(m.a.verdicts[0].summary, "task0 (pid 100) waits for mutex lock_0, held by task1"));
+	done(&m);
+}
+
+/* The victim waits on a lock whose holder loops in the allocator: the OOM deadlock, ranked first. */
+static void test_oom_deadlock(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 2, 1);
+	m.ta[0].oom_victim = true;
+	m.ta[0].oom_killed_seconds = 42;
+	waits(&m, 0, 0, 1, 45);
+	allocates(&m, 1, false);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_OOM_DEADLOCK);
+	assert_true(names_pid(&m.a.verdicts[0], 100) && names_pid(&m.a.verdicts[0], 101));
+	assert_string_equal(m.a.verdicts[0].signature, "oom_deadlock:lock_0:no_oom");
+	assert_non_null(strstr(m.a.verdicts[0].summary, "chosen by the OOM killer 42 s before the crash"));
+	/* the holder's loop is a verdict of its own, ranked below */
+	assert_true(m.a.nverdicts >= 2);
+	assert_int_equal(m.a.verdicts[1].kind, KS_VERDICT_ALLOC_LOOP_NO_OOM);
+	assert_true(m.a.verdicts[0].score > m.a.verdicts[1].score);
+	done(&m);
+}
+
+/* A victim in D whose wait does not end in an allocating task: stuck, but no deadlock is claimed. */
+static void test_oom_victim_stuck(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 2, 1);
+	m.ta[0].oom_victim = true;
+	waits(&m, 0, 0, 1, 45);
+	m.ta[1].activity = "sleeping";
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_OOM_VICTIM_STUCK);
+	assert_true(names_pid(&m.a.verdicts[0], 100));
+	assert_string_equal(m.a.verdicts[0].signature, "oom_victim_stuck:lock_0");
+	assert_non_null(strstr(m.a.verdicts[0].summary, "OOM victim task0 (pid 100) cannot exit: waiting for a lock"));
+	done(&m);
+	/* in D with no lock known: still stuck, and said so */
+	model_init(&m, 1, 0);
+	m.ta[0].oom_victim = true;
+	m.tasks[0].state_char = 'D';
+	m.ta[0].activity = "uninterruptible sleep";
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_OOM_VICTIM_STUCK);
+	assert_string_equal(m.a.verdicts[0].signature, "oom_victim_stuck");
+	done(&m);
+	/* a victim that is only a thread of its process, or running, is left to its leader */
+	model_init(&m, 1, 0);
+	m.ta[0].oom_victim = true;
+	m.tasks[0].state_char = 'D';
+	m.tasks[0].tgid = 7;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	done(&m);
+}
+
+/* Loopers that may not call the OOM killer: three or more weigh more than one. */
+static void test_alloc_loop_no_oom(void **state)
+{
+	struct model m;
+	double one;
+
+	(void)state;
+	model_init(&m, 4, 0);
+	allocates(&m, 0, false);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_ALLOC_LOOP_NO_OOM);
+	one = m.a.verdicts[0].score;
+	done(&m);
+	model_init(&m, 4, 0);
+	for (size_t i = 0; i < 3; i++)
+		allocates(&m, i, false);
+	allocates(&m, 3, true);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_ALLOC_LOOP_NO_OOM);
+	assert_true(m.a.verdicts[0].score > one);
+	assert_non_null(strstr(m.a.verdicts[0].summary, "3 tasks loop in the page allocator"));
+	/* the one that may call the OOM killer is not named */
+	assert_false(names_pid(&m.a.verdicts[0], 103));
+	done(&m);
+	/* an unknown mask proves nothing: no verdict from it */
+	model_init(&m, 1, 0);
+	allocates(&m, 0, false);
+	m.ta[0].alloc.gfp_known = false;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	done(&m);
+}
+
+/* Long waits behind a holder that sleeps: a lock chain hang that names the holder first. */
+static void test_lock_chain_hang(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 3, 1);
+	waits(&m, 0, 0, 2, 90);
+	waits(&m, 1, 0, 2, 80);
+	m.ta[2].activity = "sleeping";
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_LOCK_CHAIN_HANG);
+	assert_int_equal(m.a.verdicts[0].pids[0], 102);
+	assert_non_null(strstr(m.a.verdicts[0].summary, "2 tasks have waited 30 s or more on locks"));
+	assert_non_null(strstr(m.a.verdicts[0].summary, "held by task2 (pid 102)"));
+	done(&m);
+	/* waits shorter than 30 s are not a hang */
+	model_init(&m, 2, 1);
+	waits(&m, 0, 0, 1, 10);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	done(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_lock_cycle),
+		cmocka_unit_test(test_oom_deadlock),
+		cmocka_unit_test(test_oom_victim_stuck),
+		cmocka_unit_test(test_alloc_loop_no_oom),
+		cmocka_unit_test(test_lock_chain_hang),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

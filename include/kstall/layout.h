@@ -1,0 +1,208 @@
+/*
+ * Every kernel layout kstall reads: struct members, type sizes, enumerators,
+ * array lengths and where each global vmstat counter lives. Each is declared once here, with
+ * the name (or '|'-separated alternatives, first match wins) the kernel's
+ * DWARF gives it, and resolved by the kernel object once; nothing above the
+ * kernel layer asks DWARF. Members are resolved at open, the rest at their
+ * first use, not at open: a name the vmlinux
+ * lacks costs a pass over all of its DWARF on a run with no kept answers, and
+ * most of these are optional (node_data exists only with NUMA,
+ * vmscan_throttle_state from 5.16, page_wait_table before 5.16).
+ */
+#ifndef KSTALL_LAYOUT_H
+#define KSTALL_LAYOUT_H
+
+/*
+ * Struct members: X(id, struct, member names). Resolved all at once when the
+ * kernel is opened (a few are required: the walk cannot go without them);
+ * alternatives such as "__state|state" are picked by which member exists.
+ */
+#define KS_FIELDS(X) \
+	X(TASK_TASKS, "task_struct", "tasks") \
+	X(TASK_PID, "task_struct", "pid") \
+	X(TASK_TGID, "task_struct", "tgid") \
+	X(TASK_COMM, "task_struct", "comm") \
+	X(TASK_STATE, "task_struct", "__state|state") /* __state (5.14+) or state */ \
+	X(TASK_EXIT_STATE, "task_struct", "exit_state") \
+	X(TASK_FLAGS, "task_struct", "flags") \
+	X(TASK_ON_CPU, "task_struct", "on_cpu") \
+	X(TASK_CPU, "task_struct", "thread_info.cpu|cpu") /* thread_info.cpu or cpu */ \
+	X(TASK_REAL_PARENT, "task_struct", "real_parent") \
+	X(TASK_SIGNAL, "task_struct", "signal") \
+	X(TASK_STACK, "task_struct", "stack") \
+	X(TASK_THREAD_SP, "task_struct", "thread.sp") \
+	X(TASK_THREAD_NODE, "task_struct", "thread_node") /* on signal->thread_head */ \
+	X(TASK_THREAD_GROUP, "task_struct", "thread_group") /* older list, gone in 6.7 */ \
+	X(SIGNAL_THREAD_HEAD, "signal_struct", "thread_head") \
+	X(RQ_CURR, "rq", "curr") \
+	X(RQ_IDLE, "rq", "idle") \
+	X(RQ_CLOCK, "rq", "clock") \
+	X(ITF_BP, "inactive_task_frame", "bp") /* struct inactive_task_frame */ \
+	X(ITF_RET_ADDR, "inactive_task_frame", "ret_addr") \
+	X(ITF_BX, "inactive_task_frame", "bx") \
+	X(ITF_R12, "inactive_task_frame", "r12") \
+	X(ITF_R13, "inactive_task_frame", "r13") \
+	X(ITF_R14, "inactive_task_frame", "r14") \
+	X(ITF_R15, "inactive_task_frame", "r15") \
+	X(PRSTATUS_PID, "elf_prstatus", "common.pr_pid|pr_pid") /* struct elf_prstatus */ \
+	X(PRSTATUS_REG, "elf_prstatus", "pr_reg") \
+	/* what the stall analysis reads */ \
+	X(TASK_DELAYS, "task_struct", "delays") \
+	X(DELAYS_FREEPAGES_START, "task_delay_info", "freepages_start") \
+	X(TASK_LAST_ARRIVAL, "task_struct", "sched_info.last_arrival") /* sched_info.last_arrival */ \
+	X(TASK_LAST_SWITCH_TIME, "task_struct", "last_switch_time") /* hung-task detector, 5.x+ */ \
+	X(TASK_MEMALLOC_VALID, "task_struct", "memalloc.valid|memalloc.in_flight") /* memalloc-watchdog patch */ \
+	X(TASK_MEMALLOC_START, "task_struct", "memalloc.start") \
+	X(TASK_MEMALLOC_GFP, "task_struct", "memalloc.gfp") \
+	X(TASK_MEMALLOC_ORDER, "task_struct", "memalloc.order") \
+	X(SIGNAL_OOM_MM, "signal_struct", "oom_mm") \
+	X(SIGNAL_OOM_SCORE_ADJ, "signal_struct", "oom_score_adj") \
+	X(MUTEX_OWNER, "mutex", "owner") \
+	X(MUTEX_WAIT_LIST, "mutex", "wait_list") \
+	X(MUTEX_WAITER_TASK, "mutex_waiter", "task") \
+	X(MUTEX_WAITER_LIST, "mutex_waiter", "list") \
+	X(RWSEM_OWNER, "rw_semaphore", "owner") \
+	X(RWSEM_WAIT_LIST, "rw_semaphore", "wait_list") \
+	X(RWSEM_WAITER_TASK, "rwsem_waiter", "task") \
+	X(RWSEM_WAITER_LIST, "rwsem_waiter", "list") \
+	X(SEM_COUNT, "semaphore", "count") \
+	X(SEM_WAIT_LIST, "semaphore", "wait_list") \
+	X(SEM_WAITER_TASK, "semaphore_waiter", "task") \
+	X(SEM_WAITER_LIST, "semaphore_waiter", "list") \
+	/* memory */ \
+	X(PGDAT_NODE_ZONES, "pglist_data", "node_zones") \
+	X(PGDAT_NODE_ID, "pglist_data", "node_id") \
+	X(PGDAT_KSWAPD_FAILURES, "pglist_data", "kswapd_failures") \
+	X(ZONE_WATERMARK, "zone", "_watermark|watermark") /* _watermark (5.0+) or watermark */ \
+	X(ZONE_WATERMARK_BOOST, "zone", "watermark_boost") \
+	X(ZONE_MANAGED, "zone", "managed_pages") \
+	X(ZONE_NAME, "zone", "name") \
+	X(ZONE_VM_STAT, "zone", "vm_stat") \
+	/* OOM */ \
+	X(TASK_MM, "task_struct", "mm") \
+	X(MM_MMAP_LOCK, "mm_struct", "mmap_lock|mmap_sem") /* mmap_lock (5.8+) or mmap_sem */ \
+	X(TASK_OOM_REAPER_LIST, "task_struct", "oom_reaper_list") \
+	/* percpu rw-semaphores (5.x+: rss, read_count, writer, waiters, block) and wait queues */ \
+	X(PCPU_RWSEM_READ_COUNT, "percpu_rw_semaphore", "read_count") \
+	X(PCPU_RWSEM_WRITER, "percpu_rw_semaphore", "writer.task") /* writer.task: the writer waiting for readers to leave */ \
+	X(PCPU_RWSEM_WAITERS, "percpu_rw_semaphore", "waiters.head") \
+	X(PCPU_RWSEM_BLOCK, "percpu_rw_semaphore", "block") \
+	X(WQ_ENTRY_PRIVATE, "wait_queue_entry", "private") \
+	X(WQ_ENTRY_ENTRY, "wait_queue_entry", "entry") \
+	X(WQ_HEAD_HEAD, "wait_queue_head", "head") \
+	/* page and folio locks: waiters on the hashed folio_wait_table / page_wait_table */ \
+	X(WPQ_FOLIO, "wait_page_queue", "folio|page") /* wait_page_queue.folio (5.16+) or .page */ \
+	X(WPQ_BIT_NR, "wait_page_queue", "bit_nr") \
+	X(WPQ_WAIT, "wait_page_queue", "wait") \
+	X(PAGE_FLAGS, "page", "flags") \
+	X(PAGE_MAPPING, "page", "mapping") \
+	X(PAGE_INDEX, "page", "index") \
+	X(MAPPING_HOST, "address_space", "host") \
+	/* naming files */ \
+	X(INODE_RWSEM, "inode", "i_rwsem") \
+	X(INODE_MAPPING, "inode", "i_mapping") \
+	X(INODE_DATA_HOST, "inode", "i_data.host") /* i_data.host: an inode's own mapping points back at it */ \
+	X(INODE_SB, "inode", "i_sb") \
+	X(INODE_INO, "inode", "i_ino") \
+	X(INODE_DENTRY, "inode", "i_dentry") \
+	X(DENTRY_ALIAS, "dentry", "d_u.d_alias|d_alias") /* d_u.d_alias (3.19+) or d_alias */ \
+	X(DENTRY_PARENT, "dentry", "d_parent") \
+	X(DENTRY_NAME, "dentry", "d_name.name") \
+	X(DENTRY_INODE, "dentry", "d_inode") \
+	X(SB_TYPE, "super_block", "s_type") \
+	X(SB_MOUNTS, "super_block", "s_mounts") \
+	X(FSTYPE_NAME, "file_system_type", "name") \
+	X(MOUNT_PARENT, "mount", "mnt_parent") \
+	X(MOUNT_MOUNTPOINT, "mount", "mnt_mountpoint") \
+	X(MOUNT_ROOT, "mount", "mnt.mnt_root") \
+	X(MOUNT_SB, "mount", "mnt.mnt_sb") \
+	X(MOUNT_INSTANCE, "mount", "mnt_instance") \
+	X(MOUNT_NS, "mount", "mnt_ns") \
+	/* hung-task blocker tracking: an encoded lock word (6.16+) or a mutex pointer (6.15) */ \
+	X(TASK_BLOCKER, "task_struct", "blocker") \
+	X(TASK_BLOCKER_MUTEX, "task_struct", "blocker_mutex")
+
+enum ks_field {
+#define X(id, ...) KS_F_##id,
+	KS_FIELDS(X)
+#undef X
+	KS_F__COUNT
+};
+
+/* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
+#define KS_TYPE_SIZES(X)                                                               \
+	X(ZONE, "zone")                               /* memory: the zones of a node */ \
+	X(WAIT_QUEUE_HEAD, "wait_queue_head")         /* locks: folio wait table buckets */ \
+	X(INACTIVE_TASK_FRAME, "inactive_task_frame") /* unwind: a sleeper's switch frame */
+
+/* Enumerators: X(id, enum type, enumerator names). */
+#define KS_ENUMERATORS(X)                                                                     \
+	X(PG_LOCKED, "pageflags", "PG_locked")          /* locks: the page lock bit */         \
+	X(ZONE_NR_FREE_PAGES, "zone_stat_item", "NR_FREE_PAGES") /* memory: a zone's free pages */ \
+	X(WMARK_MIN, "zone_watermarks", "WMARK_MIN")    /* memory: the zone watermarks */      \
+	X(WMARK_LOW, "zone_watermarks", "WMARK_LOW")                                           \
+	X(WMARK_HIGH, "zone_watermarks", "WMARK_HIGH")                                         \
+	X(NR_WMARK, "zone_watermarks", "NR_WMARK")                                             \
+	/* alloc: why reclaim_throttle sleeps (5.16+) */                                      \
+	X(THROTTLE_WRITEBACK, "vmscan_throttle_state", "VMSCAN_THROTTLE_WRITEBACK")            \
+	X(THROTTLE_ISOLATED, "vmscan_throttle_state", "VMSCAN_THROTTLE_ISOLATED")              \
+	X(THROTTLE_NOPROGRESS, "vmscan_throttle_state", "VMSCAN_THROTTLE_NOPROGRESS")          \
+	X(THROTTLE_CONGESTED, "vmscan_throttle_state", "VMSCAN_THROTTLE_CONGESTED")
+
+/* Global arrays whose length the DWARF gives: X(id, variable names). */
+#define KS_ARRAYS(X)                                                                        \
+	X(NODE_DATA, "node_data")                           /* memory: the nodes, with NUMA */  \
+	X(FOLIO_WAIT_TABLE, "folio_wait_table|page_wait_table") /* locks: hashed page waiters */ \
+	X(TASK_STATE_ARRAY, "task_state_array")              /* tasks: state letters */
+
+/*
+ * Global vmstat counters (memory): X(id, item names). Items move between
+ * vm_node_stat (node_stat_item) and vm_zone_stat (zone_stat_item) across
+ * versions, and some were renamed: each is looked up in its enum only.
+ */
+#define KS_VMSTATS(X)                                                    \
+	X(FREE_PAGES, "NR_FREE_PAGES")                                   \
+	X(FILE_PAGES, "NR_FILE_PAGES")                                   \
+	X(SHMEM, "NR_SHMEM")                                             \
+	X(FILE_DIRTY, "NR_FILE_DIRTY")                                   \
+	X(WRITEBACK, "NR_WRITEBACK")                                     \
+	X(ANON, "NR_ANON_MAPPED|NR_ANON_PAGES")                          \
+	X(ACTIVE_ANON, "NR_ACTIVE_ANON")                                 \
+	X(INACTIVE_ANON, "NR_INACTIVE_ANON")                             \
+	X(ACTIVE_FILE, "NR_ACTIVE_FILE")                                 \
+	X(INACTIVE_FILE, "NR_INACTIVE_FILE")                             \
+	X(UNEVICTABLE, "NR_UNEVICTABLE")                                 \
+	X(MLOCK, "NR_MLOCK")                                             \
+	X(SLAB_RECLAIMABLE, "NR_SLAB_RECLAIMABLE_B|NR_SLAB_RECLAIMABLE") \
+	X(SLAB_UNRECLAIMABLE, "NR_SLAB_UNRECLAIMABLE_B|NR_SLAB_UNRECLAIMABLE") \
+	X(KERNEL_STACK_KB, "NR_KERNEL_STACK_KB")                         \
+	X(PAGETABLE, "NR_PAGETABLE")                                     \
+	X(ISOLATED_ANON, "NR_ISOLATED_ANON")                             \
+	X(ISOLATED_FILE, "NR_ISOLATED_FILE")
+
+enum ks_type_size {
+#define X(id, ...) KS_SIZE_##id,
+	KS_TYPE_SIZES(X)
+#undef X
+	KS_SIZE__COUNT
+};
+enum ks_enumerator {
+#define X(id, ...) KS_E_##id,
+	KS_ENUMERATORS(X)
+#undef X
+	KS_E__COUNT
+};
+enum ks_array {
+#define X(id, ...) KS_A_##id,
+	KS_ARRAYS(X)
+#undef X
+	KS_A__COUNT
+};
+enum ks_vmstat {
+#define X(id, ...) KS_VM_##id,
+	KS_VMSTATS(X)
+#undef X
+	KS_VM__COUNT
+};
+
+#endif
