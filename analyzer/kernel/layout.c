@@ -13,12 +13,22 @@
 enum state { UNASKED, KNOWN, MISSING };
 
 struct ks_layout {
+	unsigned char late_state[KS_LF__COUNT];
+	uint64_t late_off[KS_LF__COUNT], late_size[KS_LF__COUNT];
 	unsigned char size_state[KS_SIZE__COUNT], enum_state[KS_E__COUNT], array_state[KS_A__COUNT],
 		vmstat_state[KS_VM__COUNT];
 	uint64_t size[KS_SIZE__COUNT];
 	int64_t enumerator[KS_E__COUNT];
 	uint64_t array_addr[KS_A__COUNT], array_len[KS_A__COUNT];
 	uint64_t vmstat[KS_VM__COUNT];
+};
+
+static const struct {
+	const char *type, *members;
+} late_names[KS_LF__COUNT] = {
+#define X(id, type, members) [KS_LF_##id] = { type, members },
+	KS_LATE_FIELDS(X)
+#undef X
 };
 
 static const char *const size_names[KS_SIZE__COUNT] = {
@@ -81,6 +91,34 @@ uint64_t ks_kernel_type_size(struct ks_kernel *k, enum ks_type_size s)
 		l->size_state[s] = l->size[s] ? KNOWN : MISSING;
 	}
 	return l->size[s];
+}
+
+struct late_ask {
+	const char *type;
+	uint64_t *off, *size;
+};
+
+static bool late_one(struct ks_kernel *k, const char *member, void *arg)
+{
+	struct late_ask *q = arg;
+
+	return ks_debuginfo_member(ks_kernel_debuginfo(k), q->type, member, q->off, q->size);
+}
+
+bool ks_kernel_late_field(struct ks_kernel *k, enum ks_late_field f, uint64_t *off, uint64_t *size)
+{
+	struct ks_layout *l = ks_kernel_layout(k);
+
+	if (!l)
+		return false;
+	if (l->late_state[f] == UNASKED) {
+		struct late_ask q = { late_names[f].type, &l->late_off[f], &l->late_size[f] };
+
+		l->late_state[f] = each_name(late_names[f].members, late_one, k, &q) ? KNOWN : MISSING;
+	}
+	*off = l->late_off[f];
+	*size = l->late_size[f];
+	return l->late_state[f] == KNOWN;
 }
 
 struct enum_ask {

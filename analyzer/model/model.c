@@ -130,6 +130,27 @@ const char *ks_mem_item_name(enum ks_mem_item item)
 	return item < KS_MEM__COUNT ? names[item] : "?";
 }
 
+const char *ks_psi_state_name(enum ks_psi_state state)
+{
+	static const char *const names[] = {
+		[KS_PSI_ABSENT] = "absent",
+		[KS_PSI_DISABLED] = "disabled",
+		[KS_PSI_READ] = "read",
+		[KS_PSI_UNREADABLE] = "unreadable",
+	};
+	return names[state];
+}
+
+const char *ks_psi_resource_name(enum ks_psi_resource resource)
+{
+	static const char *const names[] = {
+		[KS_PSI_MEMORY] = "memory",
+		[KS_PSI_IO] = "io",
+		[KS_PSI_CPU] = "cpu",
+	};
+	return names[resource];
+}
+
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages)
 {
 	return (double)pages * (double)m->page_size / 1048576.0;
@@ -174,6 +195,8 @@ void ks_analysis_deinit(struct ks_analysis *a)
 	free(a->ta);
 	free(a->locks);
 	free(a->verdicts);
+	free(a->groups);
+	free(a->group_tasks);
 	ks_problems_deinit(&a->problems);
 	free(a->memory.zones);
 	free(a->oom.reaper_queue);

@@ -48,9 +48,6 @@ struct ks_pass {
 	void (*end)(void *ctx);
 };
 
-extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_locks, ks_pass_timing,
-	ks_pass_log, ks_pass_events, ks_pass_oom, ks_pass_activity, ks_pass_verdict;
-
 /* The passes in the order they run (table.c). */
 extern const struct ks_pass *const ks_pass_table[];
 extern const size_t ks_pass_count;

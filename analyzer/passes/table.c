@@ -5,6 +5,7 @@
  *
  *   alloc     task: the stack              -> ta.alloc (phase, gfp, order)
  *   memory    finish: counters, zones      -> memory
+ *   pressure  finish: psi_system, clocks   -> memory.pressure
  *   locks     task: the stack, the blocker -> ta.waits_on; finish: locks, owners, in_cycle
  *   timing    task: alloc, waits_on        -> ta.stall
  *   log       finish: the printk buffer    -> log, log_relevant
@@ -12,14 +13,27 @@
  *   oom       task: the task               -> oom marks; finish: events, alloc -> oom
  *   activity  finish: alloc, locks         -> ta.activity, ta.dirty_throttled
  *   verdict   finish: all of the above     -> verdicts
+ *   groups    finish: stacks, activity     -> groups, group_tasks
  *
  * A new pass is one file with its const struct ks_pass, and one line here.
  */
 #include "passes/pass.h"
 
+extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_pressure, ks_pass_locks, ks_pass_timing,
+	ks_pass_log, ks_pass_events, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
+
 const struct ks_pass *const ks_pass_table[] = {
-	&ks_pass_alloc,	 &ks_pass_memory, &ks_pass_locks,    &ks_pass_timing,  &ks_pass_log,
-	&ks_pass_events, &ks_pass_oom,	  &ks_pass_activity, &ks_pass_verdict,
+	&ks_pass_alloc,
+	&ks_pass_memory,
+	&ks_pass_pressure,
+	&ks_pass_locks,
+	&ks_pass_timing,
+	&ks_pass_log,
+	&ks_pass_events,
+	&ks_pass_oom,
+	&ks_pass_activity,
+	&ks_pass_verdict,
+	&ks_pass_groups,
 };
 
 const size_t ks_pass_count = sizeof(ks_pass_table) / sizeof(ks_pass_table[0]);

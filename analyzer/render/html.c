@@ -1086,58 +1086,10 @@ static void html_memory(struct html *h)
 
 /* ---- tasks grouped by stack ---- */
 
-struct stack_key {
-	char *key;
-	size_t idx;
-};
-
-static int by_key(const void *x, const void *y)
+static void stack_group(struct html *h, const struct ks_task_group *gr)
 {
-	const struct stack_key *p = x, *q = y;
-	int c = strcmp(p->key, q->key);
-
-	return c ? c : p->idx < q->idx ? -1 : p->idx > q->idx;
-}
-
-struct group {
-	size_t first, count;
-	bool stalled;
-};
-
-static int by_group(const void *x, const void *y)
-{
-	const struct group *p = x, *q = y;
-
-	if (p->stalled != q->stalled)
-		return q->stalled - p->stalled;
-	if (p->count != q->count)
-		return p->count < q->count ? 1 : -1;
-	return p->first < q->first ? -1 : p->first > q->first;
-}
-
-/* State, stalled or not, and every function from the task's own first frame: tasks that do the same thing. */
-static char *make_stack_key(const struct html *h, size_t i)
-{
-	const struct ks_stack *s = &h->a->stacks[i];
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-
-	if (!f)
-		return NULL;
-	fprintf(f, "%d%c", !h->stalled[i], task(h, i)->state_char);
-	for (size_t fr = h->a->ta[i].first_frame; fr < s->count; fr++)
-		fprintf(f, "\n%s", s->frames[fr].function);
-	if (fclose(f)) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static void stack_group(struct html *h, const struct stack_key *keys, const struct group *gr)
-{
-	size_t i = keys[gr->first].idx;
+	const size_t *members = h->a->group_tasks + gr->first;
+	size_t i = gr->first_task;
 	const struct ks_stack *s = &h->a->stacks[i];
 
 	put(h, "<details class=\"grp\"%s><summary><span class=\"cnt\">%zu &times;</span> "
@@ -1147,12 +1099,12 @@ static void stack_group(struct html *h, const struct stack_key *keys, const stru
 	put(h, " &mdash; <span class=\"muted\">");
 	for (size_t k = 0; k < gr->count && k < 4; k++) {
 		put(h, "%s", k ? ", " : "");
-		esc(h, task(h, keys[gr->first + k].idx)->comm);
+		esc(h, task(h, members[k])->comm);
 	}
 	put(h, "%s</span></summary>\n<div>", gr->count > 4 ? ", &hellip;" : "");
 	for (size_t k = 0; k < gr->count && k < 60; k++) {
 		put(h, "%s", k ? ", " : "");
-		task_link(h, keys[gr->first + k].idx);
+		task_link(h, members[k]);
 	}
 	if (gr->count > 60)
 		put(h, " and %zu more", gr->count - 60);
@@ -1178,42 +1130,16 @@ static void stack_group(struct html *h, const struct stack_key *keys, const stru
 	put(h, "</details>\n");
 }
 
+/* The model's groups: stalled ones first and open, then the biggest. */
 static void html_stack_groups(struct html *h)
 {
-	const struct ks_analysis *a = h->a;
-	struct stack_key *keys = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*keys));
-	struct group *groups = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*groups));
-	size_t n = 0, ng = 0;
-
 	put(h, "<section id=\"stacks\">\n<h2>Tasks grouped by stack</h2>\n<p class=\"controls\">"
 	       "<button type=\"button\" id=\"expand\">expand all</button> "
 	       "<button type=\"button\" id=\"collapse\">collapse all</button> "
-	       "<span class=\"muted\">stalled groups first, open; idle CPUs left out</span></p>\n");
-	for (size_t i = 0; keys && groups && i < a->tasks.count; i++) {
-		if (task(h, i)->idle)
-			continue;
-		keys[n].idx = i;
-		keys[n].key = make_stack_key(h, i);
-		if (keys[n].key)
-			n++;
-	}
-	if (keys && groups) {
-		qsort(keys, n, sizeof(*keys), by_key);
-		for (size_t k = 0; k < n; k++) {
-			if (k && !strcmp(keys[k].key, keys[k - 1].key)) {
-				groups[ng - 1].count++;
-				continue;
-			}
-			groups[ng++] = (struct group){ k, 1, h->stalled[keys[k].idx] };
-		}
-		qsort(groups, ng, sizeof(*groups), by_group);
-		for (size_t g = 0; g < ng; g++)
-			stack_group(h, keys, &groups[g]);
-	}
-	for (size_t k = 0; k < n; k++)
-		free(keys[k].key);
-	free(keys);
-	free(groups);
+	       "<span class=\"muted\">stalled groups first, open; tasks with the same state, activity and stack "
+	       "together; idle CPUs left out</span></p>\n");
+	for (size_t g = 0; g < h->a->ngroups; g++)
+		stack_group(h, &h->a->groups[g]);
 	put(h, "</section>\n");
 }
 

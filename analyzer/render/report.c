@@ -43,6 +43,35 @@ static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t s
 	}
 }
 
+static void text_psi_line(FILE *out, const char *what, const struct ks_psi_line *l)
+{
+	if (l->known)
+		fprintf(out, "  %-4s %6.2f%% %6.2f%% %6.2f%% %9.1f s", what, l->avg10, l->avg60, l->avg300,
+			l->total_seconds);
+}
+
+/* The PRESSURE lines: what /proc/pressure would have said, or why there is nothing to say. */
+static void text_pressure(FILE *out, const struct ks_pressure *p)
+{
+	if (p->state != KS_PSI_READ) {
+		fprintf(out, "  PRESSURE  %s\n",
+			p->state == KS_PSI_DISABLED ? "PSI is disabled in this kernel (psi=0 or CONFIG_PSI_DEFAULT_DISABLED)"
+			: p->state == KS_PSI_UNREADABLE ? "psi_system could not be read"
+							: "no PSI in this kernel (CONFIG_PSI=n, or a layout kstall does not know)");
+		return;
+	}
+	fprintf(out, "  PRESSURE (PSI: avg10 avg60 avg300, total stall");
+	if (p->updated_seconds_before >= 0)
+		fprintf(out, "; as of %.1f s before the crash", p->updated_seconds_before);
+	fprintf(out, ")\n");
+	for (int r = 0; r < KS_PSI__COUNT; r++) {
+		fprintf(out, "    %-7s", ks_psi_resource_name((enum ks_psi_resource)r));
+		text_psi_line(out, "some", &p->some[r]);
+		text_psi_line(out, "full", &p->full[r]);
+		fprintf(out, "\n");
+	}
+}
+
 static void text_memory(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_memory *m = &a->memory;
@@ -54,6 +83,7 @@ static void text_memory(FILE *out, const struct ks_analysis *a)
 	};
 
 	fprintf(out, "\nMEMORY (pages of %llu bytes)\n", (unsigned long long)m->page_size);
+	text_pressure(out, &m->pressure);
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
 		enum ks_mem_item it = shown[i];
 
@@ -157,86 +187,29 @@ static void text_events(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  none\n");
 }
 
-struct group_entry {
-	size_t task;
-	char *key; /* exact length: on 10k stalled tasks a fixed buffer each was 5 MB */
-};
-
-/* Same state, activity and stack: one group. The key sorts them together. */
-static int by_group(const void *x, const void *y)
-{
-	const struct group_entry *p = x, *q = y;
-	int c = strcmp(p->key, q->key);
-
-	return c ? c : p->task < q->task ? -1 : p->task > q->task;
-}
-
-struct group {
-	size_t first, count;
-};
-
-static int by_count(const void *x, const void *y)
-{
-	const struct group *p = x, *q = y;
-
-	return p->count != q->count ? (p->count < q->count ? 1 : -1)
-				    : (p->first > q->first) - (p->first < q->first);
-}
-
-/* Stalled tasks grouped, biggest groups first; sorting keeps this n log n on 10k tasks. */
+/* The model's stalled groups, biggest first; returns how many tasks they hold. */
 static size_t text_groups(FILE *out, const struct ks_analysis *a)
 {
-	struct group_entry *e = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*e));
-	struct group *g = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*g));
-	size_t n = 0, ng = 0;
+	size_t n = 0;
 
-	if (!e || !g) {
-		free(e);
-		free(g);
-		return 0;
-	}
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		char key[512];
-		size_t len;
-
-		if (!ks_task_stalled(a, i))
-			continue;
-		len = (size_t)snprintf(key, sizeof(key), "%c|%s|", a->tasks.tasks[i].state_char,
-				       a->ta[i].activity);
-		if (len < sizeof(key))
-			stack_key(a, i, key + len, sizeof(key) - len);
-		e[n].task = i;
-		e[n].key = strdup(key);
-		/* Out of memory: as when the arrays above could not be had. */
-		if (!e[n].key) {
-			ng = n = 0;
-			break;
-		}
-		n++;
-	}
-	qsort(e, n, sizeof(*e), by_group);
-	for (size_t i = 0; i < n; i++) {
-		if (!i || strcmp(e[i].key, e[i - 1].key))
-			g[ng++] = (struct group){ .first = i };
-		g[ng - 1].count++;
-	}
-	qsort(g, ng, sizeof(*g), by_count);
-	for (size_t k = 0; k < ng; k++) {
-		size_t i = e[g[k].first].task;
+	for (size_t k = 0; k < a->ngroups && a->groups[k].stalled; k++) {
+		const struct ks_task_group *gr = &a->groups[k];
+		size_t i = gr->first_task;
 		char key[512], when[64];
 
+		n += gr->count;
 		stack_key(a, i, key, sizeof(key));
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
-		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", g[k].count,
-			a->tasks.tasks[i].state_char, a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
+		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", gr->count, a->tasks.tasks[i].state_char,
+			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
 			char loops[64] = "";
 			int lo = 0, hi = 0;
 			bool any = false;
 
 			/* the slowpath's own count of reclaim rounds without progress, over the group */
-			for (size_t m = g[k].first; m < g[k].first + g[k].count; m++) {
-				const struct ks_alloc_state *al = &a->ta[e[m].task].alloc;
+			for (size_t m = gr->first; m < gr->first + gr->count; m++) {
+				const struct ks_alloc_state *al = &a->ta[a->group_tasks[m]].alloc;
 
 				if (!al->no_progress_known)
 					continue;
@@ -255,10 +228,6 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 				loops);
 		}
 	}
-	for (size_t i = 0; i < a->tasks.count && e[i].key; i++)
-		free(e[i].key);
-	free(e);
-	free(g);
 	return n;
 }
 
@@ -523,6 +492,21 @@ static json_t *pid_or_null(const struct ks_analysis *a, long i)
 	return i >= 0 ? json_integer(a->tasks.tasks[i].pid) : json_null();
 }
 
+/* The model's groups, as the text report and the HTML page show them: members by pid. */
+static json_t *json_groups(const struct ks_analysis *a)
+{
+	json_t *arr = json_array();
+
+	for (size_t g = 0; g < a->ngroups; g++) {
+		json_t *pids = json_array();
+
+		for (size_t m = a->groups[g].first; m < a->groups[g].first + a->groups[g].count; m++)
+			json_array_append_new(pids, json_integer(a->tasks.tasks[a->group_tasks[m]].pid));
+		json_array_append_new(arr, json_pack("{s:b,s:o}", "stalled", a->groups[g].stalled, "pids", pids));
+	}
+	return arr;
+}
+
 /* Each problem with its code (nodata: filtered out of the dump, apart from damage), task and address. */
 static json_t *json_problems(const struct ks_analysis *a)
 {
@@ -538,6 +522,34 @@ static json_t *json_problems(const struct ks_analysis *a)
 						     p->address ? hexstr(p->address) : json_null()));
 	}
 	return arr;
+}
+
+static json_t *json_psi_line(const struct ks_psi_line *l)
+{
+	if (!l->known)
+		return json_null();
+	return json_pack("{s:f,s:f,s:f,s:f}", "avg10", l->avg10, "avg60", l->avg60, "avg300", l->avg300,
+			 "total_seconds", l->total_seconds);
+}
+
+/* null without PSI; else its state and, when read, memory's some and full at the top, io and cpu below. */
+static json_t *json_pressure(const struct ks_pressure *p)
+{
+	json_t *o;
+
+	if (p->state == KS_PSI_ABSENT)
+		return json_null();
+	o = json_pack("{s:s,s:s,s:o,s:o,s:o}", "source", "psi", "state", ks_psi_state_name(p->state),
+		      "updated_seconds_before",
+		      p->updated_seconds_before >= 0 ? json_real(p->updated_seconds_before) : json_null(), "some",
+		      json_psi_line(&p->some[KS_PSI_MEMORY]), "full", json_psi_line(&p->full[KS_PSI_MEMORY]));
+	for (int r = KS_PSI_IO; r < KS_PSI__COUNT; r++)
+		json_object_set_new(o, ks_psi_resource_name((enum ks_psi_resource)r),
+				    p->state == KS_PSI_READ
+					    ? json_pack("{s:o,s:o}", "some", json_psi_line(&p->some[r]), "full",
+							json_psi_line(&p->full[r]))
+					    : json_null());
+	return o;
 }
 
 static json_t *json_memory(const struct ks_analysis *a)
@@ -558,8 +570,9 @@ static json_t *json_memory(const struct ks_analysis *a)
 		json_object_set_new(o, "high", zi->watermarks_known ? json_integer((json_int_t)zi->high) : json_null());
 		json_array_append_new(zones, o);
 	}
-	return json_pack("{s:I,s:o,s:o,s:i}", "page_size", (json_int_t)m->page_size, "pages", counters,
-			 "zones", zones, "kswapd_failed_nodes", (int)m->kswapd_failed_nodes);
+	return json_pack("{s:I,s:o,s:o,s:i,s:o}", "page_size", (json_int_t)m->page_size, "pages", counters,
+			 "zones", zones, "kswapd_failed_nodes", (int)m->kswapd_failed_nodes, "pressure",
+			 json_pressure(&m->pressure));
 }
 
 static json_t *json_oom(const struct ks_analysis *a, json_t *victims)
@@ -715,6 +728,7 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	json_object_set_new(root, "oom", json_oom(a, victims));
 	json_object_set_new(root, "memory", json_memory(a));
 	json_object_set_new(root, "events", json_events(a));
+	json_object_set_new(root, "groups", json_groups(a));
 	json_object_set_new(root, "problems", json_problems(a));
 	return root;
 }

@@ -104,8 +104,32 @@ hung = len(re.findall(r"INFO: task .*:\d+ blocked for more than", dmesg))
 if sum(e["kind"] == "hung_task" for e in report["events"]) != hung:
     failures.append(f"hung-task lines: kstall {sum(e['kind'] == 'hung_task' for e in report['events'])}, drgn's log {hung}")
 
+# Pressure: psi_system's averages (fixed point, FIXED_1 = 2048) and total[PSI_AVGS] (ns), as drgn reads them.
+pressure = mem["pressure"]
+psi_lines = 0
+if pressure is None or pressure["state"] != "read":
+    failures.append(f"pressure: the fixture kernels have PSI on, kstall says {pressure}")
+else:
+    g = prog["psi_system"]
+    avgs = enum_value("psi_aggregators", "PSI_AVGS")
+    got = {"memory": {"some": pressure["some"], "full": pressure["full"]}, "io": pressure["io"], "cpu": pressure["cpu"]}
+    for res, name in (("memory", "MEM"), ("io", "IO"), ("cpu", "CPU")):
+        for kind in ("some", "full"):
+            state = enum_value("psi_states", f"PSI_{name}_{kind.upper()}")
+            line = got[res][kind]
+            if state is None:
+                if line is not None:
+                    failures.append(f"pressure {res} {kind}: the kernel has no such line, kstall {line}")
+                continue
+            want = {"avg10": g.avg[state][0].value_() / 2048, "avg60": g.avg[state][1].value_() / 2048,
+                    "avg300": g.avg[state][2].value_() / 2048,
+                    "total_seconds": g.total[avgs][state].value_() / 1e9}
+            psi_lines += 1
+            if line is None or any(abs(line[k] - v) > 1e-9 for k, v in want.items()):
+                failures.append(f"pressure {res} {kind}: kstall {line}, drgn {want}")
+
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
-      f"{kills} kills, {hung} hung-task lines checked")
+      f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)

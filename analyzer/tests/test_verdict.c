@@ -17,6 +17,8 @@
 #include "kstall/analysis.h"
 #include "passes/pass.h"
 
+extern const struct ks_pass ks_pass_verdict;
+
 enum { MAX_TASKS = 8, MAX_LOCKS = 4 };
 
 /* A model of up to MAX_TASKS tasks and MAX_LOCKS locks, on the stack of the test. */

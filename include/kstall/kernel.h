@@ -112,6 +112,8 @@ uint64_t ks_lock_owner_task(uint64_t owner_word);
  * lacks it.
  */
 uint64_t ks_kernel_type_size(struct ks_kernel *k, enum ks_type_size size);
+/* A late member's offset and size. */
+bool ks_kernel_late_field(struct ks_kernel *k, enum ks_late_field f, uint64_t *off, uint64_t *size);
 bool ks_kernel_enumerator(struct ks_kernel *k, enum ks_enumerator e, int64_t *ret);
 bool ks_kernel_array(struct ks_kernel *k, enum ks_array array, uint64_t *addr, uint64_t *len);
 bool ks_kernel_vmstat(struct ks_kernel *k, enum ks_vmstat item, uint64_t *addr);

@@ -129,6 +129,17 @@ enum ks_field {
 	KS_F__COUNT
 };
 
+/*
+ * Struct members asked for only by a pass that may not run, of types a kernel
+ * may lack whole (CONFIG_PSI=n): X(id, struct, member names), resolved at
+ * first use like the kinds below.
+ */
+#define KS_LATE_FIELDS(X)                                                           \
+	X(PSI_GROUP_AVG, "psi_group", "avg")           /* pressure: the running averages */ \
+	X(PSI_GROUP_TOTAL, "psi_group", "total")       /* pressure: total stall time, ns */ \
+	X(PSI_GROUP_AVG_LAST_UPDATE, "psi_group", "avg_last_update") \
+	X(STATIC_KEY_ENABLED, "static_key", "enabled") /* pressure: psi_disabled */
+
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \
 	X(ZONE, "zone")                               /* memory: the zones of a node */ \
@@ -147,7 +158,15 @@ enum ks_field {
 	X(THROTTLE_WRITEBACK, "vmscan_throttle_state", "VMSCAN_THROTTLE_WRITEBACK")            \
 	X(THROTTLE_ISOLATED, "vmscan_throttle_state", "VMSCAN_THROTTLE_ISOLATED")              \
 	X(THROTTLE_NOPROGRESS, "vmscan_throttle_state", "VMSCAN_THROTTLE_NOPROGRESS")          \
-	X(THROTTLE_CONGESTED, "vmscan_throttle_state", "VMSCAN_THROTTLE_CONGESTED")
+	X(THROTTLE_CONGESTED, "vmscan_throttle_state", "VMSCAN_THROTTLE_CONGESTED")            \
+	/* pressure: the rows of psi_group's avg and total (CPU full from 5.13) */            \
+	X(PSI_IO_SOME, "psi_states", "PSI_IO_SOME")                                            \
+	X(PSI_IO_FULL, "psi_states", "PSI_IO_FULL")                                            \
+	X(PSI_MEM_SOME, "psi_states", "PSI_MEM_SOME")                                          \
+	X(PSI_MEM_FULL, "psi_states", "PSI_MEM_FULL")                                          \
+	X(PSI_CPU_SOME, "psi_states", "PSI_CPU_SOME")                                          \
+	X(PSI_CPU_FULL, "psi_states", "PSI_CPU_FULL")                                          \
+	X(PSI_AVGS, "psi_aggregators", "PSI_AVGS")
 
 /* Global arrays whose length the DWARF gives: X(id, variable names). */
 #define KS_ARRAYS(X)                                                                        \
@@ -180,6 +199,12 @@ enum ks_field {
 	X(ISOLATED_ANON, "NR_ISOLATED_ANON")                             \
 	X(ISOLATED_FILE, "NR_ISOLATED_FILE")
 
+enum ks_late_field {
+#define X(id, ...) KS_LF_##id,
+	KS_LATE_FIELDS(X)
+#undef X
+	KS_LF__COUNT
+};
 enum ks_type_size {
 #define X(id, ...) KS_SIZE_##id,
 	KS_TYPE_SIZES(X)

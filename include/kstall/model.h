@@ -208,6 +208,31 @@ struct ks_zone_info {
 	bool watermarks_known;
 };
 
+/* Pressure stall information (PSI) of the whole system: one resource, some or full. */
+struct ks_psi_line {
+	bool known;
+	/* the share of time tasks stalled on the resource, percent, over 10, 60 and 300 s */
+	double avg10, avg60, avg300;
+	/* the stall time since boot, seconds, as of the last averaging */
+	double total_seconds;
+};
+
+enum ks_psi_resource { KS_PSI_MEMORY, KS_PSI_IO, KS_PSI_CPU, KS_PSI__COUNT };
+
+enum ks_psi_state {
+	KS_PSI_ABSENT,	   /* not built (CONFIG_PSI=n), or its layout unknown to kstall */
+	KS_PSI_DISABLED,   /* built, but off (psi=0, CONFIG_PSI_DEFAULT_DISABLED) */
+	KS_PSI_READ,	   /* the numbers below */
+	KS_PSI_UNREADABLE, /* on, but psi_system could not be read (a problem says why) */
+};
+
+struct ks_pressure {
+	enum ks_psi_state state;
+	struct ks_psi_line some[KS_PSI__COUNT], full[KS_PSI__COUNT];
+	/* how long before the crash the kernel last folded the averages (every 2 s); < 0 when unknown */
+	double updated_seconds_before;
+};
+
 struct ks_memory {
 	uint64_t page_size;
 	bool known[KS_MEM__COUNT];
@@ -216,6 +241,7 @@ struct ks_memory {
 	size_t nzones;
 	/* nodes whose kswapd gave up (kswapd_failures >= MAX_RECLAIM_RETRIES) */
 	unsigned int kswapd_failed_nodes;
+	struct ks_pressure pressure;
 };
 
 /* What the log says happened, linked to the tasks it names. */
@@ -255,6 +281,20 @@ struct ks_oom {
 	size_t kills; /* OOM kills in the log */
 };
 
+/*
+ * Tasks that do the same thing: the same state, activity and own frames (the
+ * scheduler's left out). Every task but the idle ones is in exactly one
+ * group; the text report, the HTML page and the JSON show these groups.
+ */
+struct ks_task_group {
+	/* the members are group_tasks[first .. first + count), in task order */
+	size_t first, count;
+	/* the first member's task index */
+	size_t first_task;
+	/* its members are stalled (ks_task_stalled) */
+	bool stalled;
+};
+
 struct ks_analysis {
 	struct ks_kernel *kernel;
 	struct ks_tasks tasks;
@@ -271,6 +311,10 @@ struct ks_analysis {
 	uint64_t now_ns;
 	struct ks_memory memory;
 	struct ks_oom oom;
+	/* stalled groups first, then the biggest, then by their first task */
+	struct ks_task_group *groups;
+	size_t ngroups;
+	size_t *group_tasks;
 	struct ks_event *events; /* in log order */
 	size_t nevents;
 	/* the kernel log, when log_known; log_relevant[r]: record r is one a support
@@ -303,6 +347,10 @@ const char *ks_wait_type_name(enum ks_lock_type type);
  */
 long ks_waits_for(const struct ks_analysis *a, size_t i);
 const char *ks_stall_source_name(enum ks_stall_source source);
+/* "read", "disabled", "unreadable", "absent" */
+const char *ks_psi_state_name(enum ks_psi_state state);
+/* "memory", "io", "cpu" */
+const char *ks_psi_resource_name(enum ks_psi_resource resource);
 /* "shmem", "swap_total", ... */
 const char *ks_mem_item_name(enum ks_mem_item item);
 /* pages of the dump's page size, in MiB */

@@ -1,0 +1,121 @@
+/*
+ * The pressure pass: the system's pressure stall information (PSI), as
+ * /proc/pressure/{memory,io,cpu} would have shown it at the crash. The kernel
+ * folds per-CPU stall times into psi_system every 2 s (psi_avgs_work): the
+ * running averages avg[state][10/60/300 s] are percentages in fixed point
+ * (FIXED_1 = 1 << 11, as the load average), total[PSI_AVGS][state] the stall
+ * time since boot in ns. Both are read as of that last folding, whose time
+ * (avg_last_update, on the scheduler clock) says how old they are.
+ */
+#include <string.h>
+
+#include "passes/pass.h"
+
+/* kernel/sched/loadavg.h: FSHIFT 11; psi_show prints LOAD_INT and LOAD_FRAC of the same values */
+#define PSI_FIXED_1 2048.0
+
+struct layout {
+	uint64_t avg, total, last_update, row_avg, row_total;
+	int64_t state[KS_PSI__COUNT][2], avgs;
+	bool full[KS_PSI__COUNT];
+};
+
+static bool psi_layout(struct ks_kernel *k, struct layout *l)
+{
+	static const enum ks_enumerator states[KS_PSI__COUNT][2] = {
+		[KS_PSI_MEMORY] = { KS_E_PSI_MEM_SOME, KS_E_PSI_MEM_FULL },
+		[KS_PSI_IO] = { KS_E_PSI_IO_SOME, KS_E_PSI_IO_FULL },
+		[KS_PSI_CPU] = { KS_E_PSI_CPU_SOME, KS_E_PSI_CPU_FULL },
+	};
+	uint64_t avg_size, total_size, size;
+	int64_t max = 0;
+
+	if (!ks_kernel_late_field(k, KS_LF_PSI_GROUP_AVG, &l->avg, &avg_size) ||
+	    !ks_kernel_late_field(k, KS_LF_PSI_GROUP_TOTAL, &l->total, &total_size) ||
+	    !ks_kernel_enumerator(k, KS_E_PSI_AVGS, &l->avgs))
+		return false;
+	for (int r = 0; r < KS_PSI__COUNT; r++) {
+		if (!ks_kernel_enumerator(k, states[r][0], &l->state[r][0]))
+			return false;
+		/* CPU full is 5.13+ */
+		l->full[r] = ks_kernel_enumerator(k, states[r][1], &l->state[r][1]);
+		for (int f = 0; f < 1 + l->full[r]; f++)
+			max = l->state[r][f] > max ? l->state[r][f] : max;
+	}
+	/* avg is unsigned long [states][3], total u64 [aggregators][states]: rows from the sizes */
+	l->row_avg = 3 * 8;
+	if (avg_size % l->row_avg || max < 0 || (uint64_t)max >= avg_size / l->row_avg)
+		return false;
+	l->row_total = avg_size / l->row_avg * 8;
+	if (l->avgs < 0 || (uint64_t)(l->avgs + 1) * l->row_total > total_size)
+		return false;
+	if (!ks_kernel_late_field(k, KS_LF_PSI_GROUP_AVG_LAST_UPDATE, &l->last_update, &size) || size != 8)
+		l->last_update = UINT64_MAX;
+	return true;
+}
+
+/* One resource's some or full line; the read's error code, 0 when read. */
+static enum ks_error_code read_line(struct ks_kernel *k, uint64_t group, const struct layout *l,
+				    int64_t state, struct ks_psi_line *ret)
+{
+	uint64_t avg[3], total;
+	enum ks_error_code code = ks_read_code(k, group + l->avg + (uint64_t)state * l->row_avg, avg, sizeof(avg));
+
+	if (!code)
+		code = ks_read_code(k, group + l->total + (uint64_t)l->avgs * l->row_total + 8 * (uint64_t)state,
+				    &total, sizeof(total));
+	if (code)
+		return code;
+	ret->avg10 = (double)avg[0] / PSI_FIXED_1;
+	ret->avg60 = (double)avg[1] / PSI_FIXED_1;
+	ret->avg300 = (double)avg[2] / PSI_FIXED_1;
+	ret->total_seconds = (double)total / 1e9;
+	ret->known = true;
+	return 0;
+}
+
+static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
+{
+	struct ks_kernel *k = a->kernel;
+	struct ks_pressure *p = &a->memory.pressure;
+	struct layout l;
+	uint64_t group, disabled, off, size, last;
+	uint32_t on;
+	enum ks_error_code code = 0;
+
+	(void)ctx;
+	memset(p, 0, sizeof(*p));
+	p->updated_seconds_before = -1;
+	if (!ks_kernel_symbol(k, "psi_system", &group) || !psi_layout(k, &l))
+		return NULL;
+	/* psi_disabled is a static key: on when psi=0 or CONFIG_PSI_DEFAULT_DISABLED without psi=1 */
+	if (ks_kernel_symbol(k, "psi_disabled", &disabled) &&
+	    ks_kernel_late_field(k, KS_LF_STATIC_KEY_ENABLED, &off, &size) && size == 4 &&
+	    ks_try_read(k, disabled + off, &on, sizeof(on)) && on) {
+		p->state = KS_PSI_DISABLED;
+		return NULL;
+	}
+	p->state = KS_PSI_READ;
+	for (int r = 0; r < KS_PSI__COUNT && !code; r++) {
+		code = read_line(k, group, &l, l.state[r][0], &p->some[r]);
+		if (!code && l.full[r])
+			code = read_line(k, group, &l, l.state[r][1], &p->full[r]);
+	}
+	if (code) {
+		p->state = KS_PSI_UNREADABLE;
+		memset(p->some, 0, sizeof(p->some));
+		memset(p->full, 0, sizeof(p->full));
+		ks_problems_add(&a->problems, code, 0, code == KS_ERR_NODATA ? 0 : group,
+				"cannot read psi_system: memory, io and cpu pressure unknown");
+		return NULL;
+	}
+	if (l.last_update != UINT64_MAX && ks_try_read_u64(k, group + l.last_update, &last) && a->now_ns &&
+	    last <= a->now_ns)
+		p->updated_seconds_before = (double)(a->now_ns - last) / 1e9;
+	return NULL;
+}
+
+const struct ks_pass ks_pass_pressure = {
+	.name = "pressure",
+	.finish = pressure_finish,
+};
