@@ -31,6 +31,13 @@ const char *ks_alloc_phase_name(enum ks_alloc_phase p)
 	return names[p];
 }
 
+const char *ks_alloc_oom_words(const struct ks_alloc_state *alloc)
+{
+	if (!alloc->may_oom_known)
+		return "gfp mask unknown: whether it may invoke the OOM killer is not known";
+	return alloc->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer";
+}
+
 const char *ks_lock_type_name(enum ks_lock_type t)
 {
 	static const char *const names[] = {

@@ -284,6 +284,7 @@ static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 			      sizeof(st->gfp_names));
 	/* The kernel's rules in __alloc_pages_may_oom / out_of_memory (4.x to 6.x). */
 	st->nofail = st->gfp_known && NOFAIL && (st->gfp & NOFAIL);
+	st->may_oom_known = st->gfp_known && FS;
 	st->may_oom = st->gfp_known && FS && (st->gfp & FS) && !(NORETRY && (st->gfp & NORETRY)) &&
 		      !(MAYFAIL && (st->gfp & MAYFAIL)) && !(THISNODE && (st->gfp & THISNODE)) &&
 		      (!st->order_known || st->order <= 3);

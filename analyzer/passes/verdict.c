@@ -76,10 +76,13 @@ static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
 	age(&a->ta[i].stall, when, sizeof(when));
 	if (al->no_progress_known)
 		snprintf(loops, sizeof(loops), ", no_progress_loops %d", al->no_progress_loops);
-	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s%u, %s%s)",
-		 ks_alloc_phase_name(al->phase), when, al->gfp_known ? al->gfp_names : "gfp unknown",
-		 al->order_known ? "" : "?", al->order,
-		 al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer", loops);
+	char order[16] = "?";
+
+	if (al->order_known)
+		snprintf(order, sizeof(order), "%u", al->order);
+	snprintf(buf, size, "has looped in the page allocator (%s) %s (%s, order %s, %s%s)",
+		 ks_alloc_phase_name(al->phase), when, al->gfp_known ? al->gfp_names : "gfp unknown", order,
+		 ks_alloc_oom_words(al), loops);
 }
 
 /* Signature: the kind and the names of what is involved; no pids, no addresses. */
@@ -195,7 +198,7 @@ static void oom(struct builder *b)
 				 "for %s %.200s, held by %s (pid %d), which %.300s",
 				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
 				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
-			sign(a, v, a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
+			sign(a, v, !a->ta[root].alloc.may_oom_known ? "oom_unknown" : a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
 		} else if (t->state_char == 'D' || a->ta[i].waits_on >= 0) {
 			if (!(v = add(b, KS_VERDICT_OOM_VICTIM_STUCK, 0.75)))
 				return;
@@ -219,7 +222,7 @@ static void alloc_loops(struct builder *b)
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_alloc_state *al = &a->ta[i].alloc;
 
-		if (al->phase == KS_ALLOC_NONE || !al->gfp_known || al->may_oom)
+		if (al->phase == KS_ALLOC_NONE || !al->may_oom_known || al->may_oom)
 			continue;
 		if (!v && !(v = add(b, KS_VERDICT_ALLOC_LOOP_NO_OOM, 0.8)))
 			return;

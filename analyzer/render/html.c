@@ -297,7 +297,7 @@ static void evidence_task_row(struct html *h, size_t i)
 		put(h, "<br><span class=\"muted mono\">");
 		esc(h, ta->alloc.gfp_names);
 		put(h, ", order %u, %s</span>", ta->alloc.order,
-		    ta->alloc.may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer");
+		    ks_alloc_oom_words(&ta->alloc));
 	}
 	put(h, "</td><td>%s</td></tr>\n", when);
 }
@@ -1047,7 +1047,7 @@ static void html_memory_allocators(struct html *h)
 			continue;
 		count[al->phase]++;
 		total++;
-		no_oom += al->gfp_known && !al->may_oom;
+		no_oom += al->may_oom_known && !al->may_oom;
 		nofail += al->nofail;
 	}
 	for (int p = KS_ALLOC_RETRY; p <= KS_ALLOC_OOM_KILL; p++)

@@ -223,8 +223,7 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 				snprintf(loops, sizeof(loops), ", no_progress_loops %d-%d", lo, hi);
 			fprintf(out, "         gfp %s, order %u, %s%s\n", a->ta[i].alloc.gfp_names,
 				a->ta[i].alloc.order,
-				a->ta[i].alloc.may_oom ? "may invoke the OOM killer"
-						       : "may not invoke the OOM killer",
+				ks_alloc_oom_words(&a->ta[i].alloc),
 				loops);
 		}
 	}
@@ -401,7 +400,7 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 			al->context && al->context[0] ? ", for " : "", al->context ? al->context : "", when);
 		fprintf(out, "         gfp %s, order %s, %s%s\n",
 			al->gfp_known ? al->gfp_names : "unknown", order,
-			al->may_oom ? "may invoke the OOM killer" : "may not invoke the OOM killer",
+			ks_alloc_oom_words(al),
 			al->nofail ? ", __GFP_NOFAIL" : "");
 		if (al->no_progress_known || al->compaction_retries_known) {
 			char np[16] = "?", cr[16] = "?";
@@ -658,12 +657,12 @@ json_t *ks_report_json(const struct ks_analysis *a)
 								    ? json_real(ta->oom_killed_seconds)
 								    : json_null());
 		if (ta->alloc.phase != KS_ALLOC_NONE) {
-			json_t *al = json_pack("{s:s,s:o,s:s,s:s,s:b,s:b}", "phase",
+			json_t *al = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o}", "phase",
 					       ks_alloc_phase_name(ta->alloc.phase), "where",
 					       ks_json_text(ta->alloc.where),
 					       "context", ta->alloc.context, "throttle", ta->alloc.throttle,
-					       "may_oom", ta->alloc.may_oom,
-					       "nofail", ta->alloc.nofail);
+					       "may_oom", ta->alloc.may_oom_known ? json_boolean(ta->alloc.may_oom) : json_null(),
+					       "nofail", ta->alloc.gfp_known ? json_boolean(ta->alloc.nofail) : json_null());
 
 			/* null when unknown, like order: a consumer never has to test for presence */
 			json_object_set_new(al, "gfp", ta->alloc.gfp_known ? hexstr(ta->alloc.gfp) : json_null());

@@ -82,6 +82,7 @@ static void allocates(struct model *m, size_t i, bool may_oom)
 	al->gfp_known = al->order_known = true;
 	al->gfp = 0xc40;
 	snprintf(al->gfp_names, sizeof(al->gfp_names), "GFP_NOFS");
+	al->may_oom_known = true;
 	al->may_oom = may_oom;
 	m->ta[i].stall = (struct ks_stall){ KS_STALL_MEMALLOC, 50, true, 50, 50 };
 	m->ta[i].activity = "allocating: direct reclaim";
@@ -163,6 +164,29 @@ static void test_oom_deadlock(void **state)
 	done(&m);
 }
 
+/* The holder's mask unknown: the deadlock is still told, but nothing is claimed about the OOM killer. */
+static void test_oom_deadlock_gfp_unknown(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 2, 1);
+	m.ta[0].oom_victim = true;
+	waits(&m, 0, 0, 1, 45);
+	allocates(&m, 1, false);
+	m.ta[1].alloc.gfp_known = m.ta[1].alloc.may_oom_known = m.ta[1].alloc.order_known = false;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_OOM_DEADLOCK);
+	assert_null(strstr(m.a.verdicts[0].summary, "may not invoke"));
+	assert_null(strstr(m.a.verdicts[0].summary, "?0"));
+	assert_non_null(strstr(m.a.verdicts[0].summary, "gfp unknown, order ?, gfp mask unknown"));
+	assert_string_equal(m.a.verdicts[0].signature, "oom_deadlock:lock_0:oom_unknown");
+	/* and no loop verdict that needs the mask */
+	for (size_t v = 0; v < m.a.nverdicts; v++)
+		assert_int_not_equal(m.a.verdicts[v].kind, KS_VERDICT_ALLOC_LOOP_NO_OOM);
+	done(&m);
+}
+
 /* A victim in D whose wait does not end in an allocating task: stuck, but no deadlock is claimed. */
 static void test_oom_victim_stuck(void **state)
 {
@@ -225,7 +249,7 @@ static void test_alloc_loop_no_oom(void **state)
 	/* an unknown mask proves nothing: no verdict from it */
 	model_init(&m, 1, 0);
 	allocates(&m, 0, false);
-	m.ta[0].alloc.gfp_known = false;
+	m.ta[0].alloc.gfp_known = m.ta[0].alloc.may_oom_known = false;
 	run(&m);
 	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
 	done(&m);
@@ -261,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_none),
 		cmocka_unit_test(test_lock_cycle),
 		cmocka_unit_test(test_oom_deadlock),
+		cmocka_unit_test(test_oom_deadlock_gfp_unknown),
 		cmocka_unit_test(test_oom_victim_stuck),
 		cmocka_unit_test(test_alloc_loop_no_oom),
 		cmocka_unit_test(test_lock_chain_hang),

@@ -43,8 +43,9 @@ struct ks_alloc_state {
 	/* gfp in the kernel's own flag names, decoded once; "" when gfp is unknown */
 	char gfp_names[160];
 	unsigned int order;
-	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly) */
-	bool may_oom;
+	/* the allocation may invoke the OOM killer (__GFP_FS, not NORETRY, not costly); known only
+	 * with the gfp mask and the dump's names of its flags */
+	bool may_oom_known, may_oom;
 	bool nofail;
 	/*
 	 * The slowpath's retry counters (4.x+): reclaim rounds without progress and
@@ -334,6 +335,8 @@ struct ks_analysis {
 
 const char *ks_verdict_name(enum ks_verdict_kind kind);
 const char *ks_alloc_phase_name(enum ks_alloc_phase phase);
+/* "may invoke the OOM killer", "may not ...", or that it is not known (gfp mask unknown) */
+const char *ks_alloc_oom_words(const struct ks_alloc_state *alloc);
 /* "mutex", "rwsem", "semaphore", "percpu_rwsem", "folio" */
 const char *ks_lock_type_name(enum ks_lock_type type);
 /* how a task waits: "mutex", "rwsem (read)", "rwsem (write)", "semaphore",
