@@ -3,8 +3,12 @@
  * initramfs. Its behaviour is chosen by the name it is run as, so that each
  * role shows up in the dump under its own comm:
  *   abba_user PATH        write to PATH (blocks on the module's mutex)
- *   oomvictim MB PATH     mlock MB of anonymous memory, make itself the OOM
- *                         killer's first choice, then block on PATH
+ *   oomvictim MB PATH [shared]
+ *                         mlock MB of anonymous memory, make itself the OOM
+ *                         killer's first choice, then block on PATH. With
+ *                         "shared" the memory is a shared anonymous mapping
+ *                         (shmem), which the OOM reaper leaves alone (since
+ *                         5.19 or so it reaps mlocked private memory)
  *   oomhog                touch anonymous memory until killed
  *   oomfodder             hold 2 MB and wait: the OOM killer's first choice,
  *                         so that kernel allocations under exhaustion do not
@@ -55,10 +59,11 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-static int oomvictim(size_t mb, const char *path)
+static int oomvictim(size_t mb, const char *path, int shared)
 {
 	size_t len = mb << 20;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED) {
 		perror("mmap");
@@ -339,8 +344,9 @@ int main(int argc, char **argv)
 
 	if (!strcmp(name, "abba_user") && argc == 2)
 		return write_file(argv[1], "1") ? 1 : 0;
-	if (!strcmp(name, "oomvictim") && argc == 3)
-		return oomvictim(strtoul(argv[1], NULL, 10), argv[2]);
+	if (!strcmp(name, "oomvictim") && (argc == 3 || argc == 4))
+		return oomvictim(strtoul(argv[1], NULL, 10), argv[2],
+				 argc == 4 && !strcmp(argv[3], "shared"));
 	if (!strcmp(name, "oomhog"))
 		oomhog();
 	if (!strcmp(name, "oomfodder"))

@@ -25,6 +25,49 @@
 #include <linux/sched/signal.h>
 #include <linux/semaphore.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
+
+/*
+ * One source for every fixture kernel (5.10 to 7.x): where an API changed,
+ * the guards below keep the older kernel's spelling.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 17, 0)
+#define pde_data(inode) PDE_DATA(inode)
+#endif
+
+/*
+ * The page lock of io-locks: a folio's since 5.16, a page's before. Since 6.3
+ * the filemap lookups return an ERR_PTR instead of NULL; both mean "none".
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+typedef struct folio io_page_t;
+
+static inline io_page_t *io_page_find_lock(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio = filemap_lock_folio(mapping, index);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+static inline io_page_t *io_page_find(struct address_space *mapping, pgoff_t index)
+{
+	struct folio *folio = filemap_get_folio(mapping, index);
+
+	return IS_ERR(folio) ? NULL : folio;
+}
+
+#define io_page_lock(p) folio_lock(p)
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
+typedef struct folio io_page_t;
+#define io_page_find_lock(mapping, index) filemap_lock_folio(mapping, index)
+#define io_page_find(mapping, index) filemap_get_folio(mapping, index)
+#define io_page_lock(p) folio_lock(p)
+#else
+typedef struct page io_page_t;
+#define io_page_find_lock(mapping, index) find_lock_page(mapping, index)
+#define io_page_find(mapping, index) find_get_page(mapping, index)
+#define io_page_lock(p) lock_page(p)
+#endif
 
 static char *scenario = "baseline";
 module_param(scenario, charp, 0444);
@@ -299,7 +342,7 @@ static const struct proc_ops lock_ops = {
 #define IO_PAGE 1
 
 static struct inode *io_inode;
-static struct folio *io_folio;
+static io_page_t *io_folio;
 static DECLARE_COMPLETION(io_page_locked);
 static DECLARE_COMPLETION(io_ready);
 
@@ -360,7 +403,7 @@ static int page_holder(void *unused)
 {
 	static char buf[3 * PAGE_SIZE];
 	struct file *f;
-	struct folio *folio;
+	io_page_t *folio;
 	struct role *r;
 	loff_t pos = 0;
 
@@ -372,7 +415,7 @@ static int page_holder(void *unused)
 	}
 	if (kernel_write(f, buf, sizeof(buf), &pos) != sizeof(buf))
 		pr_err("kstall_scenario: short write to %s\n", IO_FILE);
-	folio = filemap_lock_folio(f->f_mapping, IO_PAGE);
+	folio = io_page_find_lock(f->f_mapping, IO_PAGE);
 	if (!folio) {
 		pr_err("kstall_scenario: page %d of %s not in the page cache\n", IO_PAGE, IO_FILE);
 		sleep_forever();
@@ -405,17 +448,17 @@ static int inode_holder(void *unused)
 
 static int page_waiter(void *unused)
 {
-	struct folio *folio;
+	io_page_t *folio;
 
 	wait_for_completion(&io_ready);
 	msleep(1000);
-	folio = filemap_get_folio(io_inode->i_mapping, IO_PAGE);
+	folio = io_page_find(io_inode->i_mapping, IO_PAGE);
 	if (!folio) {
 		pr_err("kstall_scenario: page %d of %s is gone\n", IO_PAGE, IO_FILE);
 		sleep_forever();
 	}
 	role_block("page_waiter", folio, NULL, NULL);
-	folio_lock(folio);
+	io_page_lock(folio);
 	sleep_forever();
 	return 0;
 }

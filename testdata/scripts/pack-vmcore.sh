@@ -8,8 +8,12 @@ set -euo pipefail
 dir=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-makedumpfile --message-level 4 -d 31 "$dir/vmcore" "$tmp/plain" >/dev/null
-makedumpfile --message-level 4 -c -d 31 "$tmp/plain" "$tmp/back" >/dev/null
+# The dump level it was captured with (31 unless run-scenario.sh set DUMP_LEVEL):
+# kdump_sub_header.dump_level, 8 bytes into the block after the header block.
+bs=$(od -An -tu4 -j428 -N4 "$dir/vmcore" | tr -d ' ')
+level=$(od -An -td4 -j$((bs + 8)) -N4 "$dir/vmcore" | tr -d ' ')
+makedumpfile --message-level 4 -d "$level" "$dir/vmcore" "$tmp/plain" >/dev/null
+makedumpfile --message-level 4 -c -d "$level" "$tmp/plain" "$tmp/back" >/dev/null
 cmp -s "$dir/vmcore" "$tmp/back" || { echo "$dir: round trip is not byte-identical" >&2; exit 1; }
 xz -T0 -6 -c "$tmp/plain" > "$dir/vmcore.kdump.xz"
 (cd "$dir" && sha256sum vmcore > vmcore.sha256)

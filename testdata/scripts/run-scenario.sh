@@ -14,7 +14,8 @@ rm -rf "$run" && mkdir -p "$run" "$dest"
 
 extra=""
 # lean runs with delay accounting on, debug with it off: both shapes occur in the field.
-[ "$flavour" = lean ] && extra="delayacct"
+# (lean-6.12 and the like: the lean idea on another kernel version)
+[ "${flavour%%-*}" = lean ] && extra="delayacct"
 truncate -s 768M "$run/dump.raw"
 # /dev/vda takes the dump; the scenarios that write to a disk get /dev/vdb.
 data=()
@@ -24,6 +25,8 @@ case "$scen" in shm-noswap | reclaim-throttle)
 	data=(-drive "file=$run/data.raw,if=virtio,format=raw,throttling.bps-write=4194304")
 	;;
 esac
+# DUMP_LEVEL: makedumpfile's -d in the capture kernel (31 unless set)
+[ -z "${DUMP_LEVEL:-}" ] || extra="$extra kstall_dump_level=$DUMP_LEVEL"
 # Thousands of fresh kernel stacks: zeroed, they leave the dump small.
 [ "$scen" = fork-storm ] && extra="$extra init_on_alloc=1"
 qemu-system-x86_64 -machine pc -m 1G -smp 2 -display none -no-reboot \
