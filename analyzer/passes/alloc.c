@@ -190,6 +190,28 @@ static void alloc_end(void *ctx)
 	free(c);
 }
 
+/*
+ * The slowpath's caller by era, and the name of its gfp parameter: 5.13 renamed
+ * __alloc_pages_nodemask to __alloc_pages, 6.10 made it __alloc_pages_noprof
+ * (memory allocation profiling), 6.15 added __alloc_frozen_pages_noprof.
+ */
+static const char *caller_gfp_param(const char *fn)
+{
+	static const struct {
+		const char *function, *gfp;
+	} callers[] = {
+		{ "__alloc_pages", "gfp" },
+		{ "__alloc_pages_nodemask", "gfp_mask" },
+		{ "__alloc_pages_noprof", "gfp" },
+		{ "__alloc_frozen_pages_noprof", "gfp" },
+	};
+
+	for (size_t c = 0; c < sizeof(callers) / sizeof(callers[0]); c++)
+		if (!strcmp(fn, callers[c].function))
+			return callers[c].gfp;
+	return NULL;
+}
+
 static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 {
 	const struct alloc_ctx *b = ctx;
@@ -200,6 +222,7 @@ static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 	const struct ks_stack *s = &a->stacks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
 	struct ks_alloc_state *st = &ta->alloc;
+	const char *gfp_param;
 	size_t slow = s->count;
 	uint64_t v;
 
@@ -250,12 +273,30 @@ static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 		st->order_known = true;
 	}
 	/* The caller's frame keeps them when the slowpath's copies are optimized out. */
-	if (slow + 1 < s->count && !strcmp(s->frames[slow + 1].function, "__alloc_pages")) {
-		if (!st->gfp_known && ks_frame_param(k, &s->frames[slow + 1], "gfp", &v)) {
+	if (slow + 1 < s->count && (gfp_param = caller_gfp_param(s->frames[slow + 1].function))) {
+		if (!st->gfp_known && ks_frame_param(k, &s->frames[slow + 1], gfp_param, &v)) {
 			st->gfp = v;
 			st->gfp_known = true;
 		}
 		if (!st->order_known && ks_frame_param(k, &s->frames[slow + 1], "order", &v)) {
+			st->order = (unsigned int)v;
+			st->order_known = true;
+		}
+	}
+	/*
+	 * Else the slowpath's own helpers below it (__alloc_pages_direct_reclaim,
+	 * _direct_compact, _may_oom), often inlined, which take the mask the
+	 * slowpath works with: 5.10's slowpath is a constprop clone whose copy
+	 * is gone.
+	 */
+	for (size_t f = ta->first_frame; f < slow && (!st->gfp_known || !st->order_known); f++) {
+		if (strncmp(s->frames[f].function, "__alloc_pages_", 14))
+			continue;
+		if (!st->gfp_known && ks_frame_param(k, &s->frames[f], "gfp_mask", &v)) {
+			st->gfp = v;
+			st->gfp_known = true;
+		}
+		if (!st->order_known && ks_frame_param(k, &s->frames[f], "order", &v)) {
 			st->order = (unsigned int)v;
 			st->order_known = true;
 		}

@@ -83,6 +83,14 @@ if "kstall-plugin-still-alive" not in p.stdout:
 if log.count("shared object loaded") != 2 or log.count("shared object unloaded") != 1:
     failures.append("extend, extend -u, extend: not two loads and one unload")
 
+def without_messages(doc):
+    """The report with each problem's message left out: the backends word a failed read in their own
+    way (libkdumpfile gives its reason, crash none), while code, task and address must agree."""
+    doc = dict(doc)
+    doc["problems"] = [{k: p[k] for k in p if k != "message"} for p in doc.get("problems", [])]
+    return doc
+
+
 for v in ("json1", "json2"):
     if not got[v]:
         failures.append(f"{v}: kstall -j wrote nothing")
@@ -92,8 +100,9 @@ for v in ("json1", "json2"):
     except ValueError as e:
         failures.append(f"{v}: not JSON ({e}): {got[v][:200]!r}")
         continue
-    if doc != cli_json:
-        diff = [k for k in sorted(set(doc) | set(cli_json)) if doc.get(k) != cli_json.get(k)]
+    if without_messages(doc) != without_messages(cli_json):
+        diff = [k for k in sorted(set(doc) | set(cli_json))
+                if without_messages(doc).get(k) != without_messages(cli_json).get(k)]
         failures.append(f"{v}: differs from the CLI's JSON in {diff}")
 
 report = got["report"] or ""

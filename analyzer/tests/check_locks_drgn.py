@@ -34,16 +34,19 @@ WAITER = {"mutex": ("struct mutex", "struct mutex_waiter"),
 
 
 def page_lock_waiters(prog):
-    """folio address -> tasks queued for its PG_locked."""
+    """folio (page before 5.16) address -> tasks queued for its PG_locked."""
     pg_locked = prog.constant("PG_locked").value_()
-    table = prog["folio_wait_table"]
+    try:
+        table, member = prog["folio_wait_table"], "folio"
+    except KeyError:
+        table, member = prog["page_wait_table"], "page"
     out = {}
     for i in range(len(table)):
         for wait in list_for_each_entry("struct wait_queue_entry", table[i].head.address_of_(),
                                         "entry"):
             wpq = container_of(wait, "struct wait_page_queue", "wait")
             if wpq.bit_nr.value_() == pg_locked:
-                out.setdefault(wpq.folio.value_(), set()).add(wait.private.value_())
+                out.setdefault(getattr(wpq, member).value_(), set()).add(wait.private.value_())
     return out
 
 
