@@ -1,5 +1,6 @@
 #include "kstall/kernel.h"
 #include "kernel/layout.h"
+#include "dump/diskdump.h"
 #include "kstall/modules.h"
 
 #include <stdio.h>
@@ -156,16 +157,13 @@ struct ks_error *ks_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, u
 {
 	unsigned char buf[8];
 	struct ks_error *err;
-	uint64_t v = 0;
 
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return ks_error_create(KS_ERR_UNSUPPORTED, "cannot read a %zu-byte integer", size);
 	err = ks_target_read(k->target, addr, buf, size);
 	if (err)
 		return err;
-	for (size_t i = 0; i < size; i++)
-		v |= (uint64_t)buf[i] << (8 * i);
-	*ret = v;
+	*ret = ks_diskdump_le(buf, size);
 	return NULL;
 }
 
@@ -229,16 +227,13 @@ bool ks_try_read_u32(struct ks_kernel *k, uint64_t addr, uint32_t *ret)
 static enum ks_error_code read_uint_code(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret)
 {
 	unsigned char buf[8];
-	uint64_t v = 0;
 	enum ks_error_code code;
 
 	if (size != 1 && size != 2 && size != 4 && size != 8)
 		return KS_ERR_UNSUPPORTED;
 	if ((code = ks_read_code(k, addr, buf, size)))
 		return code;
-	for (size_t i = 0; i < size; i++)
-		v |= (uint64_t)buf[i] << (8 * i);
-	*ret = v;
+	*ret = ks_diskdump_le(buf, size);
 	return 0;
 }
 
@@ -276,19 +271,9 @@ bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t si
 
 static void resolve_fields(struct ks_kernel *k)
 {
-	for (int f = 0; f < KS_F__COUNT; f++) {
-		char alts[128];
-		char *save = NULL;
-
-		snprintf(alts, sizeof(alts), "%s", field_specs[f].members);
-		for (char *m = strtok_r(alts, "|", &save); m; m = strtok_r(NULL, "|", &save)) {
-			if (ks_debuginfo_member(k->di, field_specs[f].type, m, &k->off[f],
-						&k->fsize[f])) {
-				k->has[f] = true;
-				break;
-			}
-		}
-	}
+	for (int f = 0; f < KS_F__COUNT; f++)
+		k->has[f] = ks_layout_member(k, field_specs[f].type, field_specs[f].members, &k->off[f],
+					     &k->fsize[f]);
 }
 
 static struct ks_error *check_match(struct ks_kernel *k, bool force)

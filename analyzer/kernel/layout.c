@@ -71,7 +71,7 @@ void ks_layout_destroy(struct ks_layout *l)
 static bool each_name(const char *names, bool (*fn)(struct ks_kernel *, const char *, void *),
 		      struct ks_kernel *k, void *arg)
 {
-	char buf[96], *save = NULL;
+	char buf[128], *save = NULL;
 
 	snprintf(buf, sizeof(buf), "%s", names);
 	for (char *n = strtok_r(buf, "|", &save); n; n = strtok_r(NULL, "|", &save))
@@ -93,16 +93,24 @@ uint64_t ks_kernel_type_size(struct ks_kernel *k, enum ks_type_size s)
 	return l->size[s];
 }
 
-struct late_ask {
+struct member_ask {
 	const char *type;
 	uint64_t *off, *size;
 };
 
-static bool late_one(struct ks_kernel *k, const char *member, void *arg)
+static bool member_one(struct ks_kernel *k, const char *member, void *arg)
 {
-	struct late_ask *q = arg;
+	struct member_ask *q = arg;
 
 	return ks_debuginfo_member(ks_kernel_debuginfo(k), q->type, member, q->off, q->size);
+}
+
+bool ks_layout_member(struct ks_kernel *k, const char *type, const char *members, uint64_t *off,
+		      uint64_t *size)
+{
+	struct member_ask q = { type, off, size };
+
+	return each_name(members, member_one, k, &q);
 }
 
 bool ks_kernel_late_field(struct ks_kernel *k, enum ks_late_field f, uint64_t *off, uint64_t *size)
@@ -111,11 +119,11 @@ bool ks_kernel_late_field(struct ks_kernel *k, enum ks_late_field f, uint64_t *o
 
 	if (!l)
 		return false;
-	if (l->late_state[f] == UNASKED) {
-		struct late_ask q = { late_names[f].type, &l->late_off[f], &l->late_size[f] };
-
-		l->late_state[f] = each_name(late_names[f].members, late_one, k, &q) ? KNOWN : MISSING;
-	}
+	if (l->late_state[f] == UNASKED)
+		l->late_state[f] = ks_layout_member(k, late_names[f].type, late_names[f].members,
+						    &l->late_off[f], &l->late_size[f])
+					   ? KNOWN
+					   : MISSING;
 	*off = l->late_off[f];
 	*size = l->late_size[f];
 	return l->late_state[f] == KNOWN;

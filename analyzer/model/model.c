@@ -80,6 +80,11 @@ const char *ks_stall_source_name(enum ks_stall_source s)
 	return names[s];
 }
 
+bool ks_frame_is_scheduler(const char *fn)
+{
+	return !strcmp(fn, "context_switch") || !strcmp(fn, "__schedule") || !strcmp(fn, "schedule");
+}
+
 /* For the panic task, only what the interrupt interrupted is the task's own work. */
 size_t ks_model_first_frame(const struct ks_task *t, const struct ks_stack *s)
 {
@@ -207,8 +212,6 @@ void ks_analysis_deinit(struct ks_analysis *a)
 	ks_problems_deinit(&a->problems);
 	free(a->memory.zones);
 	free(a->oom.reaper_queue);
-	for (size_t i = 0; i < a->nevents; i++)
-		free(a->events[i].text);
 	free(a->events);
 	ks_log_deinit(&a->log);
 	free(a->log_relevant);

@@ -115,16 +115,13 @@ static struct ks_error *events_finish(struct ks_analysis *a, void *ctx)
 		ev.task = task_of(a, ev.pid, ev.comm);
 		if (a->now_ns && r->ts_nsec <= a->now_ns)
 			ev.seconds_before = (double)(a->now_ns - r->ts_nsec) / 1e9;
-		if (!(ev.text = strdup(r->text)))
-			return NULL;
+		ev.text = r->text;
 		if (a->nevents == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			struct ks_event *n = realloc(a->events, ncap * sizeof(*n));
 
-			if (!n) {
-				free(ev.text);
+			if (!n)
 				return NULL;
-			}
 			a->events = n;
 			cap = ncap;
 		}

@@ -13,11 +13,6 @@
 
 #include "passes/pass.h"
 
-static bool scheduler(const char *fn)
-{
-	return !strcmp(fn, "context_switch") || !strcmp(fn, "__schedule") || !strcmp(fn, "schedule");
-}
-
 struct member {
 	const struct ks_analysis *a;
 	size_t task;
@@ -32,7 +27,7 @@ static uint64_t hash_of(const struct ks_analysis *a, size_t i)
 	h = (h ^ (uint64_t)(unsigned char)a->tasks.tasks[i].state_char) * 1099511628211ull;
 	h = (h ^ (uint64_t)(uintptr_t)a->ta[i].activity) * 1099511628211ull;
 	for (size_t f = a->ta[i].first_frame; f < s->count; f++)
-		if (!scheduler(s->frames[f].function))
+		if (!ks_frame_is_scheduler(s->frames[f].function))
 			h = (h ^ (uint64_t)(uintptr_t)s->frames[f].function) * 1099511628211ull;
 	return h;
 }
@@ -40,7 +35,7 @@ static uint64_t hash_of(const struct ks_analysis *a, size_t i)
 /* The next own frame at or after f: the scheduler's are left out. */
 static size_t own(const struct ks_stack *s, size_t f)
 {
-	while (f < s->count && scheduler(s->frames[f].function))
+	while (f < s->count && ks_frame_is_scheduler(s->frames[f].function))
 		f++;
 	return f;
 }

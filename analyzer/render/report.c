@@ -35,7 +35,7 @@ static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t s
 	for (size_t f = a->ta[i].first_frame; f < s->count && shown < STACK_KEY_FRAMES; f++) {
 		const char *fn = s->frames[f].function;
 
-		if (!strcmp(fn, "context_switch") || !strcmp(fn, "__schedule") || !strcmp(fn, "schedule"))
+		if (ks_frame_is_scheduler(fn))
 			continue;
 		len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
 					shown ? " < " : "", fn);

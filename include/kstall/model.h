@@ -263,7 +263,7 @@ struct ks_event {
 	/* how long before the crash it was logged; < 0 when unknown */
 	double seconds_before;
 	uint64_t seq;
-	char *text; /* owned */
+	const char *text; /* the log record's (the model's log holds it) */
 };
 
 struct ks_oom {
@@ -367,6 +367,8 @@ void ks_analysis_deinit(struct ks_analysis *a);
 long ks_model_task_index(const struct ks_analysis *a, uint64_t address);
 /* A task worth showing: allocating, waiting on a lock, or in D (not an idle task). */
 bool ks_task_stalled(const struct ks_analysis *a, size_t i);
+/* context_switch, __schedule or schedule: where every sleeper is, so not what tells two tasks apart. */
+bool ks_frame_is_scheduler(const char *function);
 /* For the panic task, the first frame of its own work: below the interrupt entry. */
 size_t ks_model_first_frame(const struct ks_task *t, const struct ks_stack *s);
 
