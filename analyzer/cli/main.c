@@ -269,7 +269,7 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 			json_decref(root);
 			return fail("unwind", err);
 		}
-		if (s.note[0])
+		if (s.note[0] && !s.freed)
 			ks_problems_add(&tasks->problems, s.note_code, t->address, 0,
 					"stack of pid %d (%s) incomplete: %s", t->pid, t->comm, s.note);
 		if (cli->json) {
@@ -287,11 +287,12 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 					json_object_set_new(fr, "params", params_json(k, &s.frames[f]));
 				json_array_append_new(frames, fr);
 			}
-			json_array_append_new(arr, json_pack("{s:i,s:o,s:s,s:i,s:b,s:o,s:s?}", "pid",
+			json_array_append_new(arr, json_pack("{s:i,s:o,s:s,s:i,s:b,s:o,s:s?,s:b}", "pid",
 							     t->pid, "comm", ks_json_text(t->comm), "task",
 							     hex(t->address, h), "cpu", t->cpu, "active",
 							     t->active, "frames", frames, "note",
-							     s.note[0] ? s.note : NULL));
+							     s.note[0] ? s.note : NULL, "stack_freed",
+							     s.freed));
 		} else {
 			printf("PID: %-6d TASK: %016llx  CPU: %-3d COMMAND: \"%s\"\n", t->pid,
 			       (unsigned long long)t->address, t->cpu, t->comm);
@@ -306,6 +307,9 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 			}
 			if (s.note[0])
 				printf("    (unwind stopped: %s)\n", s.note);
+			if (s.freed)
+				printf("    (the task has exited and the kernel freed its stack: these "
+				       "frames are what its memory still held)\n");
 			putchar('\n');
 		}
 		ks_stack_deinit(&s);
@@ -384,6 +388,16 @@ static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
 		ks_problems_print(stderr, &a.problems);
 		rc = EXIT_PARTIAL;
+	}
+	if (!rc || rc == EXIT_PARTIAL) {
+		size_t n;
+		const struct ks_support_gap *gaps = ks_model_support(&a, &n);
+
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "kstall: not supported on this kernel: %s: %s\n",
+				gaps[i].capability, gaps[i].cost);
+		if (n)
+			rc = EXIT_PARTIAL;
 	}
 	ks_analysis_deinit(&a);
 	return rc;

@@ -54,7 +54,27 @@ struct ks_kernel {
 	int panic_cpu;
 	uint64_t image_end; /* link-time _end */
 	struct ks_modules modules;
+	struct ks_support_gap gaps[KS_MAX_SUPPORT_GAPS];
+	size_t ngaps;
 };
+
+void ks_kernel_support_add(struct ks_kernel *k, const char *capability, const char *cost)
+{
+	for (size_t i = 0; i < k->ngaps; i++)
+		if (!strcmp(k->gaps[i].capability, capability))
+			return;
+	if (k->ngaps == KS_MAX_SUPPORT_GAPS)
+		return;
+	snprintf(k->gaps[k->ngaps].capability, sizeof(k->gaps[0].capability), "%s", capability);
+	snprintf(k->gaps[k->ngaps].cost, sizeof(k->gaps[0].cost), "%s", cost);
+	k->ngaps++;
+}
+
+const struct ks_support_gap *ks_kernel_support_gaps(const struct ks_kernel *k, size_t *count)
+{
+	*count = k->ngaps;
+	return k->gaps;
+}
 
 const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k)
 {

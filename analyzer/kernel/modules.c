@@ -12,19 +12,55 @@
 #define MAX_ORCS (1u << 22)
 
 struct mod_layout {
-	uint64_t list, name, name_size, base, size, kallsyms;
+	uint64_t list, name, name_size, kallsyms;
 	uint64_t symtab, num_symtab, strtab;
 	uint64_t orc_ip, orc, num_orcs;
 	bool have_orc;
+	/* where each memory region's base and size are, from the module */
+	uint64_t base[KS_MODULE_RANGES], size[KS_MODULE_RANGES];
+	size_t nranges;
 };
+
+/*
+ * Before 6.4 one core_layout holds text, rodata and data; since, mem[] has a
+ * struct module_memory per mod_mem_type, of which the core ones (not the
+ * init ones, freed after loading) hold what a dump can point into.
+ */
+static bool ranges(struct ks_debuginfo *di, struct mod_layout *l)
+{
+	static const char *const core[] = { "MOD_TEXT", "MOD_DATA", "MOD_RODATA",
+					    "MOD_RO_AFTER_INIT" };
+	uint64_t mem, stride, base, size;
+
+	if (ks_debuginfo_member(di, "module", "core_layout.base", &l->base[0], NULL) &&
+	    ks_debuginfo_member(di, "module", "core_layout.size", &l->size[0], NULL)) {
+		l->nranges = 1;
+		return true;
+	}
+	if (!ks_debuginfo_member(di, "module", "mem", &mem, NULL) ||
+	    !(stride = ks_debuginfo_type_size(di, "module_memory")) ||
+	    !ks_debuginfo_member(di, "module_memory", "base", &base, NULL) ||
+	    !ks_debuginfo_member(di, "module_memory", "size", &size, NULL))
+		return false;
+	for (size_t i = 0; i < KS_MODULE_RANGES; i++) {
+		int64_t type;
+
+		/* MOD_RO_AFTER_INIT came with mem[] itself; a missing one is skipped */
+		if (!ks_debuginfo_enumerator_of(di, "mod_mem_type", core[i], &type) || type < 0 ||
+		    type > 64)
+			continue;
+		l->base[l->nranges] = mem + (uint64_t)type * stride + base;
+		l->size[l->nranges] = mem + (uint64_t)type * stride + size;
+		l->nranges++;
+	}
+	return l->nranges > 0;
+}
 
 static bool layout(struct ks_debuginfo *di, struct mod_layout *l)
 {
 	bool ok = ks_debuginfo_member(di, "module", "list", &l->list, NULL) &&
 		  ks_debuginfo_member(di, "module", "name", &l->name, &l->name_size) &&
-		  ks_debuginfo_member(di, "module", "core_layout.base", &l->base, NULL) &&
-		  ks_debuginfo_member(di, "module", "core_layout.size", &l->size, NULL) &&
-		  ks_debuginfo_member(di, "module", "kallsyms", &l->kallsyms, NULL) &&
+		  ranges(di, l) && ks_debuginfo_member(di, "module", "kallsyms", &l->kallsyms, NULL) &&
 		  ks_debuginfo_member(di, "mod_kallsyms", "symtab", &l->symtab, NULL) &&
 		  ks_debuginfo_member(di, "mod_kallsyms", "num_symtab", &l->num_symtab, NULL) &&
 		  ks_debuginfo_member(di, "mod_kallsyms", "strtab", &l->strtab, NULL);
@@ -140,8 +176,15 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 	size_t cap = 0;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!ks_kernel_symbol(k, "modules", &head) || !layout(di, &l))
+	memset(&l, 0, sizeof(l));
+	if (!ks_kernel_symbol(k, "modules", &head))
 		return NULL; /* no modules support in this kernel */
+	if (!layout(di, &l)) {
+		ks_kernel_support_add(k, "loaded modules",
+				      "struct module has a layout kstall does not know: module frames, "
+				      "module symbols and locks in modules cannot be named");
+		return NULL;
+	}
 	if (!ks_try_read_u64(k, head, &pos))
 		return NULL;
 	for (size_t n = 0; pos != head && pos && n < MAX_MODULES; n++) {
@@ -160,9 +203,19 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 		m = &ret->mods[ret->count];
 		memset(m, 0, sizeof(*m));
 		if (ks_try_read_string(k, mod + l.name, m->name,
-				    l.name_size < sizeof(m->name) ? l.name_size : sizeof(m->name)) &&
-		    ks_try_read_u64(k, mod + l.base, &m->base) &&
-		    ks_try_read_uint(k, mod + l.size, 4, &m->size)) {
+				       l.name_size < sizeof(m->name) ? l.name_size : sizeof(m->name))) {
+			for (size_t r = 0; r < l.nranges; r++) {
+				uint64_t base, size;
+
+				if (ks_try_read_u64(k, mod + l.base[r], &base) &&
+				    ks_try_read_uint(k, mod + l.size[r], 4, &size) && base && size) {
+					m->ranges[m->nranges].base = base;
+					m->ranges[m->nranges].size = size;
+					m->nranges++;
+				}
+			}
+		}
+		if (m->nranges) {
 			load_syms(k, &l, mod, m);
 			load_orc(k, &l, mod, m);
 			ret->count++;
@@ -188,8 +241,10 @@ void ks_modules_deinit(struct ks_modules *m)
 const struct ks_module *ks_modules_find(const struct ks_modules *m, uint64_t addr)
 {
 	for (size_t i = 0; i < m->count; i++)
-		if (addr >= m->mods[i].base && addr < m->mods[i].base + m->mods[i].size)
-			return &m->mods[i];
+		for (size_t r = 0; r < m->mods[i].nranges; r++)
+			if (addr >= m->mods[i].ranges[r].base &&
+			    addr - m->mods[i].ranges[r].base < m->mods[i].ranges[r].size)
+				return &m->mods[i];
 	return NULL;
 }
 

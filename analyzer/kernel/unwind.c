@@ -24,7 +24,6 @@ enum {
 	ORC_REG_BP_INDIRECT = 8,
 	ORC_REG_SP_INDIRECT = 9,
 };
-enum { ORC_TYPE_CALL = 0, ORC_TYPE_REGS = 1, ORC_TYPE_REGS_PARTIAL = 2 };
 
 #define KERNEL_SPACE 0xffff800000000000ull
 #define MAX_INLINE 16
@@ -45,6 +44,7 @@ static const struct {
 struct ks_unwinder {
 	struct ks_kernel *k;
 	struct ks_orc_table orc; /* runtime addresses */
+	struct ks_orc_format orc_format;
 	uint64_t pt_regs_off[KS_NR_REGS];
 	uint64_t pt_regs_cs;
 	uint64_t pt_regs_size;
@@ -78,14 +78,33 @@ struct cfi_rule {
 };
 static struct cfi_rule no_rule;
 
-void ks_orc_decode(const unsigned char raw[6], struct ks_orc_entry *ret)
+void ks_orc_decode(const struct ks_orc_format *f, const unsigned char raw[6],
+		   struct ks_orc_entry *ret)
 {
-	ret->sp_offset = (int16_t)(raw[0] | raw[1] << 8);
-	ret->bp_offset = (int16_t)(raw[2] | raw[3] << 8);
-	ret->sp_reg = raw[4] & 0xf;
-	ret->bp_reg = raw[4] >> 4;
-	ret->type = raw[5] & 0x3;
-	ret->end = (raw[5] >> 2) & 1;
+	uint64_t word = 0;
+	unsigned int type;
+
+	for (int i = 5; i >= 0; i--)
+		word = word << 8 | raw[i];
+	ret->sp_offset = (int16_t)(word & 0xffff);
+	ret->bp_offset = (int16_t)((word >> 16) & 0xffff);
+	ret->sp_reg = (word >> f->sp_reg_shift) & 0xf;
+	ret->bp_reg = (word >> f->bp_reg_shift) & 0xf;
+	type = (unsigned int)(word >> f->type_shift) & ((1u << f->type_bits) - 1);
+	ret->raw_type = type;
+	if (f->end_shift >= 0) {
+		/* before 6.4: CALL 0, REGS 1, REGS_PARTIAL 2; an undefined sp with 'end' ends the stack */
+		static const enum ks_orc_type v1[] = { KS_ORC_CALL, KS_ORC_REGS,
+						       KS_ORC_REGS_PARTIAL };
+
+		if (ret->sp_reg == 0)
+			ret->type = (word >> f->end_shift) & 1 ? KS_ORC_END_OF_STACK : KS_ORC_UNDEFINED;
+		else
+			ret->type = type < 3 ? v1[type] : KS_ORC_UNKNOWN;
+		return;
+	}
+	/* 6.4+: UNDEFINED 0, END_OF_STACK 1, CALL 2, REGS 3, REGS_PARTIAL 4 */
+	ret->type = type <= 4 ? (enum ks_orc_type)type : KS_ORC_UNKNOWN;
 }
 
 static uint64_t orc_ip(const struct ks_orc_table *t, size_t i)
@@ -103,13 +122,37 @@ static uint64_t orc_ip_key(const void *t, size_t i)
 	return orc_ip(t, i);
 }
 
-bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry *ret)
+bool ks_orc_find(const struct ks_orc_table *t, const struct ks_orc_format *f, uint64_t ip,
+		 struct ks_orc_entry *ret)
 {
 	size_t lo = ks_count_le(t->count, ip, orc_ip_key, t);
 
 	if (!lo)
 		return false;
-	ks_orc_decode(t->entries + 6 * (lo - 1), ret);
+	ks_orc_decode(f, t->entries + 6 * (lo - 1), ret);
+	return true;
+}
+
+/*
+ * struct orc_entry's bit-fields from the kernel's DWARF. Its 'end' bit (gone
+ * in 6.4) tells which numbering the type uses: see ks_orc_decode.
+ */
+static bool orc_format(struct ks_debuginfo *di, struct ks_orc_format *f)
+{
+	uint64_t off, bits, sp_off, sp_bits, bp_off, bp_bits;
+
+	if (!ks_debuginfo_bitfield(di, "orc_entry", "type", &off, &bits) || !bits || bits > 8 ||
+	    off + bits > 48 || !ks_debuginfo_bitfield(di, "orc_entry", "sp_reg", &sp_off, &sp_bits) ||
+	    !ks_debuginfo_bitfield(di, "orc_entry", "bp_reg", &bp_off, &bp_bits) || sp_bits != 4 ||
+	    bp_bits != 4 || sp_off + 4 > 48 || bp_off + 4 > 48)
+		return false;
+	f->sp_reg_shift = (unsigned int)sp_off;
+	f->bp_reg_shift = (unsigned int)bp_off;
+	f->type_shift = (unsigned int)off;
+	f->type_bits = (unsigned int)bits;
+	f->end_shift = -1;
+	if (ks_debuginfo_bitfield(di, "orc_entry", "end", &off, &bits) && bits == 1 && off < 48)
+		f->end_shift = (int)off;
 	return true;
 }
 
@@ -123,6 +166,13 @@ static struct ks_error *load_orc(struct ks_unwinder *u)
 	if (!ks_debuginfo_section(di, ".orc_unwind_ip", &ipdata, &ipsize, &ipaddr) ||
 	    !ks_debuginfo_section(di, ".orc_unwind", &edata, &esize, &eaddr))
 		return NULL; /* no ORC: frame pointers */
+	if (!orc_format(di, &u->orc_format)) {
+		/* Unwinding with a misread format goes wrong silently: use CFI and frame pointers. */
+		ks_kernel_support_add(u->k, "ORC unwind format",
+				      "struct orc_entry has no 'type' bit-field kstall can read: "
+				      "entry code and frames without CFI cannot be unwound");
+		return NULL;
+	}
 	n = ipsize / 4;
 	if (esize / 6 < n)
 		return ks_error_create(KS_ERR_BAD_DATA, "ORC tables disagree: %zu ips, %zu entries",
@@ -397,17 +447,21 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	const struct ks_module *mod = ks_modules_find(ks_kernel_modules(u->k), lookup);
 	const struct ks_orc_table *table = mod ? &mod->orc : &u->orc;
 
-	if (!ks_orc_find(table, lookup, &orc) ||
-	    (orc.sp_reg == ORC_REG_UNDEFINED && !orc.end)) {
+	if (!ks_orc_find(table, &u->orc_format, lookup, &orc) || orc.type == KS_ORC_UNDEFINED) {
 		/* No ORC here (objtool skipped the file) and no CFI: the kernel's guess. */
 		/* What the kernel does without ORC data: assume a frame-pointer frame. */
 		orc = (struct ks_orc_entry){ .sp_reg = ORC_REG_BP, .sp_offset = 16,
 					     .bp_reg = ORC_REG_PREV_SP, .bp_offset = -16,
-					     .type = ORC_TYPE_CALL };
+					     .type = KS_ORC_CALL };
+	}
+	if (orc.type == KS_ORC_END_OF_STACK)
+		return STEP_END;
+	if (orc.type == KS_ORC_UNKNOWN) {
+		snprintf(note, nsize, "unknown ORC type %u at 0x%llx", orc.raw_type,
+			 (unsigned long long)ip);
+		return STEP_UNKNOWN;
 	}
 	if (orc.sp_reg == ORC_REG_UNDEFINED) {
-		if (orc.end)
-			return STEP_END;
 		snprintf(note, nsize, "no ORC data at 0x%llx", (unsigned long long)ip);
 		return STEP_ERROR;
 	}
@@ -454,14 +508,14 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 			sp += orc.sp_offset;
 	}
 	switch (orc.type) {
-	case ORC_TYPE_CALL:
+	case KS_ORC_CALL:
 		if (!read_word(u, sp - 8, &next.regs[KS_RIP]))
 			goto unreadable;
 		next.regs[KS_RSP] = sp;
 		next.valid = REG_BIT(KS_RIP) | REG_BIT(KS_RSP);
 		next.exact = false;
 		break;
-	case ORC_TYPE_REGS:
+	case KS_ORC_REGS:
 		if (regs_user(u, sp))
 			return STEP_END;
 		if (!read_regs(u, sp, &next, true))
@@ -469,7 +523,7 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		next.exact = true;
 		full_regs = true;
 		break;
-	case ORC_TYPE_REGS_PARTIAL: {
+	case KS_ORC_REGS_PARTIAL: {
 		uint64_t base = sp - u->pt_regs_off[KS_RIP];
 
 		if (regs_user(u, base))
@@ -480,7 +534,7 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		break;
 	}
 	default:
-		snprintf(note, nsize, "unknown ORC type %u at 0x%llx", orc.type,
+		snprintf(note, nsize, "unknown ORC type %u at 0x%llx", orc.raw_type,
 			 (unsigned long long)ip);
 		return STEP_UNKNOWN;
 	}
@@ -504,7 +558,12 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	next.regs[KS_RBP] = newbp;
 	if (st->valid & REG_BIT(KS_RBP) || orc.bp_reg != ORC_REG_UNDEFINED || full_regs)
 		next.valid |= REG_BIT(KS_RBP);
-	if (!next.exact && next.regs[KS_RSP] <= st->regs[KS_RSP]) {
+	/*
+	 * An indirect sp is a stack switch (call_on_irqstack saved the task's sp on
+	 * the IRQ stack): the task's stack may lie below the IRQ stack, as the
+	 * kernel's own unwinder allows when it moves to the next stack.
+	 */
+	if (!next.exact && !indirect && next.regs[KS_RSP] <= st->regs[KS_RSP]) {
 		snprintf(note, nsize, "stack going the wrong way at 0x%llx", (unsigned long long)ip);
 		return STEP_ERROR;
 	}
@@ -613,6 +672,12 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 	/* A blocked task's frames all lie on its own stack; a running one may be on IRQ stacks. */
 	if (!t->active && (stack_lo = t->stack))
 		stack_hi = stack_lo + ks_kernel_thread_size(u->k);
+	/*
+	 * With the thread_info in the task (4.9+), an exited task's stack is freed and
+	 * task->stack NULLed. Its memory often still holds the last frames (a cached vmap
+	 * stack, as drgn reads it too); what cannot be read of it is not missing from the dump.
+	 */
+	ret->freed = !t->active && !t->stack && ks_kernel_has(u->k, KS_F_TASK_STACK) && t->exit_state;
 	err = initial_state(u, t, &st, ret->note, sizeof(ret->note));
 	if (err) {
 		if (!ret->note[0])

@@ -82,7 +82,9 @@ const char *ks_stall_source_name(enum ks_stall_source s)
 
 bool ks_frame_is_scheduler(const char *fn)
 {
-	return !strcmp(fn, "context_switch") || !strcmp(fn, "__schedule") || !strcmp(fn, "schedule");
+	/* __schedule_loop: schedule()'s loop around __schedule since 6.6 */
+	return !strcmp(fn, "context_switch") || !strcmp(fn, "__schedule") ||
+	       !strcmp(fn, "__schedule_loop") || !strcmp(fn, "schedule");
 }
 
 /* For the panic task, only what the interrupt interrupted is the task's own work. */
@@ -96,6 +98,12 @@ size_t ks_model_first_frame(const struct ks_task *t, const struct ks_stack *s)
 		if (!strncmp(s->frames[f].function, "asm_", 4))
 			first = f + 1;
 	return first;
+}
+
+const struct ks_support_gap *ks_model_support(const struct ks_analysis *a, size_t *count)
+{
+	*count = 0;
+	return a->kernel ? ks_kernel_support_gaps(a->kernel, count) : NULL;
 }
 
 const char *ks_verdict_name(enum ks_verdict_kind kind)

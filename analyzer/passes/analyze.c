@@ -194,7 +194,7 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 		err = task_loop(ret, ctx);
 	if (!err) {
 		for (size_t i = 0; i < ret->tasks.count; i++)
-			if (ret->stacks[i].note[0])
+			if (ret->stacks[i].note[0] && !ret->stacks[i].freed)
 				ks_problems_add(&ret->problems, ret->stacks[i].note_code,
 						ret->tasks.tasks[i].address, 0,
 						"stack of pid %d (%s) incomplete: %s", ret->tasks.tasks[i].pid,

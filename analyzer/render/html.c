@@ -365,6 +365,22 @@ static void html_verdicts(struct html *h)
 		}
 		put(h, "</ul>\n");
 	}
+	{
+		size_t n;
+		const struct ks_support_gap *gaps = ks_model_support(a, &n);
+
+		if (n) {
+			put(h, "<h3>Kernel support: what kstall cannot read on this kernel</h3>\n<ul>\n");
+			for (size_t g = 0; g < n; g++) {
+				put(h, "<li><b>");
+				esc(h, gaps[g].capability);
+				put(h, "</b>: ");
+				esc(h, gaps[g].cost);
+				put(h, "</li>\n");
+			}
+			put(h, "</ul>\n");
+		}
+	}
 	if (a->problems.count) {
 		put(h, "<h3>Could not read</h3>\n<pre>");
 		for (size_t p = 0; p < a->problems.count; p++) {

@@ -416,6 +416,18 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  no task is in the page allocator\n");
 }
 
+static void report_support(FILE *out, const struct ks_analysis *a)
+{
+	size_t n;
+	const struct ks_support_gap *gaps = ks_model_support(a, &n);
+
+	if (!n)
+		return;
+	fprintf(out, "\nKERNEL SUPPORT (what kstall cannot read on this kernel, and what it costs)\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %s: %s\n", gaps[i].capability, gaps[i].cost);
+}
+
 static void report_problems(FILE *out, const struct ks_analysis *a)
 {
 	if (a->problems.count) {
@@ -434,7 +446,7 @@ void ks_report_sections(FILE *out, const struct ks_analysis *a, unsigned int sec
 		{ KS_REPORT_STALLED, report_stalled },	 { KS_REPORT_ALLOC, report_alloc },
 		{ KS_REPORT_LOCKS, report_locks },	 { KS_REPORT_MEMORY, text_memory },
 		{ KS_REPORT_OOM, text_oom },		 { KS_REPORT_EVENTS, text_events },
-		{ KS_REPORT_PROBLEMS, report_problems },
+		{ KS_REPORT_SUPPORT, report_support }, { KS_REPORT_PROBLEMS, report_problems },
 	};
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
@@ -520,6 +532,19 @@ static json_t *json_problems(const struct ks_analysis *a)
 						     "task", p->task ? hexstr(p->task) : json_null(), "address",
 						     p->address ? hexstr(p->address) : json_null()));
 	}
+	return arr;
+}
+
+static json_t *json_support(const struct ks_analysis *a)
+{
+	json_t *arr = json_array();
+	size_t n;
+	const struct ks_support_gap *gaps = ks_model_support(a, &n);
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:o,s:o}", "capability",
+						     ks_json_text(gaps[i].capability), "cost",
+						     ks_json_text(gaps[i].cost)));
 	return arr;
 }
 
@@ -729,5 +754,6 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	json_object_set_new(root, "events", json_events(a));
 	json_object_set_new(root, "groups", json_groups(a));
 	json_object_set_new(root, "problems", json_problems(a));
+	json_object_set_new(root, "kernel_support", json_support(a));
 	return root;
 }

@@ -17,11 +17,12 @@ enum ks_report_section {
 	KS_REPORT_MEMORY = 1u << 5,
 	KS_REPORT_OOM = 1u << 6,
 	KS_REPORT_EVENTS = 1u << 7, /* the log lines linked to tasks */
+	KS_REPORT_SUPPORT = 1u << 9, /* what kstall cannot read on this kernel */
 	KS_REPORT_PROBLEMS = 1u << 8,
 	/* what `kstall report` prints */
 	KS_REPORT_DEFAULT = KS_REPORT_VERDICTS | KS_REPORT_CHAINS | KS_REPORT_STALLED |
 			    KS_REPORT_LOCKS | KS_REPORT_MEMORY | KS_REPORT_OOM | KS_REPORT_EVENTS |
-			    KS_REPORT_PROBLEMS,
+			    KS_REPORT_SUPPORT | KS_REPORT_PROBLEMS,
 };
 
 void ks_report_text(FILE *out, const struct ks_analysis *a);

@@ -89,6 +89,14 @@ uint64_t ks_debuginfo_type_size(struct ks_debuginfo *di, const char *type);
 bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *member,
 			 uint64_t *offset, uint64_t *size);
 
+/*
+ * A bit-field member of a struct (no nesting): its offset in bits from the
+ * start of the struct, as little-endian x86 numbers them, and its width.
+ * False when absent or not a bit-field.
+ */
+bool ks_debuginfo_bitfield(struct ks_debuginfo *di, const char *type, const char *member,
+			   uint64_t *bit_offset, uint64_t *bit_size);
+
 /* Value of a named enumerator of any top-level enum. */
 bool ks_debuginfo_enumerator(struct ks_debuginfo *di, const char *name, int64_t *value);
 

@@ -43,6 +43,20 @@ struct ks_debuginfo *ks_kernel_debuginfo(struct ks_kernel *k);
 uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k);
 const char *ks_kernel_release(const struct ks_kernel *k);
 
+/*
+ * What kstall cannot do on this kernel because a layout it needs is missing or
+ * unknown (a struct member, a symbol, a format), and what that costs the
+ * reader: the "kernel support" section of every report. Found while opening
+ * and analysing; the same capability is kept once.
+ */
+struct ks_support_gap {
+	char capability[64];
+	char cost[224];
+};
+#define KS_MAX_SUPPORT_GAPS 32
+void ks_kernel_support_add(struct ks_kernel *k, const char *capability, const char *cost);
+const struct ks_support_gap *ks_kernel_support_gaps(const struct ks_kernel *k, size_t *count);
+
 /* Members of kstall/layout.h's KS_FIELDS, resolved at open: offset, presence, size. */
 uint64_t ks_kernel_off(const struct ks_kernel *k, enum ks_field f);
 bool ks_kernel_has(const struct ks_kernel *k, enum ks_field f);

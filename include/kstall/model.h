@@ -333,6 +333,8 @@ struct ks_analysis {
 	void *strings;
 };
 
+/* What kstall cannot read on the analysed kernel (none without a kernel). */
+const struct ks_support_gap *ks_model_support(const struct ks_analysis *a, size_t *count);
 const char *ks_verdict_name(enum ks_verdict_kind kind);
 const char *ks_alloc_phase_name(enum ks_alloc_phase phase);
 /* "may invoke the OOM killer", "may not ...", or that it is not known (gfp mask unknown) */

@@ -16,9 +16,15 @@
 
 struct ks_kernel;
 
+/* A module's memory: one core_layout before 6.4, text, data, rodata and ro_after_init since */
+#define KS_MODULE_RANGES 4
+
 struct ks_module {
 	char name[64];
-	uint64_t base, size;
+	struct {
+		uint64_t base, size;
+	} ranges[KS_MODULE_RANGES];
+	size_t nranges;
 	struct ks_symbol *syms; /* sorted by address; names owned by strtab */
 	size_t nsyms;
 	char *strtab;

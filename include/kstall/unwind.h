@@ -53,16 +53,41 @@ struct ks_stack {
 	enum ks_error_code note_code;
 	/* frames belong to another stack with the same frames; ks_stack_deinit leaves them */
 	bool shared;
+	/* the task has exited and the kernel freed its stack (task_struct.stack NULL): the
+	 * frames are what that memory still held, and a stop is not a part missing from the dump */
+	bool freed;
 };
 
-/* ORC lookup, kept pure for unit tests. Entries are the kernel's 6-byte struct orc_entry. */
+/*
+ * ORC lookup, kept pure for unit tests. Entries are the kernel's 6-byte struct
+ * orc_entry: two s16 offsets, then bit-fields whose layout changed in 6.4
+ * (type grew to 3 bits and took over the 'end' bit). The format comes from
+ * the kernel's DWARF (struct orc_entry's 'type' and 'end' members).
+ */
+struct ks_orc_format {
+	unsigned int sp_reg_shift, bp_reg_shift; /* 4 bits each */
+	unsigned int type_shift, type_bits;	 /* bit offset in the 6 bytes, width */
+	/* 'end' bit offset (before 6.4), or -1: the type numbers END_OF_STACK (6.4+) */
+	int end_shift;
+};
+
+/* Entry types as kstall names them, whatever number the kernel gives them. */
+enum ks_orc_type {
+	KS_ORC_UNDEFINED,    /* no data here */
+	KS_ORC_END_OF_STACK, /* the stack ends here (a kernel thread's first frame) */
+	KS_ORC_CALL,
+	KS_ORC_REGS,
+	KS_ORC_REGS_PARTIAL,
+	KS_ORC_UNKNOWN, /* a number this format does not define */
+};
+
 struct ks_orc_entry {
 	int16_t sp_offset;
 	int16_t bp_offset;
 	unsigned int sp_reg;
 	unsigned int bp_reg;
-	unsigned int type;
-	bool end;
+	enum ks_orc_type type;
+	unsigned int raw_type; /* the kernel's own number, for messages */
 };
 
 struct ks_orc_table {
@@ -80,8 +105,10 @@ struct ks_orc_table {
 	size_t count;
 };
 
-bool ks_orc_find(const struct ks_orc_table *t, uint64_t ip, struct ks_orc_entry *ret);
-void ks_orc_decode(const unsigned char raw[6], struct ks_orc_entry *ret);
+bool ks_orc_find(const struct ks_orc_table *t, const struct ks_orc_format *f, uint64_t ip,
+		 struct ks_orc_entry *ret);
+void ks_orc_decode(const struct ks_orc_format *f, const unsigned char raw[6],
+		   struct ks_orc_entry *ret);
 
 struct ks_unwinder;
 
