@@ -53,7 +53,7 @@ def main():
 
     # Stacks: every blocked task's function names equal drgn's.
     stacks = {t["task"]: t for t in bt["tasks"]}
-    compared = through_irq = 0
+    compared = through_irq = beyond_module = 0
     for addr, w in sorted(want.items()):
         g = stacks.get(addr)
         if g is None:
@@ -84,12 +84,24 @@ def main():
                 and names[:len(expected)] == expected):
             through_irq += 1
             continue
+        # drgn 0.0.22 cannot list 6.4+ modules (drgn_compat): it stops at the first module
+        # frame, nameless. Every frame before it must be kstall's, and kstall's next frame
+        # must be at that pc; what kstall names beyond, truth and the module's kallsyms say.
+        if not oracle["modules_loaded"] and expected and expected[-1] == "??":
+            cut = len(expected) - 1
+            dpc = [f["pc"] for f in w["frames"] if f["pc"] is not None
+                   and f["pc"] >= 0xffff800000000000 and not (f["inline"] and f["module"])][cut]
+            if names[:cut] == expected[:cut] and len(names) > cut and \
+                    int(g["frames"][cut]["pc"], 16) == dpc:
+                beyond_module += 1
+                continue
         if names != expected:
             failures.append(f"pid {w['pid']} ({w['comm']}): stack differs\n"
                             f"    drgn:   {expected}\n    kstall: {names}  note={g.get('note')}")
     panic = [t for t in bt["tasks"] if t["active"]]
     print(f"bt: {compared} blocked stacks compared ({through_irq} where only kstall unwinds "
-          f"past an interrupt entry), {len(panic)} active tasks")
+          f"past an interrupt entry, {beyond_module} up to a module frame drgn cannot name), "
+          f"{len(panic)} active tasks")
     panic_tasks = [t for t in ps["tasks"] if t["panic"]]
     if len(panic_tasks) != 1:
         failures.append(f"expected one panic task, got {len(panic_tasks)}")

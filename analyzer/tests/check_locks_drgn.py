@@ -23,6 +23,7 @@ import kstall_report
 import sys
 
 import drgn
+import drgn_compat
 from drgn import Object, container_of
 from drgn.helpers.linux.cpumask import for_each_possible_cpu
 from drgn.helpers.linux.list import hlist_for_each_entry, list_for_each_entry
@@ -65,7 +66,7 @@ def main():
     report = json.loads(p.stdout)
     prog = drgn.Program()
     prog.set_core_dump(vmcore)
-    prog.load_debug_info([vmlinux] + modules)
+    modules_loaded = drgn_compat.load_debug_info(prog, [vmlinux] + modules)
 
     pid_of = {int(t["task"], 16): t["pid"] for t in report["tasks"]}
     kwaiters = {}

@@ -3,7 +3,7 @@
 
 Usage: drgn_oracle.py VMCORE VMLINUX [MODULE.ko...]
 Prints {"tasks": [{pid, comm, state, on_cpu, cpu, address, idle, frames: [names]}],
-        "dmesg": text}. Frame names are drgn's function name, or the symbol name
+        "dmesg": text, "modules_loaded": bool}. Frame names are drgn's function name, or the symbol name
 where drgn has no DWARF name for the frame, or "??"; a frame's "module" is
 true when its pc lies outside the kernel image (_stext to _end).
 """
@@ -11,6 +11,7 @@ import json
 import sys
 
 import drgn
+import drgn_compat
 from drgn.helpers.linux.cpumask import for_each_online_cpu
 from drgn.helpers.linux.pid import for_each_task
 from drgn.helpers.linux.printk import get_dmesg
@@ -62,7 +63,7 @@ def task_record(prog, task, idle, image):
 def main():
     prog = drgn.Program()
     prog.set_core_dump(sys.argv[1])
-    prog.load_debug_info(sys.argv[2:])
+    modules_loaded = drgn_compat.load_debug_info(prog, sys.argv[2:])
     image = image_range(prog)
     tasks = []
     seen = set()
@@ -74,8 +75,8 @@ def main():
         if t.value_() in seen:
             continue
         tasks.append(task_record(prog, t, False, image))
-    json.dump({"tasks": tasks, "dmesg": get_dmesg(prog).decode(errors="replace")},
-              sys.stdout)
+    json.dump({"tasks": tasks, "dmesg": get_dmesg(prog).decode(errors="replace"),
+               "modules_loaded": modules_loaded}, sys.stdout)
 
 
 main()

@@ -9,15 +9,20 @@
 
 #include "kstall/unwind.h"
 
+/* 6.1 (type:2 signal:1 end:1), 5.10 (type:2 end:1) and 6.4+ (type:3 signal:1), as DWARF gives them */
+static const struct ks_orc_format v61 = { 32, 36, 40, 2, 43 };
+static const struct ks_orc_format v510 = { 32, 36, 40, 2, 42 };
+static const struct ks_orc_format v64 = { 32, 36, 40, 3, -1 };
+
 static void encode(unsigned char *raw, int16_t sp_off, int16_t bp_off, unsigned sp_reg,
-		   unsigned bp_reg, unsigned type, unsigned end)
+		   unsigned bp_reg, unsigned last_byte)
 {
 	raw[0] = (unsigned char)(sp_off & 0xff);
 	raw[1] = (unsigned char)((uint16_t)sp_off >> 8);
 	raw[2] = (unsigned char)(bp_off & 0xff);
 	raw[3] = (unsigned char)((uint16_t)bp_off >> 8);
 	raw[4] = (unsigned char)(sp_reg | bp_reg << 4);
-	raw[5] = (unsigned char)(type | end << 2);
+	raw[5] = (unsigned char)last_byte;
 }
 
 static void test_decode(void **state)
@@ -26,20 +31,63 @@ static void test_decode(void **state)
 	struct ks_orc_entry e;
 
 	(void)state;
-	encode(raw, 16, -16, 4 /* BP */, 1 /* PREV_SP */, 0, 0);
-	ks_orc_decode(raw, &e);
+	encode(raw, 16, -16, 4 /* BP */, 1 /* PREV_SP */, 0);
+	ks_orc_decode(&v61, raw, &e);
 	assert_int_equal(e.sp_offset, 16);
 	assert_int_equal(e.bp_offset, -16);
 	assert_int_equal(e.sp_reg, 4);
 	assert_int_equal(e.bp_reg, 1);
-	assert_int_equal(e.type, 0);
-	assert_false(e.end);
-	encode(raw, -32768, 32767, 5, 0, 2, 1);
-	ks_orc_decode(raw, &e);
+	assert_int_equal(e.type, KS_ORC_CALL);
+	encode(raw, -32768, 32767, 5, 0, 2);
+	ks_orc_decode(&v61, raw, &e);
 	assert_int_equal(e.sp_offset, -32768);
 	assert_int_equal(e.bp_offset, 32767);
-	assert_int_equal(e.type, 2);
-	assert_true(e.end);
+	assert_int_equal(e.type, KS_ORC_REGS_PARTIAL);
+}
+
+/* The same byte means different things before and after 6.4. */
+static void test_formats(void **state)
+{
+	unsigned char raw[6];
+	struct ks_orc_entry e;
+
+	(void)state;
+	/* a kernel thread's first frame: undefined sp and 'end' (bit 43 on 6.1, 42 on 5.10) */
+	encode(raw, 0, 0, 0, 0, 1u << 3);
+	ks_orc_decode(&v61, raw, &e);
+	assert_int_equal(e.type, KS_ORC_END_OF_STACK);
+	ks_orc_decode(&v510, raw, &e);
+	assert_int_equal(e.type, KS_ORC_UNDEFINED);
+	encode(raw, 0, 0, 0, 0, 1u << 2);
+	ks_orc_decode(&v510, raw, &e);
+	assert_int_equal(e.type, KS_ORC_END_OF_STACK);
+	/* 6.4+: the type says it, 1 END_OF_STACK, 2 CALL, 3 REGS, 4 REGS_PARTIAL */
+	encode(raw, 0, 0, 0, 0, 1);
+	ks_orc_decode(&v64, raw, &e);
+	assert_int_equal(e.type, KS_ORC_END_OF_STACK);
+	encode(raw, 8, 0, 5, 0, 1);
+	ks_orc_decode(&v61, raw, &e);
+	assert_int_equal(e.type, KS_ORC_REGS);
+	encode(raw, 8, 0, 5, 0, 3);
+	ks_orc_decode(&v64, raw, &e);
+	assert_int_equal(e.type, KS_ORC_REGS);
+	assert_int_equal(e.raw_type, 3);
+	encode(raw, 8, 0, 5, 0, 2);
+	ks_orc_decode(&v64, raw, &e);
+	assert_int_equal(e.type, KS_ORC_CALL);
+	encode(raw, 8, 0, 5, 0, 4 | 8 /* signal */);
+	ks_orc_decode(&v64, raw, &e);
+	assert_int_equal(e.type, KS_ORC_REGS_PARTIAL);
+	encode(raw, 8, 0, 5, 0, 6);
+	ks_orc_decode(&v64, raw, &e);
+	assert_int_equal(e.type, KS_ORC_UNKNOWN);
+	assert_int_equal(e.raw_type, 6);
+	encode(raw, 8, 0, 5, 0, 3);
+	ks_orc_decode(&v61, raw, &e);
+	assert_int_equal(e.type, KS_ORC_UNKNOWN);
+	encode(raw, 0, 0, 0, 0, 0);
+	ks_orc_decode(&v64, raw, &e);
+	assert_int_equal(e.type, KS_ORC_UNDEFINED);
 }
 
 static void test_find(void **state)
@@ -51,15 +99,15 @@ static void test_find(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++)
-		encode(entries + 6 * i, (int16_t)(8 * (i + 1)), 0, 5, 0, 0, 0);
-	assert_false(ks_orc_find(&t, 0xfff, &e));
-	assert_true(ks_orc_find(&t, 0x1000, &e));
+		encode(entries + 6 * i, (int16_t)(8 * (i + 1)), 0, 5, 0, 0);
+	assert_false(ks_orc_find(&t, &v61, 0xfff, &e));
+	assert_true(ks_orc_find(&t, &v61, 0x1000, &e));
 	assert_int_equal(e.sp_offset, 8);
-	assert_true(ks_orc_find(&t, 0x100f, &e));
+	assert_true(ks_orc_find(&t, &v61, 0x100f, &e));
 	assert_int_equal(e.sp_offset, 8);
-	assert_true(ks_orc_find(&t, 0x1010, &e));
+	assert_true(ks_orc_find(&t, &v61, 0x1010, &e));
 	assert_int_equal(e.sp_offset, 16);
-	assert_true(ks_orc_find(&t, 0x2000, &e));
+	assert_true(ks_orc_find(&t, &v61, 0x2000, &e));
 	assert_int_equal(e.sp_offset, 24);
 }
 
@@ -67,6 +115,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
