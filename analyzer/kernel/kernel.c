@@ -604,6 +604,13 @@ void ks_kernel_destroy(struct ks_kernel *k)
 
 uint64_t ks_lock_owner_task(uint64_t owner_word)
 {
-	/* mutex: WAITERS|HANDOFF|PICKUP; rwsem: READER_OWNED|NONSPINNABLE (4.10+) */
+	/* mutex: WAITERS|HANDOFF|PICKUP; rwsem: READER_OWNED|NONSPINNABLE (4.10+); rt_mutex: HAS_WAITERS */
 	return owner_word & ~(uint64_t)7;
+}
+
+enum ks_error_code ks_mutex_owner_word(struct ks_kernel *k, uint64_t mutex, uint64_t *ret)
+{
+	if (k->has[KS_F_MUTEX_OWNER] || !k->has[KS_F_MUTEX_RTMUTEX])
+		return ks_read_field_code(k, mutex, KS_F_MUTEX_OWNER, ret);
+	return ks_read_field_code(k, mutex + k->off[KS_F_MUTEX_RTMUTEX], KS_F_RTMUTEX_OWNER, ret);
 }

@@ -442,6 +442,29 @@ static bool percpu_readers(struct ks_kernel *k, uint64_t sem, long *ret)
 	return true;
 }
 
+/*
+ * PREEMPT_RT's rwsem (kernel/locking/rwbase_rt.c): a writer takes the
+ * rt_mutex first, then takes READER_BIAS out of 'readers' and waits for the
+ * readers inside to leave; once they have, 'readers' is WRITER_BIAS. Readers
+ * are counted, never named. So the rt_mutex's owner is the writer, and it
+ * holds the rwsem only when 'readers' is WRITER_BIAS; before that it is a
+ * writer waiting for readers kstall cannot name, and is shown as a hint.
+ * READER_BIAS (1 << 31) and WRITER_BIAS (1 << 30) are #defines, not in DWARF.
+ */
+static void rt_rwsem_owner(struct ks_analysis *a, struct ks_lock *l)
+{
+	struct ks_kernel *k = a->kernel;
+	const uint64_t writer_bias = 1u << 30;
+	uint64_t word, readers;
+
+	if (ks_try_read_u64(k, l->address + ks_kernel_off(k, KS_F_RWSEM_RWBASE_RTMUTEX) +
+				       ks_kernel_off(k, KS_F_RTMUTEX_OWNER),
+			    &word) &&
+	    (l->owner = ks_model_task_index(a, ks_lock_owner_task(word))) >= 0)
+		l->owner_is_hint = !ks_try_read_field(k, l->address, KS_F_RWSEM_RWBASE_READERS, &readers) ||
+				   (uint32_t)readers != writer_bias;
+}
+
 static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 {
 	struct ks_kernel *k = a->kernel;
@@ -465,11 +488,15 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 		percpu_readers(k, l->address, &l->readers);
 		return;
 	case KS_LOCK_MUTEX:
-		if (ks_try_read_field(k, l->address, KS_F_MUTEX_OWNER, &word))
+		if (!ks_mutex_owner_word(k, l->address, &word))
 			l->owner = ks_model_task_index(a, ks_lock_owner_task(word));
 		return;
 	case KS_LOCK_RWSEM_READ:
 	case KS_LOCK_RWSEM_WRITE:
+		if (!ks_kernel_has(k, KS_F_RWSEM_OWNER) && ks_kernel_has(k, KS_F_RWSEM_RWBASE_RTMUTEX)) {
+			rt_rwsem_owner(a, l);
+			return;
+		}
 		if (!ks_try_read_field(k, l->address, KS_F_RWSEM_OWNER, &word))
 			return;
 		if (word & 1)
@@ -655,6 +682,56 @@ static bool wait_from_blocker(struct ks_analysis *a, struct ks_locks_ctx *c, siz
 	return on_wait_list(k, &c->cache, *lock, *how, task);
 }
 
+/*
+ * What an rt_mutex wait is for, from the frames above it: on PREEMPT_RT a
+ * mutex and an rwsem (its rwbase) are rt_mutexes, and so are the sleeping
+ * spinlocks and rwlocks, which kstall does not follow; a futex PI wait is a
+ * user-space lock. False when the wait is none kstall models.
+ */
+static bool rt_wait_kind(struct ks_kernel *k, const struct ks_stack *s, enum ks_lock_type *how)
+{
+	static const char *const not_ours[] = { "futex_", "rtlock_", "rt_spin_lock", "rt_read_lock",
+						"rt_write_lock" };
+	bool read = false, write = false;
+
+	for (size_t f = 0; f < s->count && f < 16; f++) {
+		const char *fn = s->frames[f].function;
+
+		for (size_t n = 0; n < sizeof(not_ours) / sizeof(not_ours[0]); n++)
+			if (!strncmp(fn, not_ours[n], strlen(not_ours[n])))
+				return false;
+		if (strstr(fn, "rwbase_read_lock") || strstr(fn, "down_read"))
+			read = true;
+		else if (strstr(fn, "rwbase_write_lock") || strstr(fn, "down_write"))
+			write = true;
+	}
+	if (read || write) {
+		*how = read ? KS_LOCK_RWSEM_READ : KS_LOCK_RWSEM_WRITE;
+		return ks_kernel_has(k, KS_F_RWSEM_RWBASE_RTMUTEX);
+	}
+	*how = KS_LOCK_MUTEX;
+	return ks_kernel_has(k, KS_F_MUTEX_RTMUTEX);
+}
+
+/*
+ * A wait on an rt_mutex, from the waiter the task queued (pi_blocked_on),
+ * which names the task and the rt_mutex; the mutex or rwsem is the struct
+ * around that rt_mutex. The kernel sets and clears the record under the
+ * lock's wait_lock, so, like the blocker word, it is the kernel's own answer.
+ */
+static bool wait_from_pi(struct ks_analysis *a, size_t i, uint64_t *lock, enum ks_lock_type *how)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t waiter = a->tasks.tasks[i].pi_blocked_on, who, base;
+
+	if (!waiter || !ks_try_read_field(k, waiter, KS_F_RT_WAITER_TASK, &who) ||
+	    who != a->tasks.tasks[i].address || !ks_try_read_field(k, waiter, KS_F_RT_WAITER_LOCK, &base) ||
+	    !base || !rt_wait_kind(k, &a->stacks[i], how))
+		return false;
+	*lock = base - ks_kernel_off(k, *how == KS_LOCK_MUTEX ? KS_F_MUTEX_RTMUTEX : KS_F_RWSEM_RWBASE_RTMUTEX);
+	return true;
+}
+
 static struct ks_error *locks_begin(struct ks_analysis *a, void **ret)
 {
 	struct ks_locks_ctx *c = calloc(1, sizeof(*c));
@@ -695,7 +772,8 @@ static struct ks_error *locks_task(struct ks_analysis *a, void *ctx, size_t i)
 	ta->waits_on = -1;
 	if (t->active)
 		return NULL;
-	found = c->params && wait_from_blocker(a, c, i, &lock, &how);
+	/* pi_blocked_on is no parameter: an rt_mutex wait has no list a stack scan could check it on */
+	found = (c->params && wait_from_blocker(a, c, i, &lock, &how)) || wait_from_pi(a, i, &lock, &how);
 	for (size_t f = ta->first_frame; f < s->count && !found; f++) {
 		for (size_t m = 0; m < sizeof(lock_frames) / sizeof(lock_frames[0]); m++) {
 			if (strcmp(s->frames[f].function, lock_frames[m].function))

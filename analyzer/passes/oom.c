@@ -55,7 +55,7 @@ static void oom_lock(struct ks_analysis *a)
 	a->oom.lock_owner = -1;
 	if (!ks_kernel_symbol(k, "oom_lock", &lock))
 		return;
-	if ((code = ks_read_field_code(k, lock, KS_F_MUTEX_OWNER, &owner))) {
+	if ((code = ks_mutex_owner_word(k, lock, &owner))) {
 		a->oom.lock_owner = -2;
 		ks_problems_add(&a->problems, code, 0, code == KS_ERR_LOOKUP ? 0 : lock,
 				"cannot read oom_lock: its holder is unknown");

@@ -84,7 +84,17 @@ def main():
         got = kwaiters.get(lock["address"], set())
         owner = None  # drgn's owner task address, None when not recorded
         hint = False
-        if kind in WAITER:
+        rt = drgn_compat.rt_base(prog, kind, addr)
+        if rt is not None:
+            # PREEMPT_RT: the waiters are on the rt_mutex's tree, the owner is its owner
+            want = drgn_compat.rt_waiters(rt)
+            raw = rt.owner.value_()
+            owner = (raw & ~7) or None
+            if kind == "rwsem" and owner:
+                # a writer holds the rwsem once the readers have left ('readers' == WRITER_BIAS)
+                readers = Object(prog, "struct rw_semaphore", address=addr).rwbase.readers.counter
+                hint = (readers.value_() & 0xffffffff) != 1 << 30
+        elif kind in WAITER:
             obj = Object(prog, WAITER[kind][0], address=addr)
             want = {w.task.value_() for w in list_for_each_entry(
                 WAITER[kind][1], obj.wait_list.address_of_(), "list")}

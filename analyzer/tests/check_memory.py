@@ -14,6 +14,7 @@ import kstall_report
 import sys
 
 import drgn
+import drgn_compat
 from drgn import cast
 from drgn.helpers.linux.printk import get_dmesg
 
@@ -73,7 +74,8 @@ if got != zones:
     failures.append(f"zones: kstall {got}, drgn {zones}")
 
 pids = {t["task"]: t["pid"] for t in report["tasks"]}
-owner = prog["oom_lock"].owner.counter.value_() & ~7
+rt = drgn_compat.rt_base(prog, "mutex", prog["oom_lock"].address_)
+owner = (rt.owner.value_() if rt is not None else prog["oom_lock"].owner.counter.value_()) & ~7
 want_owner = pids.get(hex(owner)) if owner else None
 if report["oom"]["lock_owner_pid"] != want_owner:
     failures.append(f"oom_lock owner: kstall {report['oom']['lock_owner_pid']}, drgn {want_owner}")

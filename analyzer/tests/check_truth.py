@@ -76,6 +76,11 @@ def lock_facts(prog, lock, failures, modules_loaded):
         if obj.index.value_() != lock["index"]:
             failures.append(f"folio {lock['address']} has index {obj.index.value_()}, "
                             f"truth {lock['index']}")
+    elif drgn_compat.rt_base(prog, lock["type"], addr) is not None:
+        # PREEMPT_RT: the rt_mutex inside; a writer owns an rwsem's rt_mutex
+        rt = drgn_compat.rt_base(prog, lock["type"], addr)
+        waiters = drgn_compat.rt_waiters(rt)
+        owner = (rt.owner.value_() & ~7) or None
     else:
         waiters = {w.task.value_() for w in list_for_each_entry(
             WAITER_TYPE[lock["type"]], obj.wait_list.address_of_(), "list")}

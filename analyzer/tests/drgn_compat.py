@@ -4,11 +4,14 @@ drgn 0.0.22 finds no loaded modules on 6.4 and later (struct module has mem[],
 not core_size): it raises MissingDebugInfoError after loading the vmlinux. On
 those kernels the oracle still reads every kernel object (tasks, locks, memory)
 but names nothing in module code; the checks that need module symbols say so
-and use the scenario's truth.json instead.
+and use the scenario's truth.json instead. On PREEMPT_RT a mutex and an rwsem
+are rt_mutexes: their waiters are on the rt_mutex's tree (rt_waiters).
 """
 import sys
 
 import drgn
+from drgn import Object
+from drgn.helpers.linux.rbtree import rbtree_inorder_for_each_entry
 
 
 def load_debug_info(prog, paths):
@@ -22,3 +25,27 @@ def load_debug_info(prog, paths):
               "module code and symbols are not checked by drgn", file=sys.stderr)
         return False
     return True
+
+
+def rt_base(prog, kind, addr):
+    """The rt_mutex_base inside a PREEMPT_RT mutex or rwsem; None elsewhere."""
+    try:
+        if kind == "mutex":
+            return Object(prog, "struct mutex", address=addr).rtmutex
+        if kind == "rwsem":
+            return Object(prog, "struct rw_semaphore", address=addr).rwbase.rtmutex
+    except LookupError:
+        pass
+    return None
+
+
+def rt_waiters(base):
+    """Tasks queued on an rt_mutex: its rb-tree of rt_mutex_waiters, in order."""
+    prog = base.prog_
+    try:
+        member = "tree.entry"
+        prog.type("struct rt_mutex_waiter").member("tree")
+    except LookupError:
+        member = "tree_entry"
+    return {w.task.value_() for w in rbtree_inorder_for_each_entry(
+        "struct rt_mutex_waiter", base.waiters.rb_root.address_of_(), member)}

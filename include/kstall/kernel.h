@@ -115,8 +115,13 @@ const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k);
 /* Size of a kernel stack, from DWARF (union thread_union). */
 uint64_t ks_kernel_thread_size(const struct ks_kernel *k);
 
-/* The owner task address from a mutex or rwsem owner word (its flag bits removed). */
+/* The owner task address from a mutex, rwsem or rt_mutex owner word (its flag bits removed). */
 uint64_t ks_lock_owner_task(uint64_t owner_word);
+/*
+ * A mutex's owner word, wherever this kernel keeps it: mutex.owner, or on
+ * PREEMPT_RT the owner of the rt_mutex inside it. LOOKUP when it has neither.
+ */
+enum ks_error_code ks_mutex_owner_word(struct ks_kernel *k, uint64_t mutex, uint64_t *ret);
 
 /*
  * The layouts of kstall/layout.h, each resolved from DWARF at its first use and

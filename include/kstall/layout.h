@@ -120,7 +120,16 @@
 	X(MOUNT_NS, "mount", "mnt_ns") \
 	/* hung-task blocker tracking: an encoded lock word (6.16+) or a mutex pointer (6.15) */ \
 	X(TASK_BLOCKER, "task_struct", "blocker") \
-	X(TASK_BLOCKER_MUTEX, "task_struct", "blocker_mutex")
+	X(TASK_BLOCKER_MUTEX, "task_struct", "blocker_mutex") \
+	/* rt_mutex waits (futex PI everywhere; on PREEMPT_RT every mutex and rwsem): the task's */ \
+	/* own record of the waiter it queued, and where mutexes and rwsems keep their rt_mutex */ \
+	X(TASK_PI_BLOCKED_ON, "task_struct", "pi_blocked_on") \
+	X(RT_WAITER_TASK, "rt_mutex_waiter", "task") \
+	X(RT_WAITER_LOCK, "rt_mutex_waiter", "lock") \
+	X(RTMUTEX_OWNER, "rt_mutex_base", "owner") \
+	X(MUTEX_RTMUTEX, "mutex", "rtmutex") /* PREEMPT_RT's struct mutex */ \
+	X(RWSEM_RWBASE_RTMUTEX, "rw_semaphore", "rwbase.rtmutex") /* PREEMPT_RT's struct rw_semaphore */ \
+	X(RWSEM_RWBASE_READERS, "rw_semaphore", "rwbase.readers")
 
 enum ks_field {
 #define X(id, ...) KS_F_##id,

@@ -41,6 +41,8 @@ struct ks_task {
 	uint64_t memalloc_valid, memalloc_start;
 	/* task_struct.blocker (or, 6.15, blocker_mutex) as stored */
 	uint64_t blocker;
+	/* task_struct.pi_blocked_on: the rt_mutex_waiter it queued, 0 when not blocked on an rt_mutex */
+	uint64_t pi_blocked_on;
 	/* signal->oom_mm; signal->oom_score_adj when oom_score_adj_known */
 	uint64_t oom_mm;
 	int16_t oom_score_adj;
