@@ -15,7 +15,7 @@ rm -rf "$run" && mkdir -p "$run" "$dest"
 extra=""
 # lean runs with delay accounting on, debug with it off: both shapes occur in the field.
 # (lean-6.12 and the like: the lean idea on another kernel version)
-[ "${flavour%%-*}" = lean ] && extra="delayacct"
+case "${flavour%%-*}" in lean|rt) extra="delayacct" ;; esac
 truncate -s 768M "$run/dump.raw"
 # /dev/vda takes the dump; the scenarios that write to a disk get /dev/vdb.
 data=()
