@@ -11,20 +11,6 @@
 #include "kstall/modules.h"
 #include "base/search.h"
 
-/* ORC register and type codes: the kernel's ABI for its .orc_unwind section. */
-enum {
-	ORC_REG_UNDEFINED = 0,
-	ORC_REG_PREV_SP = 1,
-	ORC_REG_DX = 2,
-	ORC_REG_DI = 3,
-	ORC_REG_BP = 4,
-	ORC_REG_SP = 5,
-	ORC_REG_R10 = 6,
-	ORC_REG_R13 = 7,
-	ORC_REG_BP_INDIRECT = 8,
-	ORC_REG_SP_INDIRECT = 9,
-};
-
 #define KERNEL_SPACE 0xffff800000000000ull
 #define MAX_INLINE 16
 
@@ -88,8 +74,10 @@ void ks_orc_decode(const struct ks_orc_format *f, const unsigned char raw[6],
 		word = word << 8 | raw[i];
 	ret->sp_offset = (int16_t)(word & 0xffff);
 	ret->bp_offset = (int16_t)((word >> 16) & 0xffff);
-	ret->sp_reg = (word >> f->sp_reg_shift) & 0xf;
-	ret->bp_reg = (word >> f->bp_reg_shift) & 0xf;
+	ret->raw_sp_reg = (word >> f->sp_reg_shift) & 0xf;
+	ret->raw_bp_reg = (word >> f->bp_reg_shift) & 0xf;
+	ret->sp_reg = (enum ks_orc_reg)f->reg[ret->raw_sp_reg];
+	ret->bp_reg = (enum ks_orc_reg)f->reg[ret->raw_bp_reg];
 	type = (unsigned int)(word >> f->type_shift) & ((1u << f->type_bits) - 1);
 	ret->raw_type = type;
 	if (f->end_shift >= 0) {
@@ -97,7 +85,7 @@ void ks_orc_decode(const struct ks_orc_format *f, const unsigned char raw[6],
 		static const enum ks_orc_type v1[] = { KS_ORC_CALL, KS_ORC_REGS,
 						       KS_ORC_REGS_PARTIAL };
 
-		if (ret->sp_reg == 0)
+		if (ret->sp_reg == KS_ORC_REG_UNDEFINED)
 			ret->type = (word >> f->end_shift) & 1 ? KS_ORC_END_OF_STACK : KS_ORC_UNDEFINED;
 		else
 			ret->type = type < 3 ? v1[type] : KS_ORC_UNKNOWN;
@@ -105,6 +93,54 @@ void ks_orc_decode(const struct ks_orc_format *f, const unsigned char raw[6],
 	}
 	/* 6.4+: UNDEFINED 0, END_OF_STACK 1, CALL 2, REGS 3, REGS_PARTIAL 4 */
 	ret->type = type <= 4 ? (enum ks_orc_type)type : KS_ORC_UNKNOWN;
+}
+
+void ks_orc_set_numbering(struct ks_orc_format *f, enum ks_orc_numbering n)
+{
+	static const unsigned char v1[10] = { KS_ORC_REG_UNDEFINED, KS_ORC_REG_PREV_SP, KS_ORC_REG_DX,
+					      KS_ORC_REG_DI,	    KS_ORC_REG_BP,	KS_ORC_REG_SP,
+					      KS_ORC_REG_R10,	    KS_ORC_REG_R13,	KS_ORC_REG_BP_INDIRECT,
+					      KS_ORC_REG_SP_INDIRECT };
+	static const unsigned char v2[11] = { KS_ORC_REG_UNDEFINED,   KS_ORC_REG_AX,	  KS_ORC_REG_DX,
+					      KS_ORC_REG_SP,	      KS_ORC_REG_BP,	  KS_ORC_REG_DI,
+					      KS_ORC_REG_R10,	      KS_ORC_REG_R13,	  KS_ORC_REG_PREV_SP,
+					      KS_ORC_REG_SP_INDIRECT, KS_ORC_REG_BP_INDIRECT };
+	const unsigned char *map = n == KS_ORC_NUMBERING_V1 ? v1 : v2;
+	size_t len = n == KS_ORC_NUMBERING_V1 ? sizeof(v1) : sizeof(v2);
+
+	for (size_t i = 0; i < sizeof(f->reg); i++)
+		f->reg[i] = i < len ? map[i] : KS_ORC_REG_UNKNOWN;
+}
+
+bool ks_orc_guess_numbering(const struct ks_orc_table *t, const struct ks_orc_format *f,
+			    enum ks_orc_numbering *ret)
+{
+	size_t sp[16] = { 0 }, bp[16] = { 0 }, step = t->count / 4096 + 1, best_sp = 1, best_bp = 1;
+	static const enum ks_orc_numbering all[] = { KS_ORC_NUMBERING_V1, KS_ORC_NUMBERING_V2 };
+
+	/* a sample of a few thousand entries is plenty: SP is the base of nearly all */
+	for (size_t i = 0; i < t->count; i += step) {
+		struct ks_orc_entry e;
+
+		ks_orc_decode(f, t->entries + 6 * i, &e);
+		sp[e.raw_sp_reg]++;
+		bp[e.raw_bp_reg]++;
+	}
+	for (size_t r = 2; r < 16; r++) {
+		best_sp = sp[r] > sp[best_sp] ? r : best_sp;
+		best_bp = bp[r] > bp[best_bp] ? r : best_bp;
+	}
+	for (size_t n = 0; n < sizeof(all) / sizeof(all[0]); n++) {
+		struct ks_orc_format g = *f;
+
+		ks_orc_set_numbering(&g, all[n]);
+		if (sp[best_sp] && bp[best_bp] && g.reg[best_sp] == KS_ORC_REG_SP &&
+		    g.reg[best_bp] == KS_ORC_REG_PREV_SP) {
+			*ret = all[n];
+			return true;
+		}
+	}
+	return false;
 }
 
 static uint64_t orc_ip(const struct ks_orc_table *t, size_t i)
@@ -182,6 +218,16 @@ static struct ks_error *load_orc(struct ks_unwinder *u)
 	u->orc.rel_base = ipaddr + kaslr;
 	u->orc.entries = edata;
 	u->orc.count = n;
+	enum ks_orc_numbering numbering;
+
+	if (!ks_orc_guess_numbering(&u->orc, &u->orc_format, &numbering)) {
+		memset(&u->orc, 0, sizeof(u->orc));
+		ks_kernel_support_add(u->k, "ORC register numbering",
+				      "the ORC entries fit no register numbering kstall knows: "
+				      "entry code and frames without CFI cannot be unwound");
+		return NULL;
+	}
+	ks_orc_set_numbering(&u->orc_format, numbering);
 	/* The linker sorts them; check rather than trust (and give the pages read back). */
 	for (size_t i = 1; i < n; i++)
 		if (orc_ip(&u->orc, i) < orc_ip(&u->orc, i - 1))
@@ -450,8 +496,8 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	if (!ks_orc_find(table, &u->orc_format, lookup, &orc) || orc.type == KS_ORC_UNDEFINED) {
 		/* No ORC here (objtool skipped the file) and no CFI: the kernel's guess. */
 		/* What the kernel does without ORC data: assume a frame-pointer frame. */
-		orc = (struct ks_orc_entry){ .sp_reg = ORC_REG_BP, .sp_offset = 16,
-					     .bp_reg = ORC_REG_PREV_SP, .bp_offset = -16,
+		orc = (struct ks_orc_entry){ .sp_reg = KS_ORC_REG_BP, .sp_offset = 16,
+					     .bp_reg = KS_ORC_REG_PREV_SP, .bp_offset = -16,
 					     .type = KS_ORC_CALL };
 	}
 	if (orc.type == KS_ORC_END_OF_STACK)
@@ -461,31 +507,33 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 			 (unsigned long long)ip);
 		return STEP_UNKNOWN;
 	}
-	if (orc.sp_reg == ORC_REG_UNDEFINED) {
+	if (orc.sp_reg == KS_ORC_REG_UNDEFINED) {
 		snprintf(note, nsize, "no ORC data at 0x%llx", (unsigned long long)ip);
 		return STEP_ERROR;
 	}
 	switch (orc.sp_reg) {
-	case ORC_REG_SP:
+	case KS_ORC_REG_SP:
 		sp = st->regs[KS_RSP] + orc.sp_offset;
 		break;
-	case ORC_REG_BP:
+	case KS_ORC_REG_BP:
 		sp = bp + orc.sp_offset;
 		break;
-	case ORC_REG_SP_INDIRECT:
+	case KS_ORC_REG_SP_INDIRECT:
 		sp = st->regs[KS_RSP];
 		indirect = true;
 		break;
-	case ORC_REG_BP_INDIRECT:
+	case KS_ORC_REG_BP_INDIRECT:
 		sp = bp + orc.sp_offset;
 		indirect = true;
 		break;
-	case ORC_REG_R10:
-	case ORC_REG_R13:
-	case ORC_REG_DI:
-	case ORC_REG_DX: {
-		static const enum ks_reg map[] = { [ORC_REG_R10] = KS_R10, [ORC_REG_R13] = KS_R13,
-						   [ORC_REG_DI] = KS_RDI, [ORC_REG_DX] = KS_RDX };
+	case KS_ORC_REG_R10:
+	case KS_ORC_REG_R13:
+	case KS_ORC_REG_DI:
+	case KS_ORC_REG_DX:
+	case KS_ORC_REG_AX: {
+		static const enum ks_reg map[] = { [KS_ORC_REG_R10] = KS_R10, [KS_ORC_REG_R13] = KS_R13,
+						   [KS_ORC_REG_DI] = KS_RDI, [KS_ORC_REG_DX] = KS_RDX,
+						   [KS_ORC_REG_AX] = KS_RAX };
 		enum ks_reg r = map[orc.sp_reg];
 
 		if (!(st->valid & REG_BIT(r))) {
@@ -497,14 +545,14 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		break;
 	}
 	default:
-		snprintf(note, nsize, "unknown ORC sp register %u at 0x%llx", orc.sp_reg,
+		snprintf(note, nsize, "unknown ORC sp register %u at 0x%llx", orc.raw_sp_reg,
 			 (unsigned long long)ip);
 		return STEP_UNKNOWN;
 	}
 	if (indirect) {
 		if (!read_word(u, sp, &sp))
 			goto unreadable;
-		if (orc.sp_reg == ORC_REG_SP_INDIRECT)
+		if (orc.sp_reg == KS_ORC_REG_SP_INDIRECT)
 			sp += orc.sp_offset;
 	}
 	switch (orc.type) {
@@ -539,24 +587,24 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		return STEP_UNKNOWN;
 	}
 	switch (orc.bp_reg) {
-	case ORC_REG_UNDEFINED:
+	case KS_ORC_REG_UNDEFINED:
 		newbp = full_regs ? next.regs[KS_RBP] : bp;
 		break;
-	case ORC_REG_PREV_SP:
+	case KS_ORC_REG_PREV_SP:
 		if (!read_word(u, sp + orc.bp_offset, &newbp))
 			goto unreadable;
 		break;
-	case ORC_REG_BP:
+	case KS_ORC_REG_BP:
 		if (!read_word(u, bp + orc.bp_offset, &newbp))
 			goto unreadable;
 		break;
 	default:
-		snprintf(note, nsize, "unknown ORC bp register %u at 0x%llx", orc.bp_reg,
+		snprintf(note, nsize, "unknown ORC bp register %u at 0x%llx", orc.raw_bp_reg,
 			 (unsigned long long)ip);
 		return STEP_UNKNOWN;
 	}
 	next.regs[KS_RBP] = newbp;
-	if (st->valid & REG_BIT(KS_RBP) || orc.bp_reg != ORC_REG_UNDEFINED || full_regs)
+	if (st->valid & REG_BIT(KS_RBP) || orc.bp_reg != KS_ORC_REG_UNDEFINED || full_regs)
 		next.valid |= REG_BIT(KS_RBP);
 	/*
 	 * An indirect sp is a stack switch (call_on_irqstack saved the task's sp on

@@ -10,9 +10,19 @@
 #include "kstall/unwind.h"
 
 /* 6.1 (type:2 signal:1 end:1), 5.10 (type:2 end:1) and 6.4+ (type:3 signal:1), as DWARF gives them */
-static const struct ks_orc_format v61 = { 32, 36, 40, 2, 43 };
-static const struct ks_orc_format v510 = { 32, 36, 40, 2, 42 };
-static const struct ks_orc_format v64 = { 32, 36, 40, 3, -1 };
+static struct ks_orc_format v61 = { 32, 36, 40, 2, 43, { 0 } };
+static struct ks_orc_format v510 = { 32, 36, 40, 2, 42, { 0 } };
+static struct ks_orc_format v64 = { 32, 36, 40, 3, -1, { 0 } };
+
+/* The register numbering before 7.x, as ks_orc_guess_numbering finds it on those kernels. */
+static int setup(void **state)
+{
+	(void)state;
+	ks_orc_set_numbering(&v61, KS_ORC_NUMBERING_V1);
+	ks_orc_set_numbering(&v510, KS_ORC_NUMBERING_V1);
+	ks_orc_set_numbering(&v64, KS_ORC_NUMBERING_V1);
+	return 0;
+}
 
 static void encode(unsigned char *raw, int16_t sp_off, int16_t bp_off, unsigned sp_reg,
 		   unsigned bp_reg, unsigned last_byte)
@@ -35,8 +45,9 @@ static void test_decode(void **state)
 	ks_orc_decode(&v61, raw, &e);
 	assert_int_equal(e.sp_offset, 16);
 	assert_int_equal(e.bp_offset, -16);
-	assert_int_equal(e.sp_reg, 4);
-	assert_int_equal(e.bp_reg, 1);
+	assert_int_equal(e.sp_reg, KS_ORC_REG_BP);
+	assert_int_equal(e.bp_reg, KS_ORC_REG_PREV_SP);
+	assert_int_equal(e.raw_sp_reg, 4);
 	assert_int_equal(e.type, KS_ORC_CALL);
 	encode(raw, -32768, 32767, 5, 0, 2);
 	ks_orc_decode(&v61, raw, &e);
@@ -111,12 +122,67 @@ static void test_find(void **state)
 	assert_int_equal(e.sp_offset, 24);
 }
 
+/*
+ * The same table in both numberings: most frames are found from SP and save
+ * BP at PREV_SP - 16; 7.x numbers SP 3 and PREV_SP 8 where 4.14-7.0 had 5 and 1.
+ */
+static void fill(unsigned char *entries, size_t n, unsigned sp, unsigned prev_sp, unsigned bp,
+		 unsigned di)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i % 10 == 9)
+			encode(entries + 6 * i, 16, -16, bp, prev_sp, 3 << 0); /* a frame-pointer frame */
+		else if (i % 50 == 7)
+			encode(entries + 6 * i, 0, 0, di, 0, 3 << 0); /* entry code's odd one */
+		else
+			encode(entries + 6 * i, (int16_t)(8 * (i % 7 + 1)), (int16_t)(i % 3 ? -16 : 0), sp,
+			       i % 3 ? prev_sp : 0, 2 /* CALL in 6.4+ */);
+	}
+}
+
+static void test_numbering(void **state)
+{
+	enum { N = 1000 };
+	static unsigned char entries[N * 6];
+	struct ks_orc_table t = { .entries = entries, .count = N };
+	struct ks_orc_format f = v64;
+	enum ks_orc_numbering n;
+	struct ks_orc_entry e;
+
+	(void)state;
+	fill(entries, N, 5, 1, 4, 3);
+	assert_true(ks_orc_guess_numbering(&t, &f, &n));
+	assert_int_equal(n, KS_ORC_NUMBERING_V1);
+	fill(entries, N, 3, 8, 4, 5);
+	assert_true(ks_orc_guess_numbering(&t, &f, &n));
+	assert_int_equal(n, KS_ORC_NUMBERING_V2);
+	ks_orc_set_numbering(&f, n);
+	ks_orc_decode(&f, entries, &e);
+	assert_int_equal(e.sp_reg, KS_ORC_REG_SP);
+	assert_int_equal(e.bp_reg, KS_ORC_REG_UNDEFINED);
+	ks_orc_decode(&f, entries + 6, &e);
+	assert_int_equal(e.bp_reg, KS_ORC_REG_PREV_SP);
+	encode(entries, 0, 0, 1, 0, 2);
+	ks_orc_decode(&f, entries, &e);
+	assert_int_equal(e.sp_reg, KS_ORC_REG_AX);
+	encode(entries, 0, 0, 12, 0, 2);
+	ks_orc_decode(&f, entries, &e);
+	assert_int_equal(e.sp_reg, KS_ORC_REG_UNKNOWN);
+	assert_int_equal(e.raw_sp_reg, 12);
+	/* SP's number in one numbering, PREV_SP's in the other: neither */
+	fill(entries, N, 5, 8, 4, 3);
+	assert_false(ks_orc_guess_numbering(&t, &f, &n));
+	t.count = 0;
+	assert_false(ks_orc_guess_numbering(&t, &f, &n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_numbering),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -64,12 +64,48 @@ struct ks_stack {
  * (type grew to 3 bits and took over the 'end' bit). The format comes from
  * the kernel's DWARF (struct orc_entry's 'type' and 'end' members).
  */
+/*
+ * ORC base registers as kstall names them, whatever number the kernel gives
+ * them: the kernel renumbered them in 7.x (AX added, SP 5 -> 3, PREV_SP 1 -> 8).
+ */
+enum ks_orc_reg {
+	KS_ORC_REG_UNDEFINED,
+	KS_ORC_REG_PREV_SP,
+	KS_ORC_REG_SP,
+	KS_ORC_REG_BP,
+	KS_ORC_REG_SP_INDIRECT,
+	KS_ORC_REG_BP_INDIRECT,
+	KS_ORC_REG_AX,
+	KS_ORC_REG_DX,
+	KS_ORC_REG_DI,
+	KS_ORC_REG_R10,
+	KS_ORC_REG_R13,
+	KS_ORC_REG_UNKNOWN, /* a number this numbering does not define */
+};
+
+/*
+ * The register numberings of arch/x86/include/asm/orc_types.h (#defines, in
+ * no DWARF): V1 from 4.14, V2 in 7.x. Told apart by the entries themselves
+ * (ks_orc_guess_numbering).
+ */
+enum ks_orc_numbering { KS_ORC_NUMBERING_V1, KS_ORC_NUMBERING_V2 };
+
 struct ks_orc_format {
 	unsigned int sp_reg_shift, bp_reg_shift; /* 4 bits each */
 	unsigned int type_shift, type_bits;	 /* bit offset in the 6 bytes, width */
 	/* 'end' bit offset (before 6.4), or -1: the type numbers END_OF_STACK (6.4+) */
 	int end_shift;
+	/* the kernel's register number -> enum ks_orc_reg (ks_orc_set_numbering) */
+	unsigned char reg[16];
 };
+
+void ks_orc_set_numbering(struct ks_orc_format *f, enum ks_orc_numbering n);
+/*
+ * Which numbering a table's entries use: the base register of most entries is
+ * SP (a function's frame is found from its stack pointer), and the register
+ * the saved BP is found from is PREV_SP; each numbering gives those two its
+ * own numbers. False when the entries fit neither.
+ */
 
 /* Entry types as kstall names them, whatever number the kernel gives them. */
 enum ks_orc_type {
@@ -84,8 +120,9 @@ enum ks_orc_type {
 struct ks_orc_entry {
 	int16_t sp_offset;
 	int16_t bp_offset;
-	unsigned int sp_reg;
-	unsigned int bp_reg;
+	enum ks_orc_reg sp_reg;
+	enum ks_orc_reg bp_reg;
+	unsigned int raw_sp_reg, raw_bp_reg; /* the kernel's own numbers, for messages */
 	enum ks_orc_type type;
 	unsigned int raw_type; /* the kernel's own number, for messages */
 };
@@ -109,6 +146,8 @@ bool ks_orc_find(const struct ks_orc_table *t, const struct ks_orc_format *f, ui
 		 struct ks_orc_entry *ret);
 void ks_orc_decode(const struct ks_orc_format *f, const unsigned char raw[6],
 		   struct ks_orc_entry *ret);
+bool ks_orc_guess_numbering(const struct ks_orc_table *t, const struct ks_orc_format *f,
+			    enum ks_orc_numbering *ret);
 
 struct ks_unwinder;
 
