@@ -48,6 +48,24 @@ void ks_model_load_clocks(struct ks_analysis *a)
 		if (ks_try_read_u64(k, addr, &tick) && tick >= 1000000 && tick <= 20000000)
 			a->hz = (unsigned int)((1000000000ull + tick / 2) / tick);
 	}
+	/*
+	 * The jiffies clocksource counts one per tick, with mult = NSEC_PER_JIFFY << shift
+	 * (kernel/time/jiffies.c): what is left where tick_nsec is gone (7.x).
+	 */
+	if (!a->hz && ks_kernel_symbol(k, "clocksource_jiffies", &addr)) {
+		uint64_t moff, msize, soff, ssize;
+		uint32_t mult, shift;
+
+		if (ks_kernel_late_field(k, KS_LF_CLOCKSOURCE_MULT, &moff, &msize) && msize == 4 &&
+		    ks_kernel_late_field(k, KS_LF_CLOCKSOURCE_SHIFT, &soff, &ssize) && ssize == 4 &&
+		    ks_try_read_u32(k, addr + moff, &mult) && ks_try_read_u32(k, addr + soff, &shift) &&
+		    shift < 32) {
+			uint64_t tick = (uint64_t)mult >> shift;
+
+			if (tick >= 1000000 && tick <= 20000000)
+				a->hz = (unsigned int)((1000000000ull + tick / 2) / tick);
+		}
+	}
 	if (!a->hz)
 		a->hz = guess_hz(a->jiffies, a->now_ns);
 	if (!a->hz)

@@ -112,8 +112,13 @@ bool ks_blocker_decode(uint64_t word, uint64_t *lock, enum ks_lock_type *type)
 	return true;
 }
 
+/*
+ * Where a lock keeps its waiters: a list head in the lock (list), or, in 7.x,
+ * a pointer to the first of a ring of waiters (first); wtask and wlist are the
+ * waiter record's task and list node.
+ */
 struct waiter_fields {
-	enum ks_field list, wtask, wlist;
+	enum ks_field list, wtask, wlist, first;
 };
 
 static struct waiter_fields fields_of(enum ks_lock_type type)
@@ -121,19 +126,19 @@ static struct waiter_fields fields_of(enum ks_lock_type type)
 	switch (type) {
 	case KS_LOCK_MUTEX:
 		return (struct waiter_fields){ KS_F_MUTEX_WAIT_LIST, KS_F_MUTEX_WAITER_TASK,
-					       KS_F_MUTEX_WAITER_LIST };
+					       KS_F_MUTEX_WAITER_LIST, KS_F_MUTEX_FIRST_WAITER };
 	case KS_LOCK_SEMAPHORE:
 		return (struct waiter_fields){ KS_F_SEM_WAIT_LIST, KS_F_SEM_WAITER_TASK,
-					       KS_F_SEM_WAITER_LIST };
+					       KS_F_SEM_WAITER_LIST, KS_F_SEM_FIRST_WAITER };
 	case KS_LOCK_PERCPU_READ:
 	case KS_LOCK_PERCPU_WRITE:
 	case KS_LOCK_PERCPU_DRAIN:
 		/* its waiters are wait_queue_entries on sem->waiters, private = the task */
 		return (struct waiter_fields){ KS_F_PCPU_RWSEM_WAITERS, KS_F_WQ_ENTRY_PRIVATE,
-					       KS_F_WQ_ENTRY_ENTRY };
+					       KS_F_WQ_ENTRY_ENTRY, KS_F__COUNT };
 	default:
 		return (struct waiter_fields){ KS_F_RWSEM_WAIT_LIST, KS_F_RWSEM_WAITER_TASK,
-					       KS_F_RWSEM_WAITER_LIST };
+					       KS_F_RWSEM_WAITER_LIST, KS_F_RWSEM_FIRST_WAITER };
 	}
 }
 
@@ -152,7 +157,15 @@ struct list_walk {
 	size_t n;
 	enum ks_lock_type type;
 	bool done;
+	/* a 7.x ring: head is the first waiter's node, itself a waiter still to read */
+	bool head_pending;
 };
+
+/* Does this kernel keep the waiters of this kind of lock in a ring (7.x)? */
+static bool ring_of(struct ks_kernel *k, struct waiter_fields wf)
+{
+	return !ks_kernel_has(k, wf.list) && wf.first != KS_F__COUNT && ks_kernel_has(k, wf.first);
+}
 
 struct wait_cache {
 	struct ks_u64map lists; /* lock address -> index + 1 in walks */
@@ -183,7 +196,9 @@ static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint
 
 	if (idx >= 0)
 		return &c->walks[idx];
-	if (!ks_kernel_has(k, wf.list) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist))
+	bool ring = ring_of(k, wf);
+
+	if ((!ring && !ks_kernel_has(k, wf.list)) || !ks_kernel_has(k, wf.wtask) || !ks_kernel_has(k, wf.wlist))
 		return NULL;
 	if (c->nwalks == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -199,6 +214,14 @@ static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint
 	w = &c->walks[c->nwalks++];
 	memset(w, 0, sizeof(*w));
 	w->type = type;
+	if (ring) {
+		uint64_t first;
+
+		w->done = !ks_try_read_field(k, lock, wf.first, &first) || !first;
+		w->head = w->pos = first + ks_kernel_off(k, wf.wlist);
+		w->head_pending = !w->done;
+		return w;
+	}
 	w->head = lock + ks_kernel_off(k, wf.list);
 	w->done = !ks_try_read_u64(k, w->head, &w->pos);
 	return w;
@@ -227,11 +250,12 @@ static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t loc
 	while (!waits_in(c, task, lock) && !w->done) {
 		uint64_t waiter = w->pos - ks_kernel_off(k, wf.wlist), who;
 
-		if (w->pos == w->head || w->n++ >= MAX_WAITERS ||
+		if ((w->pos == w->head && !w->head_pending) || w->n++ >= MAX_WAITERS ||
 		    !ks_try_read_u64(k, waiter + ks_kernel_off(k, wf.wtask), &who)) {
 			w->done = true;
 			break;
 		}
+		w->head_pending = false;
 		/* the first list wins: a task on two lists is corrupt data, not two waits */
 		if (!ks_u64map_get_u64(&c->waiter_of, who, &seen) &&
 		    !ks_u64map_put_u64(&c->waiter_of, who, lock))
@@ -280,6 +304,61 @@ static void frame_window(const struct ks_frame *fr, uint64_t base, uint64_t size
 	}
 }
 
+/* Lower *lo (an offset into the stack at base) to the stack pointer of the innermost frame below f. */
+static void innermost_sp(const struct ks_stack *s, size_t f, uint64_t base, uint64_t *lo)
+{
+	for (size_t g = 0; g < f; g++) {
+		const struct ks_frame *fr = &s->frames[g];
+
+		if ((fr->regs_valid & (1u << KS_RSP)) && fr->regs[KS_RSP] >= base &&
+		    fr->regs[KS_RSP] - base < *lo) {
+			*lo = (fr->regs[KS_RSP] - base) & ~7ull;
+			break;
+		}
+	}
+}
+
+/*
+ * 7.x keeps no list head in the lock: the waiters' ring is all on stacks, and
+ * the lock only points at its first waiter. So a word of the waiting frame
+ * that is a lock is one whose first_waiter is on the ring of the task's own
+ * record; the answer stands only if that lock's ring holds the task.
+ */
+#define RING_MAX 4096
+static bool scan_ring(struct ks_kernel *k, struct wait_cache *c, const uint64_t *words, uint64_t lo,
+		      uint64_t hi, uint64_t waiter, uint64_t task, enum ks_lock_type type, uint64_t *ret)
+{
+	uint64_t size = ks_kernel_thread_size(k);
+	struct waiter_fields wf = fields_of(type);
+	uint64_t olist = ks_kernel_off(k, wf.wlist), ofirst = ks_kernel_off(k, wf.first);
+	uint64_t node = waiter + olist, pos = node;
+	uint64_t *ring = malloc(RING_MAX * sizeof(*ring));
+	size_t n = 0;
+	bool found = false;
+
+	if (!ring)
+		return false;
+	/* every waiter on the ring, the task's own first */
+	do {
+		ring[n++] = pos - olist;
+	} while (n < RING_MAX && ks_try_read_u64(k, pos, &pos) && pos != node);
+	for (uint64_t o = lo; !found && o + 8 <= hi; o += 8) {
+		uint64_t cand = words[o / 8], first;
+
+		/* a kernel address, word-aligned, on no task's stack (where the ring itself lies) */
+		if (cand >> 47 != 0x1ffff || cand % 8 || ks_u64map_get(&c->stacks, cand & ~(size - 1)) ||
+		    !ks_try_read_u64(k, cand + ofirst, &first))
+			continue;
+		for (size_t r = 0; r < n && !found; r++)
+			if (ring[r] == first && on_wait_list(k, c, cand, type, task))
+				found = true;
+		if (found)
+			*ret = cand;
+	}
+	free(ring);
+	return found;
+}
+
 /*
  * The lock from the waiter record on the task's own stack, for frames whose
  * lock parameter DWARF cannot recover (optimized out in many distro builds).
@@ -319,6 +398,13 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	uint64_t lo, hi;
 
 	frame_window(&a->stacks[i].frames[f], base, size, &lo, &hi);
+	/*
+	 * On a ring the lock is found by a pointer to it, which may live in a
+	 * callee-saved register that the functions it called (schedule) pushed:
+	 * start from the innermost frame's stack pointer.
+	 */
+	if (ring_of(k, wf))
+		innermost_sp(&a->stacks[i], f, base, &lo);
 	if (!ks_try_read(k, base + lo, (unsigned char *)words + lo, hi - lo)) {
 		free(words);
 		return false;
@@ -328,6 +414,10 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 
 		if (words[(o + otask) / 8] != task)
 			continue;
+		if (ring_of(k, wf)) {
+			found = scan_ring(k, c, words, lo, hi, base + o, task, type, ret);
+			continue;
+		}
 		node = base + o + olist;
 		pos = words[(o + olist) / 8];
 		for (size_t n = 0; pos != node && n < MAX_WAITERS; n++) {
@@ -460,9 +550,11 @@ static void rt_rwsem_owner(struct ks_analysis *a, struct ks_lock *l)
 	if (ks_try_read_u64(k, l->address + ks_kernel_off(k, KS_F_RWSEM_RWBASE_RTMUTEX) +
 				       ks_kernel_off(k, KS_F_RTMUTEX_OWNER),
 			    &word) &&
-	    (l->owner = ks_model_task_index(a, ks_lock_owner_task(word))) >= 0)
+	    (l->owner = ks_model_task_index(a, ks_lock_owner_task(word))) >= 0) {
 		l->owner_is_hint = !ks_try_read_field(k, l->address, KS_F_RWSEM_RWBASE_READERS, &readers) ||
 				   (uint32_t)readers != writer_bias;
+		l->hint_words = "a writer that may wait for readers";
+	}
 }
 
 static void find_owner(struct ks_analysis *a, struct ks_lock *l)
@@ -472,8 +564,19 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 
 	switch (l->type) {
 	case KS_LOCK_SEMAPHORE:
+		/*
+		 * 6.16+ with hung-task blocker tracking: the last task to take it, cleared
+		 * when that task gives it back. A semaphore may have several holders, so
+		 * it is a hint, as a reader-owned rwsem's last reader is.
+		 */
+		if (ks_try_read_field(k, l->address, KS_F_SEM_LAST_HOLDER, &word) && word &&
+		    (l->owner = ks_model_task_index(a, word)) >= 0) {
+			l->owner_is_hint = true;
+			l->hint_words = "last holder";
+		}
+		return;
 	case KS_LOCK_FOLIO:
-		return; /* neither records an owner */
+		return; /* records no owner */
 	case KS_LOCK_PERCPU_READ:
 	case KS_LOCK_PERCPU_WRITE:
 	case KS_LOCK_PERCPU_DRAIN:
@@ -499,8 +602,10 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 		}
 		if (!ks_try_read_field(k, l->address, KS_F_RWSEM_OWNER, &word))
 			return;
-		if (word & 1)
+		if (word & 1) {
 			l->owner_is_hint = true; /* reader-owned: the last reader, maybe gone */
+			l->hint_words = "last reader";
+		}
 		l->owner = ks_model_task_index(a, ks_lock_owner_task(word));
 		return;
 	}
@@ -578,15 +683,7 @@ static bool scan_draining(struct ks_analysis *a, size_t i, size_t f, uint64_t *r
 	 * The pointer may live in a callee-saved register that the functions it
 	 * called (schedule) pushed: start from the innermost frame's stack pointer.
 	 */
-	for (size_t g = 0; g < f; g++) {
-		const struct ks_frame *fr = &a->stacks[i].frames[g];
-
-		if ((fr->regs_valid & (1u << KS_RSP)) && fr->regs[KS_RSP] >= base &&
-		    fr->regs[KS_RSP] - base < lo) {
-			lo = (fr->regs[KS_RSP] - base) & ~7ull;
-			break;
-		}
-	}
+	innermost_sp(&a->stacks[i], f, base, &lo);
 	if (hi - lo > sizeof(words))
 		hi = lo + sizeof(words);
 	if (!ks_try_read(k, base + lo, words, hi - lo))

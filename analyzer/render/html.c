@@ -311,7 +311,7 @@ static void evidence_lock_row(struct html *h, const struct ks_lock *l)
 	if (l->owner >= 0) {
 		task_link(h, (size_t)l->owner);
 		if (l->owner_is_hint)
-			put(h, " <span class=\"muted\">(last reader, a hint)</span>");
+			put(h, " <span class=\"muted\">(%s, a hint)</span>", l->hint_words ? l->hint_words : "maybe");
 	} else {
 		put(h, "<span class=\"muted\">none recorded</span>");
 	}

@@ -267,8 +267,9 @@ static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
 		}
 		for (int s = 0; s < nseen; s++)
 			again |= seen[s] == j;
-		fprintf(out, "%s%s (pid %d, %c%s)", a->locks[l].owner_is_hint ? "last reader (a hint) " : "",
-			a->tasks.tasks[j].comm, a->tasks.tasks[j].pid, a->tasks.tasks[j].state_char,
+		if (a->locks[l].owner_is_hint)
+			fprintf(out, "%s (a hint) ", a->locks[l].hint_words ? a->locks[l].hint_words : "maybe");
+		fprintf(out, "%s (pid %d, %c%s)", a->tasks.tasks[j].comm, a->tasks.tasks[j].pid, a->tasks.tasks[j].state_char,
 			a->ta[j].oom_victim ? ", OOM victim" : "");
 		if (again) {
 			fprintf(out, ": a cycle");

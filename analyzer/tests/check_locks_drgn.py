@@ -96,9 +96,14 @@ def main():
                 hint = (readers.value_() & 0xffffffff) != 1 << 30
         elif kind in WAITER:
             obj = Object(prog, WAITER[kind][0], address=addr)
-            want = {w.task.value_() for w in list_for_each_entry(
-                WAITER[kind][1], obj.wait_list.address_of_(), "list")}
-            if kind != "semaphore":
+            want = drgn_compat.wait_list_tasks(obj, WAITER[kind][1])
+            if kind == "semaphore":
+                # 6.16+: the last task to take it, cleared when it gives it back (a hint)
+                try:
+                    owner, hint = obj.last_holder.value_() or None, True
+                except AttributeError:
+                    pass
+            else:
                 raw = obj.owner.counter.value_() & 0xffffffffffffffff
                 owner, hint = (raw & ~7) or None, kind == "rwsem" and bool(raw & 1)
         elif kind == "percpu_rwsem":

@@ -82,8 +82,7 @@ def lock_facts(prog, lock, failures, modules_loaded):
         waiters = drgn_compat.rt_waiters(rt)
         owner = (rt.owner.value_() & ~7) or None
     else:
-        waiters = {w.task.value_() for w in list_for_each_entry(
-            WAITER_TYPE[lock["type"]], obj.wait_list.address_of_(), "list")}
+        waiters = drgn_compat.wait_list_tasks(obj, WAITER_TYPE[lock["type"]])
         if lock["type"] in ("mutex", "rwsem"):
             raw = obj.owner.counter.value_() & 0xffffffffffffffff
             if lock["type"] == "mutex" or not raw & 1:  # rwsem bit 0: reader-owned

@@ -5,12 +5,15 @@ not core_size): it raises MissingDebugInfoError after loading the vmlinux. On
 those kernels the oracle still reads every kernel object (tasks, locks, memory)
 but names nothing in module code; the checks that need module symbols say so
 and use the scenario's truth.json instead. On PREEMPT_RT a mutex and an rwsem
-are rt_mutexes: their waiters are on the rt_mutex's tree (rt_waiters).
+are rt_mutexes: their waiters are on the rt_mutex's tree (rt_waiters). In 7.x
+a lock has no wait-list head, only a pointer to the first of a ring of waiters
+(wait_list_tasks reads both).
 """
 import sys
 
 import drgn
 from drgn import Object
+from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.rbtree import rbtree_inorder_for_each_entry
 
 
@@ -34,7 +37,7 @@ def rt_base(prog, kind, addr):
             return Object(prog, "struct mutex", address=addr).rtmutex
         if kind == "rwsem":
             return Object(prog, "struct rw_semaphore", address=addr).rwbase.rtmutex
-    except LookupError:
+    except (LookupError, AttributeError):
         pass
     return None
 
@@ -49,3 +52,20 @@ def rt_waiters(base):
         member = "tree_entry"
     return {w.task.value_() for w in rbtree_inorder_for_each_entry(
         "struct rt_mutex_waiter", base.waiters.rb_root.address_of_(), member)}
+
+
+def wait_list_tasks(obj, waiter_type):
+    """Tasks on a mutex's, rwsem's or semaphore's wait list: its list head, or 7.x's ring."""
+    try:
+        head = obj.wait_list.address_of_()
+    except AttributeError:
+        first = obj.first_waiter
+        if not first.value_():
+            return set()
+        out, w = [], first
+        while True:
+            out.append(w.task.value_())
+            w = drgn.container_of(w.list.next, waiter_type, "list")
+            if w.value_() == first.value_() or len(out) > 100000:
+                return set(out)
+    return {w.task.value_() for w in list_for_each_entry(waiter_type, head, "list")}

@@ -121,6 +121,11 @@
 	/* hung-task blocker tracking: an encoded lock word (6.16+) or a mutex pointer (6.15) */ \
 	X(TASK_BLOCKER, "task_struct", "blocker") \
 	X(TASK_BLOCKER_MUTEX, "task_struct", "blocker_mutex") \
+	/* 7.x: the waiters are a ring of their own, the lock points at the first (no list head) */ \
+	X(MUTEX_FIRST_WAITER, "mutex", "first_waiter") \
+	X(RWSEM_FIRST_WAITER, "rw_semaphore", "first_waiter") \
+	X(SEM_FIRST_WAITER, "semaphore", "first_waiter") \
+	X(SEM_LAST_HOLDER, "semaphore", "last_holder") /* 6.16+ with hung-task blocker tracking */ \
 	/* rt_mutex waits (futex PI everywhere; on PREEMPT_RT every mutex and rwsem): the task's */ \
 	/* own record of the waiter it queued, and where mutexes and rwsems keep their rt_mutex */ \
 	X(TASK_PI_BLOCKED_ON, "task_struct", "pi_blocked_on") \
@@ -147,7 +152,9 @@ enum ks_field {
 	X(PSI_GROUP_AVG, "psi_group", "avg")           /* pressure: the running averages */ \
 	X(PSI_GROUP_TOTAL, "psi_group", "total")       /* pressure: total stall time, ns */ \
 	X(PSI_GROUP_AVG_LAST_UPDATE, "psi_group", "avg_last_update") \
-	X(STATIC_KEY_ENABLED, "static_key", "enabled") /* pressure: psi_disabled */
+	X(STATIC_KEY_ENABLED, "static_key", "enabled") /* pressure: psi_disabled */ \
+	X(CLOCKSOURCE_MULT, "clocksource", "mult")     /* clocks: HZ from clocksource_jiffies */ \
+	X(CLOCKSOURCE_SHIFT, "clocksource", "shift")
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \

@@ -100,6 +100,8 @@ struct ks_lock {
 	long owner;
 	/* the owner is only a hint (a reader-owned rwsem names the last reader) */
 	bool owner_is_hint;
+	/* what the hint is, in words: "last reader", "last holder", ... (static text) */
+	const char *hint_words;
 	size_t nwaiters;
 	/* percpu_rw_semaphore: readers inside (the per-CPU counts summed), -1 when
 	 * unknown or not a percpu_rw_semaphore; a writer has the write side */
