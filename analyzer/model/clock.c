@@ -70,4 +70,10 @@ void ks_model_load_clocks(struct ks_analysis *a)
 		a->hz = guess_hz(a->jiffies, a->now_ns);
 	if (!a->hz)
 		ks_problems_add(&a->problems, KS_ERR_LOOKUP, 0, 0, "cannot tell HZ: stall ages from jiffies are unknown");
+	if (ks_kernel_symbol(k, "sysctl_hung_task_timeout_secs", &addr)) {
+		uint64_t v;
+
+		if (ks_try_read_u64(k, addr, &v) && v < 86400 * 365)
+			a->hung_task_timeout = (unsigned long)v;
+	}
 }

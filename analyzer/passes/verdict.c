@@ -580,6 +580,141 @@ static void alloc_storm(struct builder *b, const struct census *c)
 	sign(a, v, c->forking * 4 >= c->allocating ? "fork" : NULL);
 }
 
+/* Is pid named by a verdict made so far? */
+static bool in_verdicts(const struct ks_analysis *a, int32_t pid)
+{
+	for (size_t v = 0; v < a->nverdicts; v++)
+		for (size_t p = 0; p < a->verdicts[v].npids; p++)
+			if (a->verdicts[v].pids[p] == pid)
+				return true;
+	return false;
+}
+
+/*
+ * Where a task sleeps, in words: the lock it waits on, else the first frame
+ * that is not the scheduler's. With key, what the signature may carry: the
+ * lock's kind of name ('what', no pids), or the function.
+ */
+static const char *sleeps_in(const struct ks_analysis *a, size_t i, bool key)
+{
+	const struct ks_stack *s = &a->stacks[i];
+
+	if (a->ta[i].waits_on >= 0) {
+		const struct ks_lock *l = &a->locks[a->ta[i].waits_on];
+
+		return key ? (l->what[0] ? l->what : "unnamed") : lock_label(l);
+	}
+	for (size_t f = a->ta[i].first_frame; f < s->count; f++)
+		if (!ks_frame_is_scheduler(s->frames[f].function) && !strstr(s->frames[f].function, "schedule"))
+			return s->frames[f].function;
+	return "an unknown place";
+}
+
+/* Task i is named by a verdict, or waits behind a lock cycle or a task that one names. */
+static bool explained(struct ks_analysis *a, size_t i)
+{
+	long root;
+
+	if (in_verdicts(a, a->tasks.tasks[i].pid))
+		return true;
+	if (a->ta[i].waits_on < 0)
+		return false;
+	root = chain_root(a, (long)i, NULL);
+	return root < 0 || (root != (long)i && (a->ta[root].in_cycle || in_verdicts(a, a->tasks.tasks[root].pid)));
+}
+
+/* The kernel's own hung-task report of task i, if the log has one. */
+static bool reported_hung(const struct ks_analysis *a, size_t i)
+{
+	for (size_t e = 0; e < a->nevents; e++)
+		if (a->events[e].kind == KS_EVENT_HUNG_TASK && a->events[e].task == (long)i)
+			return true;
+	return false;
+}
+
+/*
+ * The last word on tasks stuck in D that no other verdict names, so that
+ * minutes of uninterruptible sleep never read as "no stall": a task counts
+ * when the kernel's hung-task detector reported it, or when its stall began,
+ * at the latest, the detector's timeout before the crash (the kernel's own
+ * sysctl_hung_task_timeout_secs; 120 s, its default, when the dump does not
+ * say). The summary groups them by where they sleep, for the engineer to
+ * look there.
+ */
+#define HUNG_DEFAULT_TIMEOUT 120
+#define HUNG_PLACES 4
+static void hung_tasks(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	double timeout = a->hung_task_timeout ? (double)a->hung_task_timeout : HUNG_DEFAULT_TIMEOUT;
+	const char *where[HUNG_PLACES], *keys[HUNG_PLACES], *kind[HUNG_PLACES];
+	size_t nwhere = 0, count[HUNG_PLACES] = { 0 }, total = 0, other = 0, len;
+	struct ks_verdict *v;
+
+	/* decided before the verdict exists: its own pids must not explain them */
+	bool *counted = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
+
+	if (!counted)
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_stall *st = &a->ta[i].stall;
+		const char *w;
+		size_t k;
+
+		if (a->tasks.tasks[i].state_char != 'D' || a->tasks.tasks[i].idle || explained(a, i) ||
+		    !(reported_hung(a, i) || (st->source != KS_STALL_NONE && st->min_seconds >= timeout)))
+			continue;
+		total++;
+		counted[i] = true;
+		w = sleeps_in(a, i, false);
+		for (k = 0; k < nwhere && strcmp(where[k], w); k++)
+			;
+		if (k == nwhere && nwhere < HUNG_PLACES) {
+			keys[nwhere] = sleeps_in(a, i, true);
+			kind[nwhere] = a->ta[i].waits_on >= 0 ? ks_wait_type_name(a->ta[i].wait_type) : NULL;
+			where[nwhere++] = w;
+		}
+		if (k < nwhere)
+			count[k]++;
+		else
+			other++;
+	}
+	if (!total || !(v = add(b, KS_VERDICT_HUNG_TASKS, 0.45))) {
+		free(counted);
+		return;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (counted[i])
+			add_pid(v, a->tasks.tasks[i].pid);
+	free(counted);
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "%zu task%s ha%s slept uninterruptibly for %.0f s or more (%s) with no cause "
+			       "kstall can name: ",
+			       total, total == 1 ? "" : "s", total == 1 ? "s" : "ve", timeout,
+			       a->hung_task_timeout ? "the kernel's hung-task timeout"
+						    : "the kernel's default hung-task timeout");
+	for (size_t k = 0; k < nwhere && len < sizeof(v->summary); k++)
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s%s %.100s",
+					k ? ", " : "", count[k], kind[k] ? "waiting for " : "in",
+					kind[k] ? kind[k] : "", where[k]);
+	if (other && len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ", %zu elsewhere", other);
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len, ". %s what %s for.",
+			 total == 1 ? "Its stack shows" : "Their stacks show", total == 1 ? "it waits" : "they wait");
+	/* names only, sorted: the same hang gives the same signature whatever the task order */
+	for (size_t k = 1; k < nwhere; k++)
+		for (size_t j = k; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+			const char *t = keys[j];
+
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	len = (size_t)snprintf(v->signature, sizeof(v->signature), "hung_tasks");
+	for (size_t k = 0; k < nwhere && len < sizeof(v->signature); k++)
+		len += (size_t)snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", keys[k]);
+}
+
 static int by_score(const void *x, const void *y)
 {
 	const struct ks_verdict *a = x, *b = y;
@@ -601,6 +736,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	reclaim_throttle(&b, &c);
 	shmem_no_swap(&b, &c);
 	alloc_storm(&b, &c);
+	hung_tasks(&b);
 	if (!a->nverdicts) {
 		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, 1.0);
 

@@ -279,6 +279,73 @@ static void test_lock_chain_hang(void **state)
 	done(&m);
 }
 
+/* Task i sleeps in D, off any lock kstall knows, in the frames given (innermost first). */
+static void sleeps(struct model *m, struct ks_frame *frames, size_t nframes, size_t i, double min_seconds)
+{
+	m->tasks[i].state_char = 'D';
+	m->stacks[i] = (struct ks_stack){ .frames = frames, .count = nframes };
+	m->ta[i].stall = (struct ks_stall){ KS_STALL_SCHED_INFO, min_seconds, false, min_seconds, min_seconds + 5 };
+	m->ta[i].activity = "uninterruptible sleep";
+}
+
+/* D for longer than the hung-task timeout, with nothing else to say: never "none". */
+static void test_hung_tasks(void **state)
+{
+	struct ks_frame frames[] = { { .function = "__schedule" }, { .function = "schedule" },
+				     { .function = "schedule_preempt_disabled" }, { .function = "__mutex_lock" },
+				     { .function = "do_thing" } };
+	struct ks_frame other[] = { { .function = "schedule" }, { .function = "io_schedule" },
+				    { .function = "folio_wait_bit_common" } };
+	struct ks_event ev = { .kind = KS_EVENT_HUNG_TASK, .task = 2, .seconds_before = 10 };
+	struct model m;
+
+	(void)state;
+	/* 150 s and 130 s against the kernel's default 120 s (the dump does not say) */
+	model_init(&m, 3, 0);
+	sleeps(&m, frames, 5, 0, 150);
+	sleeps(&m, frames, 5, 1, 130);
+	sleeps(&m, other, 3, 2, 20);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_HUNG_TASKS);
+	assert_int_equal(m.a.verdicts[0].npids, 2);
+	assert_true(names_pid(&m.a.verdicts[0], 100) && names_pid(&m.a.verdicts[0], 101));
+	assert_non_null(strstr(m.a.verdicts[0].summary, "2 tasks have slept uninterruptibly for 120 s or more"));
+	assert_non_null(strstr(m.a.verdicts[0].summary, "2 in __mutex_lock"));
+	assert_string_equal(m.a.verdicts[0].signature, "hung_tasks:__mutex_lock");
+	done(&m);
+	/* the kernel's own timeout when the dump has it; its own report counts whatever the clocks say */
+	model_init(&m, 3, 0);
+	m.a.hung_task_timeout = 30;
+	sleeps(&m, frames, 5, 0, 40);
+	sleeps(&m, other, 3, 2, 0);
+	m.ta[2].stall.source = KS_STALL_NONE;
+	m.a.events = &ev;
+	m.a.nevents = 1;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_HUNG_TASKS);
+	assert_non_null(strstr(m.a.verdicts[0].summary, "for 30 s or more (the kernel's hung-task timeout)"));
+	assert_non_null(strstr(m.a.verdicts[0].summary, "1 in folio_wait_bit_common"));
+	assert_string_equal(m.a.verdicts[0].signature, "hung_tasks:__mutex_lock:folio_wait_bit_common");
+	done(&m);
+	/* shorter than the timeout, no report: not a hang */
+	model_init(&m, 1, 0);
+	sleeps(&m, frames, 5, 0, 100);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	done(&m);
+	/* a waiter behind a lock cycle is the cycle's, not a hang of its own */
+	model_init(&m, 3, 2);
+	waits(&m, 0, 0, 1, 200);
+	waits(&m, 1, 1, 0, 200);
+	waits(&m, 2, 0, 1, 200);
+	m.ta[0].in_cycle = m.ta[1].in_cycle = true;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_LOCK_CYCLE);
+	for (size_t v = 0; v < m.a.nverdicts; v++)
+		assert_int_not_equal(m.a.verdicts[v].kind, KS_VERDICT_HUNG_TASKS);
+	done(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_oom_victim_stuck),
 		cmocka_unit_test(test_alloc_loop_no_oom),
 		cmocka_unit_test(test_lock_chain_hang),
+		cmocka_unit_test(test_hung_tasks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,7 @@ enum ks_verdict_kind {
 	KS_VERDICT_ALLOC_STORM,
 	KS_VERDICT_OOM_VICTIM_STUCK,
 	KS_VERDICT_LOCK_CHAIN_HANG,
+	KS_VERDICT_HUNG_TASKS,
 };
 
 #define KS_VERDICT_MAX_PIDS 16
@@ -312,6 +313,8 @@ struct ks_analysis {
 	unsigned int hz;
 	/* nanosecond clock at the crash (max rq->clock over CPUs) */
 	uint64_t now_ns;
+	/* the hung-task detector's timeout (sysctl_hung_task_timeout_secs); 0 when unknown or off */
+	unsigned long hung_task_timeout;
 	struct ks_memory memory;
 	struct ks_oom oom;
 	/* stalled groups first, then the biggest, then by their first task */
