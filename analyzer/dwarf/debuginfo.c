@@ -51,7 +51,20 @@ struct ks_debuginfo {
 	struct ks_u64map pc_cache;
 	Dwarf_CFI *cfi;
 	bool cfi_tried;
+	/* ",type.member,..." the settings hide (a test hook), or NULL */
+	char *hidden;
 };
+
+/* Does the test hook hide type.member (member's first name, for a dotted path)? */
+static bool hidden(const struct ks_debuginfo *di, const char *type, const char *member)
+{
+	char key[256];
+
+	if (!di->hidden)
+		return false;
+	snprintf(key, sizeof(key), ",%s.%.*s,", type, (int)strcspn(member, "."), member);
+	return strstr(di->hidden, key) != NULL;
+}
 
 Dwarf_CFI *ks_debuginfo_cfi(struct ks_debuginfo *di)
 {
@@ -284,6 +297,9 @@ struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *s
 		return &ks_error_nomem;
 	di->fd = -1;
 	di->path = strdup(path);
+	if (settings && settings->hide_members &&
+	    asprintf(&di->hidden, ",%s,", settings->hide_members) < 0)
+		di->hidden = NULL;
 	if (!di->path) {
 		free(di);
 		return &ks_error_nomem;
@@ -344,6 +360,7 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 		elf_end(di->elf);
 	if (di->fd >= 0)
 		close(di->fd);
+	free(di->hidden);
 	free(di->path);
 	free(di);
 }
@@ -538,7 +555,7 @@ bool ks_debuginfo_bitfield(struct ks_debuginfo *di, const char *type, const char
 {
 	Dwarf_Die agg, child;
 
-	if (!find_type(di, type, &agg) || dwarf_child(&agg, &child) != 0)
+	if (hidden(di, type, member) || !find_type(di, type, &agg) || dwarf_child(&agg, &child) != 0)
 		return false;
 	do {
 		const char *n = dwarf_diename(&child);
@@ -589,7 +606,7 @@ bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *
 	Dwarf_Die agg, mem, mtype;
 	uint64_t total = 0;
 
-	if (!find_type(di, type, &agg))
+	if (hidden(di, type, member) || !find_type(di, type, &agg))
 		return false;
 	for (const char *p = member;;) {
 		const char *dot = strchr(p, '.');

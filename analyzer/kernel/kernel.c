@@ -289,11 +289,44 @@ bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t si
 	return true;
 }
 
+/*
+ * What the lock pass needs of each lock kind, in every layout kstall knows
+ * (a wait list, 7.x's ring, or PREEMPT_RT's rt_mutex): a kernel with none of
+ * them is one whose locks kstall cannot read, and the report says so rather
+ * than show no lock waits.
+ */
+static void check_lock_layouts(struct ks_kernel *k)
+{
+	static const struct {
+		const char *capability, *cost;
+		enum ks_field any[3];
+		enum ks_field waiter_task;
+	} kinds[] = {
+		{ "mutex waits", "tasks waiting on mutexes and the owners of mutexes cannot be found",
+		  { KS_F_MUTEX_WAIT_LIST, KS_F_MUTEX_FIRST_WAITER, KS_F_MUTEX_RTMUTEX }, KS_F_MUTEX_WAITER_TASK },
+		{ "rwsem waits", "tasks waiting on rw_semaphores (mmap_lock, i_rwsem) cannot be found",
+		  { KS_F_RWSEM_WAIT_LIST, KS_F_RWSEM_FIRST_WAITER, KS_F_RWSEM_RWBASE_RTMUTEX },
+		  KS_F_RWSEM_WAITER_TASK },
+		{ "semaphore waits", "tasks waiting on semaphores cannot be found",
+		  { KS_F_SEM_WAIT_LIST, KS_F_SEM_FIRST_WAITER, KS_F_SEM_WAIT_LIST }, KS_F_SEM_WAITER_TASK },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		bool list = k->has[kinds[i].any[0]] || k->has[kinds[i].any[1]];
+		bool rt = kinds[i].any[2] != kinds[i].any[0] && k->has[kinds[i].any[2]] &&
+			  k->has[KS_F_TASK_PI_BLOCKED_ON] && k->has[KS_F_RT_WAITER_LOCK];
+
+		if (!(list && k->has[kinds[i].waiter_task]) && !rt)
+			ks_kernel_support_add(k, kinds[i].capability, kinds[i].cost);
+	}
+}
+
 static void resolve_fields(struct ks_kernel *k)
 {
 	for (int f = 0; f < KS_F__COUNT; f++)
 		k->has[f] = ks_layout_member(k, field_specs[f].type, field_specs[f].members, &k->off[f],
 					     &k->fsize[f]);
+	check_lock_layouts(k);
 }
 
 static struct ks_error *check_match(struct ks_kernel *k, bool force)

@@ -50,6 +50,7 @@ void ks_settings_from_env(struct ks_settings *ret, char **cache_dir_owned)
 	ret->pages_by_libkdumpfile = is("KSTALL_PAGES", "libkdumpfile");
 	ret->dwarf_by_libdw = is("KSTALL_DWARF_SCAN", "libdw");
 	ret->locks_from_stack = getenv("KSTALL_TEST_LOCKS_FROM_STACK") != NULL;
+	ret->hide_members = getenv("KSTALL_TEST_HIDE_MEMBERS");
 	*cache_dir_owned = is("KSTALL_CACHE", "off") ? NULL : ks_cache_dir_from_env();
 	ret->cache_dir = *cache_dir_owned;
 }

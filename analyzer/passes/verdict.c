@@ -738,12 +738,32 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	alloc_storm(&b, &c);
 	hung_tasks(&b);
 	if (!a->nverdicts) {
-		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, 1.0);
+		size_t gaps = 0;
+		bool partial;
+
+		ks_model_support(a, &gaps);
+		/* what could not be read may hold the stall: no confident "nothing wrong" then */
+		partial = a->problems.count || gaps;
+		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, partial ? 0.5 : 1.0);
 
 		if (!v)
 			return &ks_error_nomem;
-		snprintf(v->summary, sizeof(v->summary),
-			 "No stall found: no lock cycle, no OOM victim, no task looping in the allocator.");
+		if (partial) {
+			char unread[96] = "", unknown[96] = "";
+
+			if (a->problems.count)
+				snprintf(unread, sizeof(unread), "%zu part%s of the dump could not be read (COULD NOT READ)",
+					 a->problems.count, a->problems.count == 1 ? "" : "s");
+			if (gaps)
+				snprintf(unknown, sizeof(unknown), "%zu capabilit%s of this kernel kstall cannot read "
+					 "(KERNEL SUPPORT)", gaps, gaps == 1 ? "y" : "ies");
+			snprintf(v->summary, sizeof(v->summary),
+				 "No stall found in what kstall could read: no lock cycle, no OOM victim, no task "
+				 "looping in the allocator. But %s%s%s, and a stall may lie there.", unread,
+				 unread[0] && unknown[0] ? "; and " : "", unknown);
+		} else
+			snprintf(v->summary, sizeof(v->summary),
+				 "No stall found: no lock cycle, no OOM victim, no task looping in the allocator.");
 		snprintf(v->signature, sizeof(v->signature), "none");
 	}
 	qsort(a->verdicts, a->nverdicts, sizeof(*a->verdicts), by_score);

@@ -24,6 +24,9 @@ if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
 report = json.loads(p.stdout)
 failures = []
 
+# every fixture kernel is one kstall reads whole: nothing in KERNEL SUPPORT
+if report["kernel_support"]:
+    failures.append(f"kernel_support: {report['kernel_support']}")
 kinds = [v["kind"] for v in report["verdicts"]]
 if not kinds or kinds[0] != truth["root_cause"]:
     failures.append(f"first verdict {kinds[:1]}, truth {truth['root_cause']}")

@@ -20,13 +20,15 @@ struct ks_settings {
 	bool dwarf_by_libdw;
 	/* a test hook: find lock waits by the stack scan alone (no blocker word, no frame parameters) */
 	bool locks_from_stack;
+	/* a test hook: "type.member,..." that the DWARF is made to lack, as an unknown kernel would */
+	const char *hide_members;
 };
 
 /*
  * The settings the environment asks for: KSTALL_THREADS=1, KSTALL_CACHE=off,
  * KSTALL_CACHE_DIR (else $XDG_CACHE_HOME/kstall, else ~/.cache/kstall, made
  * when missing), KSTALL_PAGES=libkdumpfile, KSTALL_DWARF_SCAN=libdw,
- * KSTALL_TEST_LOCKS_FROM_STACK. *cache_dir_owned holds the cache directory's
+ * KSTALL_TEST_LOCKS_FROM_STACK, KSTALL_TEST_HIDE_MEMBERS. *cache_dir_owned holds the cache directory's
  * string (free it after the last use of ret); NULL when there is none.
  */
 void ks_settings_from_env(struct ks_settings *ret, char **cache_dir_owned);
