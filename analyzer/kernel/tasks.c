@@ -146,6 +146,7 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			{ KS_F_TASK_MM, offsetof(struct ks_task, mm) },
 			{ KS_F_TASK_LAST_ARRIVAL, offsetof(struct ks_task, last_arrival) },
 			{ KS_F_TASK_LAST_SWITCH_TIME, offsetof(struct ks_task, last_switch_time) },
+			{ KS_F_TASK_START_TIME, offsetof(struct ks_task, start_time) },
 			{ KS_F_TASK_DELAYS, offsetof(struct ks_task, delays) },
 			{ KS_F_TASK_MEMALLOC_VALID, offsetof(struct ks_task, memalloc_valid) },
 			{ KS_F_TASK_MEMALLOC_START, offsetof(struct ks_task, memalloc_start) },

@@ -25,6 +25,15 @@ bool ks_blocker_decode(uint64_t word, uint64_t *lock, enum ks_lock_type *type);
  */
 size_t ks_find_cycles(const long *next, size_t n, bool *in_cycle);
 /*
+ * When a stall that is going on began, from PSI's averages of one resource:
+ * seconds before the last averaging (est), the range the averages allow (lo,
+ * hi) and the share it stalls at (share, percent); at_least when the averages
+ * cannot tell an older onset from hi. up bounds the answer (the uptime at that
+ * averaging). False when the line shows no stall going on. Pure, for tests.
+ */
+bool ks_psi_onset(const struct ks_psi_line *l, double up, double *est, double *lo, double *hi, double *share,
+		  bool *at_least);
+/*
  * Recognise a log line that names an OOM or hung-task event; fills kind, pid
  * and comm. False for any other line.
  */

@@ -7,6 +7,7 @@
  * time since boot in ns. Both are read as of that last folding, whose time
  * (avg_last_update, on the scheduler clock) says how old they are.
  */
+#include <math.h>
 #include <string.h>
 
 #include "passes/pass.h"
@@ -74,6 +75,79 @@ static enum ks_error_code read_line(struct ks_kernel *k, uint64_t group, const s
 	return 0;
 }
 
+/*
+ * The kernel updates each average every 2 s as avg = avg * e + pct * (1 - e),
+ * e = exp(-2 s / window) (EXP_10s, EXP_60s, EXP_300s in fixed point), pct the
+ * share stalled in those 2 s. A stall at a steady share p that began T ago,
+ * with none before, leaves avg_w = p (1 - exp(-T / w)) in each window w: the
+ * short window fills first, the long ones later, and their ratios date the
+ * onset. The fit tries every T (a 0.5 s grid up to the uptime), takes the p
+ * that fits best for it (least squares over the three windows), and keeps the
+ * T with the least error; the range is every T whose root-mean-square error is
+ * within PSI_FIT_SLACK percentage points of the best (the share is never quite
+ * steady). The total stall time bounds it too: a stall at share p for T
+ * stalled p T / 100 s, which total_seconds cannot be below.
+ */
+#define PSI_FIT_SLACK 2.0
+#define PSI_FIT_STEP 0.5
+#define PSI_FIT_MAX (4 * 3600.0)
+
+static double fit_error(const double avg[3], double t, double *share)
+{
+	static const double window[3] = { 10, 60, 300 };
+	double f[3], num = 0, den = 0, err = 0, p;
+
+	for (int w = 0; w < 3; w++) {
+		f[w] = 1 - exp(-t / window[w]);
+		num += avg[w] * f[w];
+		den += f[w] * f[w];
+	}
+	p = den > 0 ? num / den : 0;
+	p = p > 100 ? 100 : p;
+	for (int w = 0; w < 3; w++)
+		err += (avg[w] - p * f[w]) * (avg[w] - p * f[w]);
+	*share = p;
+	return sqrt(err / 3);
+}
+
+bool ks_psi_onset(const struct ks_psi_line *l, double up, double *est, double *lo, double *hi, double *share,
+		  bool *at_least)
+{
+	const double avg[3] = { l->avg10, l->avg60, l->avg300 };
+	double best = INFINITY, limit = up > 0 && up < PSI_FIT_MAX ? up : PSI_FIT_MAX, p;
+
+	if (!l->known || l->avg10 < KS_PSI_STALL_PCT)
+		return false;
+	*est = *lo = *hi = limit;
+	*share = l->avg10;
+	for (double t = PSI_FIT_STEP; t <= limit; t += PSI_FIT_STEP) {
+		double e = fit_error(avg, t, &p);
+
+		if (e < best) {
+			best = e;
+			*est = t;
+			*share = p;
+		}
+	}
+	*lo = *hi = *est;
+	for (double t = PSI_FIT_STEP; t <= limit; t += PSI_FIT_STEP)
+		if (fit_error(avg, t, &p) <= best + PSI_FIT_SLACK) {
+			*lo = t < *lo ? t : *lo;
+			*hi = t > *hi ? t : *hi;
+		}
+	/* the stall time since boot: a stall at this share for T has stalled share * T / 100 of it */
+	if (*share > 0 && l->total_seconds > 0) {
+		double t_total = l->total_seconds * 100 / *share;
+
+		/* below lo the share was not steady, and the averages are the better guide */
+		if (t_total >= *lo && t_total < *hi)
+			*hi = t_total;
+		*est = *est > *hi ? *hi : *est;
+	}
+	*at_least = *hi >= limit - PSI_FIT_STEP && limit < up;
+	return true;
+}
+
 static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
 {
 	struct ks_kernel *k = a->kernel;
@@ -86,6 +160,7 @@ static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
 	(void)ctx;
 	memset(p, 0, sizeof(*p));
 	p->updated_seconds_before = -1;
+	p->onset = -1;
 	if (!ks_kernel_symbol(k, "psi_system", &group) || !psi_layout(k, &l))
 		return NULL;
 	/* psi_disabled is a static key: on when psi=0 or CONFIG_PSI_DEFAULT_DISABLED without psi=1 */
@@ -112,6 +187,20 @@ static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
 	if (l.last_update != UINT64_MAX && ks_try_read_u64(k, group + l.last_update, &last) && a->now_ns &&
 	    last <= a->now_ns)
 		p->updated_seconds_before = (double)(a->now_ns - last) / 1e9;
+	{
+		/* dated from the last averaging, then moved to the crash */
+		double lag = p->updated_seconds_before > 0 ? p->updated_seconds_before : 0;
+		double up = a->now_ns ? (double)a->now_ns / 1e9 - lag : 0;
+
+		if (ks_psi_onset(&p->some[KS_PSI_MEMORY], up, &p->onset, &p->onset_min, &p->onset_max,
+				 &p->onset_share, &p->onset_at_least)) {
+			p->onset += lag;
+			p->onset_min += lag;
+			p->onset_max += lag;
+		} else {
+			p->onset = -1;
+		}
+	}
 	return NULL;
 }
 

@@ -62,7 +62,47 @@ static struct ks_error *timing_task(struct ks_analysis *a, void *ctx, size_t i)
 	return NULL;
 }
 
+/*
+ * A task allocating while the whole system stalls on memory has, where no
+ * clock of its own dates its stall (or delay accounting only says "no later
+ * than its last reclaim attempt", a lower bound), the system's stall as its
+ * best estimate: it began with the stall (PSI's onset), or at the task's
+ * fork if that came later. An estimate, never exact.
+ */
+static struct ks_error *timing_finish(struct ks_analysis *a, void *ctx)
+{
+	const struct ks_pressure *p = &a->memory.pressure;
+
+	(void)ctx;
+	if (p->state != KS_PSI_READ || p->onset < 0)
+		return NULL;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		struct ks_stall *st = &a->ta[i].stall;
+		double age = t->start_time && t->start_time <= a->now_ns ? (double)(a->now_ns - t->start_time) / 1e9
+									  : -1;
+		double est = p->onset, hi = p->onset_at_least ? st->max_seconds : p->onset_max;
+
+		if (t->idle || a->ta[i].alloc.phase == KS_ALLOC_NONE ||
+		    (st->source != KS_STALL_NONE && st->source != KS_STALL_DELAYACCT))
+			continue;
+		if (age >= 0) {
+			est = est > age ? age : est;
+			hi = hi > age ? age : hi;
+		}
+		/* delay accounting's lower bound stands: the estimate cannot be below it */
+		if (est < st->min_seconds || hi < st->min_seconds)
+			continue;
+		st->source = KS_STALL_PSI;
+		st->seconds = est;
+		st->max_seconds = hi > st->max_seconds ? st->max_seconds : hi;
+		st->exact = false;
+	}
+	return NULL;
+}
+
 const struct ks_pass ks_pass_timing = {
 	.name = "timing",
 	.task = timing_task,
+	.finish = timing_finish,
 };

@@ -715,6 +715,36 @@ static void hung_tasks(struct builder *b)
 		len += (size_t)snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", keys[k]);
 }
 
+/* Memory verdicts say since when the system has been stalled on memory, where PSI tells. */
+static void add_memory_onset(struct ks_analysis *a)
+{
+	const struct ks_pressure *p = &a->memory.pressure;
+	char words[160];
+
+	if (p->state != KS_PSI_READ || p->onset < 0)
+		return;
+	if (p->onset_at_least)
+		snprintf(words, sizeof(words), " The system has been stalled on memory for %.0f s or more (PSI).",
+			 p->onset_min);
+	else
+		snprintf(words, sizeof(words),
+			 " The system has been stalled on memory for about %.0f s (PSI estimate, %.0f-%.0f s).",
+			 p->onset, p->onset_min, p->onset_max);
+	for (size_t v = 0; v < a->nverdicts; v++) {
+		struct ks_verdict *vd = &a->verdicts[v];
+		size_t len = strlen(vd->summary);
+
+		if (vd->kind != KS_VERDICT_OOM_DEADLOCK && vd->kind != KS_VERDICT_ALLOC_LOOP_NO_OOM &&
+		    vd->kind != KS_VERDICT_RECLAIM_THROTTLE && vd->kind != KS_VERDICT_SHMEM_NO_SWAP &&
+		    vd->kind != KS_VERDICT_ALLOC_STORM && vd->kind != KS_VERDICT_OOM_VICTIM_STUCK)
+			continue;
+		if (len && vd->summary[len - 1] != '.' && len + 1 < sizeof(vd->summary))
+			vd->summary[len++] = '.', vd->summary[len] = '\0';
+		if (len + strlen(words) < sizeof(vd->summary))
+			memcpy(vd->summary + len, words, strlen(words) + 1);
+	}
+}
+
 static int by_score(const void *x, const void *y)
 {
 	const struct ks_verdict *a = x, *b = y;
@@ -737,6 +767,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	shmem_no_swap(&b, &c);
 	alloc_storm(&b, &c);
 	hung_tasks(&b);
+	add_memory_onset(a);
 	if (!a->nverdicts) {
 		size_t gaps = 0;
 		bool partial;

@@ -127,6 +127,8 @@ static const char *source_words(enum ks_stall_source s)
 		return "last_switch_time, the hung-task detector's last context switch (a bound)";
 	case KS_STALL_SCHED_INFO:
 		return "sched_info.last_arrival, the last time the task got a CPU (a bound)";
+	case KS_STALL_PSI:
+		return "the system's memory stall onset from PSI, for a task allocating in it (an estimate)";
 	default:
 		return "unknown";
 	}

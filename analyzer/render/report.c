@@ -70,6 +70,14 @@ static void text_pressure(FILE *out, const struct ks_pressure *p)
 		text_psi_line(out, "full", &p->full[r]);
 		fprintf(out, "\n");
 	}
+	if (p->onset < 0)
+		return;
+	if (p->onset_at_least)
+		fprintf(out, "    memory stall going on since %.0f s or more before the crash", p->onset_min);
+	else
+		fprintf(out, "    memory stall going on since about %.0f s before the crash (%.0f-%.0f s)", p->onset,
+			p->onset_min, p->onset_max);
+	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", p->onset_share);
 }
 
 static void text_memory(FILE *out, const struct ks_analysis *a)
@@ -568,6 +576,15 @@ static json_t *json_pressure(const struct ks_pressure *p)
 		      "updated_seconds_before",
 		      p->updated_seconds_before >= 0 ? json_real(p->updated_seconds_before) : json_null(), "some",
 		      json_psi_line(&p->some[KS_PSI_MEMORY]), "full", json_psi_line(&p->full[KS_PSI_MEMORY]));
+	{
+		bool on = p->state == KS_PSI_READ && p->onset >= 0;
+
+		json_object_set_new(o, "onset_seconds", on ? json_real(p->onset) : json_null());
+		json_object_set_new(o, "onset_min_seconds", on ? json_real(p->onset_min) : json_null());
+		json_object_set_new(o, "onset_max_seconds",
+				    on && !p->onset_at_least ? json_real(p->onset_max) : json_null());
+		json_object_set_new(o, "onset_share", on ? json_real(p->onset_share) : json_null());
+	}
 	for (int r = KS_PSI_IO; r < KS_PSI__COUNT; r++)
 		json_object_set_new(o, ks_psi_resource_name((enum ks_psi_resource)r),
 				    p->state == KS_PSI_READ

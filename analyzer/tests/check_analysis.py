@@ -9,9 +9,11 @@ gives (a file's lock names the file and, for a folio, the page index); a
 percpu_rw_semaphore counts the readers truth has inside; every role that waits
 on a lock is shown waiting on it, and a writer waiting on the lock it holds
 waits for readers; the verdict names the pids of the roles at the heart of the
-problem; bounds of stall ages contain the truth.
+problem; bounds of stall ages contain the truth; the memory stall's onset from
+PSI agrees with the stuck allocations and the first OOM invocation.
 """
 import json
+import os
 
 import kstall_report
 import sys
@@ -103,6 +105,39 @@ if kinds and kinds[0] == truth["root_cause"]:
                                              for ch in report["verdicts"][0]["signature"]):
         failures.append(f"signature has an address: {report['verdicts'][0]['signature']}")
 
+# The memory stall's onset from PSI. Its facts: a dump with no memory stall has none; where a role's
+# allocation is still stuck, the system's memory stall had begun by the time it began (5 s of slack:
+# PSI averages every 2 s and its share is never steady); in an OOM deadlock, memory ran out when the OOM
+# killer was first invoked, which the console (outside the dump) dates: the estimate is within 10 s.
+pressure = report["memory"]["pressure"]
+onset = pressure["onset_seconds"] if pressure else None
+hz, jiffies = report["kernel"]["hz"], report["kernel"]["jiffies"]
+allocating = [(jiffies - r["stall_start_jiffies"]) / hz for r in truth.get("roles", [])
+              if r["role"] in ("holder", "looper") and r.get("stall_start_jiffies") and hz]
+if truth["root_cause"] in ("none", "lock_cycle") and onset is not None:
+    failures.append(f"a memory stall onset ({onset:.1f} s) where there is no memory stall")
+if allocating and onset is None:
+    failures.append(f"allocations stuck for {max(allocating):.1f} s but no memory stall onset")
+elif allocating and onset < max(allocating) - 5:
+    failures.append(f"memory stall onset {onset:.1f} s before the crash, but an allocation has been "
+                    f"stuck for {max(allocating):.1f} s")
+first_oom = None
+serial = os.path.join(os.path.dirname(vmcore), "serial.log")
+if truth["root_cause"] == "oom_deadlock" and os.path.exists(serial) and onset is not None:
+    for line in open(serial, errors="replace"):
+        if "Linux version" in line and first_oom is not None:
+            break  # the capture kernel's console
+        if "invoked oom-killer" in line and first_oom is None and line.startswith("["):
+            first_oom = float(line[1:].split("]")[0])
+    if first_oom is not None:
+        before = report["kernel"]["uptime_seconds"] - first_oom
+        if abs(onset - before) > 10:
+            failures.append(f"memory stall onset {onset:.1f} s before the crash, the first OOM "
+                            f"invocation {before:.1f} s")
+if onset is not None:
+    print(f"memory stall onset {onset:.1f} s [{pressure['onset_min_seconds']:.1f}, "
+          f"{pressure['onset_max_seconds']}] (allocations stuck {[round(x, 1) for x in allocating]}, "
+          f"first OOM {first_oom} s of uptime)")
 print(f"{truth['scenario']}/{truth['flavour']}: verdicts {kinds}")
 for f in failures:
     print("FAIL:", f)

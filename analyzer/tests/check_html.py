@@ -314,8 +314,8 @@ def main():
         failures.append(f"timeline has {facts['bars']} bars, the report {len(stalled_with_start)} "
                         "stalled tasks with a start")
     for title in facts["bar_titles"]:
-        if "start from" not in title or "sched_info" not in title and "memalloc" not in title \
-                and "delay" not in title and "last_switch_time" not in title:
+        if "start from" not in title or not any(src in title for src in (
+                "sched_info", "memalloc", "delay", "last_switch_time", "PSI")):
             failures.append(f"a timeline bar does not say where its start comes from: {title!r}")
     if not facts["graph_size"][0] or not facts["graph_size"][1]:
         failures.append(f"the wait-for graph has no size: {facts['graph_size']}")

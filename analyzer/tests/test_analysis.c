@@ -141,6 +141,72 @@ static void test_event_parse(void **state)
 	assert_false(ks_event_parse("random line", &kind, &pid, comm));
 }
 
+/*
+ * PSI's averages as the kernel folds them (kernel/sched/psi.c calc_avgs: every
+ * 2 s, avg = avg * e + pct * (1 - e) in fixed point, EXP_10s 1677, EXP_60s 1981,
+ * EXP_300s 2034 of 2048), for a stall at share pct that began t seconds ago
+ * after `before` seconds at share base.
+ */
+static struct ks_psi_line psi_after(double base, double before, double pct, double t)
+{
+	static const double e[3] = { 1677 / 2048.0, 1981 / 2048.0, 2034 / 2048.0 };
+	double avg[3] = { 0, 0, 0 }, total = 0;
+
+	for (double s = 0; s < before; s += 2) {
+		for (int w = 0; w < 3; w++)
+			avg[w] = avg[w] * e[w] + base * (1 - e[w]);
+		total += 2 * base / 100;
+	}
+	for (double s = 0; s < t; s += 2) {
+		for (int w = 0; w < 3; w++)
+			avg[w] = avg[w] * e[w] + pct * (1 - e[w]);
+		total += 2 * pct / 100;
+	}
+	return (struct ks_psi_line){ true, avg[0], avg[1], avg[2], total };
+}
+
+static void test_psi_onset(void **state)
+{
+	static const double onsets[] = { 20, 60, 94, 200, 500 };
+	static const double shares[] = { 30, 60, 99 };
+	double est, lo, hi, share;
+	bool at_least;
+	struct ks_psi_line l;
+
+	(void)state;
+	/* a steady stall after a quiet start: the onset within its range, the estimate within 10% */
+	for (size_t i = 0; i < sizeof(onsets) / sizeof(onsets[0]); i++)
+		for (size_t j = 0; j < sizeof(shares) / sizeof(shares[0]); j++) {
+			l = psi_after(0, 100, shares[j], onsets[i]);
+			assert_true(ks_psi_onset(&l, onsets[i] + 100, &est, &lo, &hi, &share, &at_least));
+			assert_true(lo <= onsets[i] + 2 && hi >= onsets[i] - 2);
+			assert_true(est > onsets[i] * 0.9 - 2 && est < onsets[i] * 1.1 + 2);
+			assert_true(share > shares[j] - 5 && share < shares[j] + 5);
+			assert_false(at_least);
+		}
+	/* no stall going on: a quiet system, or one that stalled long ago */
+	l = psi_after(0, 100, 5, 60);
+	assert_false(ks_psi_onset(&l, 160, &est, &lo, &hi, &share, &at_least));
+	l = psi_after(80, 60, 0, 120);
+	assert_false(ks_psi_onset(&l, 180, &est, &lo, &hi, &share, &at_least));
+	/* stalled for an hour: the averages are full and only the total stall time bounds it */
+	l = psi_after(0, 0, 90, 3600);
+	assert_true(ks_psi_onset(&l, 20000, &est, &lo, &hi, &share, &at_least));
+	assert_false(at_least);
+	assert_true(lo >= 900 && hi > 3500 && hi < 3700);
+	/* ... and without the total, it began this long ago or earlier */
+	l.total_seconds = 0;
+	assert_true(ks_psi_onset(&l, 20000, &est, &lo, &hi, &share, &at_least));
+	assert_true(at_least);
+	assert_true(lo >= 900);
+	/* never before boot */
+	l = psi_after(0, 0, 90, 3600);
+	assert_true(ks_psi_onset(&l, 3600, &est, &lo, &hi, &share, &at_least));
+	assert_true(hi <= 3600 && est <= 3600);
+	l.known = false;
+	assert_false(ks_psi_onset(&l, 3600, &est, &lo, &hi, &share, &at_least));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_no_cycles),
 		cmocka_unit_test(test_event_parse),
+		cmocka_unit_test(test_psi_onset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

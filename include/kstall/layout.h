@@ -51,6 +51,7 @@
 	X(DELAYS_FREEPAGES_START, "task_delay_info", "freepages_start") \
 	X(TASK_LAST_ARRIVAL, "task_struct", "sched_info.last_arrival") /* sched_info.last_arrival */ \
 	X(TASK_LAST_SWITCH_TIME, "task_struct", "last_switch_time") /* hung-task detector, 5.x+ */ \
+	X(TASK_START_TIME, "task_struct", "start_time") /* ns of the monotonic clock at fork */ \
 	X(TASK_MEMALLOC_VALID, "task_struct", "memalloc.valid|memalloc.in_flight") /* memalloc-watchdog patch */ \
 	X(TASK_MEMALLOC_START, "task_struct", "memalloc.start") \
 	X(TASK_MEMALLOC_GFP, "task_struct", "memalloc.gfp") \

@@ -117,6 +117,7 @@ enum ks_stall_source {
 	KS_STALL_DELAYACCT,	   /* task->delays->freepages_start */
 	KS_STALL_HUNG_TASK,	   /* last_switch_time */
 	KS_STALL_SCHED_INFO,	   /* sched_info.last_arrival */
+	KS_STALL_PSI,		   /* the system's memory stall onset (PSI), for a task allocating in it */
 };
 
 struct ks_stall {
@@ -235,7 +236,20 @@ struct ks_pressure {
 	struct ks_psi_line some[KS_PSI__COUNT], full[KS_PSI__COUNT];
 	/* how long before the crash the kernel last folded the averages (every 2 s); < 0 when unknown */
 	double updated_seconds_before;
+	/*
+	 * The memory stall going on at the crash (memory some avg10 >= KS_PSI_STALL_PCT):
+	 * when it began, seconds before the crash, estimated from the averages' decay
+	 * (ks_psi_onset), with the range the averages allow. onset < 0: no such stall.
+	 * onset_at_least: the averages are saturated, it began onset seconds ago or earlier.
+	 */
+	double onset, onset_min, onset_max;
+	bool onset_at_least;
+	/* the share of time stalled since the onset, percent, as the fit found it */
+	double onset_share;
 };
+
+/* memory some avg10 at or above this (one second of stall in every ten): a memory stall is going on */
+#define KS_PSI_STALL_PCT 10.0
 
 struct ks_memory {
 	uint64_t page_size;

@@ -37,6 +37,8 @@ struct ks_task {
 	uint64_t stack, thread_sp, mm, signal;
 	/* sched_info.last_arrival (ns), last_switch_time (jiffies), delays (pointer) */
 	uint64_t last_arrival, last_switch_time, delays;
+	/* task_struct.start_time: the monotonic clock (ns) at fork; 0 when unknown */
+	uint64_t start_time;
 	/* the memalloc watchdog's record, where the kernel has one */
 	uint64_t memalloc_valid, memalloc_start;
 	/* task_struct.blocker (or, 6.15, blocker_mutex) as stored */
