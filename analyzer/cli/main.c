@@ -243,6 +243,17 @@ static bool wanted(const struct cli *cli, const struct ks_task *t)
 }
 
 /* Stacks that could not be unwound to their end are added to problems (exit code 1). */
+/*
+ * Which stack sp lies on: 1 the task's own, 0 another (an IRQ or exception
+ * stack the unwinder crossed), -1 unknown (no stack or size).
+ */
+static int stack_of(const struct ks_task *t, uint64_t thread_size, uint64_t sp)
+{
+	if (!t->stack || !thread_size || !sp)
+		return -1;
+	return sp >= t->stack && sp - t->stack < thread_size;
+}
+
 static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *tasks)
 {
 	struct ks_unwinder *u;
@@ -250,6 +261,7 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 	json_t *root = NULL, *arr = NULL;
 	int rc = 0;
 	char h[19], h2[19];
+	const uint64_t thread_size = ks_kernel_thread_size(k);
 
 	if (err)
 		return fail("cannot unwind", err);
@@ -276,6 +288,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 			json_t *frames = json_array();
 
 			for (size_t f = 0; f < s.count; f++) {
+				int where = stack_of(t, thread_size, s.frames[f].sp);
+
 				json_t *fr = json_pack("{s:o,s:o,s:s,s:I,s:b,s:s}", "function",
 						       ks_json_text(s.frames[f].function), "symbol",
 						       ks_json_text(s.frames[f].symbol), "pc",
@@ -283,6 +297,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 						       (json_int_t)s.frames[f].offset, "inline",
 						       s.frames[f].inlined, "sp", hex(s.frames[f].sp, h2));
 
+				if (where >= 0)
+					json_object_set_new(fr, "task_stack", json_boolean(where));
 				if (cli->verbose)
 					json_object_set_new(fr, "params", params_json(k, &s.frames[f]));
 				json_array_append_new(frames, fr);
@@ -299,6 +315,10 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 			for (size_t f = 0; f < s.count; f++) {
 				const struct ks_frame *fr = &s.frames[f];
 
+				/* as crash does: the frames above ran on another stack (IRQ, exception) */
+				if (f && stack_of(t, thread_size, fr->sp) == 1 &&
+				    stack_of(t, thread_size, s.frames[f - 1].sp) == 0)
+					printf("    --- <interrupt stack> ---\n");
 				printf(" #%-2zu [%016llx] %s%s at %016llx\n", f,
 				       (unsigned long long)fr->sp, fr->inlined ? fr->function : fr->symbol,
 				       fr->inlined ? " (inlined)" : "", (unsigned long long)fr->pc);
