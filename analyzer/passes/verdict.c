@@ -62,6 +62,8 @@ static void age(const struct ks_stall *st, char *buf, size_t size)
 		snprintf(buf, size, "for an unknown time");
 	else if (st->exact)
 		snprintf(buf, size, "for %.0f s", st->seconds);
+	else if (st->source == KS_STALL_PSI)
+		snprintf(buf, size, "for about %.0f s (the system's memory stall, PSI)", st->seconds);
 	else if (st->min_seconds > 0.5)
 		snprintf(buf, size, "for at least %.0f s", st->min_seconds);
 	else
