@@ -96,6 +96,11 @@ uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k)
 	return k->kaslr;
 }
 
+bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_t size)
+{
+	return ks_target_vmcoreinfo(k->target, key, buf, size);
+}
+
 const char *ks_kernel_release(const struct ks_kernel *k)
 {
 	return k->release;

@@ -16,6 +16,8 @@ struct mod_layout {
 	uint64_t symtab, num_symtab, strtab;
 	uint64_t orc_ip, orc, num_orcs;
 	bool have_orc;
+	uint64_t taints;
+	bool have_taints;
 	/* where each memory region's base and size are, from the module */
 	uint64_t base[KS_MODULE_RANGES], size[KS_MODULE_RANGES];
 	size_t nranges;
@@ -65,6 +67,7 @@ static bool layout(struct ks_debuginfo *di, struct mod_layout *l)
 		  ks_debuginfo_member(di, "mod_kallsyms", "num_symtab", &l->num_symtab, NULL) &&
 		  ks_debuginfo_member(di, "mod_kallsyms", "strtab", &l->strtab, NULL);
 
+	l->have_taints = ks_debuginfo_member(di, "module", "taints", &l->taints, NULL);
 	l->have_orc = ks_debuginfo_member(di, "module", "arch.orc_unwind_ip", &l->orc_ip, NULL) &&
 		      ks_debuginfo_member(di, "module", "arch.orc_unwind", &l->orc, NULL) &&
 		      ks_debuginfo_member(di, "module", "arch.num_orcs", &l->num_orcs, NULL);
@@ -215,6 +218,7 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 				}
 			}
 		}
+		m->taints_known = l.have_taints && ks_try_read_u64(k, mod + l.taints, &m->taints);
 		if (m->nranges) {
 			load_syms(k, &l, mod, m);
 			load_orc(k, &l, mod, m);

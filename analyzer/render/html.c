@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "render/report.h"
 #include "base/utf8.h"
@@ -271,6 +272,39 @@ static void html_header(struct html *h)
 	put(h, "</span> &middot; up %.0f s at the crash &middot; %zu tasks &middot; %zu stalled &middot; "
 	       "%zu lock%s waited on</p>\n",
 	    (double)a->now_ns / 1e9, a->tasks.count, h->nstalled, a->nlocks, a->nlocks == 1 ? "" : "s");
+	{
+		/* the dump facts: which machine, when, why it crashed, what tainted it */
+		const struct ks_dump_facts *f = &a->facts;
+		char when[40] = "";
+		time_t t = (time_t)f->crash_time;
+		struct tm tm;
+
+		if (f->crash_time >= 0 && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		put(h, "<p class=\"facts\">host <span class=\"mono\">");
+		esc(h, f->host[0] ? f->host : "(unknown)");
+		put(h, "</span> &middot; crashed %s", when[0] ? when : "(time unknown)");
+		if (f->panic_cpu >= 0)
+			put(h, " on CPU %d", f->panic_cpu);
+		put(h, ": <span class=\"mono\">");
+		esc(h, f->panic[0] ? f->panic : "(the log names no panic)");
+		put(h, "</span> &middot; ");
+		if (!f->taint_known) {
+			put(h, "taints unknown");
+		} else if (!f->taint_mask) {
+			put(h, "not tainted");
+		} else {
+			put(h, "tainted <span class=\"mono\">");
+			esc(h, f->taint);
+			put(h, "</span>");
+			if (f->ntainting_modules) {
+				put(h, " by <span class=\"mono\">");
+				esc(h, f->tainting_modules);
+				put(h, "</span>");
+			}
+		}
+		put(h, "</p>\n");
+	}
 	put(h, "<nav><a href=\"#verdict\">verdict</a><a href=\"#graph\">wait-for graph</a>"
 	       "<a href=\"#timeline\">stall timeline</a><a href=\"#events\">events</a>"
 	       "<a href=\"#memory\">memory</a>"

@@ -5,6 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "kstall/debuginfo.h"
+
+#ifndef KSTALL_VERSION
+#define KSTALL_VERSION "0"
+#endif
 
 #define REPORT_SCHEMA_VERSION 2
 #define STACK_KEY_FRAMES 6
@@ -343,10 +350,47 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  none\n");
 }
 
+/* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
+static void crash_time_words(const struct ks_dump_facts *f, char *buf, size_t size)
+{
+	time_t t = (time_t)f->crash_time;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (f->crash_time >= 0 && gmtime_r(&t, &tm))
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+/* The dump facts under the title: what every ticket starts with. */
+static void text_facts(FILE *out, const struct ks_analysis *a)
+{
+	const struct ks_dump_facts *f = &a->facts;
+	char when[40];
+
+	crash_time_words(f, when, sizeof(when));
+	fprintf(out, "  host %s, crashed %s", f->host[0] ? f->host : "(unknown)", when[0] ? when : "(time unknown)");
+	if (f->panic_cpu >= 0)
+		fprintf(out, " on CPU %d", f->panic_cpu);
+	fprintf(out, ": %s\n", f->panic[0] ? f->panic : "(the log names no panic)");
+	if (!f->taint_known)
+		fprintf(out, "  taints unknown");
+	else if (!f->taint_mask)
+		fprintf(out, "  not tainted");
+	else
+		fprintf(out, "  tainted %s%s%s%s", f->taint, f->ntainting_modules ? " by modules " : "",
+			f->tainting_modules, "");
+	fprintf(out, "; kernel %s\n", f->version[0] ? f->version : "(build unknown)");
+	if (a->kernel)
+		fprintf(out, "  vmlinux %s; kstall %s\n", ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)),
+			KSTALL_VERSION);
+}
+
 static void report_verdicts(FILE *out, const struct ks_analysis *a)
 {
-	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n\n",
+	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n",
 		ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
+	text_facts(out, a);
+	fprintf(out, "\n");
 	for (size_t v = 0; v < a->nverdicts; v++) {
 		const struct ks_verdict *vd = &a->verdicts[v];
 
@@ -598,6 +642,29 @@ static json_t *json_pressure(const struct ks_pressure *p)
 	return o;
 }
 
+/* The dump facts: every field null when the dump does not say. */
+static json_t *json_facts(const struct ks_analysis *a)
+{
+	const struct ks_dump_facts *f = &a->facts;
+	json_t *mods = json_array();
+	char when[40], copy[sizeof(f->tainting_modules)], *save = NULL;
+
+	crash_time_words(f, when, sizeof(when));
+	snprintf(copy, sizeof(copy), "%s", f->tainting_modules);
+	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save))
+		json_array_append_new(mods, ks_json_text(m));
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "host",
+			 f->host[0] ? ks_json_text(f->host) : json_null(), "version",
+			 f->version[0] ? ks_json_text(f->version) : json_null(), "crash_time",
+			 when[0] ? json_string(when) : json_null(), "crash_time_epoch",
+			 f->crash_time >= 0 ? json_integer(f->crash_time) : json_null(), "panic",
+			 f->panic[0] ? ks_json_text(f->panic) : json_null(), "panic_cpu",
+			 f->panic_cpu >= 0 ? json_integer(f->panic_cpu) : json_null(), "taint",
+			 f->taint_known ? ks_json_text(f->taint) : json_null(), "tainting_modules", mods, "vmlinux",
+			 a->kernel ? ks_json_text(ks_debuginfo_path(ks_kernel_debuginfo(a->kernel))) : json_null(),
+			 "kstall_version", json_string(KSTALL_VERSION));
+}
+
 static json_t *json_memory(const struct ks_analysis *a)
 {
 	const struct ks_memory *m = &a->memory;
@@ -768,6 +835,7 @@ json_t *ks_report_json(const struct ks_analysis *a)
 				      ks_json_text(k ? ks_kernel_release(k) : "(unknown)"), "hz",
 				      (int)a->hz, "uptime_seconds", (double)a->now_ns / 1e9, "jiffies",
 				      (json_int_t)a->jiffies));
+	json_object_set_new(root, "dump", json_facts(a));
 	json_object_set_new(root, "verdicts", verdicts);
 	json_object_set_new(root, "tasks", tasks);
 	json_object_set_new(root, "locks", locks);

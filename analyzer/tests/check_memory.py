@@ -9,6 +9,7 @@ number of OOM kills in the log.
 """
 import json
 import re
+import struct
 
 import kstall_report
 import sys
@@ -16,6 +17,7 @@ import sys
 import drgn
 import drgn_compat
 from drgn import cast
+from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.printk import get_dmesg
 
 kstall, vmcore, vmlinux = sys.argv[1:4]
@@ -129,6 +131,51 @@ else:
             psi_lines += 1
             if line is None or any(abs(line[k] - v) > 1e-9 for k, v in want.items()):
                 failures.append(f"pressure {res} {kind}: kstall {line}, drgn {want}")
+
+def kdump_vmcoreinfo(path):
+    """The VMCOREINFO text a kdump-compressed file keeps in its sub-header (makedumpfile's
+    disk_dump_header: block_size at 428; kdump_sub_header: offset_vmcoreinfo and size_vmcoreinfo
+    at 32 and 40), read without kstall or drgn."""
+    with open(path, "rb") as f:
+        head = f.read(432)
+        if head[:8] != b"KDUMP   ":
+            return ""
+        block_size, = struct.unpack_from("<i", head, 428)
+        f.seek(block_size)
+        offset, size = struct.unpack_from("<qQ", f.read(48), 32)
+        f.seek(offset)
+        return f.read(size).decode(errors="replace")
+
+
+# The dump facts, read again with drgn: host and build string, CRASHTIME, the taint letters (the
+# kernel's taint_flags[] table) and the modules that set taints (the modules list, walked directly:
+# drgn 0.0.22 lists no modules on 6.4+).
+facts = report["dump"]
+uts = prog["init_uts_ns"].name
+if facts["host"] != uts.nodename.string_().decode():
+    failures.append(f"host kstall {facts['host']!r}, drgn {uts.nodename.string_().decode()!r}")
+if facts["version"] != uts.version.string_().decode():
+    failures.append(f"version kstall {facts['version']!r}, drgn {uts.version.string_().decode()!r}")
+info = kdump_vmcoreinfo(vmcore)
+crashtime = re.search(r"^CRASHTIME=(\d+)$", info, re.M)
+if facts["crash_time_epoch"] != (int(crashtime.group(1)) if crashtime else None):
+    failures.append(f"crash time kstall {facts['crash_time_epoch']}, vmcoreinfo {crashtime and crashtime.group(1)}")
+flags = prog["taint_flags"]
+
+
+def letters(mask):
+    return "".join(chr(flags[b].c_true.value_()) for b in range(len(flags)) if mask >> b & 1)
+
+
+if facts["taint"] != letters(prog["tainted_mask"].value_()):
+    failures.append(f"taint kstall {facts['taint']!r}, drgn {letters(prog['tainted_mask'].value_())!r}")
+want_mods = [f"{m.name.string_().decode()}({letters(m.taints.value_())})"
+             for m in list_for_each_entry("struct module", prog["modules"].address_of_(), "list")
+             if m.taints.value_()]
+if sorted(facts["tainting_modules"]) != sorted(want_mods):
+    failures.append(f"tainting modules kstall {facts['tainting_modules']}, drgn {want_mods}")
+if not facts["panic"] or "sysrq" not in facts["panic"]:
+    failures.append(f"panic {facts['panic']!r}: every fixture was crashed with SysRq-c")
 
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")

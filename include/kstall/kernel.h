@@ -42,6 +42,8 @@ const struct ks_settings *ks_kernel_settings(const struct ks_kernel *k);
 struct ks_debuginfo *ks_kernel_debuginfo(struct ks_kernel *k);
 uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k);
 const char *ks_kernel_release(const struct ks_kernel *k);
+/* A VMCOREINFO value (CRASHTIME, OSRELEASE, ...); false when the dump has none. */
+bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_t size);
 
 /*
  * What kstall cannot do on this kernel because a layout it needs is missing or

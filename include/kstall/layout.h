@@ -155,13 +155,17 @@ enum ks_field {
 	X(PSI_GROUP_AVG_LAST_UPDATE, "psi_group", "avg_last_update") \
 	X(STATIC_KEY_ENABLED, "static_key", "enabled") /* pressure: psi_disabled */ \
 	X(CLOCKSOURCE_MULT, "clocksource", "mult")     /* clocks: HZ from clocksource_jiffies */ \
-	X(CLOCKSOURCE_SHIFT, "clocksource", "shift")
+	X(CLOCKSOURCE_SHIFT, "clocksource", "shift") \
+	X(TAINT_FLAG_C_TRUE, "taint_flag", "c_true")   /* facts: the taint's letter */ \
+	X(UTS_NODENAME, "uts_namespace", "name.nodename") /* facts: the host name */ \
+	X(UTS_VERSION, "uts_namespace", "name.version")
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \
 	X(ZONE, "zone")                               /* memory: the zones of a node */ \
 	X(WAIT_QUEUE_HEAD, "wait_queue_head")         /* locks: folio wait table buckets */ \
-	X(INACTIVE_TASK_FRAME, "inactive_task_frame") /* unwind: a sleeper's switch frame */
+	X(INACTIVE_TASK_FRAME, "inactive_task_frame") /* unwind: a sleeper's switch frame */ \
+	X(TAINT_FLAG, "taint_flag")                   /* facts: the entries of taint_flags[] */
 
 /* Enumerators: X(id, enum type, enumerator names). */
 #define KS_ENUMERATORS(X)                                                                     \
@@ -189,7 +193,8 @@ enum ks_field {
 #define KS_ARRAYS(X)                                                                        \
 	X(NODE_DATA, "node_data")                           /* memory: the nodes, with NUMA */  \
 	X(FOLIO_WAIT_TABLE, "folio_wait_table|page_wait_table") /* locks: hashed page waiters */ \
-	X(TASK_STATE_ARRAY, "task_state_array")              /* tasks: state letters */
+	X(TASK_STATE_ARRAY, "task_state_array")              /* tasks: state letters */ \
+	X(TAINT_FLAGS, "taint_flags")                        /* facts: a letter per taint bit */
 
 /*
  * Global vmstat counters (memory): X(id, item names). Items move between

@@ -313,6 +313,26 @@ struct ks_task_group {
 	bool stalled;
 };
 
+/* What every ticket starts with: the machine, the crash, and what tainted the kernel. */
+struct ks_dump_facts {
+	char host[65];	  /* init_uts_ns nodename; "" when unread */
+	char version[65]; /* the kernel's build string (uname -v); "" when unread */
+	/* the crash's wall-clock time (vmcoreinfo CRASHTIME), seconds since the epoch; -1 when absent */
+	int64_t crash_time;
+	/* the panic message: the log's "Kernel panic - not syncing: ..." text, or how the crash was
+	 * triggered ("sysrq: Trigger a crash"); "" when the log does not say */
+	char panic[200];
+	int panic_cpu; /* -1 when unknown */
+	/* tainted_mask, and its letters as the kernel prints them (taint_flags[]); taint_known false
+	 * when unread */
+	uint64_t taint_mask;
+	bool taint_known;
+	char taint[40];
+	/* modules that set taints, "name(letters)" each, space-separated */
+	char tainting_modules[400];
+	size_t ntainting_modules;
+};
+
 struct ks_analysis {
 	struct ks_kernel *kernel;
 	struct ks_tasks tasks;
@@ -327,6 +347,7 @@ struct ks_analysis {
 	unsigned int hz;
 	/* nanosecond clock at the crash (max rq->clock over CPUs) */
 	uint64_t now_ns;
+	struct ks_dump_facts facts;
 	/* the hung-task detector's timeout (sysctl_hung_task_timeout_secs); 0 when unknown or off */
 	unsigned long hung_task_timeout;
 	struct ks_memory memory;

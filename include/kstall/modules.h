@@ -29,6 +29,9 @@ struct ks_module {
 	size_t nsyms;
 	char *strtab;
 	struct ks_orc_table orc;
+	/* module.taints: the TAINT_* bits the module set (out-of-tree, unsigned, ...) */
+	uint64_t taints;
+	bool taints_known;
 };
 
 struct ks_modules {
