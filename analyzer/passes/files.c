@@ -60,6 +60,11 @@ static uint64_t first_mount(struct ks_kernel *k, uint64_t sb)
 	static const enum ks_field need[] = { KS_F_SB_MOUNTS, KS_F_MOUNT_INSTANCE, KS_F_MOUNT_SB };
 	uint64_t head, next, m, msb;
 
+	/* 7.x: s_mounts is a pointer to the first mount (the rest hang on mnt_next_for_sb) */
+	if (ks_kernel_has(k, KS_F_SB_MOUNTS) && !ks_kernel_has(k, KS_F_MOUNT_INSTANCE) &&
+	    ks_kernel_has(k, KS_F_MOUNT_NEXT_FOR_SB) && ks_kernel_has(k, KS_F_MOUNT_SB))
+		return ks_try_read_field(k, sb, KS_F_SB_MOUNTS, &m) && m &&
+		       ks_try_read_field(k, m, KS_F_MOUNT_SB, &msb) && msb == sb ? m : 0;
 	if (!has_all(k, need, sizeof(need) / sizeof(need[0])))
 		return 0;
 	head = sb + ks_kernel_off(k, KS_F_SB_MOUNTS);
@@ -183,7 +188,8 @@ bool ks_file_of_folio(struct ks_kernel *k, uint64_t folio, struct ks_file_ref *r
 	    !ks_try_read_field(k, host, KS_F_INODE_MAPPING, &back) || back != mapping ||
 	    !ks_file_of_inode(k, host, ret))
 		return false;
-	ret->index_known = ks_try_read_field(k, folio, KS_F_PAGE_INDEX, &ret->index);
+	ret->index_known = ks_try_read_field(k, folio, KS_F_FOLIO_INDEX, &ret->index) ||
+			   ks_try_read_field(k, folio, KS_F_PAGE_INDEX, &ret->index);
 	return true;
 }
 

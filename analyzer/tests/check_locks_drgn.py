@@ -52,7 +52,8 @@ def page_lock_waiters(prog):
 
 
 def dentry_name(inode):
-    for dentry in hlist_for_each_entry("struct dentry", inode.i_dentry.address_of_(), "d_u.d_alias"):
+    for dentry in hlist_for_each_entry("struct dentry", inode.i_dentry.address_of_(),
+                                       drgn_compat.dentry_alias(inode.prog_)):
         return dentry.d_name.name.string_().decode()
     return None
 

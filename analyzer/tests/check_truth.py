@@ -47,7 +47,8 @@ def folio_waiters(prog, folio):
 
 def inode_name(inode):
     """The name of the inode's first dentry, or None."""
-    for dentry in hlist_for_each_entry("struct dentry", inode.i_dentry.address_of_(), "d_u.d_alias"):
+    for dentry in hlist_for_each_entry("struct dentry", inode.i_dentry.address_of_(),
+                                       drgn_compat.dentry_alias(inode.prog_)):
         return dentry.d_name.name.string_().decode()
     return None
 
@@ -71,7 +72,7 @@ def lock_facts(prog, lock, failures, modules_loaded):
             owner = writer
     elif lock["type"] == "folio":
         waiters = folio_waiters(prog, addr)
-        if not obj.flags.value_() & (1 << prog.constant("PG_locked").value_()):
+        if not drgn_compat.page_flags(obj) & (1 << prog.constant("PG_locked").value_()):
             failures.append(f"folio {lock['address']} is not locked")
         if obj.index.value_() != lock["index"]:
             failures.append(f"folio {lock['address']} has index {obj.index.value_()}, "

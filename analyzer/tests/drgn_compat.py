@@ -69,3 +69,18 @@ def wait_list_tasks(obj, waiter_type):
             if w.value_() == first.value_() or len(out) > 100000:
                 return set(out)
     return {w.task.value_() for w in list_for_each_entry(waiter_type, head, "list")}
+
+
+def dentry_alias(prog):
+    """The member that puts a dentry on its inode's i_dentry list: d_u.d_alias, or in 7.x
+    (d_u gone) d_alias in an unnamed union."""
+    return "d_u.d_alias" if prog.type("struct dentry").has_member("d_u") else "d_alias"
+
+
+def page_flags(obj):
+    """A page's or folio's flags word: unsigned long, or 7.x's memdesc_flags_t (.f)."""
+    flags = obj.flags
+    try:
+        return flags.f.value_()
+    except (AttributeError, LookupError):
+        return flags.value_()

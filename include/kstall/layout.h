@@ -98,6 +98,7 @@
 	X(PAGE_FLAGS, "page", "flags") \
 	X(PAGE_MAPPING, "page", "mapping") \
 	X(PAGE_INDEX, "page", "index") \
+	X(FOLIO_INDEX, "folio", "index") /* 5.16+; 7.x's struct page has no index of its own */ \
 	X(MAPPING_HOST, "address_space", "host") \
 	/* naming files */ \
 	X(INODE_RWSEM, "inode", "i_rwsem") \
@@ -118,6 +119,7 @@
 	X(MOUNT_ROOT, "mount", "mnt.mnt_root") \
 	X(MOUNT_SB, "mount", "mnt.mnt_sb") \
 	X(MOUNT_INSTANCE, "mount", "mnt_instance") \
+	X(MOUNT_NEXT_FOR_SB, "mount", "mnt_next_for_sb") /* 7.x: s_mounts points at the first mount */ \
 	X(MOUNT_NS, "mount", "mnt_ns") \
 	/* hung-task blocker tracking: an encoded lock word (6.16+) or a mutex pointer (6.15) */ \
 	X(TASK_BLOCKER, "task_struct", "blocker") \
