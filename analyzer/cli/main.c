@@ -1,11 +1,14 @@
 /* kstall: the command line. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kstall/analysis.h"
 #include "kstall/kernel.h"
@@ -24,15 +27,37 @@
 /* Exit codes: 0 ok, 1 ran but parts could not be read, 2 usage or input error. */
 enum { EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
 
+/* A task asked for on the command line: by pid, task_struct address or comm. */
+struct selector {
+	enum { SEL_PID, SEL_ADDR, SEL_COMM } kind;
+	long pid;
+	uint64_t addr;
+	const char *comm, *arg;
+	bool matched;
+};
+
 struct cli {
 	const char *command;
-	bool json, all, verbose, force;
+	/* all: bt -a, the task on each CPU (as crash's bt -a); every: bt -A / ps, every task */
+	bool json, all, every, verbose, force;
 	const char *vmcore, *vmlinux;
 	/* report --html: the file to write, "-" for stdout */
 	const char *html;
-	long *pids;
-	size_t npids;
+	/* ps --state LETTERS: only tasks in these states */
+	const char *states;
+	struct selector *sel;
+	size_t nsel;
 };
+
+static const char *const commands[] = { "report", "ps", "bt", "log", "triage" };
+
+static bool is_command(const char *w)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(w, commands[i]))
+			return true;
+	return false;
+}
 
 static void usage(FILE *f)
 {
@@ -42,15 +67,102 @@ static void usage(FILE *f)
 	      "                              who is stuck, since when, waiting for whom, and why\n"
 	      "                              (the default command); --html writes a self-contained\n"
 	      "                              HTML page to FILE\n"
-	      "  ps [--json]                 every task, like crash ps\n"
-	      "  bt [-a | PID...] [--json]   kernel stacks, like crash bt\n"
+	      "  ps [--json] [--state LETTERS] [TASK...]\n"
+	      "                              tasks, like crash ps\n"
+	      "  bt [-a | -A | TASK...] [-v] [--json]\n"
+	      "                              kernel stacks, like crash bt\n"
 	      "  log                         the kernel log\n"
 	      "  triage [options] PATH...    every dump under the PATHs, grouped by signature;\n"
 	      "                              see kstall triage --help\n"
+	      "TASK is a pid, a task_struct address (0x...) or a comm.\n"
 	      "options:\n"
-	      "  --force   open even when the vmlinux does not match the dump\n"
-	      "  --json    machine-readable output\n",
+	      "  --force     open even when the vmlinux does not match the dump\n"
+	      "  --json      machine-readable output\n"
+	      "  --version   kstall's version\n"
+	      "kstall COMMAND --help for one command.\n",
 	      f);
+}
+
+/* One command's help: kstall COMMAND --help. */
+static void usage_of(const char *command, FILE *f)
+{
+	if (!strcmp(command, "ps"))
+		fputs("usage: kstall ps [--json] [--state LETTERS] [TASK...] VMCORE [VMLINUX]\n"
+		      "Every task, like crash ps: pid, parent, CPU, task_struct, state, comm ('>' marks\n"
+		      "the task on a CPU, [brackets] kernel threads). TASK (a pid, a task_struct address\n"
+		      "0x..., or a comm) and --state (letters such as D or RD) keep only those tasks;\n"
+		      "a TASK that matches nothing is an error (exit 2).\n",
+		      f);
+	else if (!strcmp(command, "bt"))
+		fputs("usage: kstall bt [-a | -A | TASK...] [-v] [--json] VMCORE [VMLINUX] [MODULE.ko...]\n"
+		      "Kernel stacks, innermost frame first, like crash bt. Without a TASK: the task that\n"
+		      "crashed. -a: the task on each CPU, as crash's bt -a; -A: every task. TASK is a pid,\n"
+		      "a task_struct address (0x...) or a comm (every task of that name); one that matches\n"
+		      "nothing is an error (exit 2). -v: each frame's parameters, or why each is unknown.\n",
+		      f);
+	else if (!strcmp(command, "log"))
+		fputs("usage: kstall log VMCORE [VMLINUX]\n"
+		      "The kernel log, '[seconds.micros] text' per record, as drgn's get_dmesg().\n",
+		      f);
+	else if (!strcmp(command, "report"))
+		fputs("usage: kstall [report] [--json | --html FILE] [--force] VMCORE [VMLINUX] [MODULE.ko...]\n"
+		      "Who is stuck, since when, waiting for whom, and why: the dump facts, ranked verdicts,\n"
+		      "lock chains, stalled tasks, locks, memory and pressure, OOM state, the log's key lines,\n"
+		      "and what could not be read. --json: the same as JSON (docs/kstall-report.schema.json);\n"
+		      "--html FILE: a self-contained page ('-' for stdout).\n",
+		      f);
+	else
+		usage(f);
+}
+
+/* Why path is neither a vmcore nor a vmlinux, in words a user can act on. */
+static void explain_file(const char *path)
+{
+	unsigned char hdr[16] = { 0 };
+	struct stat st;
+	ssize_t n = 0;
+	int fd;
+
+	if (stat(path, &st)) {
+		fprintf(stderr, "kstall: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "kstall: %s is a directory; give the vmcore file in it (kstall triage reads "
+				"directories)\n", path);
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "kstall: cannot read %s: %s\n", path, strerror(errno));
+		return;
+	}
+	n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n >= 6 && !memcmp(hdr, "\xfd" "7zXZ", 6))
+		fprintf(stderr, "kstall: %s is xz-compressed; unpack it first (xz -dk %s)\n", path, path);
+	else if (n >= 2 && hdr[0] == 0x1f && hdr[1] == 0x8b)
+		fprintf(stderr, "kstall: %s is gzip-compressed; unpack it first (gzip -dk %s)\n", path, path);
+	else if (n >= 16 && strspn((const char *)hdr, "0123456789abcdef") == 16)
+		fprintf(stderr, "kstall: %s looks like a System.map; kstall needs the vmlinux with its debug "
+				"info (Debian: linux-image-...-dbg)\n", path);
+	else if (n == 0)
+		fprintf(stderr, "kstall: %s is empty\n", path);
+	else
+		fprintf(stderr, "kstall: %s is neither a vmcore nor a vmlinux\n", path);
+}
+
+/* A flattened dump (makedumpfile -F) must be rebuilt before anything can read it. */
+static bool flattened(const char *path)
+{
+	char hdr[12];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = read(fd, hdr, sizeof(hdr)) == sizeof(hdr) && !memcmp(hdr, "makedumpfile", 12);
+	close(fd);
+	return yes;
 }
 
 static int fail(const char *what, struct ks_error *err)
@@ -67,6 +179,8 @@ static int parse(int argc, char **argv, struct cli *cli)
 		{ "force", no_argument, NULL, 'f' },
 		{ "html", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "state", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -78,15 +192,22 @@ static int parse(int argc, char **argv, struct cli *cli)
 	cli->command = argv[1];
 	optind = 2;
 	/* No command word: the report. */
-	if (argv[1][0] == '-' || strchr(argv[1], '/') || ks_file_kind(argv[1]) != KS_FILE_UNKNOWN) {
+	if (!is_command(argv[1])) {
+		struct stat st;
+
 		if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			usage(stdout);
 			exit(0);
 		}
+		if (argv[1][0] != '-' && !strchr(argv[1], '/') && stat(argv[1], &st)) {
+			fprintf(stderr, "kstall: '%s' is no command (report, ps, bt, log, triage) and no file; "
+					"try kstall --help\n", argv[1]);
+			return EXIT_USAGE;
+		}
 		cli->command = "report";
 		optind = 1;
 	}
-	while ((c = getopt_long(argc, argv, "avh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aAvhs:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			cli->json = true;
@@ -100,30 +221,64 @@ static int parse(int argc, char **argv, struct cli *cli)
 		case 'a':
 			cli->all = true;
 			break;
+		case 'A':
+			cli->every = true;
+			break;
+		case 's':
+			cli->states = optarg;
+			break;
+		case 'V':
+			printf("kstall %s\n", KSTALL_VERSION);
+			exit(0);
 		case 'v':
 			cli->verbose = true;
 			break;
 		case 'h':
-			usage(stdout);
+			usage_of(cli->command, stdout);
 			exit(0);
 		default:
-			usage(stderr);
+			usage_of(cli->command, stderr);
 			return EXIT_USAGE;
 		}
 	}
-	cli->pids = calloc((size_t)argc, sizeof(long));
-	if (!cli->pids)
+	cli->sel = calloc((size_t)argc, sizeof(*cli->sel));
+	if (!cli->sel)
 		return EXIT_USAGE;
 	for (int i = optind; i < argc; i++) {
+		bool tasks = !strcmp(cli->command, "bt") || !strcmp(cli->command, "ps");
+		struct selector *s = &cli->sel[cli->nsel];
+		struct stat st;
 		char *end;
-		long pid = strtol(argv[i], &end, 10);
 
-		if (*argv[i] && !*end) {
-			cli->pids[cli->npids++] = pid;
+		s->arg = argv[i];
+		s->pid = strtol(argv[i], &end, 10);
+		if (tasks && *argv[i] && !*end) {
+			s->kind = SEL_PID;
+			cli->nsel++;
+			continue;
+		}
+		if (tasks && !strncmp(argv[i], "0x", 2) && argv[i][2]) {
+			s->addr = strtoull(argv[i] + 2, &end, 16);
+			if (!*end) {
+				s->kind = SEL_ADDR;
+				cli->nsel++;
+				continue;
+			}
+		}
+		/* not a file, no path: a comm */
+		if (tasks && !strchr(argv[i], '/') && stat(argv[i], &st)) {
+			s->kind = SEL_COMM;
+			s->comm = argv[i];
+			cli->nsel++;
 			continue;
 		}
 		switch (ks_file_kind(argv[i])) {
 		case KS_FILE_VMCORE:
+			if (flattened(argv[i])) {
+				fprintf(stderr, "kstall: %s is a flattened dump (makedumpfile -F); rebuild it first: "
+						"makedumpfile -R vmcore < %s\n", argv[i], argv[i]);
+				return EXIT_USAGE;
+			}
 			cli->vmcore = argv[i];
 			break;
 		case KS_FILE_VMLINUX:
@@ -133,10 +288,13 @@ static int parse(int argc, char **argv, struct cli *cli)
 			/* Module debuginfo: accepted; symbols come from the dump's module list. */
 			break;
 		default:
-			fprintf(stderr, "kstall: %s is neither a vmcore nor a vmlinux (or cannot be read)\n",
-				argv[i]);
+			explain_file(argv[i]);
 			return EXIT_USAGE;
 		}
+	}
+	if (cli->nsel && strcmp(cli->command, "bt") && strcmp(cli->command, "ps")) {
+		fprintf(stderr, "kstall: %s takes no tasks ('%s')\n", cli->command, cli->sel[0].arg);
+		return EXIT_USAGE;
 	}
 	if (cli->html && strcmp(cli->command, "report")) {
 		fprintf(stderr, "kstall: --html is an option of report only\n");
@@ -165,6 +323,63 @@ static char *hex(uint64_t v, char buf[19])
 	return buf;
 }
 
+/* Does task t match selector s? */
+static bool selects(const struct selector *s, const struct ks_task *t)
+{
+	switch (s->kind) {
+	case SEL_PID:
+		return t->pid == s->pid;
+	case SEL_ADDR:
+		return t->address == s->addr;
+	default:
+		return !strncmp(t->comm, s->comm, sizeof(t->comm));
+	}
+}
+
+/*
+ * The tasks a command shows: the selected ones, else every task for ps and
+ * bt -A, the task on each CPU for bt -a, the crashed one for bt. Every
+ * selector must match a task: one that matches none is an error, said here
+ * (exit 2) before anything is printed.
+ */
+static bool wanted(const struct cli *cli, const struct ks_task *t)
+{
+	bool ps = !strcmp(cli->command, "ps");
+
+	if (cli->states && !strchr(cli->states, t->state_char))
+		return false;
+	if (cli->nsel) {
+		for (size_t i = 0; i < cli->nsel; i++)
+			if (selects(&cli->sel[i], t))
+				return true;
+		return false;
+	}
+	if (ps || cli->every)
+		return true;
+	if (cli->all)
+		return t->active;
+	return t->panic;
+}
+
+static bool selectors_match(struct cli *cli, const struct ks_tasks *tasks)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < cli->nsel; i++) {
+		for (size_t j = 0; j < tasks->count && !cli->sel[i].matched; j++)
+			cli->sel[i].matched = selects(&cli->sel[i], &tasks->tasks[j]);
+		if (!cli->sel[i].matched) {
+			fprintf(stderr, "kstall: no task %s '%s' in the dump\n",
+				cli->sel[i].kind == SEL_PID ? "with pid" : cli->sel[i].kind == SEL_ADDR
+										? "at address"
+										: "named",
+				cli->sel[i].arg);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
 static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
 {
 	if (cli->json) {
@@ -174,6 +389,9 @@ static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
 		for (size_t i = 0; i < tasks->count; i++) {
 			const struct ks_task *t = &tasks->tasks[i];
 			char st[2] = { t->state_char, 0 };
+
+			if (!wanted(cli, t))
+				continue;
 
 			json_array_append_new(
 				arr, json_pack("{s:i,s:i,s:i,s:o,s:o,s:i,s:b,s:b,s:b,s:b,s:I,s:s}",
@@ -191,6 +409,8 @@ static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
 	for (size_t i = 0; i < tasks->count; i++) {
 		const struct ks_task *t = &tasks->tasks[i];
 
+		if (!wanted(cli, t))
+			continue;
 		printf("%c%6d %7d %4d  %016llx  %c   %s%s%s\n", t->active ? '>' : ' ', t->pid,
 		       t->ppid, t->cpu, (unsigned long long)t->address, t->state_char,
 		       t->idle || (t->flags & 0x200000) ? "[" : "", t->comm,
@@ -230,17 +450,6 @@ static void print_params(struct ks_kernel *k, const struct ks_frame *f)
 	}
 }
 
-static bool wanted(const struct cli *cli, const struct ks_task *t)
-{
-	if (cli->all)
-		return true;
-	if (!cli->npids)
-		return t->panic;
-	for (size_t i = 0; i < cli->npids; i++)
-		if (cli->pids[i] == t->pid)
-			return true;
-	return false;
-}
 
 /* Stacks that could not be unwound to their end are added to problems (exit code 1). */
 /*
@@ -441,13 +650,13 @@ int main(int argc, char **argv)
 	rc = parse(argc, argv, &cli);
 	stamps[0] = now_seconds();
 	if (rc) {
-		free(cli.pids);
+		free(cli.sel);
 		return rc;
 	}
 	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
 	    strcmp(cli.command, "report")) {
 		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
-		free(cli.pids);
+		free(cli.sel);
 		return EXIT_USAGE;
 	}
 	oo.vmcore = cli.vmcore;
@@ -458,7 +667,7 @@ int main(int argc, char **argv)
 	err = ks_open(&oo, &k);
 	free(cache_dir);
 	if (err) {
-		free(cli.pids);
+		free(cli.sel);
 		return fail(NULL, err);
 	}
 	stamps[1] = now_seconds();
@@ -473,6 +682,11 @@ int main(int argc, char **argv)
 	err = ks_tasks_load(k, &tasks);
 	if (err) {
 		rc = fail("cannot list tasks", err);
+		goto out;
+	}
+	if (!selectors_match(&cli, &tasks)) {
+		rc = EXIT_USAGE;
+		ks_tasks_deinit(&tasks);
 		goto out;
 	}
 	if (!strcmp(cli.command, "ps"))
@@ -514,6 +728,6 @@ out:
 		fprintf(stderr, "\n");
 	}
 	ks_kernel_destroy(k);
-	free(cli.pids);
+	free(cli.sel);
 	return rc;
 }

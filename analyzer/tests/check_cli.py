@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""The CLI's input errors: each exits 2 with a one-line message that says what.
+"""The CLI's input errors: each exits 2 with a one-line message that says what; crash's habits
+(bt and ps by pid, address or comm; bt -a the task on each CPU, -A every task); --version and help.
 
 Usage: check_cli.py KSTALL TESTDATA
 """
+import json
 import os
 import subprocess
 import sys
+import tempfile
 
 kstall, testdata = sys.argv[1], sys.argv[2]
 lean_core = os.path.join(testdata, "vmcores/lean/baseline/vmcore")
@@ -37,6 +40,67 @@ if os.path.exists(debug_vmlinux):
 expect(["ps", lean_core, lean_vmlinux], 0, [])
 # vmlinux and vmcore in either order, as crash takes them
 expect(["ps", lean_vmlinux, lean_core], 0, [])
+# Files kstall cannot take say why, each in its own words.
+with tempfile.TemporaryDirectory() as tmp:
+    def put(name, data):
+        path = os.path.join(tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+    expect(["report", tmp], 2, [tmp, "directory"])
+    expect(["report", put("vmlinux.xz", b"\xfd7zXZ\x00" + b"\x00" * 32)], 2, ["xz-compressed", "xz -dk"])
+    expect(["report", put("vmlinux.gz", b"\x1f\x8b" + b"\x00" * 32)], 2, ["gzip-compressed"])
+    expect(["report", put("System.map", b"ffffffff81000000 T _stext\n")], 2, ["System.map", "vmlinux"])
+    expect(["report", put("empty", b"")], 2, ["empty"])
+    expect(["report", put("flat", b"makedumpfile" + b"\x00" * 4096)], 2, ["flattened", "makedumpfile -R"])
+    noread = put("noread", b"KDUMP   ")
+    os.chmod(noread, 0)
+    if os.geteuid() != 0:  # root reads it anyway
+        expect(["report", noread], 2, ["cannot read", "ermission"])
+
+# crash's habits on a real dump: tasks by pid, address and comm; bt -a is the task on each CPU.
+abba = os.path.join(testdata, "vmcores/lean/abba/vmcore")
+if os.path.exists(abba):
+    def out(args):
+        p = subprocess.run([kstall] + args + [abba, lean_vmlinux], capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+    ps = json.loads(out(["ps", "--json"])[1])["tasks"]
+    t1 = next(t for t in ps if t["comm"] == "abba_t1")
+    for sel in (str(t1["pid"]), t1["task"], "abba_t1"):
+        code, o, e = out(["bt", "--json", sel])
+        got = [t["pid"] for t in json.loads(o)["tasks"]] if code == 0 else e
+        if got != [t1["pid"]]:
+            failures.append(f"bt {sel}: {got}, want [{t1['pid']}]")
+        code, o, e = out(["ps", "--json", sel])
+        got = [t["pid"] for t in json.loads(o)["tasks"]] if code == 0 else e
+        if got != [t1["pid"]]:
+            failures.append(f"ps {sel}: {got}, want [{t1['pid']}]")
+    code, o, e = out(["bt", "-a", "--json"])
+    if code not in (0, 1) or sorted(t["pid"] for t in json.loads(o)["tasks"]) != \
+            sorted(t["pid"] for t in ps if t["active"]):
+        failures.append(f"bt -a: not the task on each CPU ({e.strip()})")
+    code, o, e = out(["bt", "-A", "--json"])
+    if code not in (0, 1) or len(json.loads(o)["tasks"]) != len(ps):
+        failures.append(f"bt -A: not every task ({e.strip()})")
+    d = json.loads(out(["ps", "--json", "--state", "D"])[1])["tasks"]
+    if not d or any(t["state"] != "D" for t in d) or len(d) != sum(t["state"] == "D" for t in ps):
+        failures.append(f"ps --state D: {[(t['pid'], t['state']) for t in d]}")
+    for sel, words in (("99999", ["pid", "99999"]), ("0xdeadbeef", ["address", "0xdeadbeef"]),
+                       ("nosuchcomm", ["named", "nosuchcomm"])):
+        expect(["bt", sel, abba, lean_vmlinux], 2, words)
+        expect(["ps", sel, abba, lean_vmlinux], 2, words)
+    expect(["log", "abba_t1", abba, lean_vmlinux], 2, ["abba_t1"])
+
+# --version, and each command's own help
+p = subprocess.run([kstall, "--version"], capture_output=True, text=True)
+if p.returncode != 0 or not p.stdout.startswith("kstall "):
+    failures.append(f"--version: {p.returncode} {p.stdout!r}")
+for cmd, word in (("bt", "-v"), ("ps", "--state"), ("report", "--html"), ("log", "log")):
+    p = subprocess.run([kstall, cmd, "--help"], capture_output=True, text=True)
+    if p.returncode != 0 or not p.stdout.startswith("usage: kstall") or cmd not in p.stdout \
+            or word not in p.stdout:
+        failures.append(f"{cmd} --help: {p.returncode} {p.stdout[:80]!r}")
+
 for f in failures:
     print("FAIL:", f)
 print(f"{'ok' if not failures else 'failed'}")

@@ -16,7 +16,7 @@ with tempfile.TemporaryDirectory() as tmp:
     out = subprocess.run(["readelf", "-SW", packed], capture_output=True, text=True).stdout
     if not any(".debug_info" in l and " C " in l for l in out.splitlines()):
         sys.exit("objcopy did not compress .debug_info")
-    for cmd in (["ps", "--json"], ["bt", "-a", "--json"]):
+    for cmd in (["ps", "--json"], ["bt", "-A", "--json"]):
         a = subprocess.run([kstall] + cmd + [vmcore, vmlinux], capture_output=True, text=True)
         b = subprocess.run([kstall] + cmd + [vmcore, packed], capture_output=True, text=True)
         if a.returncode != b.returncode or a.stdout != b.stdout or not a.stdout:

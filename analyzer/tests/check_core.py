@@ -32,7 +32,7 @@ def main():
     oracle = json.loads(run(["/usr/bin/python3", os.path.join(HERE, "drgn_oracle.py"),
                              vmcore, vmlinux] + modules))
     ps = json.loads(run([kstall, "ps", "--json", vmcore, vmlinux] + modules))
-    bt = json.loads(run([kstall, "bt", "-a", "--json", vmcore, vmlinux] + modules))
+    bt = json.loads(run([kstall, "bt", "-A", "--json", vmcore, vmlinux] + modules))
     log = run([kstall, "log", vmcore, vmlinux] + modules)
     failures = []
 
@@ -57,7 +57,7 @@ def main():
     for addr, w in sorted(want.items()):
         g = stacks.get(addr)
         if g is None:
-            failures.append(f"task {addr} pid {w['pid']}: no stack from kstall bt -a")
+            failures.append(f"task {addr} pid {w['pid']}: no stack from kstall bt -A")
             continue
         names = [norm(f["function"]) for f in g["frames"]]
         if g["active"]:

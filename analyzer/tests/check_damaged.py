@@ -18,8 +18,8 @@ lean_vmlinux = os.path.join(testdata, "kernels/lean/vmlinux")
 debug_vmlinux = os.path.join(testdata, "kernels/debug/vmlinux")
 TIMEOUT = 120  # an ASan run of the slowest command takes a few seconds
 SANITIZER = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: ")
-COMMANDS = [["report"], ["report", "--json"], ["ps"], ["ps", "--json"], ["bt", "-a"],
-            ["bt", "-a", "--json"], ["log"]]
+COMMANDS = [["report"], ["report", "--json"], ["ps"], ["ps", "--json"], ["bt", "-A"],
+            ["bt", "-A", "--json"], ["log"]]
 failures = []
 env = dict(os.environ)
 env.pop("DEBUGINFOD_URLS", None)
@@ -106,9 +106,9 @@ jobs.append((["report", core("stack-filtered"), lean_vmlinux], {1},
               "stdout_words": ["COULD NOT READ", missing, "abba_t2", "waiting for mutex stall_mutex_a"]}))
 jobs.append((["report", "--json", core("stack-filtered"), lean_vmlinux], {1},
              {"stderr_words": [missing], "stdout_words": [missing]}))
-jobs.append((["bt", "-a", core("stack-filtered"), lean_vmlinux], {1},
+jobs.append((["bt", "-A", core("stack-filtered"), lean_vmlinux], {1},
              {"stderr_words": [missing], "stdout_words": ["__mutex_lock", "abba_t2"]}))
-jobs.append((["bt", "-a", "--json", core("stack-filtered"), lean_vmlinux], {1},
+jobs.append((["bt", "-A", "--json", core("stack-filtered"), lean_vmlinux], {1},
              {"stderr_words": [missing]}))
 jobs.append((["ps", core("stack-filtered"), lean_vmlinux], {0}, {"stdout_words": ["abba_t1"]}))
 
@@ -131,7 +131,7 @@ jobs.append((["report", good, debug_vmlinux], {2}, {"stderr_words": ["does not m
 debug_core = os.path.join(testdata, "vmcores/debug/abba/vmcore")
 if os.path.exists(debug_core):
     jobs.append((["report", debug_core, lean_vmlinux], {2}, {"stderr_words": ["does not match"]}))
-    jobs.append((["bt", "-a", "--force", debug_core, lean_vmlinux], {0, 1, 2}, {"one_line": False}))
+    jobs.append((["bt", "-A", "--force", debug_core, lean_vmlinux], {0, 1, 2}, {"one_line": False}))
     jobs.append((["report", "--force", good, debug_vmlinux], {0, 1, 2}, {"one_line": False}))
 
 with ThreadPoolExecutor(max_workers=2) as pool:

@@ -48,14 +48,14 @@ report = run("report", "--json")
 validate(report_v, report, "report")
 ps = run("ps", "--json")
 validate(ps_v, ps, "ps")
-bt = run("bt", "-a", "--json")
-validate(bt_v, bt, "bt -a")
+bt = run("bt", "-A", "--json")
+validate(bt_v, bt, "bt -A")
 # bt -v on a few tasks: the params arrays, known and unknown values alike.
 pids = [str(t["pid"]) for t in ps["tasks"] if not t["idle"]][:4]
 validate(bt_v, run("bt", "-v", "--json", *pids), "bt -v")
 
 if len(bt["tasks"]) != len(ps["tasks"]):
-    failures.append(f"bt -a has {len(bt['tasks'])} tasks, ps {len(ps['tasks'])}")
+    failures.append(f"bt -A has {len(bt['tasks'])} tasks, ps {len(ps['tasks'])}")
 if [t["pid"] for t in report["tasks"]] != [t["pid"] for t in ps["tasks"]]:
     failures.append("report and ps list different tasks")
 
