@@ -138,6 +138,9 @@ static bool enum_one(struct ks_kernel *k, const char *name, void *arg)
 {
 	struct enum_ask *q = arg;
 
+	/* an enumerator of an unnamed enum (MM_ANONPAGES): found by its own name */
+	if (!q->type[0])
+		return ks_debuginfo_enumerator(ks_kernel_debuginfo(k), name, q->ret);
 	return ks_debuginfo_enumerator_of(ks_kernel_debuginfo(k), q->type, name, q->ret);
 }
 

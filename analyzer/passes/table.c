@@ -20,7 +20,7 @@
 #include "passes/pass.h"
 
 extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_pressure, ks_pass_locks, ks_pass_timing,
-	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
+	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
 
 const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_alloc,
@@ -31,6 +31,7 @@ const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_log,
 	&ks_pass_events,
 	&ks_pass_facts,
+	&ks_pass_consumers,
 	&ks_pass_oom,
 	&ks_pass_activity,
 	&ks_pass_verdict,

@@ -522,6 +522,33 @@ static void reclaim_throttle(struct builder *b, const struct census *c)
  * Shared memory that cannot go anywhere: tmpfs pages are neither reclaimable nor
  * (without swap) swappable, yet count as cached, so the box looks fine until it is not.
  */
+/*
+ * Who maps the shared memory: processes whose shmem RSS is at least a tenth
+ * of it, biggest first, named in the verdict with their share. What no
+ * process maps (a tmpfs file only written, not mapped) is said as such.
+ */
+static void shmem_holders(struct ks_analysis *a, struct ks_verdict *v, uint64_t shmem)
+{
+	const struct ks_consumers *c = &a->memory.consumers;
+	size_t len = strlen(v->summary), named = 0;
+
+	if (!c->known || !shmem)
+		return;
+	for (size_t p = 0; p < c->ntop && len < sizeof(v->summary); p++) {
+		const struct ks_process_mem *pm = &c->top[p];
+
+		if (pm->shmem * 10 < shmem)
+			continue;
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d) maps %.0f MiB of it",
+					named++ ? "; " : " ", a->tasks.tasks[pm->task].comm,
+					a->tasks.tasks[pm->task].tgid, ks_memory_mib(&a->memory, pm->shmem));
+		add_pid(v, a->tasks.tasks[pm->task].tgid);
+	}
+	if (len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len, "%s",
+			 named ? "." : " No process maps a tenth of it: files on a tmpfs, not mapped.");
+}
+
 static void shmem_no_swap(struct builder *b, const struct census *c)
 {
 	struct ks_analysis *a = b->a;
@@ -549,6 +576,7 @@ static void shmem_no_swap(struct builder *b, const struct census *c)
 		 m->pages[KS_MEM_SWAP_TOTAL] ? "swap is full" : "there is no swap", fm, c->allocating,
 		 c->allocating == 1 ? " is" : "s are", c->dirty_throttled, ks_memory_mib(&a->memory, m->pages[KS_MEM_DIRTY]),
 		 ks_memory_mib(&a->memory, m->pages[KS_MEM_WRITEBACK]), c->blocked);
+	shmem_holders(a, v, shmem);
 	sign(a, v, m->pages[KS_MEM_SWAP_TOTAL] ? "swap_full" : "no_swap");
 }
 
@@ -579,6 +607,23 @@ static void alloc_storm(struct builder *b, const struct census *c)
 		 c->oom_lock, c->oom_kill, c->behind_alloc, c->behind_what ? " (mostly " : "",
 		 c->behind_what ? c->behind_what : "", c->behind_what ? ")" : "", fm, a->oom.kills,
 		 a->oom.kills == 1 ? "" : "s");
+	{
+		/* how fast the task count grew, and what the tasks' kernel stacks and page tables hold */
+		const struct ks_memory *m = &a->memory;
+		const struct ks_consumers *cs = &m->consumers;
+		size_t len = strlen(v->summary);
+
+		if (cs->young_known && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						" %zu tasks were forked in the last %d s.", cs->young, KS_YOUNG_SECONDS);
+		if (m->known[KS_MEM_KERNEL_STACK] && m->known[KS_MEM_PAGETABLES] && m->known[KS_MEM_TOTAL] &&
+		    len < sizeof(v->summary))
+			snprintf(v->summary + len, sizeof(v->summary) - len,
+				 " Their kernel stacks and page tables hold %.0f MiB, %.0f%% of RAM.",
+				 ks_memory_mib(m, m->pages[KS_MEM_KERNEL_STACK] + m->pages[KS_MEM_PAGETABLES]),
+				 pct(m->pages[KS_MEM_KERNEL_STACK] + m->pages[KS_MEM_PAGETABLES],
+				     m->pages[KS_MEM_TOTAL]));
+	}
 	sign(a, v, c->forking * 4 >= c->allocating ? "fork" : NULL);
 }
 

@@ -91,6 +91,43 @@ static void text_pressure(FILE *out, const struct ks_pressure *p)
 	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", p->onset_share);
 }
 
+/* The processes holding the most memory, their sums, and the task count's growth. */
+static void text_consumers(FILE *out, const struct ks_analysis *a)
+{
+	const struct ks_memory *m = &a->memory;
+	const struct ks_consumers *c = &m->consumers;
+	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
+
+	fprintf(out, "  CONSUMERS (processes by resident memory, from their mm counters)\n");
+	if (!c->known)
+		fprintf(out, "    the mm counters' layout is unknown: no per-process memory\n");
+	for (size_t p = 0; p < c->ntop; p++) {
+		const struct ks_process_mem *pm = &c->top[p];
+		const struct ks_task *t = &a->tasks.tasks[pm->task];
+		uint64_t rss = pm->anon + pm->file + pm->shmem;
+
+		if (!rss && !pm->swap)
+			break;
+		fprintf(out, "    %-16s pid %-7d %9.1f MiB", t->comm, t->tgid, ks_memory_mib(m, rss));
+		if (total)
+			fprintf(out, " %5.1f%%", 100.0 * (double)rss / total);
+		fprintf(out, "  anon %.1f, file %.1f, shmem %.1f MiB; swap %.1f MiB", ks_memory_mib(m, pm->anon),
+			ks_memory_mib(m, pm->file), ks_memory_mib(m, pm->shmem), ks_memory_mib(m, pm->swap));
+		if (pm->pgtables_known)
+			fprintf(out, "; page tables %.1f MiB", (double)pm->pgtables_bytes / 1048576.0);
+		fprintf(out, "; %zu thread%s\n", pm->threads, pm->threads == 1 ? "" : "s");
+	}
+	if (c->known)
+		fprintf(out, "    all %zu processes: anon %.1f, file %.1f, shmem %.1f MiB; swap %.1f MiB; page tables "
+			     "%.1f MiB%s\n",
+			c->processes, ks_memory_mib(m, c->anon), ks_memory_mib(m, c->file), ks_memory_mib(m, c->shmem),
+			ks_memory_mib(m, c->swap), (double)c->pgtables_bytes / 1048576.0,
+			c->unreadable ? " (some processes' counters could not be read)" : "");
+	if (c->young_known)
+		fprintf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
+			a->tasks.count);
+}
+
 static void text_memory(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_memory *m = &a->memory;
@@ -133,6 +170,7 @@ static void text_memory(FILE *out, const struct ks_analysis *a)
 	if (m->kswapd_failed_nodes)
 		fprintf(out, "  kswapd gave up on %u node%s\n", m->kswapd_failed_nodes,
 			m->kswapd_failed_nodes == 1 ? "" : "s");
+	text_consumers(out, a);
 }
 
 static void text_task(FILE *out, const struct ks_analysis *a, long i)
@@ -665,6 +703,48 @@ static json_t *json_facts(const struct ks_analysis *a)
 			 "kstall_version", json_string(KSTALL_VERSION));
 }
 
+/* memory.consumers: processes by RSS (bytes and share of RAM); what kstall does not read yet is null. */
+static json_t *json_consumers(const struct ks_analysis *a)
+{
+	const struct ks_memory *m = &a->memory;
+	const struct ks_consumers *c = &m->consumers;
+	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
+	json_t *procs = json_array(), *o;
+	const json_int_t ps = (json_int_t)m->page_size;
+
+	for (size_t p = 0; p < c->ntop; p++) {
+		const struct ks_process_mem *pm = &c->top[p];
+		const struct ks_task *t = &a->tasks.tasks[pm->task];
+		uint64_t rss = pm->anon + pm->file + pm->shmem;
+
+		json_array_append_new(
+			procs, json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:o}", "pid", t->tgid, "comm",
+					 ks_json_text(t->comm), "rss_bytes", (json_int_t)rss * ps, "anon_bytes",
+					 (json_int_t)pm->anon * ps, "file_bytes", (json_int_t)pm->file * ps,
+					 "shmem_bytes", (json_int_t)pm->shmem * ps, "swap_bytes",
+					 (json_int_t)pm->swap * ps, "pgtables_bytes",
+					 pm->pgtables_known ? json_integer((json_int_t)pm->pgtables_bytes) : json_null(),
+					 "threads", (json_int_t)pm->threads, "share",
+					 total ? json_real((double)rss / total) : json_null()));
+	}
+	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files", json_null(),
+		      "slab", json_null(), "cgroups", json_null(), "kernel",
+		      json_pack("{s:o,s:i}", "young_tasks",
+				c->young_known ? json_integer((json_int_t)c->young) : json_null(), "young_seconds",
+				KS_YOUNG_SECONDS));
+	if (!c->known)
+		json_decref(procs);
+	json_object_set_new(o, "totals",
+			    c->known ? json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "processes",
+						 (json_int_t)c->processes, "anon_bytes", (json_int_t)c->anon * ps,
+						 "file_bytes", (json_int_t)c->file * ps, "shmem_bytes",
+						 (json_int_t)c->shmem * ps, "swap_bytes", (json_int_t)c->swap * ps,
+						 "pgtables_bytes", (json_int_t)c->pgtables_bytes, "unreadable",
+						 (json_int_t)c->unreadable)
+				     : json_null());
+	return o;
+}
+
 static json_t *json_memory(const struct ks_analysis *a)
 {
 	const struct ks_memory *m = &a->memory;
@@ -683,9 +763,9 @@ static json_t *json_memory(const struct ks_analysis *a)
 		json_object_set_new(o, "high", zi->watermarks_known ? json_integer((json_int_t)zi->high) : json_null());
 		json_array_append_new(zones, o);
 	}
-	return json_pack("{s:I,s:o,s:o,s:i,s:o}", "page_size", (json_int_t)m->page_size, "pages", counters,
+	return json_pack("{s:I,s:o,s:o,s:i,s:o,s:o}", "page_size", (json_int_t)m->page_size, "pages", counters,
 			 "zones", zones, "kswapd_failed_nodes", (int)m->kswapd_failed_nodes, "pressure",
-			 json_pressure(&m->pressure));
+			 json_pressure(&m->pressure), "consumers", json_consumers(a));
 }
 
 static json_t *json_oom(const struct ks_analysis *a, json_t *victims)

@@ -17,7 +17,10 @@ import sys
 import drgn
 import drgn_compat
 from drgn import cast
+from drgn.helpers.linux.cpumask import for_each_possible_cpu
 from drgn.helpers.linux.list import list_for_each_entry
+from drgn.helpers.linux.percpu import per_cpu, per_cpu_ptr
+from drgn.helpers.linux.pid import for_each_task
 from drgn.helpers.linux.printk import get_dmesg
 
 kstall, vmcore, vmlinux = sys.argv[1:4]
@@ -177,6 +180,77 @@ if sorted(facts["tainting_modules"]) != sorted(want_mods):
 if not facts["panic"] or "sysrq" not in facts["panic"]:
     failures.append(f"panic {facts['panic']!r}: every fixture was crashed with SysRq-c")
 
+# Every process's resident memory, read again with drgn from the same mm counters: since 6.2 a
+# percpu_counter each (count plus every CPU's delta), before an atomic count plus each thread's
+# unfolded deltas (task_struct.rss_stat). The top processes and the sums over all must be equal.
+cons = report["memory"]["consumers"]
+page = report["memory"]["page_size"]
+idx = {n: prog.constant(n).value_() for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES", "MM_SWAPENTS")}
+percpu = not prog.type("struct mm_struct").member("rss_stat").type.type_name().startswith("struct mm_rss_stat")
+mms = {}
+for t in for_each_task(prog):
+    mm = t.mm.value_()
+    if not mm or t.pid.value_() == 0:
+        continue
+    if mm not in mms:
+        m = t.mm
+        vals = {}
+        for n, i in idx.items():
+            if percpu:
+                c = m.rss_stat[i]
+                v = c.count.value_() + sum(per_cpu_ptr(c.counters, cpu)[0].value_()
+                                           for cpu in for_each_possible_cpu(prog))
+            else:
+                v = m.rss_stat.count[i].counter.value_()
+            vals[n] = v
+        mms[mm] = {"vals": vals, "threads": 0, "pid": None, "first": t.pid.value_(),
+                   "pgtables": m.pgtables_bytes.counter.value_()}
+    e = mms[mm]
+    e["threads"] += 1
+    if t.pid.value_() == t.tgid.value_():
+        e["pid"] = t.pid.value_()
+    if not percpu and prog.type("struct task_struct").has_member("rss_stat"):
+        for n, i in idx.items():
+            e["vals"][n] += t.rss_stat.count[i].value_()
+want = {}
+for mm, e in mms.items():
+    v = {n: max(x, 0) for n, x in e["vals"].items()}
+    want[e["pid"] or e["first"]] = (v, e)
+got_pids = set()
+for proc in cons["processes"] or []:
+    got_pids.add(proc["pid"])
+    if proc["pid"] not in want:
+        failures.append(f"consumer pid {proc['pid']}: drgn finds no process")
+        continue
+    v, e = want[proc["pid"]]
+    exp = {"anon_bytes": v["MM_ANONPAGES"] * page, "file_bytes": v["MM_FILEPAGES"] * page,
+           "shmem_bytes": v["MM_SHMEMPAGES"] * page, "swap_bytes": v["MM_SWAPENTS"] * page,
+           "threads": e["threads"], "pgtables_bytes": e["pgtables"]}
+    bad = {k: (proc[k], x) for k, x in exp.items() if proc[k] != x}
+    if bad:
+        failures.append(f"consumer pid {proc['pid']} ({proc['comm']}): kstall vs drgn {bad}")
+rss_sorted = sorted((sum(v[n] for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")), pid)
+                    for pid, (v, e) in want.items())
+if cons["processes"] is not None and len(want) and \
+        max(p["rss_bytes"] for p in cons["processes"]) != rss_sorted[-1][0] * page:
+    failures.append(f"biggest process: kstall {cons['processes'][0]}, drgn {rss_sorted[-1]}")
+# Tasks forked in the last minute: start_time against the newest runqueue clock, as kstall dates the crash.
+now = max(per_cpu(prog["runqueues"], cpu).clock.value_() for cpu in for_each_possible_cpu(prog))
+young = sum(1 for t in for_each_task(prog) if t.pid.value_() and
+            0 <= now - t.start_time.value_() <= 60 * 10**9)
+if cons["kernel"]["young_tasks"] != young:
+    failures.append(f"young tasks: kstall {cons['kernel']['young_tasks']}, drgn {young}")
+tot = cons["totals"]
+if tot is not None:
+    for key, n in (("anon_bytes", "MM_ANONPAGES"), ("file_bytes", "MM_FILEPAGES"),
+                   ("shmem_bytes", "MM_SHMEMPAGES"), ("swap_bytes", "MM_SWAPENTS")):
+        exp = sum(v[n] for v, e in want.values()) * page
+        if tot[key] != exp:
+            failures.append(f"total {key}: kstall {tot[key]}, drgn {exp}")
+    if tot["processes"] != len(want):
+        failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
+
+print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -160,14 +160,21 @@ enum ks_field {
 	X(CLOCKSOURCE_SHIFT, "clocksource", "shift") \
 	X(TAINT_FLAG_C_TRUE, "taint_flag", "c_true")   /* facts: the taint's letter */ \
 	X(UTS_NODENAME, "uts_namespace", "name.nodename") /* facts: the host name */ \
-	X(UTS_VERSION, "uts_namespace", "name.version")
+	X(UTS_VERSION, "uts_namespace", "name.version") \
+	X(MM_RSS_STAT, "mm_struct", "rss_stat")        /* consumers: percpu_counter[] (6.2+) or mm_rss_stat */ \
+	X(MM_RSS_STAT_COUNT, "mm_struct", "rss_stat.count") /* before 6.2: atomic_long_t count[] */ \
+	X(TASK_RSS_STAT_COUNT, "task_struct", "rss_stat.count") /* before 6.2: a thread's unfolded deltas */ \
+	X(MM_PGTABLES_BYTES, "mm_struct", "pgtables_bytes") \
+	X(PCPU_COUNTER_COUNT, "percpu_counter", "count") \
+	X(PCPU_COUNTER_COUNTERS, "percpu_counter", "counters")
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \
 	X(ZONE, "zone")                               /* memory: the zones of a node */ \
 	X(WAIT_QUEUE_HEAD, "wait_queue_head")         /* locks: folio wait table buckets */ \
 	X(INACTIVE_TASK_FRAME, "inactive_task_frame") /* unwind: a sleeper's switch frame */ \
-	X(TAINT_FLAG, "taint_flag")                   /* facts: the entries of taint_flags[] */
+	X(TAINT_FLAG, "taint_flag")                   /* facts: the entries of taint_flags[] */ \
+	X(PERCPU_COUNTER, "percpu_counter")           /* consumers: mm rss_stat[] (6.2+) */
 
 /* Enumerators: X(id, enum type, enumerator names). */
 #define KS_ENUMERATORS(X)                                                                     \
@@ -189,7 +196,12 @@ enum ks_field {
 	X(PSI_MEM_FULL, "psi_states", "PSI_MEM_FULL")                                          \
 	X(PSI_CPU_SOME, "psi_states", "PSI_CPU_SOME")                                          \
 	X(PSI_CPU_FULL, "psi_states", "PSI_CPU_FULL")                                          \
-	X(PSI_AVGS, "psi_aggregators", "PSI_AVGS")
+	X(PSI_AVGS, "psi_aggregators", "PSI_AVGS") \
+	/* consumers: the mm counters (an unnamed enum: "" finds them by name) */            \
+	X(MM_FILEPAGES, "", "MM_FILEPAGES")                                                    \
+	X(MM_ANONPAGES, "", "MM_ANONPAGES")                                                    \
+	X(MM_SWAPENTS, "", "MM_SWAPENTS")                                                      \
+	X(MM_SHMEMPAGES, "", "MM_SHMEMPAGES")
 
 /* Global arrays whose length the DWARF gives: X(id, variable names). */
 #define KS_ARRAYS(X)                                                                        \

@@ -251,6 +251,34 @@ struct ks_pressure {
 /* memory some avg10 at or above this (one second of stall in every ten): a memory stall is going on */
 #define KS_PSI_STALL_PCT 10.0
 
+/*
+ * A process's memory from its mm's counters, in pages, as /proc/PID/status's
+ * RssAnon, RssFile, RssShmem and VmSwap (VmPTE in bytes).
+ */
+struct ks_process_mem {
+	size_t task; /* the thread group leader, else the first of its threads met */
+	uint64_t mm;
+	uint64_t anon, file, shmem, swap;
+	uint64_t pgtables_bytes;
+	bool pgtables_known;
+	size_t threads;
+};
+
+#define KS_TOP_PROCESSES 10
+/* a task forked this many seconds or less before the crash is young: a fork storm makes many */
+#define KS_YOUNG_SECONDS 60
+
+/* Who holds the memory: the processes by RSS, their sums, and the task count's growth. */
+struct ks_consumers {
+	bool known; /* the mm counters' layout was read */
+	struct ks_process_mem top[KS_TOP_PROCESSES]; /* biggest RSS first */
+	size_t ntop, processes;
+	uint64_t anon, file, shmem, swap, pgtables_bytes; /* sums over every process, pages (bytes) */
+	size_t unreadable; /* processes whose counters could not be read */
+	bool young_known;
+	size_t young; /* tasks forked KS_YOUNG_SECONDS or less before the crash */
+};
+
 struct ks_memory {
 	uint64_t page_size;
 	bool known[KS_MEM__COUNT];
@@ -260,6 +288,7 @@ struct ks_memory {
 	/* nodes whose kswapd gave up (kswapd_failures >= MAX_RECLAIM_RETRIES) */
 	unsigned int kswapd_failed_nodes;
 	struct ks_pressure pressure;
+	struct ks_consumers consumers;
 };
 
 /* What the log says happened, linked to the tasks it names. */
