@@ -159,6 +159,10 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			if (ks_kernel_has(k, optional[i].f) && ks_try_read_field(k, addr, optional[i].f, &v))
 				memcpy((char *)t + optional[i].off, &v, sizeof(v));
 	}
+	if (ks_kernel_has(k, KS_F_TASK_RSS_STAT_COUNT) &&
+	    ks_kernel_fsize(k, KS_F_TASK_RSS_STAT_COUNT) == sizeof(t->rss_delta))
+		t->rss_delta_known = ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_RSS_STAT_COUNT), t->rss_delta,
+						 sizeof(t->rss_delta));
 	/* The OOM marks live in the signal_struct, which the thread walk reads anyway. */
 	if (t->signal) {
 		if (ks_try_read_field(k, t->signal, KS_F_SIGNAL_OOM_MM, &v))

@@ -19,8 +19,6 @@ struct layout {
 	int64_t index[C__COUNT];
 	bool percpu; /* 6.2+: rss_stat is percpu_counter[] */
 	uint64_t rss, stride, count, counters;
-	bool task_deltas;
-	uint64_t task_rss;
 	bool pgtables;
 	uint64_t pgtables_off;
 };
@@ -40,7 +38,6 @@ static bool mm_layout(struct ks_kernel *k, struct layout *l)
 		/* before 6.2: atomic_long_t count[NR_MM_COUNTERS] */
 		l->percpu = false;
 		l->stride = 8;
-		l->task_deltas = ks_kernel_late_field(k, KS_LF_TASK_RSS_STAT_COUNT, &l->task_rss, &csize);
 		return true;
 	}
 	l->percpu = true;
@@ -113,7 +110,7 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 	}
 	if (!mm_layout(k, &l))
 		return NULL;
-	deltas = !l.percpu && l.task_deltas;
+	deltas = !l.percpu;
 	procs = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*procs));
 	raw = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*raw));
 	if (!procs || !raw) {
@@ -156,11 +153,9 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 			pm->task = i;
 		if (deltas) {
 			/* this thread's counts not yet folded into the mm (at most a few dozen pages) */
-			int32_t d[C__COUNT];
-
-			if (ks_try_read(k, t->address + l.task_rss, d, sizeof(d)))
+			if (t->rss_delta_known)
 				for (int cn = 0; cn < C__COUNT; cn++)
-					raw[p][cn] += d[l.index[cn]];
+					raw[p][cn] += t->rss_delta[l.index[cn]];
 		}
 	}
 	ks_u64map_free(&of_mm);

@@ -52,6 +52,8 @@
 	X(TASK_LAST_ARRIVAL, "task_struct", "sched_info.last_arrival") /* sched_info.last_arrival */ \
 	X(TASK_LAST_SWITCH_TIME, "task_struct", "last_switch_time") /* hung-task detector, 5.x+ */ \
 	X(TASK_START_TIME, "task_struct", "start_time") /* ns of the monotonic clock at fork */ \
+	/* before 6.2: a thread's rss deltas not yet folded into its mm, read with the task (its page is in hand) */ \
+	X(TASK_RSS_STAT_COUNT, "task_struct", "rss_stat.count") \
 	X(TASK_MEMALLOC_VALID, "task_struct", "memalloc.valid|memalloc.in_flight") /* memalloc-watchdog patch */ \
 	X(TASK_MEMALLOC_START, "task_struct", "memalloc.start") \
 	X(TASK_MEMALLOC_GFP, "task_struct", "memalloc.gfp") \
@@ -163,7 +165,6 @@ enum ks_field {
 	X(UTS_VERSION, "uts_namespace", "name.version") \
 	X(MM_RSS_STAT, "mm_struct", "rss_stat")        /* consumers: percpu_counter[] (6.2+) or mm_rss_stat */ \
 	X(MM_RSS_STAT_COUNT, "mm_struct", "rss_stat.count") /* before 6.2: atomic_long_t count[] */ \
-	X(TASK_RSS_STAT_COUNT, "task_struct", "rss_stat.count") /* before 6.2: a thread's unfolded deltas */ \
 	X(MM_PGTABLES_BYTES, "mm_struct", "pgtables_bytes") \
 	X(PCPU_COUNTER_COUNT, "percpu_counter", "count") \
 	X(PCPU_COUNTER_COUNTERS, "percpu_counter", "counters")

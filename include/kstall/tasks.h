@@ -39,6 +39,9 @@ struct ks_task {
 	uint64_t last_arrival, last_switch_time, delays;
 	/* task_struct.start_time: the monotonic clock (ns) at fork; 0 when unknown */
 	uint64_t start_time;
+	/* task_struct.rss_stat.count[] (before 6.2): this thread's unfolded mm counter deltas */
+	int32_t rss_delta[4];
+	bool rss_delta_known;
 	/* the memalloc watchdog's record, where the kernel has one */
 	uint64_t memalloc_valid, memalloc_start;
 	/* task_struct.blocker (or, 6.15, blocker_mutex) as stored */
