@@ -233,3 +233,12 @@ void ks_analysis_deinit(struct ks_analysis *a)
 	ks_strpool_destroy(a->strings);
 	memset(a, 0, sizeof(*a));
 }
+
+void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
+{
+	if (f->path[0])
+		snprintf(buf, size, "%s", f->path);
+	else
+		snprintf(buf, size, "inode %llu on %s", (unsigned long long)f->ino,
+			 f->fstype[0] ? f->fstype : "?");
+}

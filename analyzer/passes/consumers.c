@@ -11,7 +11,11 @@
 #include <string.h>
 
 #include "passes/pass.h"
+#include "passes/files.h"
 #include "base/hashmap.h"
+
+/* More inodes than any real tmpfs holds; a longer walk is a loop. */
+#define MAX_INODES 262144
 
 enum { C_ANON, C_FILE, C_SHMEM, C_SWAP, C__COUNT };
 
@@ -85,6 +89,83 @@ static int by_rss(const void *x, const void *y)
 	return p->task < q->task ? -1 : p->task > q->task;
 }
 
+/* Keep (inode, pages) if it is among the KS_TOP_FILES biggest so far; the inode is named later. */
+static void keep_file(struct ks_consumers *c, uint64_t inode, uint64_t pages)
+{
+	size_t at = c->nfiles;
+
+	if (c->nfiles == KS_TOP_FILES && pages <= c->files[KS_TOP_FILES - 1].pages)
+		return;
+	while (at > 0 && c->files[at - 1].pages < pages)
+		at--;
+	if (c->nfiles < KS_TOP_FILES)
+		c->nfiles++;
+	memmove(&c->files[at + 1], &c->files[at], (c->nfiles - 1 - at) * sizeof(c->files[0]));
+	memset(&c->files[at], 0, sizeof(c->files[at]));
+	c->files[at].file.inode = inode;
+	c->files[at].pages = pages;
+}
+
+/*
+ * Every tmpfs superblock's inodes (super_blocks, each sb's s_inodes), by the
+ * pages their mappings hold: /dev/shm files, SysV segments and the shared
+ * anonymous mappings (on the kernel's internal tmpfs) alike. One bound for
+ * the whole walk.
+ */
+static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
+{
+	static const enum ks_field need[] = { KS_F_SB_LIST, KS_F_SB_INODES, KS_F_INODE_SB_LIST, KS_F_INODE_MAPPING,
+					      KS_F_MAPPING_NRPAGES, KS_F_SB_TYPE, KS_F_FSTYPE_NAME };
+	struct ks_kernel *k = a->kernel;
+	uint64_t head, pos;
+	size_t budget = MAX_INODES;
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!ks_kernel_has(k, need[i]))
+			return;
+	if (!ks_kernel_symbol(k, "super_blocks", &head) || !ks_try_read_u64(k, head, &pos))
+		return;
+	c->files_known = true;
+	for (size_t nsb = 0; pos != head && nsb < 4096; nsb++) {
+		uint64_t sb = pos - ks_kernel_off(k, KS_F_SB_LIST), type, name, ihead, ipos;
+		char fstype[16] = "";
+
+		if (ks_try_read_field(k, sb, KS_F_SB_TYPE, &type) && type &&
+		    ks_try_read_field(k, type, KS_F_FSTYPE_NAME, &name) && name &&
+		    ks_try_read_string(k, name, fstype, sizeof(fstype)) && !strcmp(fstype, "tmpfs")) {
+			ihead = sb + ks_kernel_off(k, KS_F_SB_INODES);
+			if (!ks_try_read_u64(k, ihead, &ipos))
+				ipos = ihead;
+			while (ipos != ihead) {
+				uint64_t inode = ipos - ks_kernel_off(k, KS_F_INODE_SB_LIST), mapping, pages;
+
+				if (!budget--) {
+					c->files_cut = true;
+					break;
+				}
+				if (ks_try_read_field(k, inode, KS_F_INODE_MAPPING, &mapping) && mapping &&
+				    ks_try_read_field(k, mapping, KS_F_MAPPING_NRPAGES, &pages) && pages) {
+					c->files_seen++;
+					c->files_pages += pages;
+					keep_file(c, inode, pages);
+				}
+				if (!ks_try_read_u64(k, ipos, &ipos)) {
+					c->files_cut = true;
+					break;
+				}
+			}
+		}
+		if (!ks_try_read_u64(k, pos, &pos))
+			break;
+	}
+	for (size_t f = 0; f < c->nfiles; f++) {
+		uint64_t inode = c->files[f].file.inode;
+
+		if (!ks_file_of_inode(k, inode, &c->files[f].file))
+			c->files[f].file.inode = inode;
+	}
+}
+
 static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 {
 	struct ks_kernel *k = a->kernel;
@@ -108,6 +189,7 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 		if (t->start_time <= a->now_ns && a->now_ns - t->start_time <= KS_YOUNG_SECONDS * 1000000000ull)
 			c->young++;
 	}
+	tmpfs_files(a, c);
 	if (!mm_layout(k, &l))
 		return NULL;
 	deltas = !l.percpu;

@@ -163,6 +163,16 @@ bool ks_file_of_inode(struct ks_kernel *k, uint64_t inode, struct ks_file_ref *r
 				f.path_absolute = absolute;
 				if (!absolute) {
 					snprintf(rel, sizeof(rel), "%s", f.path);
+					/*
+					 * A file with no place in any tree (the kernel's own tmpfs behind shared
+					 * anonymous mappings, "dev/zero"; SysV segments): its dentry is its own
+					 * parent, and its name is all there is.
+					 */
+					char own[MAX_NAME];
+
+					if (!strcmp(rel, "/") && dentry_name(k, dentry, own, sizeof(own)) &&
+					    strcmp(own, "/"))
+						snprintf(rel, sizeof(rel), "%s", own);
 					snprintf(f.path, sizeof(f.path), "%.31s:%.*s", f.fstype[0] ? f.fstype : "?",
 						 (int)(sizeof(f.path) - 33), rel);
 				}
@@ -191,13 +201,4 @@ bool ks_file_of_folio(struct ks_kernel *k, uint64_t folio, struct ks_file_ref *r
 	ret->index_known = ks_try_read_field(k, folio, KS_F_FOLIO_INDEX, &ret->index) ||
 			   ks_try_read_field(k, folio, KS_F_PAGE_INDEX, &ret->index);
 	return true;
-}
-
-void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
-{
-	if (f->path[0])
-		snprintf(buf, size, "%s", f->path);
-	else
-		snprintf(buf, size, "inode %llu on %s", (unsigned long long)f->ino,
-			 f->fstype[0] ? f->fstype : "?");
 }

@@ -10,8 +10,6 @@ bool ks_inode_of_rwsem(struct ks_kernel *k, uint64_t rwsem, uint64_t *inode);
 bool ks_file_of_inode(struct ks_kernel *k, uint64_t inode, struct ks_file_ref *ret);
 /* The file of a page-cache folio, with the page index; false for anonymous pages. */
 bool ks_file_of_folio(struct ks_kernel *k, uint64_t folio, struct ks_file_ref *ret);
-/* The path, else "inode N on FSTYPE". */
-void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
 
 
 #endif

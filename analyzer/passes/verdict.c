@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "passes/pass.h"
+#include "passes/files.h"
 
 #define MAX_CHAIN 64
 
@@ -545,8 +546,22 @@ static void shmem_holders(struct ks_analysis *a, struct ks_verdict *v, uint64_t 
 		add_pid(v, a->tasks.tasks[pm->task].tgid);
 	}
 	if (len < sizeof(v->summary))
-		snprintf(v->summary + len, sizeof(v->summary) - len, "%s",
-			 named ? "." : " No process maps a tenth of it: files on a tmpfs, not mapped.");
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s", named ? "." : "");
+	/* the files that hold it, a tenth or more each */
+	for (size_t f = 0, shown = 0; c->files_known && f < c->nfiles && len < sizeof(v->summary); f++) {
+		char label[sizeof(c->files[f].file.path) + 32];
+
+		if (c->files[f].pages * 10 < shmem || !c->files[f].file.known)
+			continue;
+		ks_file_label(&c->files[f].file, label, sizeof(label));
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%.120s holds %.0f MiB (%.0f%%)",
+					shown++ ? "; " : " ", label, ks_memory_mib(&a->memory, c->files[f].pages),
+					pct(c->files[f].pages, a->memory.pages[KS_MEM_TOTAL]));
+		if (c->files[f].pages * 10 >= shmem && f + 1 == c->nfiles && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ".");
+	}
+	if (len && v->summary[len - 1] != '.' && len + 1 < sizeof(v->summary))
+		v->summary[len++] = '.', v->summary[len] = '\0';
 }
 
 static void shmem_no_swap(struct builder *b, const struct census *c)

@@ -126,6 +126,22 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 	if (c->young_known)
 		fprintf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
 			a->tasks.count);
+	if (c->files_known) {
+		fprintf(out, "    tmpfs files: %zu holding %.1f MiB%s\n", c->files_seen, ks_memory_mib(m, c->files_pages),
+			c->files_cut ? " (the walk stopped at its bound)" : "");
+		for (size_t f = 0; f < c->nfiles; f++) {
+			char label[sizeof(c->files[f].file.path) + 32];
+
+			if (c->files[f].file.known)
+				ks_file_label(&c->files[f].file, label, sizeof(label));
+			else
+				snprintf(label, sizeof(label), "inode 0x%llx", (unsigned long long)c->files[f].file.inode);
+			fprintf(out, "      %-40s %9.1f MiB", label, ks_memory_mib(m, c->files[f].pages));
+			if (total)
+				fprintf(out, " %5.1f%%", 100.0 * (double)c->files[f].pages / total);
+			fprintf(out, "\n");
+		}
+	}
 }
 
 static void text_memory(FILE *out, const struct ks_analysis *a)
@@ -703,6 +719,19 @@ static json_t *json_facts(const struct ks_analysis *a)
 			 "kstall_version", json_string(KSTALL_VERSION));
 }
 
+static json_t *json_file(const struct ks_file_ref *f)
+{
+	json_t *o;
+
+	if (!f->known)
+		return json_null();
+	o = json_pack("{s:s,s:b,s:s,s:I}", "path", f->path, "path_absolute", f->path_absolute, "fstype",
+		      f->fstype, "ino", (json_int_t)f->ino);
+	json_object_set_new(o, "inode", hexstr(f->inode));
+	json_object_set_new(o, "index", f->index_known ? json_integer((json_int_t)f->index) : json_null());
+	return o;
+}
+
 /* memory.consumers: processes by RSS (bytes and share of RAM); what kstall does not read yet is null. */
 static json_t *json_consumers(const struct ks_analysis *a)
 {
@@ -727,13 +756,25 @@ static json_t *json_consumers(const struct ks_analysis *a)
 					 "threads", (json_int_t)pm->threads, "share",
 					 total ? json_real((double)rss / total) : json_null()));
 	}
-	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files", json_null(),
+	json_t *files = json_array();
+
+	for (size_t f = 0; f < c->nfiles; f++) {
+		const struct ks_file_mem *fm = &c->files[f];
+
+		json_array_append_new(files, json_pack("{s:o,s:I,s:o}", "file", json_file(&fm->file), "bytes",
+						       (json_int_t)fm->pages * ps, "share",
+						       total ? json_real((double)fm->pages / total) : json_null()));
+	}
+	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files",
+		      c->files_known ? files : json_null(),
 		      "slab", json_null(), "cgroups", json_null(), "kernel",
 		      json_pack("{s:o,s:i}", "young_tasks",
 				c->young_known ? json_integer((json_int_t)c->young) : json_null(), "young_seconds",
 				KS_YOUNG_SECONDS));
 	if (!c->known)
 		json_decref(procs);
+	if (!c->files_known)
+		json_decref(files);
 	json_object_set_new(o, "totals",
 			    c->known ? json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "processes",
 						 (json_int_t)c->processes, "anon_bytes", (json_int_t)c->anon * ps,
@@ -800,18 +841,6 @@ static json_t *json_events(const struct ks_analysis *a)
 	return events;
 }
 
-static json_t *json_file(const struct ks_file_ref *f)
-{
-	json_t *o;
-
-	if (!f->known)
-		return json_null();
-	o = json_pack("{s:s,s:b,s:s,s:I}", "path", f->path, "path_absolute", f->path_absolute, "fstype",
-		      f->fstype, "ino", (json_int_t)f->ino);
-	json_object_set_new(o, "inode", hexstr(f->inode));
-	json_object_set_new(o, "index", f->index_known ? json_integer((json_int_t)f->index) : json_null());
-	return o;
-}
 
 json_t *ks_report_json(const struct ks_analysis *a)
 {

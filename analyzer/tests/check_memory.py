@@ -240,6 +240,23 @@ young = sum(1 for t in for_each_task(prog) if t.pid.value_() and
             0 <= now - t.start_time.value_() <= 60 * 10**9)
 if cons["kernel"]["young_tasks"] != young:
     failures.append(f"young tasks: kstall {cons['kernel']['young_tasks']}, drgn {young}")
+# tmpfs files by the pages they hold, walked again with drgn: every tmpfs superblock's inodes.
+files = {}
+for sb in list_for_each_entry("struct super_block", prog["super_blocks"].address_of_(), "s_list"):
+    if sb.s_type.name.string_() != b"tmpfs":
+        continue
+    for inode in list_for_each_entry("struct inode", sb.s_inodes.address_of_(), "i_sb_list"):
+        pages = inode.i_mapping.nrpages.value_()
+        if pages:
+            files[inode.value_()] = pages
+if cons["files"] is not None:
+    got = [(int(f["file"]["inode"], 16), f["bytes"]) for f in cons["files"]]
+    want_files = sorted(files.items(), key=lambda x: -x[1])[:len(got)]
+    if sorted(b for _, b in got) != sorted(p * page for _, p in want_files) or \
+            any(files.get(i, -1) * page != b for i, b in got):
+        failures.append(f"tmpfs files: kstall {got}, drgn {[(i, p * page) for i, p in want_files]}")
+    if len(got) != min(10, len(files)):
+        failures.append(f"tmpfs files: kstall shows {len(got)}, drgn finds {len(files)}")
 tot = cons["totals"]
 if tot is not None:
     for key, n in (("anon_bytes", "MM_ANONPAGES"), ("file_bytes", "MM_FILEPAGES"),
@@ -250,7 +267,8 @@ if tot is not None:
     if tot["processes"] != len(want):
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
-print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks")
+print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
+      f"{len(files)} tmpfs files")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -114,6 +114,10 @@
 	X(DENTRY_NAME, "dentry", "d_name.name") \
 	X(DENTRY_INODE, "dentry", "d_inode") \
 	X(SB_TYPE, "super_block", "s_type") \
+	X(SB_LIST, "super_block", "s_list") /* consumers: every superblock, on super_blocks */ \
+	X(SB_INODES, "super_block", "s_inodes") /* its inodes, on inode.i_sb_list */ \
+	X(INODE_SB_LIST, "inode", "i_sb_list") \
+	X(MAPPING_NRPAGES, "address_space", "nrpages") /* pages in the page cache: a tmpfs file's memory */ \
 	X(SB_MOUNTS, "super_block", "s_mounts") \
 	X(FSTYPE_NAME, "file_system_type", "name") \
 	X(MOUNT_PARENT, "mount", "mnt_parent") \

@@ -265,6 +265,13 @@ struct ks_process_mem {
 };
 
 #define KS_TOP_PROCESSES 10
+#define KS_TOP_FILES 10
+
+/* A file on a tmpfs (shmem) and the memory its pages hold. */
+struct ks_file_mem {
+	struct ks_file_ref file;
+	uint64_t pages; /* its mapping's nrpages */
+};
 /* a task forked this many seconds or less before the crash is young: a fork storm makes many */
 #define KS_YOUNG_SECONDS 60
 
@@ -277,6 +284,12 @@ struct ks_consumers {
 	size_t unreadable; /* processes whose counters could not be read */
 	bool young_known;
 	size_t young; /* tasks forked KS_YOUNG_SECONDS or less before the crash */
+	/* tmpfs files by the pages they hold, biggest first, over every tmpfs superblock */
+	bool files_known;
+	struct ks_file_mem files[KS_TOP_FILES];
+	size_t nfiles, files_seen;
+	uint64_t files_pages;
+	bool files_cut; /* the walk stopped at its bound (or a list looped) */
 };
 
 struct ks_memory {
@@ -429,6 +442,8 @@ const char *ks_psi_resource_name(enum ks_psi_resource resource);
 const char *ks_mem_item_name(enum ks_mem_item item);
 /* pages of the dump's page size, in MiB */
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
+/* A file's label: its path, else "inode N on FSTYPE". */
+void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
 const char *ks_event_kind_name(enum ks_event_kind kind);
 
 /* Free everything the model holds (a zeroed model is fine). */
