@@ -13,6 +13,7 @@
 #include "kstall/analysis.h"
 #include "kstall/kernel.h"
 #include "kstall/log.h"
+#include "kstall/modules.h"
 #include "kstall/open.h"
 #include "kstall/target.h"
 #include "kstall/tasks.h"
@@ -49,7 +50,7 @@ struct cli {
 	size_t nsel;
 };
 
-static const char *const commands[] = { "report", "ps", "bt", "log", "triage" };
+static const char *const commands[] = { "report", "ps", "bt", "log", "mod", "triage" };
 
 static bool is_command(const char *w)
 {
@@ -72,6 +73,7 @@ static void usage(FILE *f)
 	      "  bt [-a | -A | TASK...] [-v] [--json]\n"
 	      "                              kernel stacks, like crash bt\n"
 	      "  log                         the kernel log\n"
+	      "  mod [--json]                loaded modules, like crash mod\n"
 	      "  triage [options] PATH...    every dump under the PATHs, grouped by signature;\n"
 	      "                              see kstall triage --help\n"
 	      "TASK is a pid, a task_struct address (0x...) or a comm.\n"
@@ -99,6 +101,12 @@ static void usage_of(const char *command, FILE *f)
 		      "crashed. -a: the task on each CPU, as crash's bt -a; -A: every task. TASK is a pid,\n"
 		      "a task_struct address (0x...) or a comm (every task of that name); one that matches\n"
 		      "nothing is an error (exit 2). -v: each frame's parameters, or why each is unknown.\n",
+		      f);
+	else if (!strcmp(command, "mod"))
+		fputs("usage: kstall mod [--json] VMCORE [VMLINUX]\n"
+		      "The modules loaded at the crash, like crash mod: name, where its code is, its size\n"
+		      "(every memory region), the taints it set in the kernel's letters (O: out-of-tree,\n"
+		      "E: unsigned, P: proprietary), and how many symbols kstall read from it.\n",
 		      f);
 	else if (!strcmp(command, "log"))
 		fputs("usage: kstall log VMCORE [VMLINUX]\n"
@@ -200,7 +208,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 			exit(0);
 		}
 		if (argv[1][0] != '-' && !strchr(argv[1], '/') && stat(argv[1], &st)) {
-			fprintf(stderr, "kstall: '%s' is no command (report, ps, bt, log, triage) and no file; "
+			fprintf(stderr, "kstall: '%s' is no command (report, ps, bt, log, mod, triage) and no file; "
 					"try kstall --help\n", argv[1]);
 			return EXIT_USAGE;
 		}
@@ -378,6 +386,47 @@ static bool selectors_match(struct cli *cli, const struct ks_tasks *tasks)
 		}
 	}
 	return ok;
+}
+
+static int emit_json(json_t *root);
+
+/* The loaded modules, as crash's mod shows them, with the taints each set. */
+static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
+{
+	const struct ks_modules *mods = ks_kernel_modules(k);
+	json_t *arr = cli->json ? json_array() : NULL;
+	char h[19];
+
+	if (!cli->json)
+		printf("%-24s %-18s %10s  %-8s %s\n", "NAME", "BASE", "SIZE", "TAINTS", "SYMBOLS");
+	for (size_t i = 0; mods && i < mods->count; i++) {
+		const struct ks_module *m = &mods->mods[i];
+		uint64_t size = 0;
+		char taint[40] = "";
+
+		for (size_t r = 0; r < m->nranges; r++)
+			size += m->ranges[r].size;
+		if (m->taints_known && m->taints && !ks_kernel_taint_letters(k, m->taints, taint, sizeof(taint)))
+			snprintf(taint, sizeof(taint), "0x%llx", (unsigned long long)m->taints);
+		if (cli->json)
+			json_array_append_new(arr, json_pack("{s:o,s:s,s:I,s:o,s:I}", "name", ks_json_text(m->name),
+							     "base", hex(m->nranges ? m->ranges[0].base : 0, h),
+							     "size", (json_int_t)size, "taints",
+							     m->taints_known ? json_string(taint) : json_null(),
+							     "symbols", (json_int_t)m->nsyms));
+		else
+			printf("%-24s %016llx %10llu  %-8s %zu\n", m->name,
+			       (unsigned long long)(m->nranges ? m->ranges[0].base : 0), (unsigned long long)size,
+			       m->taints_known ? (taint[0] ? taint : "-") : "?", m->nsyms);
+	}
+	if (cli->json) {
+		json_t *root = json_object();
+
+		json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
+		json_object_set_new(root, "modules", arr);
+		return emit_json(root);
+	}
+	return 0;
 }
 
 static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
@@ -654,7 +703,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
-	    strcmp(cli.command, "report")) {
+	    strcmp(cli.command, "report") && strcmp(cli.command, "mod")) {
 		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
 		free(cli.sel);
 		return EXIT_USAGE;
@@ -673,6 +722,10 @@ int main(int argc, char **argv)
 	stamps[1] = now_seconds();
 	if (!strcmp(cli.command, "log")) {
 		rc = cmd_log(k);
+		goto out;
+	}
+	if (!strcmp(cli.command, "mod")) {
+		rc = cmd_mod(&cli, k);
 		goto out;
 	}
 	if (!strcmp(cli.command, "report")) {

@@ -652,3 +652,26 @@ enum ks_error_code ks_mutex_owner_word(struct ks_kernel *k, uint64_t mutex, uint
 		return ks_read_field_code(k, mutex, KS_F_MUTEX_OWNER, ret);
 	return ks_read_field_code(k, mutex + k->off[KS_F_MUTEX_RTMUTEX], KS_F_RTMUTEX_OWNER, ret);
 }
+
+/* The letters of mask, as print_tainted() writes them: one per taint bit set. */
+bool ks_kernel_taint_letters(struct ks_kernel *k, uint64_t mask, char *buf, size_t size)
+{
+	uint64_t table, n, esize = ks_kernel_type_size(k, KS_SIZE_TAINT_FLAG), off, fsize;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!ks_kernel_array(k, KS_A_TAINT_FLAGS, &table, &n) || !n || n > 64 || !esize ||
+	    !ks_kernel_late_field(k, KS_LF_TAINT_FLAG_C_TRUE, &off, &fsize) || fsize != 1)
+		return false;
+	for (uint64_t b = 0; b < n && len + 1 < size; b++) {
+		char c;
+
+		if (!(mask & (1ull << b)))
+			continue;
+		if (!ks_try_read(k, table + b * esize + off, &c, 1) || c < 'A' || c > 'Z')
+			c = '?';
+		buf[len++] = c;
+	}
+	buf[len] = '\0';
+	return true;
+}

@@ -12,28 +12,6 @@
 #include "passes/pass.h"
 #include "kstall/modules.h"
 
-/* The letters of mask, as print_tainted() writes them: one per taint bit set. */
-static bool taint_letters(struct ks_kernel *k, uint64_t mask, char *buf, size_t size)
-{
-	uint64_t table, n, esize = ks_kernel_type_size(k, KS_SIZE_TAINT_FLAG), off, fsize;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	if (!ks_kernel_array(k, KS_A_TAINT_FLAGS, &table, &n) || !n || n > 64 || !esize ||
-	    !ks_kernel_late_field(k, KS_LF_TAINT_FLAG_C_TRUE, &off, &fsize) || fsize != 1)
-		return false;
-	for (uint64_t b = 0; b < n && len + 1 < size; b++) {
-		char c;
-
-		if (!(mask & (1ull << b)))
-			continue;
-		if (!ks_try_read(k, table + b * esize + off, &c, 1) || c < 'A' || c > 'Z')
-			c = '?';
-		buf[len++] = c;
-	}
-	buf[len] = '\0';
-	return true;
-}
 
 static void uts(struct ks_analysis *a)
 {
@@ -90,7 +68,7 @@ static struct ks_error *facts_finish(struct ks_analysis *a, void *ctx)
 	panic_text(a);
 	if (ks_kernel_symbol(k, "tainted_mask", &addr) && ks_try_read_u64(k, addr, &f->taint_mask)) {
 		f->taint_known = true;
-		if (!taint_letters(k, f->taint_mask, f->taint, sizeof(f->taint)))
+		if (!ks_kernel_taint_letters(k, f->taint_mask, f->taint, sizeof(f->taint)))
 			snprintf(f->taint, sizeof(f->taint), "0x%llx", (unsigned long long)f->taint_mask);
 	}
 	for (size_t i = 0; mods && i < mods->count && len < sizeof(f->tainting_modules); i++) {
@@ -98,7 +76,7 @@ static struct ks_error *facts_finish(struct ks_analysis *a, void *ctx)
 
 		if (!mods->mods[i].taints_known || !mods->mods[i].taints)
 			continue;
-		if (!taint_letters(k, mods->mods[i].taints, letters, sizeof(letters)))
+		if (!ks_kernel_taint_letters(k, mods->mods[i].taints, letters, sizeof(letters)))
 			snprintf(letters, sizeof(letters), "0x%llx", (unsigned long long)mods->mods[i].taints);
 		len += (size_t)snprintf(f->tainting_modules + len, sizeof(f->tainting_modules) - len, "%s%s(%s)",
 					len ? " " : "", mods->mods[i].name, letters);

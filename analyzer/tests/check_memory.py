@@ -10,6 +10,7 @@ number of OOM kills in the log.
 import json
 import re
 import struct
+import subprocess
 
 import kstall_report
 import sys
@@ -257,6 +258,19 @@ if cons["files"] is not None:
         failures.append(f"tmpfs files: kstall {got}, drgn {[(i, p * page) for i, p in want_files]}")
     if len(got) != min(10, len(files)):
         failures.append(f"tmpfs files: kstall shows {len(got)}, drgn finds {len(files)}")
+# kstall mod against the modules list read with drgn: names, taint letters, sizes.
+pm = subprocess.run([kstall, "mod", "--json", vmcore, vmlinux], capture_output=True, text=True)
+kmods = {m["name"]: m for m in json.loads(pm.stdout)["modules"]} if pm.returncode in (0, 1) else {}
+dmods = {}
+for m in list_for_each_entry("struct module", prog["modules"].address_of_(), "list"):
+    if m.state.value_() == prog.constant("MODULE_STATE_UNFORMED").value_():
+        continue
+    dmods[m.name.string_().decode()] = letters(m.taints.value_())
+if set(kmods) != set(dmods):
+    failures.append(f"mod: kstall {sorted(kmods)}, drgn {sorted(dmods)}")
+for name, taint in dmods.items():
+    if name in kmods and kmods[name]["taints"] != taint:
+        failures.append(f"mod {name}: taints kstall {kmods[name]['taints']!r}, drgn {taint!r}")
 tot = cons["totals"]
 if tot is not None:
     for key, n in (("anon_bytes", "MM_ANONPAGES"), ("file_bytes", "MM_FILEPAGES"),

@@ -42,6 +42,11 @@ const struct ks_settings *ks_kernel_settings(const struct ks_kernel *k);
 struct ks_debuginfo *ks_kernel_debuginfo(struct ks_kernel *k);
 uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k);
 const char *ks_kernel_release(const struct ks_kernel *k);
+/*
+ * The letters of a taint mask as the kernel prints them after "Tainted:", one
+ * per bit set, from its own taint_flags[] table; false when the table is unknown.
+ */
+bool ks_kernel_taint_letters(struct ks_kernel *k, uint64_t mask, char *buf, size_t size);
 /* A VMCOREINFO value (CRASHTIME, OSRELEASE, ...); false when the dump has none. */
 bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_t size);
 
