@@ -16,11 +16,18 @@ static struct ks_error *timing_task(struct ks_analysis *a, void *ctx, size_t i)
 	const struct ks_task *t = &a->tasks.tasks[i];
 	struct ks_task_analysis *ta = &a->ta[i];
 	struct ks_stall *st = &ta->stall;
-	bool blocked = !t->active && (t->state_char == 'D' || ta->waits_on >= 0);
+	bool allocating = ta->alloc.phase != KS_ALLOC_NONE;
+	/*
+	 * A task in the allocator loops: its sleeps (reclaim throttling, congestion
+	 * waits, the oom_lock retry) are short and each ends in a new arrival on a
+	 * CPU, so the time since its last arrival or switch says nothing of when
+	 * its stall began. Only lock waits and other sleeps are dated by them.
+	 */
+	bool blocked = !t->active && !allocating && (t->state_char == 'D' || ta->waits_on >= 0);
 	uint64_t v;
 
 	(void)ctx;
-	if (t->idle || (!blocked && ta->alloc.phase == KS_ALLOC_NONE))
+	if (t->idle || (!blocked && !allocating))
 		return NULL;
 	st->min_seconds = 0;
 	st->max_seconds = uptime;
