@@ -126,7 +126,8 @@ static void usage_of(const char *command, FILE *f)
 /* Why path is neither a vmcore nor a vmlinux, in words a user can act on. */
 static void explain_file(const char *path)
 {
-	unsigned char hdr[16] = { 0 };
+	/* one byte more than is read: the System.map test runs strspn over it */
+	unsigned char hdr[17] = { 0 };
 	struct stat st;
 	ssize_t n = 0;
 	int fd;
@@ -144,7 +145,7 @@ static void explain_file(const char *path)
 		fprintf(stderr, "kstall: cannot read %s: %s\n", path, strerror(errno));
 		return;
 	}
-	n = read(fd, hdr, sizeof(hdr));
+	n = read(fd, hdr, sizeof(hdr) - 1);
 	close(fd);
 	if (n >= 6 && !memcmp(hdr, "\xfd" "7zXZ", 6))
 		fprintf(stderr, "kstall: %s is xz-compressed; unpack it first (xz -dk %s)\n", path, path);
