@@ -251,6 +251,23 @@ def main():
         if not rows or "no vmlinux" not in reason or vmlinux("debug") not in reason:
             failures.append(f"only the debug vmlinux for a lean dump: {rows}")
 
+        # No place for an index (no HOME, no XDG_CACHE_HOME) or an index that cannot be written: the
+        # batch runs anyway, analyses the dump and says nothing is kept.
+        noenv = {k: v for k, v in env.items() if k not in ("HOME", "XDG_CACHE_HOME", "KSTALL_CACHE_DIR")}
+        for extra, home in (([], os.path.join(tmp, "no-such-home")),
+                            (["--index", "/proc/kstall-no-index/triage.sqlite"], None)):
+            e = dict(noenv, **({"HOME": home} if home else {}))
+            p = subprocess.run([kstall, "triage", "--json", *extra, "--vmlinux", vmlinux("lean"),
+                                os.path.join(fixture("lean/abba"), "vmcore")],
+                               capture_output=True, text=True, timeout=TIMEOUT, env=e)
+            rows = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+            dumps_ok = [r for r in rows if r.get("type") == "dump" and r.get("status") in ("ok", "partial")]
+            summary = [r for r in rows if r.get("type") == "summary"]
+            if p.returncode != 0 or not dumps_ok or "nothing is kept" not in p.stderr or \
+                    not summary or summary[0]["index"] is not None:
+                failures.append(f"triage without an index ({extra or 'HOME=' + str(home)}): exit "
+                                f"{p.returncode}, rows {rows}, stderr {p.stderr!r}")
+
         # Bad input: exit 2, one line that says what.
         for args, word in ((["triage"], "PATH"),
                            (["triage", "--index", index, os.path.join(tmp, "missing")], "missing"),

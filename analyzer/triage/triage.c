@@ -220,7 +220,7 @@ static void on_done(void *arg, size_t i)
 			e->analyzed_at = (int64_t)time(NULL);
 		free(e->analyzed_by);
 		e->analyzed_by = strdup(b->version);
-		err = ks_triage_index_store(b->idx, e);
+		err = b->idx ? ks_triage_index_store(b->idx, e) : NULL;
 		if (err) {
 			/* The batch is worth more than its index: say so once and go on. */
 			if (!b->index_failed)
@@ -375,12 +375,12 @@ static void print_summary(const struct batch *b, const char *index)
 					 "schema_version", KS_TRIAGE_SCHEMA_VERSION, "dumps",
 					 (json_int_t)n, "analyzed", (json_int_t)analyzed, "cached",
 					 (json_int_t)b->cached, "failed", (json_int_t)b->failed,
-					 "index", ks_triage_json_text(index), "kstall_version",
+					 "index", b->idx ? ks_triage_json_text(index) : json_null(), "kstall_version",
 					 b->version));
 		return;
 	}
 	printf("\n%zu dump%s: %zu analyzed, %zu from the index (%s), %zu failed\n", n,
-	       n == 1 ? "" : "s", analyzed, b->cached, index, b->failed);
+	       n == 1 ? "" : "s", analyzed, b->cached, b->idx ? index : "none: nothing kept", b->failed);
 }
 
 static int similar(const struct triage_cli *cli, const char *index, const char *version)
@@ -442,8 +442,21 @@ static int run(const struct triage_cli *cli, const char *index, const char *vers
 	}
 	if (d.problems)
 		fprintf(stderr, "kstall: %s", d.problems);
-	err = ks_triage_index_open(index, version, false, &b.idx);
-	if (!err)
+	/*
+	 * The batch is worth more than its index: with no place for one (no HOME,
+	 * a read-only cache) triage runs without, and says so.
+	 */
+	if (!index) {
+		fprintf(stderr, "kstall: no place for the triage index (set HOME or XDG_CACHE_HOME, or give "
+				"--index FILE): running without one, nothing is kept\n");
+	} else if ((err = ks_triage_index_open(index, version, false, &b.idx)) && err->code == KS_ERR_OS) {
+		/* a place it cannot write; a file that is no index stays an error (below) */
+		fprintf(stderr, "kstall: %s: running without the index, nothing is kept\n", err->message);
+		ks_error_destroy(err);
+		err = NULL;
+		b.idx = NULL;
+	}
+	if (!err && b.idx)
 		err = take_cached(b.idx, &d);
 	if (err) {
 		fprintf(stderr, "kstall: %s\n", err->message);
@@ -489,7 +502,7 @@ int ks_triage_main(int argc, char **argv)
 	char version[64], *index = NULL;
 	int rc = parse(argc, argv, &cli);
 
-	if (!rc && !cli.index && !(index = cache_file("triage.sqlite"))) {
+	if (!rc && !cli.index && !(index = cache_file("triage.sqlite")) && cli.similar) {
 		fprintf(stderr, "kstall: no place for the triage index: set HOME or XDG_CACHE_HOME, "
 				"or give --index FILE\n");
 		rc = EXIT_USAGE;
