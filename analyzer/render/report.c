@@ -260,6 +260,8 @@ static void text_events(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  none\n");
 }
 
+#define GROUP_PIDS_SHOWN 8
+
 /* The model's stalled groups, biggest first; returns how many tasks they hold. */
 static size_t text_groups(FILE *out, const struct ks_analysis *a)
 {
@@ -275,6 +277,13 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", gr->count, a->tasks.tasks[i].state_char,
 			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
+		/* who they are: the first few pids and how many more */
+		fprintf(out, "         pid%s", gr->count == 1 ? "" : "s");
+		for (size_t m = gr->first; m < gr->first + gr->count && m < gr->first + GROUP_PIDS_SHOWN; m++)
+			fprintf(out, "%s %d", m == gr->first ? "" : ",", a->tasks.tasks[a->group_tasks[m]].pid);
+		if (gr->count > GROUP_PIDS_SHOWN)
+			fprintf(out, " and %zu more", gr->count - GROUP_PIDS_SHOWN);
+		fprintf(out, "\n");
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
 			char loops[64] = "";
 			int lo = 0, hi = 0;
