@@ -89,16 +89,14 @@ static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
 }
 
 /* Signature: the kind and the names of what is involved; no pids, no addresses. */
-static void sign(struct ks_analysis *a, struct ks_verdict *v, const char *extra)
+/*
+ * "kind:name:name[:extra]", the names sorted so that the order they were
+ * found in does not matter (names is sorted in place).
+ */
+static void sign_names(struct ks_verdict *v, const char **names, size_t n, const char *extra)
 {
-	size_t len = (size_t)snprintf(v->signature, sizeof(v->signature), "%s",
-				      ks_verdict_name(v->kind));
-	const char *names[KS_VERDICT_MAX_LOCKS];
-	size_t n = 0;
+	size_t len = (size_t)snprintf(v->signature, sizeof(v->signature), "%s", ks_verdict_name(v->kind));
 
-	for (size_t i = 0; i < v->nlocks; i++)
-		names[n++] = a->locks[v->locks[i]].what[0] ? a->locks[v->locks[i]].what : "unnamed";
-	/* sorted, so that the order locks were found in does not matter */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
 			const char *t = names[j];
@@ -110,6 +108,27 @@ static void sign(struct ks_analysis *a, struct ks_verdict *v, const char *extra)
 		len += (size_t)snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", names[i]);
 	if (extra && len < sizeof(v->signature))
 		snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", extra);
+}
+
+static void sign(struct ks_analysis *a, struct ks_verdict *v, const char *extra)
+{
+	const char *names[KS_VERDICT_MAX_LOCKS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < v->nlocks; i++)
+		names[n++] = a->locks[v->locks[i]].what[0] ? a->locks[v->locks[i]].what : "unnamed";
+	sign_names(v, names, n, extra);
+}
+
+/* End the summary's last sentence with a period, where there is room. */
+static void end_sentence(char *s, size_t size)
+{
+	size_t len = strlen(s);
+
+	if (len && s[len - 1] != '.' && len + 1 < size) {
+		s[len] = '.';
+		s[len + 1] = '\0';
+	}
 }
 
 static void cycles(struct builder *b)
@@ -545,8 +564,10 @@ static void shmem_holders(struct ks_analysis *a, struct ks_verdict *v, uint64_t 
 					a->tasks.tasks[pm->task].tgid, ks_memory_mib(&a->memory, pm->shmem));
 		add_pid(v, a->tasks.tasks[pm->task].tgid);
 	}
-	if (len < sizeof(v->summary))
-		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s", named ? "." : "");
+	if (named) {
+		end_sentence(v->summary, sizeof(v->summary));
+		len = strlen(v->summary);
+	}
 	/* the files that hold it, a tenth or more each */
 	for (size_t f = 0, shown = 0; c->files_known && f < c->nfiles && len < sizeof(v->summary); f++) {
 		char label[sizeof(c->files[f].file.path) + 32];
@@ -557,11 +578,8 @@ static void shmem_holders(struct ks_analysis *a, struct ks_verdict *v, uint64_t 
 		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%.120s holds %.0f MiB (%.0f%%)",
 					shown++ ? "; " : " ", label, ks_memory_mib(&a->memory, c->files[f].pages),
 					pct(c->files[f].pages, a->memory.pages[KS_MEM_TOTAL]));
-		if (c->files[f].pages * 10 >= shmem && f + 1 == c->nfiles && len < sizeof(v->summary))
-			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ".");
 	}
-	if (len && v->summary[len - 1] != '.' && len + 1 < sizeof(v->summary))
-		v->summary[len++] = '.', v->summary[len] = '\0';
+	end_sentence(v->summary, sizeof(v->summary));
 }
 
 static void shmem_no_swap(struct builder *b, const struct census *c)
@@ -712,12 +730,10 @@ static void hung_tasks(struct builder *b)
 	const char *where[HUNG_PLACES], *keys[HUNG_PLACES], *kind[HUNG_PLACES];
 	size_t nwhere = 0, count[HUNG_PLACES] = { 0 }, total = 0, other = 0, len;
 	struct ks_verdict *v;
-
 	/* decided before the verdict exists: its own pids must not explain them */
-	bool *counted = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(bool));
+	int32_t pids[KS_VERDICT_MAX_PIDS];
+	size_t npids = 0;
 
-	if (!counted)
-		return;
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_stall *st = &a->ta[i].stall;
 		const char *w;
@@ -727,7 +743,8 @@ static void hung_tasks(struct builder *b)
 		    !(reported_hung(a, i) || (st->source != KS_STALL_NONE && st->min_seconds >= timeout)))
 			continue;
 		total++;
-		counted[i] = true;
+		if (npids < KS_VERDICT_MAX_PIDS)
+			pids[npids++] = a->tasks.tasks[i].pid;
 		w = sleeps_in(a, i, false);
 		for (k = 0; k < nwhere && strcmp(where[k], w); k++)
 			;
@@ -741,14 +758,10 @@ static void hung_tasks(struct builder *b)
 		else
 			other++;
 	}
-	if (!total || !(v = add(b, KS_VERDICT_HUNG_TASKS, 0.45))) {
-		free(counted);
+	if (!total || !(v = add(b, KS_VERDICT_HUNG_TASKS, 0.45)))
 		return;
-	}
-	for (size_t i = 0; i < a->tasks.count; i++)
-		if (counted[i])
-			add_pid(v, a->tasks.tasks[i].pid);
-	free(counted);
+	for (size_t p = 0; p < npids; p++)
+		add_pid(v, pids[p]);
 	len = (size_t)snprintf(v->summary, sizeof(v->summary),
 			       "%zu task%s ha%s slept uninterruptibly for %.0f s or more (%s) with no cause "
 			       "kstall can name: ",
@@ -765,16 +778,7 @@ static void hung_tasks(struct builder *b)
 		snprintf(v->summary + len, sizeof(v->summary) - len, ". %s what %s for.",
 			 total == 1 ? "Its stack shows" : "Their stacks show", total == 1 ? "it waits" : "they wait");
 	/* names only, sorted: the same hang gives the same signature whatever the task order */
-	for (size_t k = 1; k < nwhere; k++)
-		for (size_t j = k; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-			const char *t = keys[j];
-
-			keys[j] = keys[j - 1];
-			keys[j - 1] = t;
-		}
-	len = (size_t)snprintf(v->signature, sizeof(v->signature), "hung_tasks");
-	for (size_t k = 0; k < nwhere && len < sizeof(v->signature); k++)
-		len += (size_t)snprintf(v->signature + len, sizeof(v->signature) - len, ":%s", keys[k]);
+	sign_names(v, keys, nwhere, NULL);
 }
 
 /* Memory verdicts say since when the system has been stalled on memory, where PSI tells. */
@@ -800,8 +804,8 @@ static void add_memory_onset(struct ks_analysis *a)
 		    vd->kind != KS_VERDICT_RECLAIM_THROTTLE && vd->kind != KS_VERDICT_SHMEM_NO_SWAP &&
 		    vd->kind != KS_VERDICT_ALLOC_STORM && vd->kind != KS_VERDICT_OOM_VICTIM_STUCK)
 			continue;
-		if (len && vd->summary[len - 1] != '.' && len + 1 < sizeof(vd->summary))
-			vd->summary[len++] = '.', vd->summary[len] = '\0';
+		end_sentence(vd->summary, sizeof(vd->summary));
+		len = strlen(vd->summary);
 		if (len + strlen(words) < sizeof(vd->summary))
 			memcpy(vd->summary + len, words, strlen(words) + 1);
 	}
