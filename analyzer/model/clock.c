@@ -27,6 +27,12 @@ static unsigned int guess_hz(uint64_t jiffies, uint64_t now_ns)
 	return best < uptime / 8 + 2 ? hz : 0;
 }
 
+/* HZ from the nanoseconds of one tick; 0 for a tick no HZ from 50 to 1000 gives. */
+static unsigned int hz_of_tick(uint64_t tick)
+{
+	return tick >= 1000000 && tick <= 20000000 ? (unsigned int)((1000000000ull + tick / 2) / tick) : 0;
+}
+
 void ks_model_load_clocks(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
@@ -45,8 +51,8 @@ void ks_model_load_clocks(struct ks_analysis *a)
 	if (ks_kernel_symbol(k, "tick_nsec", &addr)) {
 		uint64_t tick;
 
-		if (ks_try_read_u64(k, addr, &tick) && tick >= 1000000 && tick <= 20000000)
-			a->hz = (unsigned int)((1000000000ull + tick / 2) / tick);
+		if (ks_try_read_u64(k, addr, &tick))
+			a->hz = hz_of_tick(tick);
 	}
 	/*
 	 * The jiffies clocksource counts one per tick, with mult = NSEC_PER_JIFFY << shift
@@ -59,12 +65,8 @@ void ks_model_load_clocks(struct ks_analysis *a)
 		if (ks_kernel_late_field(k, KS_LF_CLOCKSOURCE_MULT, &moff, &msize) && msize == 4 &&
 		    ks_kernel_late_field(k, KS_LF_CLOCKSOURCE_SHIFT, &soff, &ssize) && ssize == 4 &&
 		    ks_try_read_u32(k, addr + moff, &mult) && ks_try_read_u32(k, addr + soff, &shift) &&
-		    shift < 32) {
-			uint64_t tick = (uint64_t)mult >> shift;
-
-			if (tick >= 1000000 && tick <= 20000000)
-				a->hz = (unsigned int)((1000000000ull + tick / 2) / tick);
-		}
+		    shift < 32)
+			a->hz = hz_of_tick((uint64_t)mult >> shift);
 	}
 	if (!a->hz)
 		a->hz = guess_hz(a->jiffies, a->now_ns);
