@@ -116,6 +116,14 @@ bool ks_kernel_has(const struct ks_kernel *k, enum ks_field f)
 	return k->has[f];
 }
 
+bool ks_kernel_has_all(const struct ks_kernel *k, const enum ks_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!k->has[f[i]])
+			return false;
+	return true;
+}
+
 uint64_t ks_kernel_fsize(const struct ks_kernel *k, enum ks_field f)
 {
 	return k->fsize[f];

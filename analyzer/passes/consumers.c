@@ -120,19 +120,15 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 	uint64_t head, pos;
 	size_t budget = MAX_INODES;
 
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!ks_kernel_has(k, need[i]))
-			return;
-	if (!ks_kernel_symbol(k, "super_blocks", &head) || !ks_try_read_u64(k, head, &pos))
+	if (!ks_kernel_has_all(k, need, sizeof(need) / sizeof(need[0])) ||
+	    !ks_kernel_symbol(k, "super_blocks", &head) || !ks_try_read_u64(k, head, &pos))
 		return;
 	c->files_known = true;
 	for (size_t nsb = 0; pos != head && nsb < 4096; nsb++) {
-		uint64_t sb = pos - ks_kernel_off(k, KS_F_SB_LIST), type, name, ihead, ipos;
+		uint64_t sb = pos - ks_kernel_off(k, KS_F_SB_LIST), ihead, ipos;
 		char fstype[16] = "";
 
-		if (ks_try_read_field(k, sb, KS_F_SB_TYPE, &type) && type &&
-		    ks_try_read_field(k, type, KS_F_FSTYPE_NAME, &name) && name &&
-		    ks_try_read_string(k, name, fstype, sizeof(fstype)) && !strcmp(fstype, "tmpfs")) {
+		if (ks_fstype_of_sb(k, sb, fstype, sizeof(fstype)) && !strcmp(fstype, "tmpfs")) {
 			ihead = sb + ks_kernel_off(k, KS_F_SB_INODES);
 			if (!ks_try_read_u64(k, ihead, &ipos))
 				ipos = ihead;

@@ -14,14 +14,6 @@
 #define MAX_PATH_STEPS 64
 #define MAX_NAME 64
 
-static bool has_all(struct ks_kernel *k, const enum ks_field *f, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!ks_kernel_has(k, f[i]))
-			return false;
-	return true;
-}
-
 /* An inode whose embedded mapping names it as its host: true of every inode the kernel set up. */
 static bool is_inode(struct ks_kernel *k, uint64_t inode)
 {
@@ -65,7 +57,7 @@ static uint64_t first_mount(struct ks_kernel *k, uint64_t sb)
 	    ks_kernel_has(k, KS_F_MOUNT_NEXT_FOR_SB) && ks_kernel_has(k, KS_F_MOUNT_SB))
 		return ks_try_read_field(k, sb, KS_F_SB_MOUNTS, &m) && m &&
 		       ks_try_read_field(k, m, KS_F_MOUNT_SB, &msb) && msb == sb ? m : 0;
-	if (!has_all(k, need, sizeof(need) / sizeof(need[0])))
+	if (!ks_kernel_has_all(k, need, sizeof(need) / sizeof(need[0])))
 		return 0;
 	head = sb + ks_kernel_off(k, KS_F_SB_MOUNTS);
 	if (!ks_try_read_u64(k, head, &next) || next == head || !next)
@@ -138,21 +130,28 @@ static bool walk_path(struct ks_kernel *k, uint64_t dentry, uint64_t mount, char
 	return true;
 }
 
+bool ks_fstype_of_sb(struct ks_kernel *k, uint64_t sb, char *buf, size_t size)
+{
+	uint64_t type, name;
+
+	return ks_try_read_field(k, sb, KS_F_SB_TYPE, &type) && type &&
+	       ks_try_read_field(k, type, KS_F_FSTYPE_NAME, &name) && name && ks_try_read_string(k, name, buf, size);
+}
+
 bool ks_file_of_inode(struct ks_kernel *k, uint64_t inode, struct ks_file_ref *ret)
 {
 	static const enum ks_field need[] = { KS_F_INODE_DENTRY, KS_F_DENTRY_ALIAS, KS_F_DENTRY_INODE,
 					      KS_F_DENTRY_PARENT, KS_F_DENTRY_NAME };
 	struct ks_file_ref f = { .known = true, .inode = inode };
-	uint64_t sb, type, name, first, dentry, din;
+	uint64_t sb, first, dentry, din;
 
 	if (!is_inode(k, inode))
 		return false;
 	ks_try_read_field(k, inode, KS_F_INODE_INO, &f.ino);
-	if (ks_try_read_field(k, inode, KS_F_INODE_SB, &sb) && ks_try_read_field(k, sb, KS_F_SB_TYPE, &type) &&
-	    type && ks_try_read_field(k, type, KS_F_FSTYPE_NAME, &name) && name)
-		ks_try_read_string(k, name, f.fstype, sizeof(f.fstype));
+	if (ks_try_read_field(k, inode, KS_F_INODE_SB, &sb))
+		ks_fstype_of_sb(k, sb, f.fstype, sizeof(f.fstype));
 	/* The first alias; a hard-linked file has more, any one names it. */
-	if (has_all(k, need, sizeof(need) / sizeof(need[0])) &&
+	if (ks_kernel_has_all(k, need, sizeof(need) / sizeof(need[0])) &&
 	    ks_try_read_u64(k, inode + ks_kernel_off(k, KS_F_INODE_DENTRY), &first) && first) {
 		dentry = first - ks_kernel_off(k, KS_F_DENTRY_ALIAS);
 		if (ks_try_read_field(k, dentry, KS_F_DENTRY_INODE, &din) && din == inode) {

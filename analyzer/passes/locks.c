@@ -547,9 +547,8 @@ static void rt_rwsem_owner(struct ks_analysis *a, struct ks_lock *l)
 	const uint64_t writer_bias = 1u << 30;
 	uint64_t word, readers;
 
-	if (ks_try_read_u64(k, l->address + ks_kernel_off(k, KS_F_RWSEM_RWBASE_RTMUTEX) +
-				       ks_kernel_off(k, KS_F_RTMUTEX_OWNER),
-			    &word) &&
+	if (ks_try_read_field(k, l->address + ks_kernel_off(k, KS_F_RWSEM_RWBASE_RTMUTEX), KS_F_RTMUTEX_OWNER,
+			      &word) &&
 	    (l->owner = ks_model_task_index(a, ks_lock_owner_task(word))) >= 0) {
 		l->owner_is_hint = !ks_try_read_field(k, l->address, KS_F_RWSEM_RWBASE_READERS, &readers) ||
 				   (uint32_t)readers != writer_bias;
@@ -625,10 +624,8 @@ static void load_folio_waiters(struct ks_analysis *a, struct ks_locks_ctx *c)
 	int64_t pg_locked;
 
 	c->folio_table_loaded = true;
-	for (size_t f = 0; f < sizeof(need) / sizeof(need[0]); f++)
-		if (!ks_kernel_has(k, need[f]))
-			return;
-	if (!ks_kernel_array(k, KS_A_FOLIO_WAIT_TABLE, &table, &n) || !table || !n || n > 65536 || !esize ||
+	if (!ks_kernel_has_all(k, need, sizeof(need) / sizeof(need[0])) ||
+	    !ks_kernel_array(k, KS_A_FOLIO_WAIT_TABLE, &table, &n) || !table || !n || n > 65536 || !esize ||
 	    !ks_kernel_enumerator(k, KS_E_PG_LOCKED, &pg_locked))
 		return;
 	/* One budget for the whole table: a looping list in every bucket must not cost 256 loops. */

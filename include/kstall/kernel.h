@@ -67,6 +67,8 @@ const struct ks_support_gap *ks_kernel_support_gaps(const struct ks_kernel *k, s
 /* Members of kstall/layout.h's KS_FIELDS, resolved at open: offset, presence, size. */
 uint64_t ks_kernel_off(const struct ks_kernel *k, enum ks_field f);
 bool ks_kernel_has(const struct ks_kernel *k, enum ks_field f);
+/* Has this kernel every one of the n members f? */
+bool ks_kernel_has_all(const struct ks_kernel *k, const enum ks_field *f, size_t n);
 uint64_t ks_kernel_fsize(const struct ks_kernel *k, enum ks_field f);
 
 /* Runtime address of a symbol (KASLR applied). */
