@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kstall/model.h"
 #include "base/hashmap.h"
@@ -241,4 +242,15 @@ void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
 	else
 		snprintf(buf, size, "inode %llu on %s", (unsigned long long)f->ino,
 			 f->fstype[0] ? f->fstype : "?");
+}
+
+/* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
+void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size)
+{
+	time_t t = (time_t)f->crash_time;
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (f->crash_time >= 0 && gmtime_r(&t, &tm))
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "render/report.h"
 #include "base/utf8.h"
@@ -275,12 +274,9 @@ static void html_header(struct html *h)
 	{
 		/* the dump facts: which machine, when, why it crashed, what tainted it */
 		const struct ks_dump_facts *f = &a->facts;
-		char when[40] = "";
-		time_t t = (time_t)f->crash_time;
-		struct tm tm;
+		char when[40];
 
-		if (f->crash_time >= 0 && gmtime_r(&t, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		ks_facts_crash_time(f, when, sizeof(when));
 		put(h, "<p class=\"facts\">host <span class=\"mono\">");
 		esc(h, f->host[0] ? f->host : "(unknown)");
 		put(h, "</span> &middot; crashed %s", when[0] ? when : "(time unknown)");

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kstall/debuginfo.h"
 
@@ -413,24 +412,13 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "  none\n");
 }
 
-/* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
-static void crash_time_words(const struct ks_dump_facts *f, char *buf, size_t size)
-{
-	time_t t = (time_t)f->crash_time;
-	struct tm tm;
-
-	buf[0] = '\0';
-	if (f->crash_time >= 0 && gmtime_r(&t, &tm))
-		strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
-}
-
 /* The dump facts under the title: what every ticket starts with. */
 static void text_facts(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_dump_facts *f = &a->facts;
 	char when[40];
 
-	crash_time_words(f, when, sizeof(when));
+	ks_facts_crash_time(f, when, sizeof(when));
 	fprintf(out, "  host %s, crashed %s", f->host[0] ? f->host : "(unknown)", when[0] ? when : "(time unknown)");
 	if (f->panic_cpu >= 0)
 		fprintf(out, " on CPU %d", f->panic_cpu);
@@ -712,7 +700,7 @@ static json_t *json_facts(const struct ks_analysis *a)
 	json_t *mods = json_array();
 	char when[40], copy[sizeof(f->tainting_modules)], *save = NULL;
 
-	crash_time_words(f, when, sizeof(when));
+	ks_facts_crash_time(f, when, sizeof(when));
 	snprintf(copy, sizeof(copy), "%s", f->tainting_modules);
 	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save))
 		json_array_append_new(mods, ks_json_text(m));

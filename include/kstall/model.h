@@ -442,6 +442,8 @@ const char *ks_psi_resource_name(enum ks_psi_resource resource);
 const char *ks_mem_item_name(enum ks_mem_item item);
 /* pages of the dump's page size, in MiB */
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
+/* The crash's time, "2026-12-02 19:04:05 UTC", or "" when the dump does not date it. */
+void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size);
 /* A file's label: its path, else "inode N on FSTYPE". */
 void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
 const char *ks_event_kind_name(enum ks_event_kind kind);
