@@ -20,7 +20,9 @@ import os
 import shutil
 import subprocess
 import sys
+import sqlite3
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import jsonschema
@@ -142,6 +144,9 @@ def check_rows(rows, dumps, expected_reports, truths, notadump):
             failures.append(f"{path} ({name}): triage says {got}, report {want_row}")
         if r["verdict"] != truths[name]:
             failures.append(f"{path} ({name}): verdict {r['verdict']}, truth {truths[name]}")
+        if (r["host"], r["crash_time"]) != (rep["dump"]["host"], rep["dump"]["crash_time_epoch"]):
+            failures.append(f"{path}: host, crash time {r['host']!r} {r['crash_time']}, report "
+                            f"{rep['dump']['host']!r} {rep['dump']['crash_time_epoch']}")
         if abs((r["score"] or 0) - top["score"]) > 1e-6:
             failures.append(f"{path}: score {r['score']}, report {top['score']}")
     r = by_path.get(notadump)
@@ -233,14 +238,61 @@ def main():
             if sorted(l.split()[0] for l in p.stdout.splitlines()[1:]) != want:
                 failures.append(f"--similar {sig} (text): {p.stdout!r}")
 
-        # The table: one row per dump, then the groups.
+        # The table: one row per dump, then the groups. Compact by default: the crash date and
+        # host on the row, a failure's reason on the line under it, no signature column.
         p = run(batch[:3] + batch[4:], {1})
         table = p.stdout.splitlines()
-        for path in by_path:
-            if sum(l.startswith(path + " ") for l in table) != 1:
+        for path, r in by_path.items():
+            at = [i for i, l in enumerate(table) if l.startswith(path + " ")]
+            if len(at) != 1:
                 failures.append(f"table: {path} not on exactly one row")
+                continue
+            row = table[at[0]]
+            if r["crash_time"]:
+                date = time.strftime("%Y-%m-%d %H:%M", time.gmtime(r["crash_time"]))
+                if date not in row or (r["host"] or "-") not in row:
+                    failures.append(f"table: {path}: no date {date} or host {r['host']}: {row!r}")
+            if r["signature"] and r["signature"] != r["verdict"] and r["signature"] in row:
+                failures.append(f"table: the compact row holds the signature: {row!r}")
+            if r["status"] == "failed" and (at[0] + 1 >= len(table) or
+                                            table[at[0] + 1] != f"    failed: {r['reason']}"):
+                failures.append(f"table: {path}: its reason is not on the next line")
+            if len(row) > max(map(len, by_path)) + 90:
+                failures.append(f"table: a compact row of {len(row)} columns: {row!r}")
         if not any(l.strip().startswith("2 x ") for l in table):
             failures.append(f"table: no group of 2: {p.stdout[-1500:]!r}")
+        wide = run(batch[:3] + batch[4:] + ["--wide"], {1}).stdout.splitlines()
+        for path, r in by_path.items():
+            last = r["reason"] if r["status"] == "failed" else r["signature"]
+            if not any(l.startswith(path + " ") and l.endswith("  " + last) for l in wide):
+                failures.append(f"wide table: {path} does not end with {last!r}")
+
+        # An index of format 1 (before host and crash_time) is migrated and its rows kept.
+        old = os.path.join(tmp, "format1.sqlite")
+        db = sqlite3.connect(old)
+        db.executescript(
+            "CREATE TABLE dumps (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER "
+            "NOT NULL, status TEXT NOT NULL, release TEXT, build_id TEXT, vmlinux TEXT, verdict "
+            "TEXT, score REAL, signature TEXT, summary TEXT, pids TEXT NOT NULL, reason TEXT, "
+            "analyzed_at INTEGER NOT NULL, kstall_version TEXT NOT NULL);"
+            "CREATE INDEX dumps_by_signature ON dumps(signature);"
+            "INSERT INTO dumps VALUES ('/old/vmcore', 1, 1, 'ok', '6.1.0', 'ab12', '/old/vmlinux',"
+            " 'lock_cycle',"
+            " 0.95, 'old:signature', 'old', '1,2', NULL, 1, 'old-kstall');"
+            "PRAGMA user_version = 1;")
+        db.close()
+        p = run(["triage", "--similar", "old:signature", "--index", old], {2})
+        if "format 1" not in p.stderr:
+            failures.append(f"--similar on a format-1 index: {p.stderr!r}")
+        run(["triage", "--json", "--index", old, "--vmlinux", vmlinux("lean"),
+             os.path.join(fixture("lean/abba"), "vmcore")], {0})
+        db = sqlite3.connect(old)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.close()
+        got = [l["path"] for l in json_lines(run(["triage", "--similar", "old:signature", "--json",
+                                                  "--index", old], {0}), validator, "migrated")]
+        if version != 2 or got != ["/old/vmcore"]:
+            failures.append(f"format-1 index: now format {version}, old rows {got}")
 
         # The dump of one kernel with only the other kernel's vmlinux: no match, says which.
         lean = os.path.join(root, "var/crash/127.0.0.1-2024-01-04-12:00:00/vmcore")

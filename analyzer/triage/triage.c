@@ -21,7 +21,7 @@ enum { EXIT_FAILED_DUMPS = 1, EXIT_USAGE = 2 };
 #define MAX_JOBS 256
 
 struct triage_cli {
-	bool json;
+	bool json, wide;
 	unsigned int jobs, timeout;
 	const char *index, *similar;
 	const char **files, **dirs, **paths;
@@ -37,6 +37,8 @@ static void usage(FILE *f)
 	      "options:\n"
 	      "  -j, --jobs N          analyze N dumps at once (default: the number of CPUs)\n"
 	      "  --json                one JSON object per line\n"
+	      "  --wide                every column in the table: each verdict's pids, the\n"
+	      "                        signature, whether the row came from the index\n"
 	      "  --index FILE          the index of earlier results (default:\n"
 	      "                        $XDG_CACHE_HOME/kstall/triage.sqlite)\n"
 	      "  --vmlinux FILE        a candidate vmlinux (repeatable); each dump takes the one\n"
@@ -76,6 +78,7 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 	static const struct option opts[] = {
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "wide", no_argument, NULL, 'W' },
 		{ "index", required_argument, NULL, 'i' },
 		{ "vmlinux", required_argument, NULL, 'v' },
 		{ "debug-dir", required_argument, NULL, 'd' },
@@ -100,6 +103,9 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 			break;
 		case 'J':
 			cli->json = true;
+			break;
+		case 'W':
+			cli->wide = true;
 			break;
 		case 'i':
 			cli->index = optarg;
@@ -241,18 +247,33 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-static void pids_words(const struct ks_triage_entry *e, char *buf, size_t size)
+/* All the pids, or (compact) the first few and how many more: a storm's verdict names dozens. */
+static void pids_words(const struct ks_triage_entry *e, bool wide, char *buf, size_t size)
 {
-	size_t len = 0;
+	size_t len = 0, shown = wide ? e->npids : e->npids > 3 ? 2 : e->npids;
 
 	snprintf(buf, size, "-");
-	for (size_t i = 0; i < e->npids && len < size; i++)
+	for (size_t i = 0; i < shown && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len, "%s%d", i ? "," : "", e->pids[i]);
+	if (shown < e->npids && len < size)
+		snprintf(buf + len, size - len, " +%zu", e->npids - shown);
 }
 
-static void status_words(const struct ks_triage_entry *e, char *buf, size_t size)
+static void status_words(const struct ks_triage_entry *e, bool wide, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s", ks_triage_status_name(e->status), e->cached ? ", cached" : "");
+	snprintf(buf, size, "%s%s", ks_triage_status_name(e->status),
+		 wide && e->cached ? ", cached" : "");
+}
+
+/* UTC, as the report's header gives it: dumps of machines in several zones sort alike. */
+static void date_words(const struct ks_triage_entry *e, char *buf, size_t size)
+{
+	time_t t = (time_t)e->crash_time;
+	struct tm tm;
+
+	snprintf(buf, size, "-");
+	if (e->crash_time > 0 && gmtime_r(&t, &tm))
+		strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
 }
 
 static int max_int(int a, size_t b)
@@ -260,33 +281,72 @@ static int max_int(int a, size_t b)
 	return (size_t)a > b ? a : (int)b;
 }
 
-/* One row per dump; the last column, the signature or why it failed, may be as long as it is. */
-static void print_table(const struct ks_triage_dumps *d)
+enum { COL_DUMP, COL_DATE, COL_HOST, COL_KERNEL, COL_STATUS, COL_VERDICT, COL_PIDS, NCOLS };
+
+/* Compact: a dump under the working directory by its relative name, as ls would show it. */
+static const char *shown_path(const char *path, bool wide)
 {
-	int wp = 4, wr = 7, ws = 6, wv = 7, wi = 4;
-	char pids[KS_VERDICT_MAX_PIDS * 12], st[32];
+	static char cwd[4096];
+	static bool have_cwd;
+	size_t n;
 
+	if (wide)
+		return path;
+	if (!have_cwd)
+		have_cwd = getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/");
+	n = have_cwd ? strlen(cwd) : 0;
+	return n && !strncmp(path, cwd, n) && path[n] == '/' && path[n + 1] ? path + n + 1 : path;
+}
+
+static void row_words(const struct ks_triage_entry *e, bool wide, char (*w)[KS_VERDICT_MAX_PIDS * 12])
+{
+	snprintf(w[COL_DUMP], sizeof(w[0]), "%s", shown_path(e->path, wide));
+	date_words(e, w[COL_DATE], sizeof(w[0]));
+	snprintf(w[COL_HOST], sizeof(w[0]), "%s", or_dash(e->host));
+	snprintf(w[COL_KERNEL], sizeof(w[0]), "%s", or_dash(e->release));
+	status_words(e, wide, w[COL_STATUS], sizeof(w[0]));
+	snprintf(w[COL_VERDICT], sizeof(w[0]), "%s", or_dash(e->verdict));
+	pids_words(e, wide, w[COL_PIDS], sizeof(w[0]));
+}
+
+/*
+ * One row per dump. Compact (the default) fits a wide terminal: the first pids, and why a dump
+ * failed on a line of its own under it; the signatures are in the groups below. Wide adds the
+ * signature (or the reason) as a last column as long as it is.
+ */
+static void print_table(const struct ks_triage_dumps *d, bool wide)
+{
+	static const char *const heads[NCOLS] = { "DUMP",   "CRASHED (UTC)", "HOST", "KERNEL",
+						  "STATUS", "VERDICT",	     "PIDS" };
+	char w[NCOLS][KS_VERDICT_MAX_PIDS * 12];
+	int width[NCOLS];
+
+	for (int c = 0; c < NCOLS; c++)
+		width[c] = (int)strlen(heads[c]);
 	for (size_t i = 0; i < d->count; i++) {
-		const struct ks_triage_entry *e = &d->entries[i];
-
-		pids_words(e, pids, sizeof(pids));
-		status_words(e, st, sizeof(st));
-		wp = max_int(wp, strlen(e->path));
-		wr = max_int(wr, strlen(or_dash(e->release)));
-		ws = max_int(ws, strlen(st));
-		wv = max_int(wv, strlen(or_dash(e->verdict)));
-		wi = max_int(wi, strlen(pids));
+		row_words(&d->entries[i], wide, w);
+		for (int c = 0; c < NCOLS; c++)
+			width[c] = max_int(width[c], strlen(w[c]));
 	}
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, "DUMP", wr, "RELEASE", ws, "STATUS", wv,
-	       "VERDICT", wi, "PIDS", "SIGNATURE / REASON");
+	for (int c = 0; c < NCOLS; c++)
+		printf("%-*s%s", c == NCOLS - 1 && !wide ? 0 : width[c], heads[c],
+		       c == NCOLS - 1 ? "" : "  ");
+	printf("%s\n", wide ? "  SIGNATURE / REASON" : "");
 	for (size_t i = 0; i < d->count; i++) {
 		const struct ks_triage_entry *e = &d->entries[i];
 
-		pids_words(e, pids, sizeof(pids));
-		status_words(e, st, sizeof(st));
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", wp, e->path, wr, or_dash(e->release),
-		       ws, st, wv, or_dash(e->verdict), wi, pids,
-		       e->status == KS_TRIAGE_FAILED ? or_dash(e->reason) : or_dash(e->signature));
+		row_words(e, wide, w);
+		for (int c = 0; c < NCOLS; c++)
+			printf("%-*s%s", c == NCOLS - 1 && !wide ? 0 : width[c], w[c],
+			       c == NCOLS - 1 ? "" : "  ");
+		if (wide)
+			printf("  %s\n", e->status == KS_TRIAGE_FAILED ? or_dash(e->reason)
+								: or_dash(e->signature));
+		else if (e->status != KS_TRIAGE_OK && e->reason)
+			printf("\n    %s: %s\n", e->status == KS_TRIAGE_FAILED ? "failed" : "partly read",
+			       e->reason);
+		else
+			putchar('\n');
 	}
 }
 
@@ -315,7 +375,7 @@ static int by_count(const void *a, const void *b)
 }
 
 /* Dumps with the same signature, the biggest group first: the problem that recurs. */
-static void print_groups(const struct ks_triage_dumps *d, bool json)
+static void print_groups(const struct ks_triage_dumps *d, bool json, bool wide)
 {
 	size_t *order = calloc(d->count ? d->count : 1, sizeof(*order)), n = 0, ng = 0;
 	struct group *groups = calloc(d->count ? d->count : 1, sizeof(*groups));
@@ -351,7 +411,7 @@ static void print_groups(const struct ks_triage_dumps *d, bool json)
 			if (json)
 				json_array_append_new(paths, ks_triage_json_text(path));
 			else
-				printf("        %s\n", path);
+				printf("        %s\n", shown_path(path, wide));
 		}
 		if (json)
 			emit_json_line(json_pack("{s:s,s:i,s:o,s:o,s:I,s:o}", "type", "group",
@@ -402,7 +462,7 @@ static int similar(const struct triage_cli *cli, const char *index, const char *
 		for (size_t i = 0; i < d.count; i++)
 			emit_json_line(ks_triage_entry_json(&d.entries[i]));
 	else if (d.count)
-		print_table(&d);
+		print_table(&d, cli->wide);
 	if (!d.count)
 		fprintf(stderr, "kstall: no dump in %s has the signature %s\n", index, cli->similar);
 	ks_triage_dumps_deinit(&d);
@@ -477,8 +537,8 @@ static int run(const struct triage_cli *cli, const char *index, const char *vers
 	if (b.progress)
 		fputs("\r\033[K", stderr);
 	if (!cli->json && d.count)
-		print_table(&d);
-	print_groups(&d, cli->json);
+		print_table(&d, cli->wide);
+	print_groups(&d, cli->json, cli->wide);
 	print_summary(&b, index);
 	ks_triage_index_close(b.idx);
 	ks_triage_dumps_deinit(&d);

@@ -16,7 +16,8 @@
 #include "kstall/error.h"
 #include "kstall/open.h"
 
-#define KS_TRIAGE_SCHEMA_VERSION 1
+/* 2: dump rows gained host and crash_time */
+#define KS_TRIAGE_SCHEMA_VERSION 2
 
 enum ks_triage_status {
 	KS_TRIAGE_PENDING,
@@ -35,6 +36,10 @@ struct ks_triage_entry {
 	bool cached;
 	enum ks_triage_status status;
 	char *release, *build_id, *vmlinux;
+	/* the machine's name (init_uts_ns nodename, known once analyzed) and the crash's wall-clock
+	 * time (VMCOREINFO CRASHTIME, seconds since the epoch; 0 when the dump does not say) */
+	char *host;
+	int64_t crash_time;
 	/* the top verdict */
 	char *verdict, *signature, *summary;
 	double score;

@@ -33,6 +33,7 @@ void ks_triage_entry_deinit(struct ks_triage_entry *e)
 	free(e->release);
 	free(e->build_id);
 	free(e->vmlinux);
+	free(e->host);
 	free(e->verdict);
 	free(e->signature);
 	free(e->summary);
@@ -86,6 +87,8 @@ json_t *ks_triage_entry_json(const struct ks_triage_entry *e)
 	json_object_set_new(o, "release", ks_triage_json_text(e->release));
 	json_object_set_new(o, "build_id", ks_triage_json_text(e->build_id));
 	json_object_set_new(o, "vmlinux", ks_triage_json_text(e->vmlinux));
+	json_object_set_new(o, "host", ks_triage_json_text(e->host));
+	json_object_set_new(o, "crash_time", e->crash_time ? json_integer(e->crash_time) : json_null());
 	json_object_set_new(o, "verdict", ks_triage_json_text(e->verdict));
 	json_object_set_new(o, "score", analyzed ? json_real(e->score) : json_null());
 	json_object_set_new(o, "signature", ks_triage_json_text(e->signature));
@@ -120,6 +123,8 @@ struct ks_error *ks_triage_entry_from_json(json_t *obj, struct ks_triage_entry *
 	e->release = dup_member(obj, "release");
 	e->build_id = dup_member(obj, "build_id");
 	e->vmlinux = dup_member(obj, "vmlinux");
+	e->host = dup_member(obj, "host");
+	e->crash_time = json_integer_value(json_object_get(obj, "crash_time"));
 	e->verdict = dup_member(obj, "verdict");
 	e->signature = dup_member(obj, "signature");
 	e->summary = dup_member(obj, "summary");

@@ -13,7 +13,8 @@
 
 #include "triage/triage.h"
 
-#define INDEX_FORMAT 1
+/* 2 added host and crash_time; an index of format 1 is migrated in place */
+#define INDEX_FORMAT 2
 
 struct ks_triage_index {
 	sqlite3 *db;
@@ -23,16 +24,26 @@ struct ks_triage_index {
 
 #define COLUMNS                                                                                 \
 	"path, size, mtime_ns, status, release, build_id, vmlinux, verdict, score, signature, " \
-	"summary, pids, reason, analyzed_at, kstall_version"
+	"summary, pids, reason, analyzed_at, kstall_version, host, crash_time"
 
 static const char schema[] =
 	"CREATE TABLE dumps ("
 	" path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
 	" status TEXT NOT NULL, release TEXT, build_id TEXT, vmlinux TEXT, verdict TEXT,"
 	" score REAL, signature TEXT, summary TEXT, pids TEXT NOT NULL, reason TEXT,"
-	" analyzed_at INTEGER NOT NULL, kstall_version TEXT NOT NULL);"
+	" analyzed_at INTEGER NOT NULL, kstall_version TEXT NOT NULL, host TEXT,"
+	" crash_time INTEGER);"
 	"CREATE INDEX dumps_by_signature ON dumps(signature);"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/* Format 1 to 2 in one transaction: its rows stay (another kstall build will not reuse them,
+ * but --similar still lists them), with no host or date. */
+static const char migrate_1_to_2[] =
+	"BEGIN IMMEDIATE;"
+	"ALTER TABLE dumps ADD COLUMN host TEXT;"
+	"ALTER TABLE dumps ADD COLUMN crash_time INTEGER;"
+	"PRAGMA user_version = 2;"
+	"COMMIT;";
 
 static struct ks_error *db_error(struct ks_triage_index *idx, int rc)
 {
@@ -72,6 +83,21 @@ static struct ks_error *check_format(struct ks_triage_index *idx, bool readonly)
 		return err;
 	if (format == INDEX_FORMAT)
 		return NULL;
+	if (format == 1 && !readonly) {
+		rc = sqlite3_exec(idx->db, migrate_1_to_2, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
+		/* another batch may have migrated it meanwhile */
+		if (rc != SQLITE_OK && !query_int(idx, "PRAGMA user_version", &format) &&
+		    format == INDEX_FORMAT)
+			return NULL;
+		return rc == SQLITE_OK ? NULL : db_error(idx, rc);
+	}
+	if (format == 1 && readonly)
+		return ks_error_create(KS_ERR_UNSUPPORTED,
+				       "%s is a triage index of format 1: run kstall triage on it once "
+				       "to bring it to format %d",
+				       idx->path, INDEX_FORMAT);
 	if (format || tables || readonly)
 		return ks_error_create(KS_ERR_UNSUPPORTED,
 				       "%s is not a kstall triage index of format %d (its format: "
@@ -91,7 +117,7 @@ static struct ks_error *prepare(struct ks_triage_index *idx)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(idx->db,
 					"INSERT OR REPLACE INTO dumps (" COLUMNS ") VALUES (?1, ?2, "
-					"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+					"?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
 					-1, &idx->store, NULL);
 	return rc == SQLITE_OK ? NULL : db_error(idx, rc);
 }
@@ -184,6 +210,8 @@ static void fill(sqlite3_stmt *st, struct ks_triage_entry *e, bool with_file)
 	e->reason = column_dup(st, 12);
 	e->analyzed_at = sqlite3_column_int64(st, 13);
 	e->analyzed_by = column_dup(st, 14);
+	e->host = column_dup(st, 15);
+	e->crash_time = sqlite3_column_int64(st, 16);
 	e->cached = true;
 }
 
@@ -242,6 +270,11 @@ struct ks_error *ks_triage_index_store(struct ks_triage_index *idx, const struct
 	bind_text(st, 13, e->reason);
 	sqlite3_bind_int64(st, 14, e->analyzed_at);
 	sqlite3_bind_text(st, 15, idx->version, -1, SQLITE_STATIC);
+	bind_text(st, 16, e->host);
+	if (e->crash_time)
+		sqlite3_bind_int64(st, 17, e->crash_time);
+	else
+		sqlite3_bind_null(st, 17);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

@@ -31,6 +31,18 @@ static char *vmcoreinfo_dup(struct ks_target *t, const char *key)
 	return ks_target_vmcoreinfo(t, key, buf, sizeof(buf)) ? strdup(buf) : NULL;
 }
 
+/* Read before any analysis, so even a dump that fails later has its date. */
+static int64_t crash_time(struct ks_target *t)
+{
+	char buf[32], *end;
+	long long v;
+
+	if (!ks_target_vmcoreinfo(t, "CRASHTIME", buf, sizeof(buf)))
+		return 0;
+	v = strtoll(buf, &end, 10);
+	return *end || end == buf || v <= 0 ? 0 : (int64_t)v;
+}
+
 /* The first problem, and how many more there are. */
 static char *first_problem(const struct ks_problems *p)
 {
@@ -77,6 +89,7 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	}
 	e->release = vmcoreinfo_dup(t, "OSRELEASE");
 	e->build_id = vmcoreinfo_dup(t, "BUILD-ID");
+	e->crash_time = crash_time(t);
 	err = ks_find_vmlinux(t, search, &e->vmlinux);
 	if (err) {
 		free(cache_dir);
@@ -96,6 +109,8 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 		fail(e, ks_error_wrap(err, "cannot analyze the dump"));
 		return;
 	}
+	if (a.facts.host[0])
+		e->host = strdup(a.facts.host);
 	if (a.nverdicts)
 		take_verdict(e, &a);
 	else
