@@ -13,11 +13,13 @@
 #include "kstall/analysis.h"
 #include "kstall/kernel.h"
 #include "kstall/log.h"
+#include "kstall/mm.h"
 #include "kstall/modules.h"
 #include "kstall/open.h"
 #include "kstall/target.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
+#include "base/hashmap.h"
 #include "cli/heap.h"
 #include "render/html.h"
 #include "render/report.h"
@@ -430,8 +432,69 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 	return 0;
 }
 
-static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
+/*
+ * Each task's resident set as its process's mm counts it (the same for every thread), in
+ * bytes; -1 for a kernel thread, -2 when it could not be read or this kernel's counters are
+ * unknown. Threads of one mm are summed once, with their unfolded deltas (before 6.2).
+ */
+static int64_t *tasks_rss(struct ks_kernel *k, const struct ks_tasks *tasks)
 {
+	int64_t *rss = calloc(tasks->count ? tasks->count : 1, sizeof(*rss));
+	struct ks_mm_usage *usage = calloc(tasks->count ? tasks->count : 1, sizeof(*usage));
+	bool *ok = calloc(tasks->count ? tasks->count : 1, sizeof(*ok));
+	struct ks_u64map of_mm = { 0 };
+	struct ks_mm_reader *r = NULL;
+	struct ks_error *err = rss && usage && ok ? ks_mm_reader_create(k, &r) : NULL;
+	size_t n = 0;
+
+	ks_error_destroy(err);
+	if (!rss || !usage || !ok) {
+		free(rss);
+		rss = NULL;
+		goto out;
+	}
+	for (size_t i = 0; i < tasks->count; i++) {
+		const struct ks_task *t = &tasks->tasks[i];
+		long p;
+
+		rss[i] = -2;
+		if (!t->mm || t->idle) {
+			rss[i] = -1;
+			continue;
+		}
+		if (!r)
+			continue;
+		p = ks_u64map_get_index(&of_mm, t->mm);
+		if (p < 0) {
+			if (!ks_u64map_put_index(&of_mm, t->mm, n))
+				continue;
+			p = (long)n++;
+			ok[p] = ks_mm_read(r, t->mm, &usage[p]);
+		}
+		if (ok[p])
+			ks_mm_add_thread(r, t, &usage[p]);
+	}
+	for (size_t i = 0; i < tasks->count; i++) {
+		long p = rss[i] == -2 && tasks->tasks[i].mm ? ks_u64map_get_index(&of_mm, tasks->tasks[i].mm)
+							    : -1;
+
+		if (p >= 0 && ok[p])
+			rss[i] = (int64_t)(ks_mm_usage_rss(&usage[p]) * ks_kernel_page_size(k));
+	}
+out:
+	ks_u64map_free(&of_mm);
+	ks_mm_reader_destroy(r);
+	free(usage);
+	free(ok);
+	return rss;
+}
+
+static int cmd_ps(const struct cli *cli, struct ks_kernel *k, const struct ks_tasks *tasks)
+{
+	int64_t *rss = tasks_rss(k, tasks);
+
+	if (!rss)
+		return fail(NULL, &ks_error_nomem);
 	if (cli->json) {
 		json_t *root = json_object(), *arr = json_array();
 		char h[19];
@@ -444,28 +507,37 @@ static int cmd_ps(const struct cli *cli, const struct ks_tasks *tasks)
 				continue;
 
 			json_array_append_new(
-				arr, json_pack("{s:i,s:i,s:i,s:o,s:o,s:i,s:b,s:b,s:b,s:b,s:I,s:s}",
+				arr, json_pack("{s:i,s:i,s:i,s:o,s:o,s:i,s:b,s:b,s:b,s:b,s:I,s:s,s:o}",
 					       "pid", t->pid, "tgid", t->tgid, "ppid", t->ppid,
 					       "comm", ks_json_text(t->comm), "state", ks_json_text(st), "cpu", t->cpu,
 					       "on_cpu", t->on_cpu, "active", t->active, "panic",
 					       t->panic, "idle", t->idle, "flags", (json_int_t)t->flags,
-					       "task", hex(t->address, h)));
+					       "task", hex(t->address, h), "rss_bytes",
+					       rss[i] >= 0 ? json_integer(rss[i]) : json_null()));
 		}
+		free(rss);
 		json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
 		json_object_set_new(root, "tasks", arr);
 		return emit_json(root);
 	}
-	printf("   PID    PPID  CPU       TASK        ST  COMM\n");
+	/* as crash's ps: RSS in KiB; '-' a kernel thread, '?' not readable */
+	printf("   PID    PPID  CPU       TASK        ST       RSS  COMM\n");
 	for (size_t i = 0; i < tasks->count; i++) {
 		const struct ks_task *t = &tasks->tasks[i];
+		char kib[24];
 
 		if (!wanted(cli, t))
 			continue;
-		printf("%c%6d %7d %4d  %016llx  %c   %s%s%s\n", t->active ? '>' : ' ', t->pid,
-		       t->ppid, t->cpu, (unsigned long long)t->address, t->state_char,
+		if (rss[i] >= 0)
+			snprintf(kib, sizeof(kib), "%lld", (long long)(rss[i] / 1024));
+		else
+			snprintf(kib, sizeof(kib), "%s", rss[i] == -1 ? "-" : "?");
+		printf("%c%6d %7d %4d  %016llx  %c   %8s  %s%s%s\n", t->active ? '>' : ' ', t->pid,
+		       t->ppid, t->cpu, (unsigned long long)t->address, t->state_char, kib,
 		       t->idle || (t->flags & 0x200000) ? "[" : "", t->comm,
 		       t->idle || (t->flags & 0x200000) ? "]" : "");
 	}
+	free(rss);
 	return 0;
 }
 
@@ -744,7 +816,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (!strcmp(cli.command, "ps"))
-		rc = cmd_ps(&cli, &tasks);
+		rc = cmd_ps(&cli, k, &tasks);
 	else
 		rc = cmd_bt(&cli, k, &tasks);
 	if (!rc && tasks.problems.count) {

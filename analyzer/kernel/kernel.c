@@ -101,6 +101,18 @@ bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_
 	return ks_target_vmcoreinfo(k->target, key, buf, size);
 }
 
+uint64_t ks_kernel_page_size(struct ks_kernel *k)
+{
+	char buf[32];
+	unsigned long long v;
+
+	/* x86-64's, when VMCOREINFO does not say (every kdump kernel writes it) */
+	if (!ks_target_vmcoreinfo(k->target, "PAGESIZE", buf, sizeof(buf)))
+		return 4096;
+	v = strtoull(buf, NULL, 10);
+	return v >= 4096 && !(v & (v - 1)) ? v : 4096;
+}
+
 const char *ks_kernel_release(const struct ks_kernel *k)
 {
 	return k->release;

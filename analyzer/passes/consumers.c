@@ -1,11 +1,7 @@
 /*
  * The consumers pass: who holds the memory. Each process's RSS from its mm's
- * counters (MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, MM_SWAPENTS), read as
- * the kernel keeps them: since 6.2 a percpu_counter each, whose value is its
- * count plus every CPU's unfolded delta (percpu_counter_sum); before, an
- * atomic count in mm_struct plus each thread's own unfolded deltas
- * (task_struct.rss_stat, SPLIT_RSS_COUNTING). Page tables from
- * pgtables_bytes. And how many tasks were forked in the last minute.
+ * counters (kstall/mm.h), the tmpfs files by the pages they hold, and how many
+ * tasks were forked in the last minute.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,65 +9,10 @@
 #include "passes/pass.h"
 #include "passes/files.h"
 #include "base/hashmap.h"
+#include "kstall/mm.h"
 
 /* More inodes than any real tmpfs holds; a longer walk is a loop. */
 #define MAX_INODES 262144
-
-enum { C_ANON, C_FILE, C_SHMEM, C_SWAP, C__COUNT };
-
-struct layout {
-	int64_t index[C__COUNT];
-	bool percpu; /* 6.2+: rss_stat is percpu_counter[] */
-	uint64_t rss, stride, count, counters;
-	bool pgtables;
-	uint64_t pgtables_off;
-};
-
-static bool mm_layout(struct ks_kernel *k, struct layout *l)
-{
-	static const enum ks_enumerator names[C__COUNT] = { KS_E_MM_ANONPAGES, KS_E_MM_FILEPAGES,
-							    KS_E_MM_SHMEMPAGES, KS_E_MM_SWAPENTS };
-	uint64_t size, csize;
-
-	for (int c = 0; c < C__COUNT; c++)
-		if (!ks_kernel_enumerator(k, names[c], &l->index[c]) || l->index[c] < 0 ||
-		    l->index[c] >= C__COUNT)
-			return false;
-	l->pgtables = ks_kernel_late_field(k, KS_LF_MM_PGTABLES_BYTES, &l->pgtables_off, &size) && size == 8;
-	if (ks_kernel_late_field(k, KS_LF_MM_RSS_STAT_COUNT, &l->rss, &size)) {
-		/* before 6.2: atomic_long_t count[NR_MM_COUNTERS] */
-		l->percpu = false;
-		l->stride = 8;
-		return true;
-	}
-	l->percpu = true;
-	l->stride = ks_kernel_type_size(k, KS_SIZE_PERCPU_COUNTER);
-	return l->stride && ks_kernel_late_field(k, KS_LF_MM_RSS_STAT, &l->rss, &size) &&
-	       ks_kernel_late_field(k, KS_LF_PCPU_COUNTER_COUNT, &l->count, &csize) && csize == 8 &&
-	       ks_kernel_late_field(k, KS_LF_PCPU_COUNTER_COUNTERS, &l->counters, &csize) && csize == 8;
-}
-
-/* One counter of an mm, in pages; false when it could not be read. */
-static bool counter(struct ks_kernel *k, const struct layout *l, uint64_t mm, int64_t index, int64_t *ret)
-{
-	uint64_t at = mm + l->rss + (uint64_t)index * l->stride, v, ptr;
-
-	if (!ks_try_read_u64(k, at + (l->percpu ? l->count : 0), &v))
-		return false;
-	*ret = (int64_t)v;
-	if (!l->percpu)
-		return true;
-	if (!ks_try_read_u64(k, at + l->counters, &ptr))
-		return false;
-	for (unsigned int cpu = 0; ptr && cpu < ks_kernel_nr_cpus(k); cpu++) {
-		uint64_t pc;
-		uint32_t d;
-
-		if (ks_kernel_per_cpu_ptr(k, ptr, cpu, &pc) && ks_try_read_u32(k, pc, &d))
-			*ret += (int32_t)d;
-	}
-	return true;
-}
 
 static uint64_t rss(const struct ks_process_mem *p)
 {
@@ -167,11 +108,11 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 	struct ks_kernel *k = a->kernel;
 	struct ks_consumers *c = &a->memory.consumers;
 	struct ks_process_mem *procs;
-	int64_t(*raw)[C__COUNT];
+	struct ks_mm_usage *usage;
 	struct ks_u64map of_mm = { 0 };
-	struct layout l;
+	struct ks_mm_reader *r;
+	struct ks_error *err;
 	size_t n = 0;
-	bool deltas;
 
 	(void)ctx;
 	memset(c, 0, sizeof(*c));
@@ -186,14 +127,18 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 			c->young++;
 	}
 	tmpfs_files(a, c);
-	if (!mm_layout(k, &l))
+	err = ks_mm_reader_create(k, &r);
+	if (err) {
+		/* an unknown layout leaves consumers unknown (c->known false), not an analysis error */
+		ks_error_destroy(err);
 		return NULL;
-	deltas = !l.percpu;
+	}
 	procs = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*procs));
-	raw = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*raw));
-	if (!procs || !raw) {
+	usage = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*usage));
+	if (!procs || !usage) {
 		free(procs);
-		free(raw);
+		free(usage);
+		ks_mm_reader_destroy(r);
 		return &ks_error_nomem;
 	}
 	c->known = true;
@@ -205,23 +150,15 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 		if (!t->mm || t->idle)
 			continue;
 		if (p < 0) {
-			int64_t v[C__COUNT];
-			bool ok = true;
-
-			for (int cn = 0; cn < C__COUNT && ok; cn++)
-				ok = counter(k, &l, t->mm, l.index[cn], &v[cn]);
-			if (!ok) {
+			if (!ks_mm_read(r, t->mm, &usage[n])) {
 				c->unreadable++;
 				continue;
 			}
 			if (!ks_u64map_put_index(&of_mm, t->mm, n))
 				break;
-			memcpy(raw[n], v, sizeof(v));
 			pm = &procs[n++];
 			pm->task = i;
 			pm->mm = t->mm;
-			pm->pgtables_known = l.pgtables && ks_try_read_u64(k, t->mm + l.pgtables_off,
-									    &pm->pgtables_bytes);
 		} else {
 			pm = &procs[p];
 		}
@@ -229,20 +166,17 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 		pm->threads++;
 		if (t->pid == t->tgid)
 			pm->task = i;
-		if (deltas) {
-			/* this thread's counts not yet folded into the mm (at most a few dozen pages) */
-			if (t->rss_delta_known)
-				for (int cn = 0; cn < C__COUNT; cn++)
-					raw[p][cn] += t->rss_delta[l.index[cn]];
-		}
+		ks_mm_add_thread(r, t, &usage[p]);
 	}
 	ks_u64map_free(&of_mm);
+	ks_mm_reader_destroy(r);
 	for (size_t p = 0; p < n; p++) {
-		/* negative drift (deltas not yet folded) reads as nothing, as the kernel's readers do */
-		procs[p].anon = raw[p][C_ANON] > 0 ? (uint64_t)raw[p][C_ANON] : 0;
-		procs[p].file = raw[p][C_FILE] > 0 ? (uint64_t)raw[p][C_FILE] : 0;
-		procs[p].shmem = raw[p][C_SHMEM] > 0 ? (uint64_t)raw[p][C_SHMEM] : 0;
-		procs[p].swap = raw[p][C_SWAP] > 0 ? (uint64_t)raw[p][C_SWAP] : 0;
+		procs[p].anon = ks_mm_usage_pages(&usage[p], KS_MM_ANON);
+		procs[p].file = ks_mm_usage_pages(&usage[p], KS_MM_FILE);
+		procs[p].shmem = ks_mm_usage_pages(&usage[p], KS_MM_SHMEM);
+		procs[p].swap = ks_mm_usage_pages(&usage[p], KS_MM_SWAP);
+		procs[p].pgtables_known = usage[p].pgtables_known;
+		procs[p].pgtables_bytes = usage[p].pgtables_bytes;
 		c->anon += procs[p].anon;
 		c->file += procs[p].file;
 		c->shmem += procs[p].shmem;
@@ -254,7 +188,7 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 	c->ntop = n < KS_TOP_PROCESSES ? n : KS_TOP_PROCESSES;
 	memcpy(c->top, procs, c->ntop * sizeof(*procs));
 	free(procs);
-	free(raw);
+	free(usage);
 	return NULL;
 }
 

@@ -190,13 +190,8 @@ static void load_zones(struct ks_analysis *a)
 
 static struct ks_error *memory_finish(struct ks_analysis *a, void *ctx)
 {
-	char buf[32];
-
 	(void)ctx;
-	a->memory.page_size = 4096;
-	if (ks_target_vmcoreinfo(ks_kernel_target(a->kernel), "PAGESIZE", buf, sizeof(buf)) &&
-	    strtoull(buf, NULL, 10) >= 4096)
-		a->memory.page_size = strtoull(buf, NULL, 10);
+	a->memory.page_size = ks_kernel_page_size(a->kernel);
 	load_counters(a);
 	load_zones(a);
 	return NULL;

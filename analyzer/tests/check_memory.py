@@ -235,6 +235,21 @@ rss_sorted = sorted((sum(v[n] for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHME
 if cons["processes"] is not None and len(want) and \
         max(p["rss_bytes"] for p in cons["processes"]) != rss_sorted[-1][0] * page:
     failures.append(f"biggest process: kstall {cons['processes'][0]}, drgn {rss_sorted[-1]}")
+# kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
+ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
+rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page
+             for mm, e in mms.items()}
+ps_tasks = json.loads(ps.stdout)["tasks"] if ps.returncode in (0, 1) else []
+if not ps_tasks:
+    failures.append(f"kstall ps exited {ps.returncode}: {ps.stderr}")
+drgn_mm = {t.value_(): t.mm.value_() for t in for_each_task(prog)}
+ps_checked = 0
+for t in ps_tasks:
+    mm = drgn_mm.get(int(t["task"], 16))
+    want_rss = rss_of_mm.get(mm) if mm and not t["idle"] else None
+    if t["rss_bytes"] != want_rss:
+        failures.append(f"ps pid {t['pid']} ({t['comm']}): rss {t['rss_bytes']}, drgn {want_rss}")
+    ps_checked += want_rss is not None
 # Tasks forked in the last minute: start_time against the newest runqueue clock, as kstall dates the crash.
 now = max(per_cpu(prog["runqueues"], cpu).clock.value_() for cpu in for_each_possible_cpu(prog))
 young = sum(1 for t in for_each_task(prog) if t.pid.value_() and
@@ -282,7 +297,7 @@ if tot is not None:
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
-      f"{len(files)} tmpfs files")
+      f"{len(files)} tmpfs files, {ps_checked} ps RSS values")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -16,8 +16,8 @@
 #include "kstall/error.h"
 #include "kstall/open.h"
 
-/* 2: dump rows gained host and crash_time */
-#define KS_TRIAGE_SCHEMA_VERSION 2
+/* grows when a field changes meaning or goes away, not when one is added (docs/report.md) */
+#define KS_TRIAGE_SCHEMA_VERSION 1
 
 enum ks_triage_status {
 	KS_TRIAGE_PENDING,

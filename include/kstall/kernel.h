@@ -49,6 +49,8 @@ const char *ks_kernel_release(const struct ks_kernel *k);
 bool ks_kernel_taint_letters(struct ks_kernel *k, uint64_t mask, char *buf, size_t size);
 /* A VMCOREINFO value (CRASHTIME, OSRELEASE, ...); false when the dump has none. */
 bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_t size);
+/* VMCOREINFO's PAGESIZE; 4096 when absent or not a power of two */
+uint64_t ks_kernel_page_size(struct ks_kernel *k);
 
 /*
  * What kstall cannot do on this kernel because a layout it needs is missing or
