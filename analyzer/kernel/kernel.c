@@ -42,6 +42,9 @@ struct ks_kernel {
 	struct ks_layout *layout;
 	uint64_t kaslr;
 	char release[65];
+	/* how the vmlinux was found and checked against the dump */
+	enum ks_vmlinux_origin origin;
+	enum ks_vmlinux_check check;
 	uint64_t off[KS_F__COUNT];
 	uint64_t fsize[KS_F__COUNT];
 	bool has[KS_F__COUNT];
@@ -99,6 +102,16 @@ uint64_t ks_kernel_kaslr_offset(const struct ks_kernel *k)
 bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_t size)
 {
 	return ks_target_vmcoreinfo(k->target, key, buf, size);
+}
+
+enum ks_vmlinux_origin ks_kernel_vmlinux_origin(const struct ks_kernel *k)
+{
+	return k->origin;
+}
+
+enum ks_vmlinux_check ks_kernel_vmlinux_check(const struct ks_kernel *k)
+{
+	return k->check;
 }
 
 uint64_t ks_kernel_page_size(struct ks_kernel *k)
@@ -362,9 +375,11 @@ static struct ks_error *check_match(struct ks_kernel *k, bool force)
 	if (!ks_target_vmcoreinfo(k->target, "OSRELEASE", release, sizeof(release)))
 		release[0] = '\0';
 	snprintf(k->release, sizeof(k->release), "%s", release);
+	k->check = KS_VMLINUX_FORCED;
 	if (force)
 		return NULL;
 	if (ks_target_vmcoreinfo(k->target, "BUILD-ID", dump_id, sizeof(dump_id)) && *file_id) {
+		k->check = KS_VMLINUX_BUILD_ID;
 		if (!strncmp(dump_id, file_id, strlen(dump_id)))
 			return NULL;
 		return ks_error_create(KS_ERR_MISMATCH,
@@ -389,6 +404,7 @@ static struct ks_error *check_match(struct ks_kernel *k, bool force)
 		return ks_error_create(KS_ERR_MISMATCH,
 				       "%s does not match the dump: its banner is \"%.80s\", the dump's \"%.80s\"",
 				       ks_debuginfo_path(k->di), banner, dump_banner);
+	k->check = KS_VMLINUX_BANNER;
 	return NULL;
 }
 
@@ -609,6 +625,7 @@ struct ks_error *ks_kernel_open(struct ks_target *target, struct ks_debuginfo *d
 	k->layout = ks_layout_create();
 	if (opts && opts->settings)
 		k->settings = *opts->settings;
+	k->origin = opts ? opts->origin : KS_VMLINUX_GIVEN;
 	k->settings.cache_dir = NULL;
 	err = find_kaslr(k);
 	if (!err)

@@ -155,8 +155,9 @@ static char *find_debuginfod(const struct wanted *w)
 }
 
 struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_search *search,
-				 char **ret)
+				 char **ret, enum ks_vmlinux_origin *origin)
 {
+	enum ks_vmlinux_origin how = KS_VMLINUX_CANDIDATE;
 	struct wanted w = { 0 };
 	char *found = NULL;
 	struct ks_error *err;
@@ -168,15 +169,21 @@ struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_se
 	for (size_t i = 0; search && !found && i < search->nfiles; i++)
 		if (matches(&w, search->files[i]))
 			found = strdup(search->files[i]);
+	if (!found)
+		how = KS_VMLINUX_DEBUG_PATH;
 	for (size_t i = 0; search && !found && i < search->ndirs; i++)
 		found = find_under(&w, search->dirs[i], true);
 	if (!found)
 		found = find_under(&w, "", false);
-	if (!found)
+	if (!found) {
+		how = KS_VMLINUX_DEBUGINFOD;
 		found = find_debuginfod(&w);
+	}
 	if (found) {
 		free(w.refused);
 		*ret = found;
+		if (origin)
+			*origin = how;
 		return NULL;
 	}
 	err = ks_error_create(KS_ERR_LOOKUP,
@@ -189,16 +196,17 @@ struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_se
 	return err;
 }
 
-struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux, bool force,
+struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux,
+				enum ks_vmlinux_origin origin, bool force,
 				const struct ks_settings *settings, struct ks_kernel **ret)
 {
 	struct ks_debuginfo *di;
-	struct ks_kernel_options kopts = { .force = force, .settings = settings };
+	struct ks_kernel_options kopts = { .force = force, .settings = settings, .origin = origin };
 	struct ks_error *err;
 	char *found = NULL;
 
 	if (!vmlinux) {
-		err = ks_find_vmlinux(t, NULL, &found);
+		err = ks_find_vmlinux(t, NULL, &found, &kopts.origin);
 		if (err) {
 			ks_target_destroy(t);
 			return err;
@@ -221,5 +229,5 @@ struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **
 
 	if (err)
 		return err;
-	return ks_open_target(t, opts->vmlinux, opts->force, opts->settings, ret);
+	return ks_open_target(t, opts->vmlinux, KS_VMLINUX_GIVEN, opts->force, opts->settings, ret);
 }

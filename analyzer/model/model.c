@@ -245,6 +245,49 @@ void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
 }
 
 /* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
+const char *ks_vmlinux_origin_name(enum ks_vmlinux_origin o)
+{
+	static const char *const names[] = {
+		[KS_VMLINUX_GIVEN] = "given",
+		[KS_VMLINUX_CANDIDATE] = "candidate",
+		[KS_VMLINUX_DEBUG_PATH] = "debug_path",
+		[KS_VMLINUX_DEBUGINFOD] = "debuginfod",
+	};
+
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}
+
+const char *ks_vmlinux_check_name(enum ks_vmlinux_check c)
+{
+	static const char *const names[] = {
+		[KS_VMLINUX_BUILD_ID] = "build_id",
+		[KS_VMLINUX_BANNER] = "banner",
+		[KS_VMLINUX_FORCED] = "forced",
+	};
+
+	return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "?";
+}
+
+void ks_facts_vmlinux_match(const struct ks_dump_facts *f, char *buf, size_t size)
+{
+	static const char *const found[] = {
+		[KS_VMLINUX_GIVEN] = "given",
+		[KS_VMLINUX_CANDIDATE] = "a given candidate",
+		[KS_VMLINUX_DEBUG_PATH] = "found in the debug paths",
+		[KS_VMLINUX_DEBUGINFOD] = "from debuginfod",
+	};
+	static const char *const checked[] = {
+		[KS_VMLINUX_BUILD_ID] = "its build-id is the dump's",
+		[KS_VMLINUX_BANNER] = "no build-id on one side: its banner is the dump's",
+		[KS_VMLINUX_FORCED] = "not checked against the dump (--force)",
+	};
+
+	snprintf(buf, size, "%s; %s",
+		 (unsigned)f->vmlinux_origin < sizeof(found) / sizeof(found[0]) ? found[f->vmlinux_origin] : "?",
+		 (unsigned)f->vmlinux_check < sizeof(checked) / sizeof(checked[0]) ? checked[f->vmlinux_check]
+										     : "?");
+}
+
 void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size)
 {
 	time_t t = (time_t)f->crash_time;

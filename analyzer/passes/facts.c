@@ -58,6 +58,8 @@ static struct ks_error *facts_finish(struct ks_analysis *a, void *ctx)
 	(void)ctx;
 	f->crash_time = -1;
 	f->panic_cpu = ks_kernel_panic_cpu(k);
+	f->vmlinux_origin = ks_kernel_vmlinux_origin(k);
+	f->vmlinux_check = ks_kernel_vmlinux_check(k);
 	uts(a);
 	if (ks_kernel_vmcoreinfo(k, "CRASHTIME", value, sizeof(value))) {
 		long long v = strtoll(value, &end, 10);

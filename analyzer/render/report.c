@@ -416,9 +416,10 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 static void text_facts(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_dump_facts *f = &a->facts;
-	char when[40];
+	char when[40], match[120];
 
 	ks_facts_crash_time(f, when, sizeof(when));
+	ks_facts_vmlinux_match(f, match, sizeof(match));
 	fprintf(out, "  host %s, crashed %s", f->host[0] ? f->host : "(unknown)", when[0] ? when : "(time unknown)");
 	if (f->panic_cpu >= 0)
 		fprintf(out, " on CPU %d", f->panic_cpu);
@@ -432,8 +433,8 @@ static void text_facts(FILE *out, const struct ks_analysis *a)
 			f->tainting_modules, "");
 	fprintf(out, "; kernel %s\n", f->version[0] ? f->version : "(build unknown)");
 	if (a->kernel)
-		fprintf(out, "  vmlinux %s; kstall %s\n", ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)),
-			KSTALL_VERSION);
+		fprintf(out, "  vmlinux %s (%s); kstall %s\n",
+			ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)), match, KSTALL_VERSION);
 }
 
 static void report_verdicts(FILE *out, const struct ks_analysis *a)
@@ -704,7 +705,7 @@ static json_t *json_facts(const struct ks_analysis *a)
 	snprintf(copy, sizeof(copy), "%s", f->tainting_modules);
 	for (char *m = strtok_r(copy, " ", &save); m; m = strtok_r(NULL, " ", &save))
 		json_array_append_new(mods, ks_json_text(m));
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "host",
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s}", "host",
 			 f->host[0] ? ks_json_text(f->host) : json_null(), "version",
 			 f->version[0] ? ks_json_text(f->version) : json_null(), "crash_time",
 			 when[0] ? json_string(when) : json_null(), "crash_time_epoch",
@@ -713,7 +714,9 @@ static json_t *json_facts(const struct ks_analysis *a)
 			 f->panic_cpu >= 0 ? json_integer(f->panic_cpu) : json_null(), "taint",
 			 f->taint_known ? ks_json_text(f->taint) : json_null(), "tainting_modules", mods, "vmlinux",
 			 a->kernel ? ks_json_text(ks_debuginfo_path(ks_kernel_debuginfo(a->kernel))) : json_null(),
-			 "kstall_version", json_string(KSTALL_VERSION));
+			 "kstall_version", json_string(KSTALL_VERSION), "vmlinux_found",
+			 ks_vmlinux_origin_name(f->vmlinux_origin), "vmlinux_check",
+			 ks_vmlinux_check_name(f->vmlinux_check));
 }
 
 static json_t *json_file(const struct ks_file_ref *f)

@@ -5,6 +5,7 @@ Usage: check_debuginfod.py KSTALL VMCORE VMLINUX
 Starts Debian's debuginfod scanning a directory that holds only VMLINUX, points
 DEBUGINFOD_URLS at it, and runs `kstall ps VMCORE` with no vmlinux argument.
 """
+import json
 import os
 import shutil
 import socket
@@ -59,6 +60,12 @@ with tempfile.TemporaryDirectory() as tmp:
                            env=env)
         if p.returncode != 0 or '"tasks"' not in p.stdout:
             sys.exit(f"kstall via debuginfod: exit {p.returncode}: {p.stderr}")
+        # The report says where the vmlinux came from and how it was checked.
+        r = subprocess.run([kstall, "report", "--json", vmcore], capture_output=True, text=True,
+                           env=env)
+        dump = json.loads(r.stdout)["dump"] if r.returncode in (0, 1) else {}
+        if (dump.get("vmlinux_found"), dump.get("vmlinux_check")) != ("debuginfod", "build_id"):
+            sys.exit(f"report via debuginfod: exit {r.returncode}, dump facts {dump}")
         # Without the server the same command must say what is missing, not crash.
         env["DEBUGINFOD_URLS"] = ""
         q = subprocess.run([kstall, "ps", vmcore], capture_output=True, text=True, env=env)

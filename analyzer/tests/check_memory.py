@@ -178,6 +178,10 @@ want_mods = [f"{m.name.string_().decode()}({letters(m.taints.value_())})"
              if m.taints.value_()]
 if sorted(facts["tainting_modules"]) != sorted(want_mods):
     failures.append(f"tainting modules kstall {facts['tainting_modules']}, drgn {want_mods}")
+# The vmlinux was given on the command line; both sides have a build-id (the note drgn reads too).
+if (facts["vmlinux_found"], facts["vmlinux_check"]) != ("given", "build_id" if info.find("BUILD-ID=") >= 0
+                                                      else "banner"):
+    failures.append(f"vmlinux found/check {facts['vmlinux_found']}/{facts['vmlinux_check']}")
 if not facts["panic"] or "sysrq" not in facts["panic"]:
     failures.append(f"panic {facts['panic']!r}: every fixture was crashed with SysRq-c")
 

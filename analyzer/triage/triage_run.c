@@ -75,6 +75,7 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	struct ks_kernel *k;
 	struct ks_analysis a;
 	struct ks_settings settings;
+	enum ks_vmlinux_origin origin;
 	char *cache_dir;
 	struct ks_error *err;
 
@@ -90,14 +91,14 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	e->release = vmcoreinfo_dup(t, "OSRELEASE");
 	e->build_id = vmcoreinfo_dup(t, "BUILD-ID");
 	e->crash_time = crash_time(t);
-	err = ks_find_vmlinux(t, search, &e->vmlinux);
+	err = ks_find_vmlinux(t, search, &e->vmlinux, &origin);
 	if (err) {
 		free(cache_dir);
 		ks_target_destroy(t);
 		fail(e, err);
 		return;
 	}
-	err = ks_open_target(t, e->vmlinux, false, &settings, &k);
+	err = ks_open_target(t, e->vmlinux, origin, false, &settings, &k);
 	free(cache_dir);
 	if (err) {
 		fail(e, err);

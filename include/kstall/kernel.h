@@ -24,9 +24,27 @@ enum ks_reg {
 
 struct ks_kernel;
 
+/* How the vmlinux was found: named by the user, a --vmlinux candidate of a batch, a debug path
+ * (by build-id or release), debuginfod. */
+enum ks_vmlinux_origin {
+	KS_VMLINUX_GIVEN,
+	KS_VMLINUX_CANDIDATE,
+	KS_VMLINUX_DEBUG_PATH,
+	KS_VMLINUX_DEBUGINFOD,
+};
+
+/* How it was checked against the dump: build-ids equal, linux_banner equal (one side has no
+ * build-id), or not at all (--force). */
+enum ks_vmlinux_check {
+	KS_VMLINUX_BUILD_ID,
+	KS_VMLINUX_BANNER,
+	KS_VMLINUX_FORCED,
+};
+
 struct ks_kernel_options {
 	/* open even when vmlinux and dump do not match */
 	bool force;
+	enum ks_vmlinux_origin origin;
 	/* the embedding program's choices (copied; cache_dir is not kept); NULL: the defaults */
 	const struct ks_settings *settings;
 };
@@ -49,6 +67,8 @@ const char *ks_kernel_release(const struct ks_kernel *k);
 bool ks_kernel_taint_letters(struct ks_kernel *k, uint64_t mask, char *buf, size_t size);
 /* A VMCOREINFO value (CRASHTIME, OSRELEASE, ...); false when the dump has none. */
 bool ks_kernel_vmcoreinfo(struct ks_kernel *k, const char *key, char *buf, size_t size);
+enum ks_vmlinux_origin ks_kernel_vmlinux_origin(const struct ks_kernel *k);
+enum ks_vmlinux_check ks_kernel_vmlinux_check(const struct ks_kernel *k);
 /* VMCOREINFO's PAGESIZE; 4096 when absent or not a power of two */
 uint64_t ks_kernel_page_size(struct ks_kernel *k);
 

@@ -373,6 +373,9 @@ struct ks_dump_facts {
 	/* modules that set taints, "name(letters)" each, space-separated */
 	char tainting_modules[400];
 	size_t ntainting_modules;
+	/* how the vmlinux was found and checked against the dump */
+	enum ks_vmlinux_origin vmlinux_origin;
+	enum ks_vmlinux_check vmlinux_check;
 };
 
 struct ks_analysis {
@@ -444,6 +447,11 @@ const char *ks_mem_item_name(enum ks_mem_item item);
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
 /* The crash's time, "2026-12-02 19:04:05 UTC", or "" when the dump does not date it. */
 void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size);
+/* "given", "candidate", "debug_path", "debuginfod"; "build_id", "banner", "forced" */
+const char *ks_vmlinux_origin_name(enum ks_vmlinux_origin o);
+const char *ks_vmlinux_check_name(enum ks_vmlinux_check c);
+/* In words: "given; its build-id is the dump's" */
+void ks_facts_vmlinux_match(const struct ks_dump_facts *f, char *buf, size_t size);
 /* A file's label: its path, else "inode N on FSTYPE". */
 void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
 const char *ks_event_kind_name(enum ks_event_kind kind);

@@ -34,7 +34,7 @@ struct ks_vmlinux_search {
  * naming the files refused when there is none.
  */
 struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_search *search,
-				 char **ret);
+				 char **ret, enum ks_vmlinux_origin *origin);
 
 struct ks_open_options {
 	const char *vmcore;
@@ -50,9 +50,10 @@ struct ks_error *ks_open(const struct ks_open_options *opts, struct ks_kernel **
 /*
  * The same from a target a caller already made (the crash plugin's readmem()
  * backend). Takes ownership of target, also on failure. vmlinux NULL: search
- * as ks_open does.
+ * as ks_open does; else origin says how the caller came by it.
  */
-struct ks_error *ks_open_target(struct ks_target *target, const char *vmlinux, bool force,
+struct ks_error *ks_open_target(struct ks_target *target, const char *vmlinux,
+				enum ks_vmlinux_origin origin, bool force,
 				const struct ks_settings *settings, struct ks_kernel **ret);
 
 #endif

@@ -43,7 +43,7 @@ static struct ks_error *session_analysis(struct ks_analysis **ret)
 		char *cache_dir;
 
 		ks_settings_from_env(&settings, &cache_dir);
-		err = ks_open_target(t, kscrash_vmlinux(), false, &settings, &session.kernel);
+		err = ks_open_target(t, kscrash_vmlinux(), KS_VMLINUX_GIVEN, false, &settings, &session.kernel);
 		free(cache_dir);
 		if (err)
 			return err;
