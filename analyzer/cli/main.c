@@ -23,6 +23,7 @@
 #include "cli/heap.h"
 #include "render/html.h"
 #include "render/report.h"
+#include "render/sys.h"
 #include "triage/triage.h"
 
 #define SCHEMA_VERSION 1
@@ -52,7 +53,7 @@ struct cli {
 	size_t nsel;
 };
 
-static const char *const commands[] = { "report", "ps", "bt", "log", "mod", "triage" };
+static const char *const commands[] = { "report", "sys", "ps", "bt", "log", "mod", "triage" };
 
 static bool is_command(const char *w)
 {
@@ -70,6 +71,7 @@ static void usage(FILE *f)
 	      "                              who is stuck, since when, waiting for whom, and why\n"
 	      "                              (the default command); --html writes a self-contained\n"
 	      "                              HTML page to FILE\n"
+	      "  sys [--json]                the machine and the crash at a glance, like crash sys\n"
 	      "  ps [--json] [--state LETTERS] [TASK...]\n"
 	      "                              tasks, like crash ps\n"
 	      "  bt [-a | -A | TASK...] [-v] [--json]\n"
@@ -92,8 +94,9 @@ static void usage_of(const char *command, FILE *f)
 {
 	if (!strcmp(command, "ps"))
 		fputs("usage: kstall ps [--json] [--state LETTERS] [TASK...] VMCORE [VMLINUX]\n"
-		      "Every task, like crash ps: pid, parent, CPU, task_struct, state, comm ('>' marks\n"
-		      "the task on a CPU, [brackets] kernel threads). TASK (a pid, a task_struct address\n"
+		      "Every task, like crash ps: pid, parent, CPU, task_struct, state, its process's\n"
+		      "resident memory in KiB (RSS), comm ('>' marks the task on a CPU, [brackets]\n"
+		      "kernel threads). TASK (a pid, a task_struct address\n"
 		      "0x..., or a comm) and --state (letters such as D or RD) keep only those tasks;\n"
 		      "a TASK that matches nothing is an error (exit 2).\n",
 		      f);
@@ -109,6 +112,12 @@ static void usage_of(const char *command, FILE *f)
 		      "The modules loaded at the crash, like crash mod: name, where its code is, its size\n"
 		      "(every memory region), the taints it set in the kernel's letters (O: out-of-tree,\n"
 		      "E: unsigned, P: proprietary), and how many symbols kstall read from it.\n",
+		      f);
+	else if (!strcmp(command, "sys"))
+		fputs("usage: kstall sys [--json] VMCORE [VMLINUX]\n"
+		      "The machine and the crash, in the keys of crash's sys: vmlinux (and how it was\n"
+		      "matched), dump file, CPUs, date, uptime, load average, tasks, host, release,\n"
+		      "version, memory (totalram), panic message and CPU, taints, kstall's version.\n",
 		      f);
 	else if (!strcmp(command, "log"))
 		fputs("usage: kstall log VMCORE [VMLINUX]\n"
@@ -754,6 +763,24 @@ static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 	return rc;
 }
 
+static int cmd_sys(const struct cli *cli, struct ks_kernel *k)
+{
+	struct ks_analysis a;
+	struct ks_error *err = ks_analyze(k, &a);
+	int rc = 0;
+
+	if (err)
+		return fail("cannot analyze the dump", err);
+	if (cli->json)
+		rc = emit_json(ks_sys_json(&a, cli->vmcore));
+	else
+		ks_sys_text(stdout, &a, cli->vmcore);
+	if (!rc && a.problems.count)
+		rc = EXIT_PARTIAL;
+	ks_analysis_deinit(&a);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = { 0 };
@@ -776,7 +803,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
-	    strcmp(cli.command, "report") && strcmp(cli.command, "mod")) {
+	    strcmp(cli.command, "report") && strcmp(cli.command, "mod") && strcmp(cli.command, "sys")) {
 		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
 		free(cli.sel);
 		return EXIT_USAGE;
@@ -803,6 +830,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cli.command, "report")) {
 		rc = cmd_report(&cli, k);
+		goto out;
+	}
+	if (!strcmp(cli.command, "sys")) {
+		rc = cmd_sys(&cli, k);
 		goto out;
 	}
 	err = ks_tasks_load(k, &tasks);

@@ -245,6 +245,27 @@ void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
 }
 
 /* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
+/*
+ * FSHIFT, the kernel's fixed-point shift for avenrun (include/linux/sched/loadavg.h): a macro, so
+ * not in DWARF; it has been 11 since Linux 1.x and is part of what /proc/loadavg means.
+ */
+#define LOAD_FSHIFT 11
+#define LOAD_FIXED_1 (1ull << LOAD_FSHIFT)
+
+void ks_facts_loadavg(const struct ks_dump_facts *f, int which, char *buf, size_t size)
+{
+	/* as fs/proc/loadavg.c: get_avenrun(.., FIXED_1/200, ..), then LOAD_INT and LOAD_FRAC */
+	uint64_t v;
+
+	if (!f->loadavg_known || which < 0 || which > 2) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	v = f->loadavg[which] + LOAD_FIXED_1 / 200;
+	snprintf(buf, size, "%llu.%02llu", (unsigned long long)(v >> LOAD_FSHIFT),
+		 (unsigned long long)((((v & (LOAD_FIXED_1 - 1)) * 100) >> LOAD_FSHIFT)));
+}
+
 const char *ks_vmlinux_origin_name(enum ks_vmlinux_origin o)
 {
 	static const char *const names[] = {

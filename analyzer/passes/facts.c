@@ -68,6 +68,10 @@ static struct ks_error *facts_finish(struct ks_analysis *a, void *ctx)
 			f->crash_time = v;
 	}
 	panic_text(a);
+	f->loadavg_known = ks_kernel_symbol(k, "avenrun", &addr) &&
+			   ks_try_read_u64(k, addr, &f->loadavg[0]) &&
+			   ks_try_read_u64(k, addr + 8, &f->loadavg[1]) &&
+			   ks_try_read_u64(k, addr + 16, &f->loadavg[2]);
 	if (ks_kernel_symbol(k, "tainted_mask", &addr) && ks_try_read_u64(k, addr, &f->taint_mask)) {
 		f->taint_known = true;
 		if (!ks_kernel_taint_letters(k, f->taint_mask, f->taint, sizeof(f->taint)))

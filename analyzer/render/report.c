@@ -332,39 +332,95 @@ static const char *no_owner_words(const struct ks_lock *l)
 	}
 }
 
-/* From a lock's owner down the chain of what each owner waits for, to its end or a cycle. */
-static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock)
-{
-	long seen[CHAIN_MAX];
-	int nseen = 0;
+/* Wait-for cycles among lock owners, each once: tasks[i] waits for locks[i], held by tasks[i + 1]. */
+struct chain_cycle {
+	long tasks[CHAIN_MAX], locks[CHAIN_MAX];
+	int n;
+};
 
-	for (long l = lock; l >= 0 && nseen < CHAIN_MAX;) {
+#define CYCLES_MAX 16
+
+/* The cycle reached from lock l's owner, rotated to start at its lowest task index; false if none. */
+static bool cycle_from(const struct ks_analysis *a, long l, struct chain_cycle *ret)
+{
+	long tasks[CHAIN_MAX], locks[CHAIN_MAX];
+	int n = 0;
+
+	while (l >= 0 && a->locks[l].owner >= 0 && n < CHAIN_MAX) {
 		long j = a->locks[l].owner;
-		bool again = false;
+
+		for (int s = 0; s < n; s++) {
+			int first = s;
+
+			if (tasks[s] != j)
+				continue;
+			ret->n = n - s;
+			for (int t = s; t < n; t++)
+				if (tasks[t] < tasks[first])
+					first = t;
+			for (int t = 0; t < ret->n; t++) {
+				ret->tasks[t] = tasks[s + (first - s + t) % ret->n];
+				ret->locks[t] = locks[s + (first - s + t) % ret->n];
+			}
+			return true;
+		}
+		tasks[n] = j;
+		locks[n++] = a->ta[j].waits_on;
+		l = a->ta[j].waits_on;
+		if (l >= 0 && a->locks[l].owner == j)
+			return false;
+	}
+	return false;
+}
+
+/* Which cycle task j is on (1-based), 0 when none. */
+static int cycle_of_task(const struct chain_cycle *cycles, int ncycles, long j)
+{
+	for (int c = 0; c < ncycles; c++)
+		for (int t = 0; t < cycles[c].n; t++)
+			if (cycles[c].tasks[t] == j)
+				return c + 1;
+	return 0;
+}
+
+static void chain_task(FILE *out, const struct ks_analysis *a, long j)
+{
+	fprintf(out, "%s (pid %d, %c%s)", a->tasks.tasks[j].comm, a->tasks.tasks[j].pid,
+		a->tasks.tasks[j].state_char, a->ta[j].oom_victim ? ", OOM victim" : "");
+}
+
+/*
+ * From a lock's owner down what each owner waits for: "-> owner -> lock -> owner: activity",
+ * stopping at a task on a cycle (printed once, above) or at the end of the chain.
+ */
+static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock,
+			     const struct chain_cycle *cycles, int ncycles)
+{
+	int hops = 0;
+
+	for (long l = lock; l >= 0 && hops++ < CHAIN_MAX;) {
+		long j = a->locks[l].owner;
+		int cycle;
 
 		if (j < 0) {
-			fprintf(out, "%s", no_owner_words(&a->locks[l]));
+			fprintf(out, " -> %s", no_owner_words(&a->locks[l]));
 			return;
 		}
-		for (int s = 0; s < nseen; s++)
-			again |= seen[s] == j;
+		fprintf(out, " -> ");
 		if (a->locks[l].owner_is_hint)
 			fprintf(out, "%s (a hint) ", a->locks[l].hint_words ? a->locks[l].hint_words : "maybe");
-		fprintf(out, "%s (pid %d, %c%s)", a->tasks.tasks[j].comm, a->tasks.tasks[j].pid, a->tasks.tasks[j].state_char,
-			a->ta[j].oom_victim ? ", OOM victim" : "");
-		if (again) {
-			fprintf(out, ": a cycle");
+		chain_task(out, a, j);
+		if ((cycle = cycle_of_task(cycles, ncycles, j))) {
+			fprintf(out, ": in cycle %d", cycle);
 			return;
 		}
-		seen[nseen++] = j;
 		l = a->ta[j].waits_on;
 		/* the end, or an owner waiting on its own lock: a percpu_rwsem writer waiting for readers */
 		if (l < 0 || a->locks[l].owner == j) {
-			fprintf(out, ", %s", a->ta[j].activity);
+			fprintf(out, ": %s", a->ta[j].activity);
 			return;
 		}
-		fprintf(out, " waits for %s %s, held by ", ks_wait_type_name(a->ta[j].wait_type),
-			lock_name(&a->locks[l]));
+		fprintf(out, " -> %s %s", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
 	}
 }
 
@@ -385,31 +441,133 @@ static const char *mode_words(enum ks_lock_type t)
 	}
 }
 
-/* One entry per contended lock: who waits (a few names and a count), then the owner chain. */
+/* Locks shown in full; a storm of contended mmap_locks is summed up after them. */
+#define CHAINS_SHOWN 12
+
+struct chain_order {
+	const struct ks_analysis *a;
+	const size_t *waiters;
+	const int *cycle;
+};
+
+/* Locks on cycles first (in cycle order), then the most waited for; then lock order. */
+static int by_chain_rank(const void *x, const void *y, void *arg)
+{
+	const struct chain_order *o = arg;
+	size_t l = *(const size_t *)x, m = *(const size_t *)y;
+
+	if (o->cycle[l] != o->cycle[m])
+		return !o->cycle[l] ? 1 : !o->cycle[m] ? -1 : o->cycle[l] - o->cycle[m];
+	if (o->waiters[l] != o->waiters[m])
+		return o->waiters[l] < o->waiters[m] ? 1 : -1;
+	return l < m ? -1 : l > m;
+}
+
+/*
+ * Each wait-for cycle once, then one entry per contended lock, "LOCK <- its waiters" and the
+ * owner chain under it; past CHAINS_SHOWN locks, a count by lock type.
+ */
 static void text_chains(FILE *out, const struct ks_analysis *a)
 {
-	fprintf(out, "\nLOCK CHAINS\n");
-	for (size_t l = 0; l < a->nlocks; l++) {
-		size_t shown = 0, n = 0;
+	struct chain_cycle cycles[CYCLES_MAX];
+	int ncycles = 0;
+	size_t *waiters = calloc(a->nlocks ? a->nlocks : 1, sizeof(*waiters));
+	size_t *order = calloc(a->nlocks ? a->nlocks : 1, sizeof(*order));
+	int *cycle = calloc(a->nlocks ? a->nlocks : 1, sizeof(*cycle));
+	/* the locks past CHAINS_SHOWN, by the name of their type ("rwsem" for either side) */
+	const char *type_names[8];
+	size_t more_locks = 0, more_waiters = 0, by_type[8] = { 0 };
+	int ntypes = 0;
 
-		fprintf(out, "  %s %s: ", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
-		for (size_t i = 0; i < a->tasks.count; i++) {
+	fprintf(out, "\nLOCK CHAINS (LOCK <- its waiters; -> its owner, the lock that owner waits for, and on)\n");
+	if (!waiters || !order || !cycle) {
+		fprintf(out, "  (out of memory)\n");
+		goto out;
+	}
+	for (size_t i = 0; i < a->tasks.count; i++)
+		if (a->ta[i].waits_on >= 0 && (size_t)a->ta[i].waits_on < a->nlocks)
+			waiters[a->ta[i].waits_on]++;
+	for (size_t l = 0; l < a->nlocks && ncycles < CYCLES_MAX; l++) {
+		struct chain_cycle c;
+		bool known = false;
+
+		if (!cycle_from(a, (long)l, &c))
+			continue;
+		for (int k = 0; k < ncycles && !known; k++)
+			known = cycles[k].n == c.n && cycles[k].tasks[0] == c.tasks[0];
+		if (!known)
+			cycles[ncycles++] = c;
+	}
+	for (int k = 0; k < ncycles; k++) {
+		fprintf(out, "  cycle %d: ", k + 1);
+		for (int t = 0; t < cycles[k].n; t++) {
+			const struct ks_lock *lk = &a->locks[cycles[k].locks[t]];
+
+			chain_task(out, a, cycles[k].tasks[t]);
+			fprintf(out, " -> %s %s -> ", ks_lock_type_name(lk->type), lock_name(lk));
+			cycle[cycles[k].locks[t]] = k + 1;
+		}
+		fprintf(out, "back to %s (pid %d)\n", a->tasks.tasks[cycles[k].tasks[0]].comm,
+			a->tasks.tasks[cycles[k].tasks[0]].pid);
+	}
+	for (size_t l = 0; l < a->nlocks; l++)
+		order[l] = l;
+	qsort_r(order, a->nlocks, sizeof(*order), by_chain_rank,
+		&(struct chain_order){ a, waiters, cycle });
+	for (size_t r = 0; r < a->nlocks; r++) {
+		size_t l = order[r], shown = 0;
+
+		if (r >= CHAINS_SHOWN) {
+			const char *name = ks_lock_type_name(a->locks[l].type);
+			int t = 0;
+
+			more_locks++;
+			more_waiters += waiters[l];
+			while (t < ntypes && strcmp(type_names[t], name))
+				t++;
+			if (t == ntypes && ntypes < 8)
+				type_names[ntypes++] = name;
+			if (t < ntypes)
+				by_type[t]++;
+			continue;
+		}
+		fprintf(out, "  %s %s <- ", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
+		for (size_t i = 0, prev = 0; i < a->tasks.count && shown < WAITERS_SHOWN; i++) {
 			if (a->ta[i].waits_on != (long)l)
 				continue;
-			n++;
-			if (shown++ < WAITERS_SHOWN)
-				fprintf(out, "%s%s (pid %d%s)", shown > 1 ? ", " : "", a->tasks.tasks[i].comm,
+			/* a storm's waiters share a comm: it is said once */
+			if (shown && !strcmp(a->tasks.tasks[prev].comm, a->tasks.tasks[i].comm))
+				fprintf(out, ", (pid %d%s)", a->tasks.tasks[i].pid,
+					mode_words(a->ta[i].wait_type));
+			else
+				fprintf(out, "%s%s (pid %d%s)", shown ? ", " : "", a->tasks.tasks[i].comm,
 					a->tasks.tasks[i].pid, mode_words(a->ta[i].wait_type));
+			shown++;
+			prev = i;
 		}
-		if (n > WAITERS_SHOWN)
-			fprintf(out, " and %zu more", n - WAITERS_SHOWN);
-		fprintf(out, " wait%s\n    %s", n == 1 ? "s" : "",
-			a->locks[l].owner >= 0 ? "held by " : "");
-		text_owner_chain(out, a, (long)l);
+		if (waiters[l] > WAITERS_SHOWN)
+			fprintf(out, " and %zu more", waiters[l] - WAITERS_SHOWN);
+		fprintf(out, "\n   ");
+		text_owner_chain(out, a, (long)l, cycles, ncycles);
 		fprintf(out, "\n");
+	}
+	if (more_locks) {
+		const char *sep = "";
+
+		fprintf(out, "  and %zu more lock%s (", more_locks, more_locks == 1 ? "" : "s");
+		for (int t = 0; t < ntypes; t++) {
+			fprintf(out, "%s%zu %s", sep, by_type[t], type_names[t]);
+			sep = ", ";
+		}
+		fprintf(out, ") with %zu waiter%s: kstall report --json lists every one\n", more_waiters,
+			more_waiters == 1 ? "" : "s");
 	}
 	if (!a->nlocks)
 		fprintf(out, "  none\n");
+out:
+	free(waiters);
+	free(order);
+	free(cycle);
 }
 
 /* The dump facts under the title: what every ticket starts with. */

@@ -39,7 +39,7 @@ if cli.returncode not in (0, 1):
     sys.exit(f"kstall report exited {cli.returncode}: {cli.stderr}")
 cli_json = json.loads(cli.stdout)
 
-views = ["json1", "json2", "report", "locks", "alloc", "memory", "help", "usage"]
+views = ["json1", "json2", "report", "locks", "alloc", "memory", "help", "hflag", "usage", "sys"]
 with tempfile.TemporaryDirectory() as tmp:
     out = {v: os.path.join(tmp, v) for v in views}
     cmds = [
@@ -53,6 +53,8 @@ with tempfile.TemporaryDirectory() as tmp:
         f"kstall -a > {out['alloc']}",
         f"kstall -m > {out['memory']}",
         f"help kstall > {out['help']}",
+        f"kstall -h > {out['hflag']}",
+        f"sys > {out['sys']}",
         f"kstall -x > {out['usage']}",
         "echo kstall-plugin-still-alive",
         "quit",
@@ -110,11 +112,38 @@ if f"VERDICT  {truth['root_cause']} " not in report:
     failures.append(f"report does not give the verdict {truth['root_cause']}: {report[:300]!r}")
 for v, want in (("locks", "LOCK CHAINS"), ("locks", "\nLOCKS\n"), ("alloc", "ALLOCATOR STATES"),
                 ("memory", "MEMORY"), ("memory", "\nOOM\n"), ("help", "SYNOPSIS"),
-                ("help", "kstall [-l | -a | -m | -j]"), ("usage", "Usage:")):
+                ("help", "kstall [-l | -a | -m | -j | -h]"), ("hflag", "SYNOPSIS"),
+                ("hflag", "kstall [-l | -a | -m | -j | -h]"), ("hflag", "-h  this help"),
+                ("usage", "Usage:")):
     if want not in (got[v] or ""):
         failures.append(f"kstall {v}: no {want.strip()!r} in {(got[v] or '')[:200]!r}")
 if "VERDICT" in (got["locks"] or ""):
     failures.append("kstall -l prints the whole report")
+# kstall sys against crash's own sys on the same dump: the keys both print.
+ks = subprocess.run([kstall, "sys", "--json", vmcore, vmlinux], capture_output=True, text=True)
+sysj = json.loads(ks.stdout) if ks.returncode in (0, 1) else {}
+crash_sys = {}
+for line in (got["sys"] or "").splitlines():
+    key, sep, value = line.partition(":")
+    if sep and key.strip().isupper():
+        crash_sys[key.strip()] = value.strip()
+if not sysj or not crash_sys:
+    failures.append(f"sys: kstall exit {ks.returncode}, crash printed {got['sys']!r}")
+else:
+    want = {"CPUS": str(sysj["cpus"]), "NODENAME": sysj["nodename"], "RELEASE": sysj["release"],
+            "VERSION": sysj["version"], "PANIC": f'"{sysj["panic"]}"',
+            "LOAD AVERAGE": ", ".join(sysj["load_average"])}
+    for key, value in want.items():
+        if crash_sys.get(key) != value:
+            failures.append(f"sys {key}: crash {crash_sys.get(key)!r}, kstall {value!r}")
+    # crash prints ctime in UTC; uptime from jiffies, kstall from the runqueue clock
+    when = time.strftime("%a %b %e %H:%M:%S UTC %Y",
+                         time.strptime(sysj["date"], "%Y-%m-%d %H:%M:%S UTC")).replace("  ", " ")
+    if crash_sys.get("DATE", "").replace("  ", " ") != when:
+        failures.append(f"sys DATE: crash {crash_sys.get('DATE')!r}, kstall {sysj['date']!r}")
+    h, m, sec = (int(x) for x in crash_sys.get("UPTIME", "0:0:0").split(":")[:3])
+    if abs(h * 3600 + m * 60 + sec - sysj["uptime_seconds"]) > 2:
+        failures.append(f"sys UPTIME: crash {crash_sys.get('UPTIME')}, kstall {sysj['uptime_seconds']} s")
 for role in truth["roles"]:
     if role["waits_on"] and f"(pid {role['pid']}" not in (got["locks"] or ""):
         failures.append(f"kstall -l: role {role['role']} (pid {role['pid']}) not in a lock chain")

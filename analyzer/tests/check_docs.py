@@ -32,7 +32,7 @@ def walk(node, path, names, values):
 
 
 failures = []
-for schema in ("report", "ps", "bt", "mod"):
+for schema in ("report", "ps", "bt", "mod", "sys"):
     names, values = {}, {}
     walk(json.load(open(f"{docs}/kstall-{schema}.schema.json")), schema, names, values)
     failures += [f"{schema} field {n} ({where}) is not explained in report.md"

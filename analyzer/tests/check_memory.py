@@ -18,7 +18,7 @@ import sys
 import drgn
 import drgn_compat
 from drgn import cast
-from drgn.helpers.linux.cpumask import for_each_possible_cpu
+from drgn.helpers.linux.cpumask import for_each_online_cpu, for_each_possible_cpu
 from drgn.helpers.linux.list import list_for_each_entry
 from drgn.helpers.linux.percpu import per_cpu, per_cpu_ptr
 from drgn.helpers.linux.pid import for_each_task
@@ -178,6 +178,23 @@ want_mods = [f"{m.name.string_().decode()}({letters(m.taints.value_())})"
              if m.taints.value_()]
 if sorted(facts["tainting_modules"]) != sorted(want_mods):
     failures.append(f"tainting modules kstall {facts['tainting_modules']}, drgn {want_mods}")
+# kstall sys: load average from avenrun as /proc/loadavg rounds it, CPUs, RAM, tasks.
+sysp = subprocess.run([kstall, "sys", "--json", vmcore, vmlinux], capture_output=True, text=True)
+sysj = json.loads(sysp.stdout) if sysp.returncode in (0, 1) else {}
+FSHIFT = 11
+loads = []
+for x in prog["avenrun"]:
+    v = x.value_() + (1 << FSHIFT) // 200
+    loads.append(f"{v >> FSHIFT}.{((v & ((1 << FSHIFT) - 1)) * 100) >> FSHIFT:02d}")
+want_sys = {"load_average": loads, "nodename": uts.nodename.string_().decode(),
+            "release": uts.release.string_().decode(),
+            "cpus": prog["nr_cpu_ids"].value_(),
+            # drgn lists no idle task; kstall one per online CPU, as ps
+            "tasks": sum(1 for _ in for_each_task(prog)) + sum(1 for _ in for_each_online_cpu(prog)),
+            "memory_bytes": mem["pages"]["total"] * mem["page_size"]}
+got_sys = {k: sysj.get(k) for k in want_sys}
+if got_sys != want_sys:
+    failures.append(f"sys: kstall {got_sys}, drgn {want_sys}")
 # The vmlinux was given on the command line; both sides have a build-id (the note drgn reads too).
 if (facts["vmlinux_found"], facts["vmlinux_check"]) != ("given", "build_id" if info.find("BUILD-ID=") >= 0
                                                       else "banner"):

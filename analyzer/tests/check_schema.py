@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The JSON of report, ps, bt and mod on one fixture against the schemas in docs/.
+"""The JSON of report, ps, bt, mod and sys on one fixture against the schemas in docs/.
 
 Usage: check_schema.py KSTALL DOCS_DIR VMCORE VMLINUX
 Every document validates; the schemas are valid Draft 2020-12; and the report
@@ -44,6 +44,7 @@ def validate(validator, doc, what):
 
 
 report_v, ps_v, bt_v, mod_v = schema("report"), schema("ps"), schema("bt"), schema("mod")
+sys_v = schema("sys")
 report = run("report", "--json")
 validate(report_v, report, "report")
 ps = run("ps", "--json")
@@ -51,6 +52,10 @@ validate(ps_v, ps, "ps")
 bt = run("bt", "-A", "--json")
 validate(bt_v, bt, "bt -A")
 validate(mod_v, run("mod", "--json"), "mod")
+sysdoc = run("sys", "--json")
+validate(sys_v, sysdoc, "sys")
+if sysdoc["tasks"] != len(ps["tasks"]):
+    failures.append(f"sys says {sysdoc['tasks']} tasks, ps lists {len(ps['tasks'])}")
 # bt -v on a few tasks: the params arrays, known and unknown values alike.
 pids = [str(t["pid"]) for t in ps["tasks"] if not t["idle"]][:4]
 validate(bt_v, run("bt", "-v", "--json", *pids), "bt -v")

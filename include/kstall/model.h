@@ -373,6 +373,10 @@ struct ks_dump_facts {
 	/* modules that set taints, "name(letters)" each, space-separated */
 	char tainting_modules[400];
 	size_t ntainting_modules;
+	/* avenrun[]: the 1, 5 and 15 minute load averages in the kernel's fixed point (FSHIFT 11
+	 * fraction bits); loadavg_known false when unread */
+	uint64_t loadavg[3];
+	bool loadavg_known;
 	/* how the vmlinux was found and checked against the dump */
 	enum ks_vmlinux_origin vmlinux_origin;
 	enum ks_vmlinux_check vmlinux_check;
@@ -447,6 +451,8 @@ const char *ks_mem_item_name(enum ks_mem_item item);
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
 /* The crash's time, "2026-12-02 19:04:05 UTC", or "" when the dump does not date it. */
 void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size);
+/* A load average as /proc/loadavg prints it ("4.43"), rounded as the kernel rounds. */
+void ks_facts_loadavg(const struct ks_dump_facts *f, int which, char *buf, size_t size);
 /* "given", "candidate", "debug_path", "debuginfod"; "build_id", "banner", "forced" */
 const char *ks_vmlinux_origin_name(enum ks_vmlinux_origin o);
 const char *ks_vmlinux_check_name(enum ks_vmlinux_check c);

@@ -232,7 +232,7 @@ bool kscrash_live(void)
 static char *help_kstall[] = {
 	"kstall",
 	"memory-allocation stalls, lock chains and OOM deadlocks",
-	"[-l | -a | -m | -j]",
+	"[-l | -a | -m | -j | -h]",
 	"  Analyses the dump for who is stuck, since when, waiting for whom, and why,",
 	"  and ranks root-cause verdicts (lock cycle, OOM deadlock, allocation loop",
 	"  that may not invoke the OOM killer, ...). It walks the tasks itself, so it",
@@ -246,27 +246,47 @@ static char *help_kstall[] = {
 	"        order, may it invoke the OOM killer, stall age).",
 	"    -m  memory pressure: tasks in the allocator by phase, and the OOM state.",
 	"    -j  the whole analysis as JSON, the same as \"kstall report --json\".",
+	"    -h  this help (the same as \"help kstall\").",
+	"    -h  this help.",
 	"\nEXAMPLE",
 	"  The verdict on a dump of two kernel threads that lock two mutexes in",
 	"  opposite orders:\n",
 	"    crash> kstall -l",
 	" ",
-	"    LOCK CHAINS",
-	"      abba_t1 (pid 42, D, in cycle) -> mutex stall_mutex_b -> abba_t2 (pid 43,",
-	"      D, in cycle) -> mutex stall_mutex_a -> abba_t1 (pid 42): a cycle",
+	"    LOCK CHAINS (LOCK <- its waiters; -> its owner, the lock that owner",
+	"    waits for, and on)",
+	"      cycle 1: abba_t1 (pid 42, D) -> mutex stall_mutex_b -> abba_t2 (pid",
+	"      43, D) -> mutex stall_mutex_a -> back to abba_t1 (pid 42)",
+	"      mutex stall_mutex_a <- abba_t2 (pid 43), abba_waiter (pid 44),",
+	"      abba_user (pid 49)",
+	"        -> abba_t1 (pid 42, D): in cycle 1",
 	"      ...",
 	"\n  Save the JSON for another tool:\n",
 	"    crash> kstall -j > stall.json",
 	NULL
 };
 
+/*
+ * "kstall -h": what "help kstall" prints, laid out as crash lays out a command's help.
+ * crash's own cmd_usage() would longjmp back to the prompt.
+ */
+static void print_help(FILE *out)
+{
+	fprintf(out, "NAME\n  %s - %s\n\nSYNOPSIS\n  %s %s\n\nDESCRIPTION\n", help_kstall[0], help_kstall[1],
+		help_kstall[0], help_kstall[2]);
+	for (int i = 3; help_kstall[i]; i++)
+		fprintf(out, "%s\n", help_kstall[i]);
+	fflush(out);
+}
+
 static void cmd_kstall(void)
 {
 	enum kscrash_view view = KSCRASH_REPORT;
 	int c, nviews = 0;
+	bool help = false;
 	sigset_t sigint, old;
 
-	while ((c = getopt(argcnt, args, "lamj")) != EOF) {
+	while ((c = getopt(argcnt, args, "lamjh")) != EOF) {
 		nviews++;
 		switch (c) {
 		case 'l':
@@ -281,6 +301,9 @@ static void cmd_kstall(void)
 		case 'j':
 			view = KSCRASH_JSON;
 			break;
+		case 'h':
+			help = true;
+			break;
 		default:
 			argerrs++;
 			break;
@@ -291,6 +314,10 @@ static void cmd_kstall(void)
 		fprintf(fp, "Usage:\n  kstall %s\nEnter \"help kstall\" for details.\n",
 			help_kstall[2]);
 		fflush(fp);
+		return;
+	}
+	if (help) {
+		print_help(fp);
 		return;
 	}
 	/*
