@@ -158,10 +158,13 @@ static void explain_file(const char *path)
 	}
 	n = read(fd, hdr, sizeof(hdr) - 1);
 	close(fd);
+	/* a compressed vmlinux is read as it is: this one holds something else, or is corrupt */
 	if (n >= 6 && !memcmp(hdr, "\xfd" "7zXZ", 6))
-		fprintf(stderr, "kstall: %s is xz-compressed; unpack it first (xz -dk %s)\n", path, path);
+		fprintf(stderr, "kstall: %s is xz-compressed, but what it holds is no vmlinux (or it is "
+				"corrupt); a compressed dump must be unpacked first (xz -dk %s)\n", path, path);
 	else if (n >= 2 && hdr[0] == 0x1f && hdr[1] == 0x8b)
-		fprintf(stderr, "kstall: %s is gzip-compressed; unpack it first (gzip -dk %s)\n", path, path);
+		fprintf(stderr, "kstall: %s is gzip-compressed, but what it holds is no vmlinux (or it is "
+				"corrupt); a compressed dump must be unpacked first (gzip -dk %s)\n", path, path);
 	else if (n >= 16 && strspn((const char *)hdr, "0123456789abcdef") == 16)
 		fprintf(stderr, "kstall: %s looks like a System.map; kstall needs the vmlinux with its debug "
 				"info (Debian: linux-image-...-dbg)\n", path);

@@ -14,6 +14,7 @@
 
 #include "kstall/settings.h"
 #include "dwarf/debuginfo_internal.h"
+#include "dwarf/decompress.h"
 #include "dwarf/elf.h"
 #include "dwarf/dwarf_index.h"
 #include "dwarf/dwarf_units.h"
@@ -286,6 +287,26 @@ static char *memo_path(const struct ks_debuginfo *di, const struct ks_settings *
 	return path;
 }
 
+/* path's ELF: the file itself, or its decompressed copy when it is xz or gzip (vmlinux.xz). */
+static struct ks_error *open_elf_fd(const char *path, const char *cache_dir, int *ret)
+{
+	unsigned char hdr[8];
+	enum ks_compression c;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(errno));
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	c = ks_compression_of(hdr, n > 0 ? (size_t)n : 0);
+	if (c == KS_COMPRESSION_NONE) {
+		*ret = fd;
+		return NULL;
+	}
+	close(fd);
+	return ks_decompress_open(path, c, cache_dir, ret);
+}
+
 struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *settings,
 				   struct ks_debuginfo **ret)
 {
@@ -305,11 +326,9 @@ struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *s
 		return &ks_error_nomem;
 	}
 	elf_version(EV_CURRENT);
-	di->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (di->fd < 0) {
-		err = ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(errno));
+	err = open_elf_fd(path, settings ? settings->cache_dir : NULL, &di->fd);
+	if (err)
 		goto fail;
-	}
 	di->elf = elf_begin(di->fd, ELF_C_READ_MMAP, NULL);
 	if (!di->elf || elf_kind(di->elf) != ELF_K_ELF) {
 		err = ks_error_create(KS_ERR_BAD_DATA, "%s is not an ELF file", path);
@@ -405,11 +424,13 @@ static void elf_release(Elf *elf, char *out, size_t size)
 
 struct ks_error *ks_debuginfo_identify(const char *path, struct ks_vmlinux_id *ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 	Elf *elf;
+	/* a compressed candidate is decompressed to a temporary file, not kept: it may not be the one */
+	struct ks_error *err = open_elf_fd(path, NULL, &fd);
 
-	if (fd < 0)
-		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(errno));
+	if (err)
+		return err;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {

@@ -1,4 +1,5 @@
 #include "kstall/open.h"
+#include "dwarf/decompress.h"
 
 #include <dlfcn.h>
 #include <elfutils/debuginfod.h>
@@ -22,6 +23,15 @@ enum ks_file_kind ks_file_kind(const char *path)
 	if (n >= 8 && (!memcmp(hdr, "KDUMP   ", 8) || !memcmp(hdr, "DISKDUMP", 8) ||
 		       !memcmp(hdr, "makedumpfile", 8)))
 		return KS_FILE_VMCORE;
+	/* vmlinux.xz, vmlinux.gz: the ELF inside decides (a compressed dump is not taken as it is) */
+	if (n > 0 && ks_compression_of(hdr, (size_t)n) != KS_COMPRESSION_NONE) {
+		enum ks_compression c = ks_compression_of(hdr, (size_t)n);
+
+		if (!ks_decompress_head(path, c, hdr, sizeof(hdr)) || memcmp(hdr, "\177ELF", 4) ||
+		    hdr[16] == 4 /* ET_CORE */)
+			return KS_FILE_UNKNOWN;
+		n = sizeof(hdr);
+	}
 	if (n < 18 || memcmp(hdr, "\177ELF", 4))
 		return KS_FILE_UNKNOWN;
 	if (hdr[16] == 4 /* ET_CORE */)

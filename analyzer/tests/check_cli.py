@@ -4,8 +4,11 @@
 
 Usage: check_cli.py KSTALL TESTDATA
 """
+import glob
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,8 +51,26 @@ with tempfile.TemporaryDirectory() as tmp:
             f.write(data)
         return path
     expect(["report", tmp], 2, [tmp, "directory"])
-    expect(["report", put("vmlinux.xz", b"\xfd7zXZ\x00" + b"\x00" * 32)], 2, ["xz-compressed", "xz -dk"])
-    expect(["report", put("vmlinux.gz", b"\x1f\x8b" + b"\x00" * 32)], 2, ["gzip-compressed"])
+    expect(["report", put("vmlinux.xz", b"\xfd7zXZ\x00" + b"\x00" * 32)], 2, ["xz-compressed", "no vmlinux"])
+    expect(["report", put("vmlinux.gz", b"\x1f\x8b" + b"\x00" * 32)], 2, ["gzip-compressed", "no vmlinux"])
+    # A real vmlinux compressed is read as it comes: the same report as from the plain file, with no
+    # cache directory (an unnamed temporary file) and with one (kept, and taken from it the next time).
+    plain = subprocess.run([kstall, "report", "--json", lean_core, lean_vmlinux], capture_output=True,
+                           text=True)
+    gz = os.path.join(tmp, "vmlinux.gz")
+    with open(lean_vmlinux, "rb") as src, gzip.open(gz, "wb", compresslevel=1) as dst:
+        shutil.copyfileobj(src, dst)
+    for cache in ("", os.path.join(tmp, "cache"), os.path.join(tmp, "cache")):
+        env = dict(os.environ, KSTALL_CACHE_DIR=cache) if cache else \
+            {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME", "KSTALL_CACHE_DIR")}
+        p = subprocess.run([kstall, "report", "--json", lean_core, gz], capture_output=True, text=True,
+                           env=env)
+        doc = json.loads(p.stdout) if p.returncode in (0, 1) else {}
+        want = json.loads(plain.stdout)
+        if doc.get("verdicts") != want["verdicts"] or doc.get("dump", {}).get("vmlinux") != gz:
+            failures.append(f"vmlinux.gz (cache {cache or 'none'}): exit {p.returncode} {p.stderr[:200]}")
+    if len(glob.glob(os.path.join(tmp, "cache", "vmlinux-*.elf"))) != 1:
+        failures.append(f"vmlinux.gz: not kept once in the cache: {os.listdir(os.path.join(tmp, 'cache'))}")
     expect(["report", put("System.map", b"ffffffff81000000 T _stext\n")], 2, ["System.map", "vmlinux"])
     expect(["report", put("empty", b"")], 2, ["empty"])
     expect(["report", put("flat", b"makedumpfile" + b"\x00" * 4096)], 2, ["flattened", "makedumpfile -R"])

@@ -1,0 +1,250 @@
+/* Compressed vmlinux files: see decompress.h. liblzma and zlib, streamed: nothing is held whole. */
+#include <errno.h>
+#include <fcntl.h>
+#include <lzma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "dwarf/decompress.h"
+
+#define CHUNK (1u << 20)
+
+enum ks_compression ks_compression_of(const unsigned char *hdr, size_t len)
+{
+	if (len >= 6 && !memcmp(hdr, "\xfd" "7zXZ\0", 6))
+		return KS_COMPRESSION_XZ;
+	if (len >= 2 && hdr[0] == 0x1f && hdr[1] == 0x8b)
+		return KS_COMPRESSION_GZIP;
+	return KS_COMPRESSION_NONE;
+}
+
+const char *ks_compression_name(enum ks_compression c)
+{
+	return c == KS_COMPRESSION_XZ ? "xz" : c == KS_COMPRESSION_GZIP ? "gzip" : "none";
+}
+
+/* One decoder over both formats: feed input, take output. */
+struct decoder {
+	enum ks_compression kind;
+	lzma_stream xz;
+	z_stream gz;
+	bool ended;
+};
+
+static bool decoder_init(struct decoder *d, enum ks_compression c)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = c;
+	if (c == KS_COMPRESSION_XZ) {
+		d->xz = (lzma_stream)LZMA_STREAM_INIT;
+		return lzma_stream_decoder(&d->xz, UINT64_MAX, LZMA_CONCATENATED) == LZMA_OK;
+	}
+	/* 15 + 32: a gzip (or zlib) header, detected */
+	return inflateInit2(&d->gz, 15 + 32) == Z_OK;
+}
+
+static void decoder_end(struct decoder *d)
+{
+	if (d->kind == KS_COMPRESSION_XZ)
+		lzma_end(&d->xz);
+	else
+		inflateEnd(&d->gz);
+}
+
+/*
+ * Decodes from in (*in_len bytes, updated to what is left) into out (*out_len, updated to what was
+ * written). finish: no more input. False on corrupt input.
+ */
+static bool decode(struct decoder *d, const unsigned char **in, size_t *in_len, unsigned char *out,
+		   size_t *out_len, bool finish)
+{
+	size_t room = *out_len;
+
+	if (d->kind == KS_COMPRESSION_XZ) {
+		lzma_ret r;
+
+		d->xz.next_in = *in;
+		d->xz.avail_in = *in_len;
+		d->xz.next_out = out;
+		d->xz.avail_out = room;
+		r = lzma_code(&d->xz, finish ? LZMA_FINISH : LZMA_RUN);
+		*in = d->xz.next_in;
+		*in_len = d->xz.avail_in;
+		*out_len = room - d->xz.avail_out;
+		d->ended = r == LZMA_STREAM_END;
+		return r == LZMA_OK || r == LZMA_STREAM_END || r == LZMA_BUF_ERROR;
+	} else {
+		int r;
+
+		d->gz.next_in = (unsigned char *)*in;
+		d->gz.avail_in = (uInt)*in_len;
+		d->gz.next_out = out;
+		d->gz.avail_out = (uInt)room;
+		r = inflate(&d->gz, Z_NO_FLUSH);
+		*in = d->gz.next_in;
+		*in_len = d->gz.avail_in;
+		*out_len = room - d->gz.avail_out;
+		d->ended = r == Z_STREAM_END;
+		return r == Z_OK || r == Z_STREAM_END || r == Z_BUF_ERROR;
+	}
+}
+
+bool ks_decompress_head(const char *path, enum ks_compression c, unsigned char *buf, size_t len)
+{
+	unsigned char in[4096];
+	size_t got = 0;
+	struct decoder d;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && decoder_init(&d, c);
+
+	if (!ok) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (ok && got < len && !d.ended) {
+		ssize_t n = read(fd, in, sizeof(in));
+		const unsigned char *p = in;
+		size_t left = n > 0 ? (size_t)n : 0;
+
+		if (n <= 0)
+			break;
+		while (ok && left && got < len && !d.ended) {
+			size_t room = len - got;
+
+			ok = decode(&d, &p, &left, buf + got, &room, false);
+			got += room;
+			if (!room && left == (size_t)n)
+				break;
+		}
+	}
+	decoder_end(&d);
+	close(fd);
+	return ok && got == len;
+}
+
+static bool write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+/* All of in_fd decompressed into out_fd. */
+static struct ks_error *decompress_into(const char *path, int in_fd, enum ks_compression c, int out_fd)
+{
+	unsigned char *in = malloc(CHUNK), *out = malloc(CHUNK);
+	struct decoder d;
+	struct ks_error *err = NULL;
+	bool eof = false;
+
+	if (!in || !out || !decoder_init(&d, c)) {
+		free(in);
+		free(out);
+		return &ks_error_nomem;
+	}
+	while (!err && !d.ended) {
+		ssize_t n = eof ? 0 : read(in_fd, in, CHUNK);
+		const unsigned char *p = in;
+		size_t left;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = ks_error_create(KS_ERR_OS, "cannot read %s: %s", path, strerror(errno));
+			break;
+		}
+		eof = n == 0;
+		left = (size_t)n;
+		do {
+			size_t made = CHUNK;
+
+			if (!decode(&d, &p, &left, out, &made, eof)) {
+				err = ks_error_create(KS_ERR_BAD_DATA, "%s: corrupt %s data", path,
+						      ks_compression_name(c));
+				break;
+			}
+			if (made && !write_all(out_fd, out, made))
+				err = ks_error_create(KS_ERR_OS, "cannot write the decompressed %s: %s", path,
+						      strerror(errno));
+			if (!made && eof && !d.ended && !left)
+				err = ks_error_create(KS_ERR_BAD_DATA, "%s is cut short (its %s stream has no end)",
+						      path, ks_compression_name(c));
+		} while (!err && !d.ended && (left || (eof && !err)));
+	}
+	decoder_end(&d);
+	free(in);
+	free(out);
+	return err;
+}
+
+struct ks_error *ks_decompress_open(const char *path, enum ks_compression c, const char *cache_dir,
+				    int *ret)
+{
+	struct stat st;
+	char *cached = NULL, *tmp = NULL;
+	struct ks_error *err;
+	int in_fd = open(path, O_RDONLY | O_CLOEXEC), out_fd = -1;
+
+	if (in_fd < 0)
+		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(errno));
+	if (fstat(in_fd, &st)) {
+		close(in_fd);
+		return ks_error_create(KS_ERR_OS, "cannot stat %s: %s", path, strerror(errno));
+	}
+	if (cache_dir &&
+	    asprintf(&cached, "%s/vmlinux-%llx-%llx-%llx-%llx.elf", cache_dir, (unsigned long long)st.st_dev,
+		     (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+		     (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec) < 0)
+		cached = NULL;
+	if (cached && (*ret = open(cached, O_RDONLY | O_CLOEXEC)) >= 0) {
+		close(in_fd);
+		free(cached);
+		return NULL;
+	}
+	/* written under a temporary name, renamed when whole: a reader never maps half a file */
+	if (cached && asprintf(&tmp, "%s.%ld.tmp", cached, (long)getpid()) >= 0) {
+		mkdir(cache_dir, 0700);
+		out_fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
+	if (out_fd < 0) {
+		const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+		free(tmp);
+		tmp = NULL;
+		out_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (out_fd < 0) {
+			err = ks_error_create(KS_ERR_OS, "no place to decompress %s (%s: %s)", path, dir,
+					      strerror(errno));
+			goto out;
+		}
+	}
+	err = decompress_into(path, in_fd, c, out_fd);
+	if (!err && tmp && rename(tmp, cached))
+		err = ks_error_create(KS_ERR_OS, "cannot keep the decompressed %s as %s: %s", path, cached,
+				      strerror(errno));
+	if (err) {
+		if (tmp)
+			unlink(tmp);
+		close(out_fd);
+		goto out;
+	}
+	*ret = out_fd;
+out:
+	close(in_fd);
+	free(cached);
+	free(tmp);
+	return err;
+}
