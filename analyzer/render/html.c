@@ -213,7 +213,10 @@ static const char STYLE[] =
 	".controls{margin:6px 0}.controls input[type=search]{width:320px;padding:4px 6px}\n"
 	".log td{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:12px;white-space:pre-wrap;"
 	"border:0;padding:1px 6px}.log td.ts{color:#5f6b76;white-space:nowrap}\n"
-	"button{font:inherit;padding:2px 10px}\n";
+	"button{font:inherit;padding:2px 10px}\n"
+	"details.fold{margin:10px 0 2px;border-top:1px solid #eceff2;padding-top:6px}"
+	"details.fold summary{cursor:pointer;font-weight:600}details.fold .cap{font-weight:600}\n"
+	"ul.problems{margin:4px 0;padding-left:22px}ul.problems li{overflow-wrap:anywhere}\n";
 
 static const char SCRIPT[] =
 	"(function () {\n"
@@ -350,6 +353,125 @@ static void evidence_lock_row(struct html *h, const struct ks_lock *l)
 	put(h, "</td><td>%zu</td></tr>\n", l->nwaiters);
 }
 
+/*
+ * What kstall could not read is folded: a damaged dump may give a hundred lines,
+ * which would push the graph off the first screen. The summary says how many and
+ * of which kinds, so the reader knows whether to open it.
+ */
+static void html_support(struct html *h)
+{
+	size_t n;
+	const struct ks_support_gap *gaps = ks_model_support(h->a, &n);
+
+	if (!n)
+		return;
+	put(h, "<details id=\"kernel-support\" class=\"fold\" data-count=\"%zu\"><summary>Kernel support: %zu "
+	       "thing%s kstall cannot read on this kernel, for every dump of this build</summary>\n<ul>\n",
+	    n, n, n == 1 ? "" : "s");
+	for (size_t g = 0; g < n; g++) {
+		put(h, "<li><span class=\"cap\">");
+		esc(h, gaps[g].capability);
+		put(h, "</span>: ");
+		esc(h, gaps[g].cost);
+		put(h, "</li>\n");
+	}
+	put(h, "</ul></details>\n");
+}
+
+/* What each code means to someone reading the list (the JSON's problems[].code says the same). */
+static const char *problem_words(enum ks_error_code code)
+{
+	switch (code) {
+	case KS_ERR_FAULT:
+		return "not mapped, or the dump is damaged there";
+	case KS_ERR_NODATA:
+		return "a page the dump left out (filtered by makedumpfile)";
+	case KS_ERR_BAD_DATA:
+		return "what was read makes no sense";
+	case KS_ERR_LOOKUP:
+	case KS_ERR_UNSUPPORTED:
+		return "the debuginfo lacks what kstall needs";
+	default:
+		return "";
+	}
+}
+
+/* Problems per code; count[KS_ERR__COUNT] takes a code kstall does not know. */
+static void problems_count(const struct ks_problems *p, size_t count[KS_ERR__COUNT + 1])
+{
+	for (size_t i = 0; i < p->count; i++)
+		count[p->items[i].code > 0 && p->items[i].code < KS_ERR__COUNT ? p->items[i].code : KS_ERR__COUNT]++;
+}
+
+/* "40 fault, 4 bad_data": the commonest kind first (ties in the codes' order), so the summary says what went wrong. */
+static void problems_by_code(struct html *h, const size_t count_in[KS_ERR__COUNT + 1])
+{
+	size_t count[KS_ERR__COUNT + 1];
+
+	memcpy(count, count_in, sizeof(count));
+	for (bool first = true;; first = false) {
+		size_t best = 1;
+
+		for (size_t c = 2; c <= KS_ERR__COUNT; c++)
+			if (count[c] > count[best])
+				best = c;
+		if (!count[best])
+			return;
+		put(h, "%s%zu %s", first ? "" : ", ", count[best], ks_error_code_name((enum ks_error_code)best));
+		count[best] = 0;
+	}
+}
+
+/* The words of each code present, once. */
+static void problems_legend(struct html *h, const size_t count[KS_ERR__COUNT + 1])
+{
+	bool first = true;
+
+	put(h, "<p class=\"muted\">");
+	for (size_t c = 1; c < KS_ERR__COUNT; c++) {
+		if (!count[c] || !problem_words((enum ks_error_code)c)[0])
+			continue;
+		put(h, "%s<code>%s</code>: %s", first ? "" : "; ", ks_error_code_name((enum ks_error_code)c),
+		    problem_words((enum ks_error_code)c));
+		first = false;
+	}
+	put(h, "%sThe rest of the report holds what could be read.</p>\n", first ? "" : ". ");
+}
+
+/* One line, with a link to the task it concerns when that task has a row. */
+static void problem_item(struct html *h, const struct ks_problem *p)
+{
+	long t = p->task ? ks_model_task_index(h->a, p->task) : -1;
+
+	put(h, "<li data-code=\"%s\"><span class=\"msg\">", ks_error_code_name(p->code));
+	esc(h, p->text);
+	put(h, "</span>");
+	if (t >= 0) {
+		put(h, " &rarr; ");
+		task_link(h, (size_t)t);
+	}
+	put(h, "</li>\n");
+}
+
+static void html_problems(struct html *h)
+{
+	const struct ks_problems *p = &h->a->problems;
+	size_t count[KS_ERR__COUNT + 1] = { 0 };
+
+	if (!p->count)
+		return;
+	problems_count(p, count);
+	put(h, "<details id=\"problems\" class=\"fold\" data-count=\"%zu\"><summary>Could not read: %zu problem%s (",
+	    p->count, p->count, p->count == 1 ? "" : "s");
+	problems_by_code(h, count);
+	put(h, ")</summary>\n");
+	problems_legend(h, count);
+	put(h, "<ul class=\"problems mono\">\n");
+	for (size_t i = 0; i < p->count; i++)
+		problem_item(h, &p->items[i]);
+	put(h, "</ul></details>\n");
+}
+
 static void html_verdicts(struct html *h)
 {
 	const struct ks_analysis *a = h->a;
@@ -397,30 +519,8 @@ static void html_verdicts(struct html *h)
 		}
 		put(h, "</ul>\n");
 	}
-	{
-		size_t n;
-		const struct ks_support_gap *gaps = ks_model_support(a, &n);
-
-		if (n) {
-			put(h, "<h3>Kernel support: what kstall cannot read on this kernel</h3>\n<ul>\n");
-			for (size_t g = 0; g < n; g++) {
-				put(h, "<li><b>");
-				esc(h, gaps[g].capability);
-				put(h, "</b>: ");
-				esc(h, gaps[g].cost);
-				put(h, "</li>\n");
-			}
-			put(h, "</ul>\n");
-		}
-	}
-	if (a->problems.count) {
-		put(h, "<h3>Could not read</h3>\n<pre>");
-		for (size_t p = 0; p < a->problems.count; p++) {
-			esc(h, a->problems.items[p].text);
-			put(h, "\n");
-		}
-		put(h, "</pre>\n");
-	}
+	html_support(h);
+	html_problems(h);
 	put(h, "</section>\n");
 }
 
