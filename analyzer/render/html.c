@@ -134,10 +134,28 @@ static const char *source_words(enum ks_stall_source s)
 	}
 }
 
+/*
+ * The id of the task's row. Idle tasks all have pid 0, so theirs names the CPU;
+ * a task whose pid could not be read (a damaged dump) is named by its address.
+ */
+static void row_id(struct html *h, size_t i)
+{
+	const struct ks_task *t = task(h, i);
+
+	if (t->idle)
+		put(h, "idle-cpu-%d", t->cpu);
+	else if (!t->pid)
+		put(h, "task-at-%llx", (unsigned long long)t->address);
+	else
+		put(h, "task-%d", t->pid);
+}
+
 /* A link to the task's row: "comm (pid)". */
 static void task_link(struct html *h, size_t i)
 {
-	put(h, "<a href=\"#task-%d\">", task(h, i)->pid);
+	put(h, "<a href=\"#");
+	row_id(h, i);
+	put(h, "\">");
 	esc(h, task(h, i)->comm);
 	put(h, " (%d)</a>", task(h, i)->pid);
 }
@@ -726,8 +744,9 @@ static void graph_task_node(struct html *h, const struct graph *g, size_t i)
 	    ta->in_cycle ? ", on a wait-for cycle" : "");
 	esc(h, ta->activity);
 	put(h, "; stalled %s</title>\n", when);
-	put(h, "<a href=\"#task-%d\"><rect x=\"%ld\" y=\"%ld\" width=\"%d\" height=\"%d\" rx=\"5\"/>\n", t->pid, x,
-	    y, G_NODE_W, G_NODE_H);
+	put(h, "<a href=\"#");
+	row_id(h, i);
+	put(h, "\"><rect x=\"%ld\" y=\"%ld\" width=\"%d\" height=\"%d\" rx=\"5\"/>\n", x, y, G_NODE_W, G_NODE_H);
 	put(h, "<text x=\"%ld\" y=\"%ld\"><tspan font-weight=\"600\">", x + 8, y + 16);
 	escn(h, t->comm, 16);
 	put(h, "</tspan> <tspan class=\"sub\">pid %d &middot; %c%s</tspan></text>\n", t->pid, t->state_char,
@@ -1303,12 +1322,9 @@ static void task_row(struct html *h, size_t i)
 
 	if (h->stalled[i])
 		ks_report_stall_words(&ta->stall, when, sizeof(when));
-	/* idle tasks all have pid 0: their ids name the CPU */
-	if (t->idle)
-		put(h, "<tr id=\"idle-cpu-%d\"", t->cpu);
-	else
-		put(h, "<tr id=\"task-%d\"", t->pid);
-	put(h, " data-stalled=\"%d\"><td>%d</td><td>%d</td><td>", h->stalled[i], t->pid, t->tgid);
+	put(h, "<tr id=\"");
+	row_id(h, i);
+	put(h, "\" data-stalled=\"%d\"><td>%d</td><td>%d</td><td>", h->stalled[i], t->pid, t->tgid);
 	esc(h, t->comm);
 	put(h, "</td><td><span class=\"st %s\">%c</span></td><td>", state_class(t->state_char), t->state_char);
 	esc(h, ta->activity);
