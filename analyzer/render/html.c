@@ -11,6 +11,7 @@
  */
 #include "render/html.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -60,6 +61,59 @@ void ks_html_escape(FILE *out, const char *s, size_t max_chars)
 		}
 		p += len ? len : 1;
 	}
+}
+
+/* The unplaced label with the smallest x (ties: the first), n when all are placed. */
+static size_t next_label(const struct ks_html_label *l, size_t n)
+{
+	size_t best = n;
+
+	for (size_t i = 0; i < n; i++)
+		if (l[i].lane == UINT_MAX && (best == n || l[i].x < l[best].x))
+			best = i;
+	return best;
+}
+
+/* The right edge of the labels placed in lane so far, -INFINITY when it has none. */
+static double lane_right(const struct ks_html_label *l, size_t n, unsigned lane)
+{
+	double right = -INFINITY;
+
+	for (size_t i = 0; i < n; i++)
+		if (l[i].lane == lane)
+			right = fmax(right, l[i].left + l[i].width);
+	return right;
+}
+
+unsigned ks_html_place_labels(struct ks_html_label *labels, size_t n, double lo, double hi, double gap,
+			      double max_shift)
+{
+	unsigned lanes = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		labels[i].lane = UINT_MAX;
+	while ((i = next_label(labels, n)) < n) {
+		struct ks_html_label *l = &labels[i];
+		/* centred on its point, within the picture; a NaN point goes to the left edge */
+		double want = l->x - l->width / 2;
+
+		want = want > hi - l->width ? hi - l->width : want;
+		want = want >= lo ? want : lo;
+		for (unsigned lane = 0;; lane++) {
+			double right = lane_right(labels, n, lane);
+			double left = fmax(want, right + gap);
+
+			/* an empty lane always takes it, so this ends */
+			if (right == -INFINITY || (left - want <= max_shift && left + l->width <= hi)) {
+				l->left = left;
+				l->lane = lane;
+				lanes = lane + 1 > lanes ? lane + 1 : lanes;
+				break;
+			}
+		}
+	}
+	return lanes;
 }
 
 struct html {
@@ -216,6 +270,7 @@ static const char STYLE[] =
 	".edge.hint{stroke-dasharray:2 3}\n"
 	".bar.st-D rect{fill:#c62828}.bar.st-R rect{fill:#ef8f00}.bar.st-S rect{fill:#1e88e5}"
 	".bar.st-o rect{fill:#78909c}.bar rect.unc{opacity:.3}.bar:hover rect{stroke:#000}\n"
+	"line.leader{stroke-width:1;opacity:.7}\n"
 	".axis line{stroke:#b0bec5}.axis text{fill:#5f6b76;font-size:11px}\n"
 	".kill line{stroke:#e65100;stroke-width:1.5;stroke-dasharray:4 2}.kill path{fill:#e65100}"
 	".legend i.kill{background:#e65100;width:4px}\n"
@@ -1135,17 +1190,88 @@ static void html_events(struct html *h)
 /* Free pages of each zone against its min/low/high watermarks: below min only atomic allocations succeed. */
 #define Z_LABEL_W 150
 #define Z_BAR_W 620
+#define Z_WIDTH (Z_LABEL_W + Z_BAR_W + 110)
 #define Z_ROW 46
+/* one more line of watermark labels, for 11px text */
+#define Z_LANE 14
+/* an 11px character at its widest but for m and w, so the estimate errs wide */
+#define Z_CHAR_W 7.5
+/* a label pushed further than this from its mark goes to the line below */
+#define Z_MAX_SHIFT 64
 
-static void zone_bar(struct html *h, const struct ks_zone_info *z, long y, uint64_t page_size)
+enum { Z_MARKS = 3 };
+
+/* Where a zone's watermark marks and their labels go; the labels' lanes make its row taller. */
+struct zone_marks {
+	const char *name[Z_MARKS], *colour[Z_MARKS];
+	struct ks_html_label label[Z_MARKS];
+	unsigned lanes;
+};
+
+/* The bar's full width in pages: room past the highest of free and the high watermark. */
+static double zone_scale(const struct ks_zone_info *z)
 {
 	double scale = (double)(z->high > z->free ? z->high : z->free) * 1.25;
+
+	return scale > 0 ? scale : 1;
+}
+
+/* The x of pages on the bar; a watermark read as nonsense stays at the bar's end. */
+static double zone_x(double pages, double scale)
+{
+	return Z_LABEL_W + Z_BAR_W * fmin(pages / scale, 1);
+}
+
+static void zone_marks(const struct ks_zone_info *z, struct zone_marks *m)
+{
+	static const char *const names[Z_MARKS] = { "min", "low", "high" };
+	static const char *const colours[Z_MARKS] = { "#c62828", "#ef8f00", "#2e7d32" };
+	const uint64_t pages[Z_MARKS] = { z->min, z->low, z->high };
+
+	memset(m, 0, sizeof(*m));
+	if (!z->watermarks_known)
+		return;
+	for (size_t k = 0; k < Z_MARKS; k++) {
+		m->name[k] = names[k];
+		m->colour[k] = colours[k];
+		m->label[k].x = zone_x((double)pages[k], zone_scale(z));
+		m->label[k].width = Z_CHAR_W * (double)strlen(names[k]);
+	}
+	/* min, low and high often lie within a few pixels: they then read side by side, in order */
+	m->lanes = ks_html_place_labels(m->label, Z_MARKS, 2, Z_WIDTH - 2, 4, Z_MAX_SHIFT);
+}
+
+static long zone_row(const struct zone_marks *m)
+{
+	return Z_ROW + (m->lanes > 1 ? (long)(m->lanes - 1) * Z_LANE : 0);
+}
+
+/* Each mark across the bar, its label under it; a label moved off its mark gets a line to it. */
+static void zone_mark_labels(struct html *h, const struct zone_marks *m, long y)
+{
+	for (size_t k = 0; k < Z_MARKS && m->name[k]; k++) {
+		const struct ks_html_label *l = &m->label[k];
+		double cx = l->left + l->width / 2;
+		long base = y + 36 + (long)l->lane * Z_LANE;
+
+		put(h, "<line x1=\"%.1f\" y1=\"%ld\" x2=\"%.1f\" y2=\"%ld\" stroke=\"%s\" stroke-width=\"2\"/>", l->x,
+		    y - 3, l->x, y + 23, m->colour[k]);
+		if (l->lane || fabs(cx - l->x) > 2)
+			put(h, "<line class=\"leader\" x1=\"%.1f\" y1=\"%ld\" x2=\"%.1f\" y2=\"%ld\" stroke=\"%s\"/>", l->x,
+			    y + 23, cx, base - 10, m->colour[k]);
+		put(h, "<text class=\"sub wm\" x=\"%.1f\" y=\"%ld\" text-anchor=\"middle\">%s</text>\n", cx, base,
+		    m->name[k]);
+	}
+}
+
+static void zone_bar(struct html *h, const struct ks_zone_info *z, const struct zone_marks *m, long y,
+		     uint64_t page_size)
+{
+	double scale = zone_scale(z);
 	const char *fill = !z->watermarks_known ? "#78909c" : z->free < z->min ? "#c62828"
 							 : z->free < z->high ? "#ef8f00" : "#2e7d32";
 	double mib = (double)page_size / (1024 * 1024);
 
-	if (scale <= 0)
-		scale = 1;
 	put(h, "<g><title>node %d zone ", z->node);
 	esc(h, z->name);
 	put(h, ": %llu pages free (%.1f MiB) of %llu managed", (unsigned long long)z->free, (double)z->free * mib,
@@ -1157,21 +1283,8 @@ static void zone_bar(struct html *h, const struct ks_zone_info *z, long y, uint6
 	escn(h, z->name, 12);
 	put(h, "</text>\n<rect x=\"%d\" y=\"%ld\" width=\"%d\" height=\"20\" fill=\"#eceff2\"/>"
 	       "<rect x=\"%d\" y=\"%ld\" width=\"%.1f\" height=\"20\" fill=\"%s\"/>\n",
-	    Z_LABEL_W, y, Z_BAR_W, Z_LABEL_W, y, Z_BAR_W * (double)z->free / scale, fill);
-	if (z->watermarks_known) {
-		const struct {
-			const char *name, *colour;
-			uint64_t pages;
-		} marks[] = { { "min", "#c62828", z->min }, { "low", "#ef8f00", z->low }, { "high", "#2e7d32", z->high } };
-
-		for (size_t m = 0; m < 3; m++) {
-			double x = Z_LABEL_W + Z_BAR_W * (double)marks[m].pages / scale;
-
-			put(h, "<line x1=\"%.1f\" y1=\"%ld\" x2=\"%.1f\" y2=\"%ld\" stroke=\"%s\" stroke-width=\"2\"/>"
-			       "<text class=\"sub\" x=\"%.1f\" y=\"%ld\" text-anchor=\"middle\">%s</text>\n",
-			    x, y - 3, x, y + 23, marks[m].colour, x, y + 35, marks[m].name);
-		}
-	}
+	    Z_LABEL_W, y, Z_BAR_W, Z_LABEL_W, y, zone_x((double)z->free, scale) - Z_LABEL_W, fill);
+	zone_mark_labels(h, m, y);
 	put(h, "<text x=\"%d\" y=\"%ld\">%.0f MiB free</text></g>\n", Z_LABEL_W + Z_BAR_W + 8, y + 15,
 	    (double)z->free * mib);
 }
@@ -1179,22 +1292,35 @@ static void zone_bar(struct html *h, const struct ks_zone_info *z, long y, uint6
 static void html_memory_zones(struct html *h)
 {
 	const struct ks_memory *m = &h->a->memory;
-	long height = (long)m->nzones * Z_ROW + 12;
+	struct zone_marks *marks;
+	long height = 12, y = 6;
 
 	put(h, "<h3>Zones against watermarks</h3>\n");
 	if (!m->nzones) {
 		put(h, "<p class=\"muted\">No zone could be read from this dump.</p>\n");
 		return;
 	}
+	marks = calloc(m->nzones, sizeof(*marks));
+	if (!marks) {
+		put(h, "<p>out of memory drawing the zones</p>\n");
+		return;
+	}
+	for (size_t z = 0; z < m->nzones; z++) {
+		zone_marks(&m->zones[z], &marks[z]);
+		height += zone_row(&marks[z]);
+	}
 	put(h, "<p class=\"legend\"><span><i style=\"background:#c62828\"></i>below min: only atomic "
 	       "allocations succeed</span><span><i style=\"background:#ef8f00\"></i>below high: kswapd "
 	       "reclaims</span><span><i style=\"background:#2e7d32\"></i>above high</span></p>\n");
 	put(h, "<svg id=\"memory-zones\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%ld\" "
 	       "viewBox=\"0 0 %d %ld\" role=\"img\" aria-label=\"zones against watermarks\">\n",
-	    Z_LABEL_W + Z_BAR_W + 110, height, Z_LABEL_W + Z_BAR_W + 110, height);
-	for (size_t z = 0; z < m->nzones; z++)
-		zone_bar(h, &m->zones[z], 6 + (long)z * Z_ROW, m->page_size ? m->page_size : 4096);
+	    Z_WIDTH, height, Z_WIDTH, height);
+	for (size_t z = 0; z < m->nzones; z++) {
+		zone_bar(h, &m->zones[z], &marks[z], y, m->page_size ? m->page_size : 4096);
+		y += zone_row(&marks[z]);
+	}
 	put(h, "</svg>\n");
+	free(marks);
 	if (m->kswapd_failed_nodes)
 		put(h, "<p>kswapd gave up reclaiming on %u node%s (kswapd_failures reached its limit).</p>\n",
 		    m->kswapd_failed_nodes, m->kswapd_failed_nodes == 1 ? "" : "s");

@@ -1,4 +1,8 @@
-/* Unit tests: the one escaping function every dump string of the HTML report goes through. */
+/*
+ * Unit tests: the one escaping function every dump string of the HTML report goes
+ * through, the pages it writes, and the placement of labels that must not overlap.
+ */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +228,139 @@ static void test_many_events(void **state)
 	free(events);
 }
 
+/* No two labels of a lane overlap (with the gap between them), and each keeps the promises of html.h. */
+static void check_placed(const struct ks_html_label *l, size_t n, unsigned lanes, double lo, double hi, double gap,
+			 double max_shift)
+{
+	for (size_t i = 0; i < n; i++) {
+		double want = isnan(l[i].x) ? lo : fmax(lo, fmin(l[i].x - l[i].width / 2, hi - l[i].width));
+
+		assert_true(l[i].lane < lanes);
+		assert_true(l[i].left >= lo && l[i].left + l[i].width <= hi);
+		assert_true(l[i].left >= want - 1e-9);
+		/* pushed right of where it wants to be by at most max_shift */
+		assert_true(l[i].left - want <= max_shift + 1e-9);
+		for (size_t j = 0; j < n; j++)
+			if (j != i && l[j].lane == l[i].lane)
+				assert_true(l[j].left >= l[i].left + l[i].width + gap - 1e-9 ||
+					    l[i].left >= l[j].left + l[j].width + gap - 1e-9);
+	}
+}
+
+/* The zone watermarks of the lean fixtures: min, low and high within a pixel of each other. */
+static void test_labels_side_by_side(void **state)
+{
+	struct ks_html_label l[3] = { { .x = 152.2, .width = 22.5 }, { .x = 152.8, .width = 22.5 },
+				      { .x = 153.3, .width = 30 } };
+
+	(void)state;
+	assert_int_equal(ks_html_place_labels(l, 3, 2, 878, 4, 64), 1);
+	check_placed(l, 3, 1, 2, 878, 4, 64);
+	/* in the order of their values, the first centred on its point */
+	assert_true(fabs(l[0].left - (152.2 - 11.25)) < 1e-9);
+	assert_true(fabs(l[1].left - (l[0].left + 22.5 + 4)) < 1e-9);
+	assert_true(fabs(l[2].left - (l[1].left + 22.5 + 4)) < 1e-9);
+	/* far apart, nobody moves */
+	l[0].x = 200, l[1].x = 400, l[2].x = 600;
+	assert_int_equal(ks_html_place_labels(l, 3, 2, 878, 4, 64), 1);
+	assert_true(fabs(l[1].left - (400 - 11.25)) < 1e-9 && fabs(l[2].left - 585) < 1e-9);
+	/* given in another order, the same places */
+	struct ks_html_label r[3] = { l[2], l[0], l[1] };
+
+	assert_int_equal(ks_html_place_labels(r, 3, 2, 878, 4, 64), 1);
+	assert_true(r[0].left == l[2].left && r[1].left == l[0].left && r[2].left == l[1].left);
+}
+
+/* At the right edge there is no room to push: the crowd goes down a lane each, inside the picture. */
+static void test_labels_at_the_edge(void **state)
+{
+	struct ks_html_label l[3] = { { .x = 877, .width = 22.5 }, { .x = 878, .width = 22.5 },
+				      { .x = 2000, .width = 30 } };
+
+	(void)state;
+	assert_int_equal(ks_html_place_labels(l, 3, 2, 878, 4, 64), 3);
+	check_placed(l, 3, 3, 2, 878, 4, 64);
+	/* and a point that is not a number goes to the left edge */
+	l[0].x = NAN;
+	assert_int_equal(ks_html_place_labels(l, 3, 2, 878, 4, 64), 2);
+	check_placed(l, 3, 2, 2, 878, 4, 64);
+	assert_true(l[0].left == 2);
+	assert_int_equal(ks_html_place_labels(l, 0, 2, 878, 4, 64), 0);
+}
+
+/* Any points, any widths: never an overlap, always the same answer. */
+static void test_labels_any_values(void **state)
+{
+	uint64_t seed = 42;
+
+	(void)state;
+	for (int round = 0; round < 2000; round++) {
+		struct ks_html_label l[16], again[16];
+		size_t n = 1 + round % 16;
+		unsigned lanes;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			/* clusters as well as spread points: a few distinct x, some off the picture */
+			l[i].x = (double)((seed >> 33) % (round % 3 ? 40 : 1000)) - 50 + (round % 3 == 1 ? 800 : 0);
+			l[i].width = 10 + (double)((seed >> 20) % 40);
+		}
+		memcpy(again, l, sizeof(l));
+		lanes = ks_html_place_labels(l, n, 2, 878, 4, 64);
+		assert_true(lanes >= 1 && lanes <= n);
+		check_placed(l, n, lanes, 2, 878, 4, 64);
+		assert_int_equal(ks_html_place_labels(again, n, 2, 878, 4, 64), lanes);
+		for (size_t i = 0; i < n; i++)
+			assert_true(again[i].left == l[i].left && again[i].lane == l[i].lane);
+	}
+}
+
+/* The x of the watermark label named name in the page's zone picture. */
+static double label_x(const char *html, const char *name)
+{
+	char needle[64];
+	const char *p;
+	double x = -1;
+
+	snprintf(needle, sizeof(needle), "\">%s</text>", name);
+	p = strstr(html, needle);
+	assert_non_null(p);
+	while (p > html && strncmp(p, "<text class=\"sub wm\" x=\"", 24))
+		p--;
+	assert_int_equal(sscanf(p, "<text class=\"sub wm\" x=\"%lf\"", &x), 1);
+	return x;
+}
+
+/* A zone far above its watermarks draws them a pixel apart; their labels still read min, low, high. */
+static void test_zone_labels(void **state)
+{
+	struct ks_task task = { .pid = 1, .tgid = 1, .comm = "init", .state_char = 'S' };
+	struct ks_stack stack = { 0 };
+	struct ks_task_analysis ta = { .waits_on = -1, .activity = "asleep" };
+	struct ks_zone_info zone = { .node = 0, .name = "DMA32", .free = 199999, .managed = 204844, .min = 898,
+				     .low = 1122, .high = 1346, .watermarks_known = true };
+	struct ks_verdict v = { .kind = KS_VERDICT_NONE, .signature = "none" };
+	struct ks_analysis a = { .tasks = { .tasks = &task, .count = 1 }, .stacks = &stack, .ta = &ta, .verdicts = &v,
+				 .nverdicts = 1 };
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&html, &size);
+	double min, low, high;
+
+	(void)state;
+	assert_non_null(f);
+	a.memory = (struct ks_memory){ .page_size = 4096, .zones = &zone, .nzones = 1 };
+	assert_int_equal(ks_report_html(f, &a), 0);
+	assert_int_equal(fclose(f), 0);
+	min = label_x(html, "min"), low = label_x(html, "low"), high = label_x(html, "high");
+	/* centres at least half of each neighbour's estimated width apart, plus the gap */
+	assert_true(low - min >= 3 * 7.5 + 4 - 1e-6);
+	assert_true(high - low >= (3 * 7.5 + 4 * 7.5) / 2 + 4 - 1e-6);
+	/* the moved labels are tied to their marks */
+	assert_int_equal(count(html, "<line class=\"leader\""), 2);
+	free(html);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +370,10 @@ int main(void)
 		cmocka_unit_test(test_2000_waiters),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_many_events),
+		cmocka_unit_test(test_labels_side_by_side),
+		cmocka_unit_test(test_labels_at_the_edge),
+		cmocka_unit_test(test_labels_any_values),
+		cmocka_unit_test(test_zone_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
