@@ -204,14 +204,20 @@ static void row_id(struct html *h, size_t i)
 		put(h, "task-%d", t->pid);
 }
 
-/* A link to the task's row: "comm (pid)". */
+/* A link to the task's row: "comm (pid)", or its address when neither could be read. */
 static void task_link(struct html *h, size_t i)
 {
+	const struct ks_task *t = task(h, i);
+
 	put(h, "<a href=\"#");
 	row_id(h, i);
 	put(h, "\">");
-	esc(h, task(h, i)->comm);
-	put(h, " (%d)</a>", task(h, i)->pid);
+	if (!t->pid && !t->idle && !t->comm[0]) {
+		put(h, "task 0x%llx</a>", (unsigned long long)t->address);
+		return;
+	}
+	esc(h, t->comm);
+	put(h, " (%d)</a>", t->pid);
 }
 
 /* A model built in memory (the unit tests) has no kernel behind it. */
