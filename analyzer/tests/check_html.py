@@ -2,6 +2,7 @@
 """kstall report --html on one fixture, loaded in headless Chromium.
 
 Usage: check_html.py KSTALL OUTDIR NAME VMCORE VMLINUX TRUTH.json [--markup-comm] [--oom-kills]
+                     [--cut-tail=BYTES]
 
 Drives Chromium over the DevTools protocol on --remote-debugging-pipe (the
 standard library is enough) and checks: the page loads with no console error,
@@ -11,14 +12,25 @@ table; a comm holding markup renders as inert text (with --markup-comm the
 fixture must have one); every event of report --json is a row of the events
 table with its kind, pid, time and log line, linked to its task's row when the
 task exists; each OOM kill tick on the timeline is one of those kills (with
---oom-kills the fixture must have some, each drawn). Then it proves the probe itself sees a request and a
-console error on a page that makes them. Leaves OUTDIR/html-NAME.html, .dom.html
-and .png (a screenshot) behind.
+--oom-kills the fixture must have some, each drawn). The layout: no two text
+labels of any SVG overlap (the zone watermarks' min, low and high often lie a
+pixel apart); the dump facts are the page's first element; the problems and
+kernel support gaps are each folded in a closed <details> whose summary counts
+them (per code), holding every one of report --json's; and on a 1280x800
+screen the verdict shows on the first screen and the wait-for graph begins
+within the first two, however many problems there are. With --cut-tail the
+page is made from a copy of VMCORE without its last BYTES (a dump cut short,
+as a full disk leaves it), which must give many problems. Then it proves the
+probe itself sees a request and a console error on a page that makes them.
+Leaves OUTDIR/html-NAME.html, .dom.html, .png (a screenshot of the top 2000
+pixels) and -first.png (the first 1280x800 screen) behind.
 """
 import base64
+import collections
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -122,13 +134,17 @@ class Browser:
         os.close(self.r)
 
 
+def viewport(b, s, height):
+    b.send("Emulation.setDeviceMetricsOverride",
+           {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=s)
+
+
 def open_page(b):
     target = b.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     s = b.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log", "Network"):
         b.send(f"{domain}.enable", session=s)
-    b.send("Emulation.setDeviceMetricsOverride",
-           {"width": 1280, "height": 2000, "deviceScaleFactor": 1, "mobile": False}, session=s)
+    viewport(b, s, 2000)
     return s
 
 
@@ -204,7 +220,113 @@ FACTS = r"""(() => {
 })()"""
 
 
+# Measured on the page as loaded, before FACTS filters and folds. Boxes are the
+# rendered glyphs' (getBoundingClientRect): what a reader sees overlap.
+LAYOUT = r"""(() => {
+  const page = (e) => { const r = e.getBoundingClientRect();
+                        return {top: r.top + scrollY, bottom: r.bottom + scrollY}; };
+  const overlaps = [], TOL = 1;
+  let texts = 0;
+  document.querySelectorAll('svg').forEach(svg => {
+    const boxes = Array.from(svg.querySelectorAll('text'))
+      .map(t => ({text: t.textContent, r: t.getBoundingClientRect()}))
+      .filter(x => x.r.width > 0 && x.r.height > 0)
+      .sort((p, q) => p.r.left - q.r.left);
+    texts += boxes.length;
+    for (let i = 0; i < boxes.length; i++) {
+      const a = boxes[i].r;
+      for (let j = i + 1; j < boxes.length && boxes[j].r.left < a.right - TOL; j++) {
+        const c = boxes[j].r;
+        const w = Math.min(a.right, c.right) - Math.max(a.left, c.left);
+        const h = Math.min(a.bottom, c.bottom) - Math.max(a.top, c.top);
+        if (w > TOL && h > TOL)
+          overlaps.push(`#${svg.id}: ${JSON.stringify(boxes[i].text)} and ${JSON.stringify(boxes[j].text)} ` +
+                        `overlap by ${w.toFixed(1)}x${h.toFixed(1)} px`);
+      }
+    }
+  });
+  const fold = (id) => {
+    const d = document.getElementById(id);
+    if (!d) return null;
+    const items = Array.from(d.querySelectorAll('li'));
+    return {open: d.open, tag: d.tagName, summary: d.querySelector('summary').textContent,
+            items: items.map(li => ({code: li.getAttribute('data-code'), text: li.textContent,
+                                     msg: (li.querySelector('.msg') || {}).textContent})),
+            rendered: items.filter(li => li.checkVisibility()).length};
+  };
+  const header = document.body.firstElementChild, verdict = document.getElementById('verdict');
+  return {
+    overlaps: overlaps, texts: texts,
+    problems: fold('problems'), support: fold('kernel-support'),
+    first: header.tagName, facts: (header.querySelector('.facts') || {}).textContent,
+    header_text: header.textContent, header: page(header),
+    verdict: page(verdict), verdict_h2: page(verdict.querySelector('h2')),
+    summary: verdict.querySelector('.summary') ? page(verdict.querySelector('.summary')) : null,
+    graph: page(document.getElementById('graph')),
+  };
+})()"""
+
+SCREEN = 800  # the first screen of a 1280x800 laptop
+
+
+def check_layout(report, layout):
+    """Labels that overlap, the folded problems, what the first screens show."""
+    failures = [f"text labels overlap in {o}" for o in layout["overlaps"]]
+    # The dump facts first: two reports must never look alike.
+    d, release = report["dump"], report["kernel"]["release"]
+    if layout["first"] != "HEADER":
+        failures.append(f"the page's first element is <{layout['first']}>, not the dump facts' <header>")
+    want = [release, d["host"] or "(unknown)", d["crash_time"] or "(time unknown)"]
+    want += [d["panic"]] if d["panic"] else []
+    for w in want:
+        if w not in layout["header_text"]:
+            failures.append(f"the dump facts header does not say {w!r}: {layout['header_text']!r}")
+    if layout["header"]["bottom"] > layout["verdict"]["top"] or layout["header"]["bottom"] > SCREEN:
+        failures.append(f"the dump facts header ends at {layout['header']['bottom']:.0f} px, the verdict "
+                        f"begins at {layout['verdict']['top']:.0f} px")
+    # Every problem, folded, under a summary that counts them.
+    failures += check_fold("problems", layout["problems"], [(p["code"], p["message"]) for p in report["problems"]])
+    failures += check_fold("kernel-support", layout["support"],
+                           [(None, f"{g['capability']}: {g['cost']}") for g in report["kernel_support"]])
+    # The verdict on the first screen; the graph (when there is one) on the first two.
+    top = layout["summary"] or layout["verdict_h2"]
+    if layout["verdict_h2"]["bottom"] > SCREEN or top["top"] + 20 > SCREEN:
+        failures.append(f"the verdict is not on the first {SCREEN} px screen: heading {layout['verdict_h2']}, "
+                        f"summary {layout['summary']}")
+    if report["locks"] and layout["graph"]["top"] > 2 * SCREEN:
+        failures.append(f"the wait-for graph begins at {layout['graph']['top']:.0f} px, past the first two "
+                        f"{SCREEN} px screens ({len(report['problems'])} problems)")
+    return failures
+
+
+def check_fold(name, fold, want):
+    """A closed <details id=name> whose summary counts want, listing each of it in order."""
+    if not want:
+        return [f"#{name} is on the page, yet report --json has none: {fold['summary']!r}"] if fold else []
+    if not fold or fold["tag"] != "DETAILS":
+        return [f"{len(want)} {name} but no <details id={name}> on the page"]
+    failures = []
+    if fold["open"] or fold["rendered"]:
+        failures.append(f"#{name} is open ({fold['rendered']} lines rendered): it should be folded")
+    counts = [int(n) for n in re.findall(r"(\d+) (?:problems?|things?)\b", fold["summary"])]
+    if counts != [len(want)]:
+        failures.append(f"#{name}'s summary {fold['summary']!r} does not count {len(want)}")
+    if name == "problems":
+        per_code = {c: int(n) for n, c in re.findall(r"(\d+) ([a-z_]+)(?=[,)])", fold["summary"])}
+        if per_code != dict(collections.Counter(c for c, _ in want)):
+            failures.append(f"#{name}'s summary {fold['summary']!r} does not count per code "
+                            f"{dict(collections.Counter(c for c, _ in want))}")
+        got = [(i["code"], i["msg"]) for i in fold["items"]]
+    else:
+        got = [(None, i["text"]) for i in fold["items"]]
+    if got != want:
+        diff = next((f"{g!r} for {w!r}" for g, w in zip(got, want) if g != w), "")
+        failures.append(f"#{name} lists {len(got)} lines, report --json {len(want)}: {diff}")
+    return failures
+
+
 EVENTS_SHOWN = 500  # html.c EV_MAX: the newest are shown
+TL_MAX_BARS = 150  # html.c: the longest stalls are drawn
 
 
 def check_events(report, facts, oom_kills):
@@ -241,18 +363,40 @@ def check_events(report, facts, oom_kills):
     return failures
 
 
+def cut_tail(vmcore, cut, outdir):
+    """A copy of vmcore without its last cut bytes."""
+    path = os.path.join(outdir, "vmcore")
+    size = os.path.getsize(vmcore) - cut
+    with open(vmcore, "rb") as src, open(path, "wb") as dst:
+        while size > 0:
+            chunk = src.read(min(size, 1 << 20))
+            if not chunk:
+                break
+            dst.write(chunk)
+            size -= len(chunk)
+    return path
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     markup_comm = "--markup-comm" in sys.argv
     oom_kills = "--oom-kills" in sys.argv
+    cut = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--cut-tail=")), 0)
     kstall, outdir, name, vmcore, vmlinux, truth_path = args[:6]
     truth = json.load(open(truth_path))
     html = os.path.join(outdir, f"html-{name}.html")
-    p = subprocess.run([kstall, "report", "--html", html, vmcore, vmlinux], capture_output=True, text=True)
-    if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
-        sys.exit(f"kstall report --html exited {p.returncode}: {p.stderr}")
-    report = json.loads(kstall_report.run(kstall, vmcore, vmlinux).stdout)
     failures = []
+    with tempfile.TemporaryDirectory(prefix="kstall-cut-", dir=outdir) as cutdir:
+        if cut:
+            vmcore = cut_tail(vmcore, cut, cutdir)
+        p = subprocess.run([kstall, "report", "--html", html, vmcore, vmlinux], capture_output=True, text=True)
+        if p.returncode not in (0, 1) or "Sanitizer" in p.stderr:
+            sys.exit(f"kstall report --html exited {p.returncode}: {p.stderr}")
+        # a cut copy's path is new each run: keeping its report would only fill the cache
+        report = json.loads((subprocess.run([kstall, "report", "--json", vmcore, vmlinux], capture_output=True,
+                                            text=True) if cut else kstall_report.run(kstall, vmcore, vmlinux)).stdout)
+    if cut and len(report["problems"]) < 10:
+        failures.append(f"cut by {cut} bytes, the dump gives {len(report['problems'])} problems; want many")
 
     with tempfile.TemporaryDirectory(prefix="kstall-chromium-") as profile:
         b = Browser(profile)
@@ -262,6 +406,12 @@ def main():
             problems, requests = load(b, s, url)
             failures += [f"page: {x}" for x in problems]
             failures += [f"page made a network request: {u}" for u in requests]
+            viewport(b, s, SCREEN)
+            evaluate(b, s, "window.scrollTo(0, 0)")
+            layout = evaluate(b, s, LAYOUT)
+            shot = b.send("Page.captureScreenshot", {"format": "png"}, session=s)["data"]
+            open(os.path.join(outdir, f"html-{name}-first.png"), "wb").write(base64.b64decode(shot))
+            viewport(b, s, 2000)
             facts = evaluate(b, s, FACTS)
             dom = evaluate(b, s, "document.documentElement.outerHTML")
             open(os.path.join(outdir, f"html-{name}.dom.html"), "w").write(dom)
@@ -310,9 +460,10 @@ def main():
                 failures.append(f"lock {role['waits_on']} is not in the wait-for graph")
     stalled_with_start = [t for t in report["tasks"] if t["stall"] and (t["alloc"] or t["waits_on"]
                                                                           or t["state"] == "D")]
-    if facts["bars"] != len([t for t in stalled_with_start if not t["idle"]]):
-        failures.append(f"timeline has {facts['bars']} bars, the report {len(stalled_with_start)} "
-                        "stalled tasks with a start")
+    drawn = min(TL_MAX_BARS, len([t for t in stalled_with_start if not t["idle"]]))
+    if facts["bars"] != drawn:
+        failures.append(f"timeline has {facts['bars']} bars, want {drawn} (of the report's "
+                        f"{len(stalled_with_start)} stalled tasks with a start)")
     for title in facts["bar_titles"]:
         if "start from" not in title or not any(src in title for src in (
                 "sched_info", "memalloc", "delay", "last_switch_time", "PSI")):
@@ -321,6 +472,7 @@ def main():
         failures.append(f"the wait-for graph has no size: {facts['graph_size']}")
 
     failures += check_events(report, facts, oom_kills)
+    failures += check_layout(report, layout)
 
     # Markup in a comm stays text.
     markup = [t["comm"] for t in report["tasks"] if "<" in t["comm"] or "&" in t["comm"]]
@@ -339,8 +491,9 @@ def main():
     print(f"{name}: verdict {facts['verdict']}, svgs {facts['svgs']}, {len(facts['graph_task_links'])} graph "
           f"tasks, {facts['bars']} timeline bars, {facts['rows']} rows ({facts['shown_stalled']} stalled "
           f"shown), {facts['groups']} stack groups, {len(facts['events'])} events, {len(facts['kills'])} "
-          f"OOM kill ticks, {facts['log_lines']} log lines, markup comms {markup}; "
-          f"screenshot {outdir}/html-{name}.png")
+          f"OOM kill ticks, {facts['log_lines']} log lines, markup comms {markup}, {layout['texts']} SVG "
+          f"labels, {len(report['problems'])} problems, graph at {layout['graph']['top']:.0f} px; "
+          f"screenshots {outdir}/html-{name}.png, -first.png")
     for f in failures:
         print("FAIL:", f)
     sys.exit(1 if failures else 0)
