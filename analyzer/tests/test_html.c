@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/hashmap.h"
 #include "render/html.h"
 
 /* The escaped form of s, in a buffer the test frees. */
@@ -361,6 +362,51 @@ static void test_zone_labels(void **state)
 	free(html);
 }
 
+/* Problems fold under a summary that counts them per code; each stays in the page, escaped, linked to its task. */
+static void test_problems_folded(void **state)
+{
+	struct ks_task tasks[2] = { { .address = 0xffff888000001000ull, .pid = 7, .tgid = 7, .comm = "victim",
+				      .state_char = 'D' },
+				    { .address = 0xffff888000002000ull, .partial = true } };
+	struct ks_stack stacks[2] = { 0 };
+	struct ks_task_analysis ta[2] = { { .waits_on = -1, .activity = "asleep" }, { .waits_on = -1, .activity = "" } };
+	struct ks_verdict v = { .kind = KS_VERDICT_NONE, .signature = "none" };
+	struct ks_analysis a = { .tasks = { .tasks = tasks, .count = 2 }, .stacks = stacks, .ta = ta, .verdicts = &v,
+				 .nverdicts = 1 };
+	char *html = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&html, &size);
+	const char *fold;
+	struct ks_u64map index = { 0 };
+
+	(void)state;
+	assert_non_null(f);
+	/* ks_analyze's index from task_struct address to task */
+	assert_true(ks_u64map_put_index(&index, tasks[0].address, 0) && ks_u64map_put_index(&index, tasks[1].address, 1));
+	a.task_index = &index;
+	ks_problems_add(&a.problems, KS_ERR_FAULT, 0xffff888000001000ull, 0x10, "stack of pid 7 (<b>v</b>) incomplete");
+	ks_problems_add(&a.problems, KS_ERR_BAD_DATA, 0, 0, "task list: loops");
+	for (int i = 0; i < 3; i++)
+		ks_problems_add(&a.problems, KS_ERR_NODATA, 0xffff888000002000ull, 0x20, "page %d filtered", i);
+	assert_int_equal(ks_report_html(f, &a), 0);
+	assert_int_equal(fclose(f), 0);
+	fold = strstr(html, "<details id=\"problems\"");
+	assert_non_null(fold);
+	/* closed, after the verdict, before the graph; the commonest code first */
+	assert_true(fold > strstr(html, "<section id=\"verdict\"") && fold < strstr(html, "<section id=\"graph\""));
+	assert_non_null(strstr(fold, "<details id=\"problems\" class=\"fold\" data-count=\"5\"><summary>Could not read: 5 "
+				     "problems (3 nodata, 1 fault, 1 bad_data)</summary>"));
+	assert_int_equal(count(html, "<li data-code=\""), 5);
+	assert_null(strstr(html, "<b>v</b>"));
+	assert_non_null(strstr(html, "(&lt;b&gt;v&lt;/b&gt;) incomplete</span> &rarr; <a href=\"#task-7\">victim (7)</a>"));
+	/* the task without a pid is reached by its address */
+	assert_non_null(strstr(html, "<tr id=\"task-at-ffff888000002000\""));
+	assert_non_null(strstr(html, "<a href=\"#task-at-ffff888000002000\">task 0xffff888000002000</a>"));
+	ks_problems_deinit(&a.problems);
+	ks_u64map_free(&index);
+	free(html);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_labels_at_the_edge),
 		cmocka_unit_test(test_labels_any_values),
 		cmocka_unit_test(test_zone_labels),
+		cmocka_unit_test(test_problems_folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
