@@ -11,6 +11,10 @@
  */
 #include "render/html.h"
 
+#ifndef KSTALL_VERSION
+#define KSTALL_VERSION "0"
+#endif
+
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -382,6 +386,18 @@ static void html_header(struct html *h)
 			}
 		}
 		put(h, "</p>\n");
+		if (a->kernel) {
+			char match[120];
+
+			ks_facts_vmlinux_match(f, match, sizeof(match));
+			put(h, "<p class=\"facts\">vmlinux <span class=\"mono\">");
+			esc(h, ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)));
+			put(h, "</span> (");
+			esc(h, match);
+			put(h, ") &middot; kstall ");
+			esc(h, KSTALL_VERSION);
+			put(h, "</p>\n");
+		}
 	}
 	put(h, "<nav><a href=\"#verdict\">verdict</a><a href=\"#graph\">wait-for graph</a>"
 	       "<a href=\"#timeline\">stall timeline</a><a href=\"#events\">events</a>"

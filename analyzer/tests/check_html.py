@@ -278,6 +278,7 @@ def check_layout(report, layout):
         failures.append(f"the page's first element is <{layout['first']}>, not the dump facts' <header>")
     want = [release, d["host"] or "(unknown)", d["crash_time"] or "(time unknown)"]
     want += [d["panic"]] if d["panic"] else []
+    want += [d["vmlinux"], "kstall " + d["kstall_version"]]
     for w in want:
         if w not in layout["header_text"]:
             failures.append(f"the dump facts header does not say {w!r}: {layout['header_text']!r}")
