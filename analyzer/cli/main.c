@@ -597,6 +597,59 @@ static int stack_of(const struct ks_task *t, uint64_t thread_size, uint64_t sp)
 	return sp >= t->stack && sp - t->stack < thread_size;
 }
 
+/*
+ * An exception frame as crash's bt shows it, before the interrupted function's frame: where it
+ * was interrupted, then the registers saved there (the hardware's part only, for a partial save).
+ */
+static void print_exception(struct ks_unwinder *u, const struct ks_frame *f)
+{
+	struct ks_pt_regs r;
+	static const enum ks_pt_reg rows[][3] = {
+		{ KS_PT_IP, KS_PT_SP, KS_PT_FLAGS },  { KS_PT_AX, KS_PT_BX, KS_PT_CX },
+		{ KS_PT_DX, KS_PT_SI, KS_PT_DI },     { KS_PT_BP, KS_PT_R8, KS_PT_R9 },
+		{ KS_PT_R10, KS_PT_R11, KS_PT_R12 },  { KS_PT_R13, KS_PT_R14, KS_PT_R15 },
+		{ KS_PT_ORIG_AX, KS_PT_CS, KS_PT_SS },
+	};
+
+	printf("    [exception RIP: %s+%llu]\n", f->symbol, (unsigned long long)f->offset);
+	if (!ks_unwinder_pt_regs(u, f->regs_at, f->regs_full, &r)) {
+		printf("    (the saved registers at %016llx could not be read)\n",
+		       (unsigned long long)f->regs_at);
+		return;
+	}
+	for (size_t row = 0; row < sizeof(rows) / sizeof(rows[0]); row++) {
+		int shown = 0;
+
+		for (int c = 0; c < 3; c++) {
+			enum ks_pt_reg g = rows[row][c];
+			/* segment selectors and flags print short, as crash prints them */
+			int width = g == KS_PT_CS || g == KS_PT_SS ? 4 : g == KS_PT_FLAGS ? 8 : 16;
+
+			if (!(r.valid & 1u << g))
+				continue;
+			printf("%s%*s: %0*llx", shown++ ? "  " : "    ", g >= KS_PT_R8 && g <= KS_PT_R9 ? 3 : 0,
+			       ks_pt_reg_name(g), width, (unsigned long long)r.v[g]);
+		}
+		if (shown)
+			putchar('\n');
+	}
+}
+
+static json_t *exception_json(struct ks_unwinder *u, const struct ks_frame *f)
+{
+	struct ks_pt_regs r;
+	json_t *regs = json_object();
+	char h[19];
+
+	if (ks_unwinder_pt_regs(u, f->regs_at, f->regs_full, &r))
+		for (int g = 0; g < KS_PT_NREGS; g++)
+			if (r.valid & 1u << g)
+				json_object_set_new(regs, ks_pt_reg_name((enum ks_pt_reg)g),
+						    json_string(hex(r.v[g], h)));
+	return json_pack("{s:s,s:b,s:o}", "regs_at", hex(f->regs_at, h), "full", f->regs_full,
+			 "registers", regs);
+}
+
 static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *tasks)
 {
 	struct ks_unwinder *u;
@@ -644,6 +697,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 					json_object_set_new(fr, "task_stack", json_boolean(where));
 				if (cli->verbose)
 					json_object_set_new(fr, "params", params_json(k, &s.frames[f]));
+				if (s.frames[f].regs_at)
+					json_object_set_new(fr, "exception", exception_json(u, &s.frames[f]));
 				json_array_append_new(frames, fr);
 			}
 			json_array_append_new(arr, json_pack("{s:i,s:o,s:s,s:i,s:b,s:o,s:s?,s:b}", "pid",
@@ -662,6 +717,8 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 				if (f && stack_of(t, thread_size, fr->sp) == 1 &&
 				    stack_of(t, thread_size, s.frames[f - 1].sp) == 0)
 					printf("    --- <interrupt stack> ---\n");
+				if (fr->regs_at)
+					print_exception(u, fr);
 				printf(" #%-2zu [%016llx] %s%s at %016llx\n", f,
 				       (unsigned long long)fr->sp, fr->inlined ? fr->function : fr->symbol,
 				       fr->inlined ? " (inlined)" : "", (unsigned long long)fr->pc);

@@ -270,6 +270,42 @@ void ks_unwinder_destroy(struct ks_unwinder *u)
 	free(u);
 }
 
+static const char *const pt_reg_names[KS_PT_NREGS][2] = {
+	[KS_PT_IP] = { "ip", "RIP" },	  [KS_PT_SP] = { "sp", "RSP" },	    [KS_PT_FLAGS] = { "flags", "RFLAGS" },
+	[KS_PT_AX] = { "ax", "RAX" },	  [KS_PT_BX] = { "bx", "RBX" },	    [KS_PT_CX] = { "cx", "RCX" },
+	[KS_PT_DX] = { "dx", "RDX" },	  [KS_PT_SI] = { "si", "RSI" },	    [KS_PT_DI] = { "di", "RDI" },
+	[KS_PT_BP] = { "bp", "RBP" },	  [KS_PT_R8] = { "r8", "R8" },	    [KS_PT_R9] = { "r9", "R9" },
+	[KS_PT_R10] = { "r10", "R10" },	  [KS_PT_R11] = { "r11", "R11" },   [KS_PT_R12] = { "r12", "R12" },
+	[KS_PT_R13] = { "r13", "R13" },	  [KS_PT_R14] = { "r14", "R14" },   [KS_PT_R15] = { "r15", "R15" },
+	[KS_PT_ORIG_AX] = { "orig_ax", "ORIG_RAX" }, [KS_PT_CS] = { "cs", "CS" }, [KS_PT_SS] = { "ss", "SS" },
+};
+
+const char *ks_pt_reg_name(enum ks_pt_reg r)
+{
+	return (unsigned)r < KS_PT_NREGS ? pt_reg_names[r][1] : "?";
+}
+
+bool ks_unwinder_pt_regs(struct ks_unwinder *u, uint64_t at, bool full, struct ks_pt_regs *ret)
+{
+	struct ks_debuginfo *di = ks_kernel_debuginfo(u->k);
+	/* what the CPU itself pushes; the rest only entry code that saves all of pt_regs */
+	const uint32_t hardware = 1u << KS_PT_IP | 1u << KS_PT_SP | 1u << KS_PT_FLAGS | 1u << KS_PT_CS |
+				  1u << KS_PT_SS;
+
+	memset(ret, 0, sizeof(*ret));
+	for (int r = 0; at && r < KS_PT_NREGS; r++) {
+		uint64_t off, size, v = 0;
+
+		if (!(full || hardware & 1u << r) ||
+		    !ks_debuginfo_member(di, "pt_regs", pt_reg_names[r][0], &off, &size) || size > 8 ||
+		    ks_read_code(u->k, at + off, &v, size))
+			continue;
+		ret->v[r] = v;
+		ret->valid |= 1u << r;
+	}
+	return ret->valid != 0;
+}
+
 const char *ks_unwinder_kind(const struct ks_unwinder *u)
 {
 	return u->orc.count ? "orc" : "frame-pointer";
@@ -280,6 +316,9 @@ struct state {
 	uint32_t valid;
 	/* pc is exact (interrupted or first frame), not a return address */
 	bool exact;
+	/* restored from a pt_regs at regs_at (all of it when regs_full); 0 otherwise */
+	uint64_t regs_at;
+	bool regs_full;
 };
 
 #define REG_BIT(r) (1u << (r))
@@ -323,6 +362,10 @@ static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, s
 		f->offset = have_sym ? pc - sym.address : 0;
 		memcpy(f->regs, st->regs, sizeof(f->regs));
 		f->regs_valid = st->valid;
+		if (!i) {
+			f->regs_at = st->regs_at;
+			f->regs_full = st->regs_full;
+		}
 		f->die = i < n && funcs[i].die ? funcs[i].die : 0;
 		f->sub_die = have_dwarf ? funcs[n - 1].die : 0;
 		if (!have_dwarf)
@@ -569,6 +612,8 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		if (!read_regs(u, sp, &next, true))
 			goto unreadable;
 		next.exact = true;
+		next.regs_at = sp;
+		next.regs_full = true;
 		full_regs = true;
 		break;
 	case KS_ORC_REGS_PARTIAL: {
@@ -579,6 +624,7 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 		if (!read_regs(u, base, &next, false))
 			goto unreadable;
 		next.exact = true;
+		next.regs_at = base;
 		break;
 	}
 	default:
@@ -638,6 +684,8 @@ static enum step step_fp(struct ks_unwinder *u, struct state *st, char *note, si
 		if (!read_regs(u, base, &next, true))
 			goto unreadable;
 		next.exact = true;
+		next.regs_at = base;
+		next.regs_full = true;
 	} else {
 		if (!read_word(u, bp + 8, &next.regs[KS_RIP]) ||
 		    !read_word(u, bp, &next.regs[KS_RBP]))
@@ -749,6 +797,8 @@ struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
 			ks_stack_deinit(ret);
 			return err;
 		}
+		st.regs_at = 0;
+		st.regs_full = false;
 		if (++physical >= KS_MAX_FRAMES) {
 			snprintf(ret->note, sizeof(ret->note), "stopped after %d frames", KS_MAX_FRAMES);
 			break;

@@ -100,6 +100,17 @@ if os.path.exists(abba):
     if code not in (0, 1) or sorted(t["pid"] for t in json.loads(o)["tasks"]) != \
             sorted(t["pid"] for t in ps if t["active"]):
         failures.append(f"bt -a: not the task on each CPU ({e.strip()})")
+    # Exception frames: the text shows what the JSON holds, as crash shows it. The CPU that took
+    # SysRq-c was interrupted in kernel code (the idle loop) on this dump: there is one.
+    excs = [f for t in json.loads(o)["tasks"] for f in t["frames"] if f.get("exception")]
+    text = out(["bt", "-a"])[1]
+    if not excs:
+        failures.append("bt -a: no exception frame on the panic CPU's stack")
+    for f in excs:
+        regs = f["exception"]["registers"]
+        head = f"    [exception RIP: {f['symbol']}+{f['offset']}]\n    RIP: {int(regs['RIP'], 16):016x}"
+        if head not in text or f"RFLAGS: {int(regs['RFLAGS'], 16):08x}" not in text:
+            failures.append(f"bt -a text: no {head!r}")
     code, o, e = out(["bt", "-A", "--json"])
     if code not in (0, 1) or len(json.loads(o)["tasks"]) != len(ps):
         failures.append(f"bt -A: not every task ({e.strip()})")

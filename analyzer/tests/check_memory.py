@@ -271,6 +271,29 @@ for t in ps_tasks:
     if t["rss_bytes"] != want_rss:
         failures.append(f"ps pid {t['pid']} ({t['comm']}): rss {t['rss_bytes']}, drgn {want_rss}")
     ps_checked += want_rss is not None
+# Exception frames in kstall bt -A: the registers it shows are drgn's struct pt_regs at the same
+# address, and they are the frame's own pc and sp (the frame was resumed from them).
+bta = subprocess.run([kstall, "bt", "-A", "--json", vmcore, vmlinux], capture_output=True, text=True)
+exc_frames = 0
+pt_names = {"RIP": "ip", "RSP": "sp", "RFLAGS": "flags", "RAX": "ax", "RBX": "bx", "RCX": "cx",
+         "RDX": "dx", "RSI": "si", "RDI": "di", "RBP": "bp", "R8": "r8", "R9": "r9", "R10": "r10",
+         "R11": "r11", "R12": "r12", "R13": "r13", "R14": "r14", "R15": "r15",
+         "ORIG_RAX": "orig_ax", "CS": "cs", "SS": "ss"}
+for bt_task in (json.loads(bta.stdout)["tasks"] if bta.returncode in (0, 1) else []):
+    for fr in bt_task["frames"]:
+        exc = fr.get("exception")
+        if not exc:
+            continue
+        exc_frames += 1
+        regs = drgn.Object(prog, "struct pt_regs", address=int(exc["regs_at"], 16))
+        want_regs = {k: hex(regs.member_(m).value_()) for k, m in pt_names.items()
+                if exc["full"] or k in ("RIP", "RSP", "RFLAGS", "CS", "SS")}
+        if exc["registers"] != want_regs:
+            failures.append(f"pid {bt_task['pid']} exception frame at {exc['regs_at']}: kstall "
+                            f"{exc['registers']}, drgn pt_regs {want_regs}")
+        if (exc["registers"].get("RIP"), exc["registers"].get("RSP")) != (fr["pc"], fr["sp"]):
+            failures.append(f"pid {bt_task['pid']}: exception frame {fr['function']} at {fr['pc']}/{fr['sp']}, "
+                            f"its registers say {exc['registers'].get('RIP')}/{exc['registers'].get('RSP')}")
 # Tasks forked in the last minute: start_time against the newest runqueue clock, as kstall dates the crash.
 now = max(per_cpu(prog["runqueues"], cpu).clock.value_() for cpu in for_each_possible_cpu(prog))
 young = sum(1 for t in for_each_task(prog) if t.pid.value_() and
@@ -318,7 +341,7 @@ if tot is not None:
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
-      f"{len(files)} tmpfs files, {ps_checked} ps RSS values")
+      f"{len(files)} tmpfs files, {ps_checked} ps RSS values, {exc_frames} exception frames")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -38,7 +38,29 @@ struct ks_frame {
 	/* registers the unwinder recovered for this frame; bit r of regs_valid says regs[r] is known */
 	uint64_t regs[KS_NR_REGS];
 	uint32_t regs_valid;
+	/*
+	 * An exception frame: this frame's state came from a pt_regs that entry code saved on the
+	 * stack at regs_at (an interrupt, an exception, an NMI); 0 otherwise. regs_full: all of it was
+	 * saved, not only the hardware's part (ip, cs, flags, sp, ss). Set on the first frame of a pc.
+	 */
+	uint64_t regs_at;
+	bool regs_full;
 };
+
+/* The registers of a pt_regs, as crash's bt prints them at an exception frame. */
+enum ks_pt_reg {
+	KS_PT_IP, KS_PT_SP, KS_PT_FLAGS, KS_PT_AX, KS_PT_BX, KS_PT_CX, KS_PT_DX, KS_PT_SI, KS_PT_DI,
+	KS_PT_BP, KS_PT_R8, KS_PT_R9, KS_PT_R10, KS_PT_R11, KS_PT_R12, KS_PT_R13, KS_PT_R14, KS_PT_R15,
+	KS_PT_ORIG_AX, KS_PT_CS, KS_PT_SS, KS_PT_NREGS
+};
+
+struct ks_pt_regs {
+	uint64_t v[KS_PT_NREGS];
+	uint32_t valid; /* bit r: v[r] was saved and read */
+};
+
+/* "RIP", "RSP", "RFLAGS", "RAX", ..., "ORIG_RAX", "CS", "SS": crash's names */
+const char *ks_pt_reg_name(enum ks_pt_reg r);
 
 struct ks_stack {
 	struct ks_frame *frames;
@@ -155,6 +177,9 @@ struct ks_error *ks_unwinder_create(struct ks_kernel *k, struct ks_unwinder **re
 void ks_unwinder_destroy(struct ks_unwinder *u);
 /* Which unwinder this kernel gets: "orc" or "frame-pointer". */
 const char *ks_unwinder_kind(const struct ks_unwinder *u);
+
+/* The pt_regs of an exception frame (ks_frame.regs_at, regs_full); false when none could be read. */
+bool ks_unwinder_pt_regs(struct ks_unwinder *u, uint64_t at, bool full, struct ks_pt_regs *ret);
 
 /* Never fails on bad stack data: stops and says why in ret->note. */
 struct ks_error *ks_unwind_task(struct ks_unwinder *u, const struct ks_task *t,
