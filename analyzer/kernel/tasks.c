@@ -159,6 +159,16 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			if (ks_kernel_has(k, optional[i].f) && ks_try_read_field(k, addr, optional[i].f, &v))
 				memcpy((char *)t + optional[i].off, &v, sizeof(v));
 	}
+	{
+		uint64_t nv, niv;
+
+		t->switch_known = ks_kernel_has_all(k, (enum ks_field[]){ KS_F_TASK_LAST_SWITCH_COUNT,
+									 KS_F_TASK_NVCSW, KS_F_TASK_NIVCSW }, 3) &&
+				  ks_try_read_field(k, addr, KS_F_TASK_LAST_SWITCH_COUNT, &t->last_switch_count) &&
+				  ks_try_read_field(k, addr, KS_F_TASK_NVCSW, &nv) &&
+				  ks_try_read_field(k, addr, KS_F_TASK_NIVCSW, &niv);
+		t->switch_count = t->switch_known ? nv + niv : 0;
+	}
 	if (ks_kernel_has(k, KS_F_TASK_RSS_STAT_COUNT) &&
 	    ks_kernel_fsize(k, KS_F_TASK_RSS_STAT_COUNT) == sizeof(t->rss_delta))
 		t->rss_delta_known = ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_RSS_STAT_COUNT), t->rss_delta,

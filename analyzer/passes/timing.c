@@ -45,8 +45,15 @@ static struct ks_error *timing_task(struct ks_analysis *a, void *ctx, size_t i)
 		st->max_seconds = (double)(a->now_ns - v) / 1e9;
 		st->seconds = st->max_seconds;
 	}
-	if (blocked && t->state_char == 'D' && (v = t->last_switch_time) && a->hz) {
-		/* khungtaskd saw it switch last at v: it has been stuck at least since then. */
+	/*
+	 * khungtaskd (check_hung_task) sets last_switch_time to the jiffies at which it first
+	 * saw the task's current switch count: a task blocked since then has been stuck at least
+	 * that long. It is the task's own only while last_switch_count is still the task's
+	 * nvcsw + nivcsw; the tasks khungtaskd skips (TASK_KILLABLE, TASK_IDLE, frozen; every
+	 * task when the detector is off) keep an older pair, which this test refuses.
+	 */
+	if (blocked && t->state_char == 'D' && (v = t->last_switch_time) && a->hz && t->switch_known &&
+	    t->last_switch_count == t->switch_count) {
 		double min = jiffies_ago(a, v);
 
 		if (min >= 0 && min <= st->max_seconds) {

@@ -294,6 +294,26 @@ for bt_task in (json.loads(bta.stdout)["tasks"] if bta.returncode in (0, 1) else
         if (exc["registers"].get("RIP"), exc["registers"].get("RSP")) != (fr["pc"], fr["sp"]):
             failures.append(f"pid {bt_task['pid']}: exception frame {fr['function']} at {fr['pc']}/{fr['sp']}, "
                             f"its registers say {exc['registers'].get('RIP')}/{exc['registers'].get('RSP')}")
+# khungtaskd's last_switch_time dates a blocked task only while its last_switch_count is the task's
+# current nvcsw + nivcsw (tasks the detector skips, TASK_KILLABLE ones say, keep a stale pair).
+by_addr = {t.value_(): t for t in for_each_task(prog)}
+hz, jiffies = report["kernel"]["hz"], report["kernel"]["jiffies"]
+dated = stale = 0
+for rt in report["tasks"]:
+    st, dt = rt.get("stall"), by_addr.get(int(rt["task"], 16))
+    if not st or dt is None or st["source"] not in ("sched_info", "hung_task") or \
+            not dt.type_.type.has_member("last_switch_count"):
+        continue
+    lst = dt.last_switch_time.value_()
+    current = lst and dt.last_switch_count.value_() == dt.nvcsw.value_() + dt.nivcsw.value_()
+    stale += bool(lst and not current)
+    if current and rt["state"] == "D":
+        dated += 1
+        want_min = ((jiffies - lst) & (2**64 - 1)) / hz
+        if abs(st["min_seconds"] - want_min) > 1e-6 and want_min <= st["max_seconds"]:
+            failures.append(f"pid {rt['pid']}: stuck at least {st['min_seconds']} s, khungtaskd says {want_min}")
+    elif st["min_seconds"] > 0:
+        failures.append(f"pid {rt['pid']}: a lower bound {st['min_seconds']} s from a stale last_switch_time")
 # Tasks forked in the last minute: start_time against the newest runqueue clock, as kstall dates the crash.
 now = max(per_cpu(prog["runqueues"], cpu).clock.value_() for cpu in for_each_possible_cpu(prog))
 young = sum(1 for t in for_each_task(prog) if t.pid.value_() and
@@ -341,7 +361,8 @@ if tot is not None:
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
-      f"{len(files)} tmpfs files, {ps_checked} ps RSS values, {exc_frames} exception frames")
+      f"{len(files)} tmpfs files, {ps_checked} ps RSS values, {exc_frames} exception frames, "
+      f"{dated} tasks dated by khungtaskd ({stale} stale pairs refused)")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -51,6 +51,10 @@
 	X(DELAYS_FREEPAGES_START, "task_delay_info", "freepages_start") \
 	X(TASK_LAST_ARRIVAL, "task_struct", "sched_info.last_arrival") /* sched_info.last_arrival */ \
 	X(TASK_LAST_SWITCH_TIME, "task_struct", "last_switch_time") /* hung-task detector, 5.x+ */ \
+	/* the switch count khungtaskd last saw: last_switch_time is the task's own only when it is current */ \
+	X(TASK_LAST_SWITCH_COUNT, "task_struct", "last_switch_count") \
+	X(TASK_NVCSW, "task_struct", "nvcsw") \
+	X(TASK_NIVCSW, "task_struct", "nivcsw") \
 	X(TASK_START_TIME, "task_struct", "start_time") /* ns of the monotonic clock at fork */ \
 	/* before 6.2: a thread's rss deltas not yet folded into its mm, read with the task (its page is in hand) */ \
 	X(TASK_RSS_STAT_COUNT, "task_struct", "rss_stat.count") \

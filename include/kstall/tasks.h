@@ -37,6 +37,10 @@ struct ks_task {
 	uint64_t stack, thread_sp, mm, signal;
 	/* sched_info.last_arrival (ns), last_switch_time (jiffies), delays (pointer) */
 	uint64_t last_arrival, last_switch_time, delays;
+	/* nvcsw + nivcsw, and the count khungtaskd saw when it set last_switch_time; switch_known
+	 * when all three were read */
+	uint64_t switch_count, last_switch_count;
+	bool switch_known;
 	/* task_struct.start_time: the monotonic clock (ns) at fork; 0 when unknown */
 	uint64_t start_time;
 	/* task_struct.rss_stat.count[] (before 6.2): this thread's unfolded mm counter deltas */
