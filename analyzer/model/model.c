@@ -76,6 +76,7 @@ const char *ks_stall_source_name(enum ks_stall_source s)
 		[KS_STALL_MEMALLOC] = "memalloc",
 		[KS_STALL_DELAYACCT] = "delayacct",
 		[KS_STALL_PSI] = "psi",
+		[KS_STALL_LOG] = "log",
 		[KS_STALL_HUNG_TASK] = "hung_task",
 		[KS_STALL_SCHED_INFO] = "sched_info",
 	};

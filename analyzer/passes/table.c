@@ -7,9 +7,9 @@
  *   memory    finish: counters, zones      -> memory
  *   pressure  finish: psi_system, clocks   -> memory.pressure
  *   locks     task: the stack, the blocker -> ta.waits_on; finish: locks, owners, in_cycle
- *   timing    task: alloc, waits_on        -> ta.stall
  *   log       finish: the printk buffer    -> log, log_relevant
  *   events    finish: log                  -> events
+ *   timing    task: alloc, waits_on        -> ta.stall; finish: pressure, events -> ta.stall
  *   oom       task: the task               -> oom marks; finish: events, alloc -> oom
  *   activity  finish: alloc, locks         -> ta.activity, ta.dirty_throttled
  *   verdict   finish: all of the above     -> verdicts
@@ -27,9 +27,9 @@ const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_memory,
 	&ks_pass_pressure,
 	&ks_pass_locks,
-	&ks_pass_timing,
 	&ks_pass_log,
 	&ks_pass_events,
+	&ks_pass_timing,
 	&ks_pass_facts,
 	&ks_pass_consumers,
 	&ks_pass_oom,

@@ -77,19 +77,55 @@ static struct ks_error *timing_task(struct ks_analysis *a, void *ctx, size_t i)
 }
 
 /*
+ * A task that invoked the OOM killer (out_of_memory from its allocation's
+ * slow path, which then retries the same allocation) and is allocating still
+ * was in trouble at its first invocation the log holds. Whether an allocation
+ * succeeded between that and now the log cannot tell, so this is an estimate
+ * with no floor of its own (delay accounting's, if any, stands). It replaces
+ * the system's onset (PSI) only when it is older: a task reclaims before it
+ * invokes the killer, so a recent first invocation says little of when its
+ * trouble began, while an old one is the task's own evidence.
+ */
+static void log_dates(struct ks_analysis *a)
+{
+	for (size_t e = 0; e < a->nevents; e++) {
+		const struct ks_event *ev = &a->events[e];
+		const struct ks_task *t;
+		struct ks_stall *st;
+		double age;
+
+		if (ev->kind != KS_EVENT_OOM_INVOKED || ev->task < 0 || (size_t)ev->task >= a->tasks.count ||
+		    ev->seconds_before < 0 || a->ta[ev->task].alloc.phase == KS_ALLOC_NONE)
+			continue;
+		t = &a->tasks.tasks[ev->task];
+		st = &a->ta[ev->task].stall;
+		age = t->start_time && t->start_time <= a->now_ns ? (double)(a->now_ns - t->start_time) / 1e9
+								 : (double)a->now_ns / 1e9;
+		/* memalloc is exact; a line older than the task is another task's of that pid */
+		if (st->source == KS_STALL_MEMALLOC || ev->seconds_before > age)
+			continue;
+		/* events are in log order: the first met is the earliest */
+		if (st->source == KS_STALL_LOG || (st->source == KS_STALL_PSI && st->seconds >= ev->seconds_before))
+			continue;
+		st->source = KS_STALL_LOG;
+		st->exact = false;
+		st->seconds = ev->seconds_before > st->min_seconds ? ev->seconds_before : st->min_seconds;
+		/* PSI's range was the system's: the task's own bound is its fork */
+		st->max_seconds = age;
+	}
+}
+
+/*
  * A task allocating while the whole system stalls on memory has, where no
  * clock of its own dates its stall (or delay accounting only says "no later
  * than its last reclaim attempt", a lower bound), the system's stall as its
  * best estimate: it began with the stall (PSI's onset), or at the task's
  * fork if that came later. An estimate, never exact.
  */
-static struct ks_error *timing_finish(struct ks_analysis *a, void *ctx)
+static void psi_dates(struct ks_analysis *a, const struct ks_pressure *p)
 {
-	const struct ks_pressure *p = &a->memory.pressure;
-
-	(void)ctx;
 	if (p->state != KS_PSI_READ || p->onset < 0)
-		return NULL;
+		return;
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
 		struct ks_stall *st = &a->ta[i].stall;
@@ -112,6 +148,15 @@ static struct ks_error *timing_finish(struct ks_analysis *a, void *ctx)
 		st->max_seconds = hi > st->max_seconds ? st->max_seconds : hi;
 		st->exact = false;
 	}
+}
+
+static struct ks_error *timing_finish(struct ks_analysis *a, void *ctx)
+{
+	const struct ks_pressure *p = &a->memory.pressure;
+
+	(void)ctx;
+	psi_dates(a, p);
+	log_dates(a);
 	return NULL;
 }
 

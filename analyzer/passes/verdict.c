@@ -65,6 +65,9 @@ static void age(const struct ks_stall *st, char *buf, size_t size)
 		snprintf(buf, size, "for %.0f s", st->seconds);
 	else if (st->source == KS_STALL_PSI)
 		snprintf(buf, size, "for about %.0f s (the system's memory stall, PSI)", st->seconds);
+	else if (st->source == KS_STALL_LOG)
+		snprintf(buf, size, "for about %.0f s (since its first OOM killer invocation in the log)",
+			 st->seconds);
 	else if (st->min_seconds > 0.5)
 		snprintf(buf, size, "for at least %.0f s", st->min_seconds);
 	else
@@ -74,7 +77,7 @@ static void age(const struct ks_stall *st, char *buf, size_t size)
 static void alloc_words(struct ks_analysis *a, size_t i, char *buf, size_t size)
 {
 	const struct ks_alloc_state *al = &a->ta[i].alloc;
-	char when[64], loops[48] = "";
+	char when[96], loops[48] = "";
 
 	age(&a->ta[i].stall, when, sizeof(when));
 	if (al->no_progress_known)

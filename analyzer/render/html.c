@@ -187,6 +187,8 @@ static const char *source_words(enum ks_stall_source s)
 		return "sched_info.last_arrival, the last time the task got a CPU (a bound)";
 	case KS_STALL_PSI:
 		return "the system's memory stall onset from PSI, for a task allocating in it (an estimate)";
+	case KS_STALL_LOG:
+		return "the log: its first OOM killer invocation, and it is still allocating (an estimate)";
 	default:
 		return "unknown";
 	}

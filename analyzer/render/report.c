@@ -26,7 +26,7 @@ void ks_report_stall_words(const struct ks_stall *st, char *buf, size_t size)
 		snprintf(buf, size, "since ?");
 	else if (st->exact)
 		snprintf(buf, size, "%.0f s [%s]", st->seconds, ks_stall_source_name(st->source));
-	else if (st->source == KS_STALL_PSI)
+	else if (st->source == KS_STALL_PSI || st->source == KS_STALL_LOG)
 		/* an estimate: the number first, then what bounds it */
 		snprintf(buf, size, "~%.0f s (%.0f-%.0f) [%s]", st->seconds, st->min_seconds, st->max_seconds,
 			 ks_stall_source_name(st->source));

@@ -138,6 +138,26 @@ if onset is not None:
     print(f"memory stall onset {onset:.1f} s [{pressure['onset_min_seconds']:.1f}, "
           f"{pressure['onset_max_seconds']}] (allocations stuck {[round(x, 1) for x in allocating]}, "
           f"first OOM {first_oom} s of uptime)")
+# Dated by the log: an allocating task's own first OOM invocation, where it is older than the
+# system's stall onset (and younger than the task); never a task with no invocation.
+first_inv = {}
+for e in report["events"]:
+    if e["kind"] == "oom_invoked" and e["task_found"] and e["seconds_before"] is not None:
+        first_inv.setdefault(e["pid"], e["seconds_before"])
+log_dated = 0
+for t in report["tasks"]:
+    st = t["stall"]
+    if not st or not t["alloc"]:
+        continue
+    f = first_inv.get(t["pid"])
+    if st["source"] == "log":
+        log_dated += 1
+        if f is None or abs(st["seconds"] - max(f, st["min_seconds"])) > 1e-6 or st["seconds"] > st["max_seconds"]:
+            failures.append(f"pid {t['pid']}: dated by the log {st}, its first OOM invocation {f}")
+    elif f is not None and st["source"] == "psi" and st["seconds"] < f:
+        failures.append(f"pid {t['pid']}: PSI's {st['seconds']} s kept over its own OOM invocation {f} s ago")
+if log_dated:
+    print(f"{log_dated} allocating tasks dated by their first OOM invocation in the log")
 print(f"{truth['scenario']}/{truth['flavour']}: verdicts {kinds}")
 for f in failures:
     print("FAIL:", f)

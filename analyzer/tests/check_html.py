@@ -481,7 +481,7 @@ def main():
                         f"{len(stalled_with_start)} stalled tasks with a start)")
     for title in facts["bar_titles"]:
         if "start from" not in title or not any(src in title for src in (
-                "sched_info", "memalloc", "delay", "last_switch_time", "PSI")):
+                "sched_info", "memalloc", "delay", "last_switch_time", "PSI", "the log: its first OOM")):
             failures.append(f"a timeline bar does not say where its start comes from: {title!r}")
     if not facts["graph_size"][0] or not facts["graph_size"][1]:
         failures.append(f"the wait-for graph has no size: {facts['graph_size']}")

@@ -118,6 +118,7 @@ enum ks_stall_source {
 	KS_STALL_HUNG_TASK,	   /* last_switch_time */
 	KS_STALL_SCHED_INFO,	   /* sched_info.last_arrival */
 	KS_STALL_PSI,		   /* the system's memory stall onset (PSI), for a task allocating in it */
+	KS_STALL_LOG,		   /* the task's own OOM invocations in the log, still allocating */
 };
 
 struct ks_stall {
