@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set-up for a fresh Debian 12 machine: install what kstall needs, unpack the
-# fixture kernels, build kstall (plain, ASan+UBSan, and the libFuzzer target), and
-# run it on a sample dump.
+# Set-up for a fresh Debian 12 machine: install what kstall and its tests need,
+# unpack the fixture kernels, build kstall (the plain build in build/, with the crash
+# extension), and run it on a sample dump. test.sh builds the sanitizer and fuzz variants.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,7 +10,8 @@ SUDO=""
 PACKAGES=(build-essential cmake pkg-config xz-utils binutils
 	libkdumpfile-dev libdeflate-dev libdw-dev libelf-dev libdebuginfod-dev libjansson-dev libsqlite3-dev libcmocka-dev
 	python3-drgn debuginfod makedumpfile crash
-	python3-jsonschema chromium clang libclang-rt-14-dev valgrind)
+	python3-jsonschema chromium clang libclang-rt-14-dev valgrind
+	debhelper dpkg-dev bash-completion man-db)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,15 +26,6 @@ testdata/unpack
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKSTALL_SANITIZE=ON >/dev/null
-cmake --build build-asan -j"$jobs"
-# ThreadSanitizer, for the tests of kstall's threads only.
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSTALL_TSAN=ON >/dev/null
-cmake --build build-tsan -j"$jobs" --target kstall test_readahead
-# The libFuzzer target (clang, ASan+UBSan): see docs/robustness.md.
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKSTALL_SANITIZE=ON \
-	-DKSTALL_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$jobs" --target kstall_fuzz kstall_fuzz_replay
 
 if [ "${1:-}" != --no-sample ]; then
 	sample=testdata/vmcores/lean/abba
