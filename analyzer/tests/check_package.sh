@@ -67,8 +67,8 @@ expected="/usr/bin/kstall
 files=$(dpkg-deb -c "$tmp/$deb" | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort)
 [ "$files" = "$expected" ] || fail "the package holds $(echo $files), not $(echo $expected)"
 
+installed=true # from here on, even half-installed, it is removed on the way out
 dpkg -i "$tmp/$deb" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "dpkg -i $deb"; exit 1; }
-installed=true
 
 # The command: its version is the package's upstream version.
 got=$(/usr/bin/kstall --version) || fail "/usr/bin/kstall --version exited $?"
@@ -88,7 +88,8 @@ fi
 # The man page, where man finds it, and it renders.
 page=$(man -w kstall 2>/dev/null) || true
 [ "$page" = /usr/share/man/man1/kstall.1.gz ] || fail "man -w kstall gives '$page'"
-MANWIDTH=80 man kstall 2>/dev/null | grep -q 'kstall triage' || fail "man kstall does not render the page"
+MANWIDTH=80 man kstall >"$tmp/man" 2>/dev/null || true
+grep -q 'kstall triage' "$tmp/man" || fail "man kstall does not render the page"
 
 # The completion, as bash-completion loads it.
 comp=/usr/share/bash-completion/completions/kstall
