@@ -122,7 +122,7 @@ if shutil.which("groff"):
     if g.returncode != 0 or g.stderr:
         failures.append(f"groff warns about the page: {g.stderr.strip()}")
 
-# The completion, in bash as bash-completion loads it (its helpers when they are installed).
+# The completion, in bash as bash-completion loads it (with _init_completion and _filedir when installed).
 loader = "/usr/share/bash-completion/bash_completion"
 script = f"""
 [ -r {loader} ] && source {loader}
