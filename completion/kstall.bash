@@ -15,11 +15,11 @@ _kstall()
 		cword=$COMP_CWORD
 	fi
 
-	local commands="report ps bt log mod triage"
+	local commands="report sys ps bt log mod triage"
 	local command="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		report | ps | bt | log | mod | triage)
+		report | sys | ps | bt | log | mod | triage)
 			command=${words[i]}
 			break
 			;;
@@ -44,11 +44,12 @@ _kstall()
 	local opts
 	case $command in
 	report) opts="--json --html --force --help" ;;
+	sys) opts="--json --force --help" ;;
 	ps) opts="--json --state --force --help" ;;
 	bt) opts="-a -A -v --json --force --help" ;;
 	log) opts="--force --help" ;;
 	mod) opts="--json --force --help" ;;
-	triage) opts="-j --jobs --json --index --vmlinux --debug-dir --timeout --similar --help" ;;
+	triage) opts="-j --jobs --json --wide --index --vmlinux --debug-dir --timeout --similar --help" ;;
 	*) opts="--json --html --force --help --version" ;;
 	esac
 
