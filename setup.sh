@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 PACKAGES=(build-essential cmake pkg-config xz-utils binutils
-	libkdumpfile-dev libdeflate-dev libdw-dev libelf-dev libdebuginfod-dev libjansson-dev libsqlite3-dev libcmocka-dev
+	libkdumpfile-dev libdeflate-dev libdw-dev liblzma-dev zlib1g-dev libelf-dev libdebuginfod-dev libjansson-dev libsqlite3-dev libcmocka-dev
 	python3-drgn debuginfod makedumpfile crash
 	python3-jsonschema chromium clang libclang-rt-14-dev valgrind
 	debhelper dpkg-dev bash-completion man-db)
