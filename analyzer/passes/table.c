@@ -10,6 +10,8 @@
  *   log       finish: the printk buffer    -> log, log_relevant
  *   events    finish: log                  -> events
  *   timing    task: alloc, waits_on        -> ta.stall; finish: pressure, events -> ta.stall
+ *   consumers finish: tasks, mm counters, tmpfs -> memory.consumers
+ *   kmem      finish: vmalloc, percpu, hugetlb -> memory.consumers.kernel
  *   oom       task: the task               -> oom marks; finish: events, alloc -> oom
  *   activity  finish: alloc, locks         -> ta.activity, ta.dirty_throttled
  *   verdict   finish: all of the above     -> verdicts
@@ -20,7 +22,7 @@
 #include "passes/pass.h"
 
 extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_pressure, ks_pass_locks, ks_pass_timing,
-	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
+	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_kmem, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
 
 const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_alloc,
@@ -32,6 +34,7 @@ const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_timing,
 	&ks_pass_facts,
 	&ks_pass_consumers,
+	&ks_pass_kmem,
 	&ks_pass_oom,
 	&ks_pass_activity,
 	&ks_pass_verdict,

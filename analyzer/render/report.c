@@ -90,6 +90,26 @@ static void text_pressure(FILE *out, const struct ks_pressure *p)
 	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", p->onset_share);
 }
 
+/* vmalloc, percpu and the hugetlb pools, as /proc/meminfo's VmallocUsed, Percpu and Hugetlb */
+static void text_kernel_mem(FILE *out, const struct ks_memory *m, const struct ks_kernel_mem *km)
+{
+	fprintf(out, "    kernel: vmalloc ");
+	if (km->vmalloc_known)
+		fprintf(out, "%.1f MiB", ks_memory_mib(m, km->vmalloc_pages));
+	else
+		fprintf(out, "?");
+	fprintf(out, ", percpu ");
+	if (km->percpu_known)
+		fprintf(out, "%.1f MiB", ks_memory_mib(m, km->percpu_pages));
+	else
+		fprintf(out, "?");
+	if (!km->hugetlb_known)
+		fprintf(out, ", no hugetlb pools (no hugetlbfs)\n");
+	else
+		fprintf(out, ", hugetlb pools %.1f MiB (%.1f MiB free)\n", ks_memory_mib(m, km->hugetlb_pages),
+			ks_memory_mib(m, km->hugetlb_free_pages));
+}
+
 /* The processes holding the most memory, their sums, and the task count's growth. */
 static void text_consumers(FILE *out, const struct ks_analysis *a)
 {
@@ -125,6 +145,7 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 	if (c->young_known)
 		fprintf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
 			a->tasks.count);
+	text_kernel_mem(out, m, &c->kernel);
 	if (c->files_known) {
 		fprintf(out, "    tmpfs files: %zu holding %.1f MiB%s\n", c->files_seen, ks_memory_mib(m, c->files_pages),
 			c->files_cut ? " (the walk stopped at its bound)" : "");
@@ -895,6 +916,7 @@ static json_t *json_consumers(const struct ks_analysis *a)
 {
 	const struct ks_memory *m = &a->memory;
 	const struct ks_consumers *c = &m->consumers;
+	const struct ks_kernel_mem *km = &c->kernel;
 	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
 	json_t *procs = json_array(), *o;
 	const json_int_t ps = (json_int_t)m->page_size;
@@ -926,9 +948,21 @@ static json_t *json_consumers(const struct ks_analysis *a)
 	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files",
 		      c->files_known ? files : json_null(),
 		      "slab", json_null(), "cgroups", json_null(), "kernel",
-		      json_pack("{s:o,s:i}", "young_tasks",
+		      json_pack("{s:o,s:i,s:o,s:o,s:o,s:o}", "young_tasks",
 				c->young_known ? json_integer((json_int_t)c->young) : json_null(), "young_seconds",
-				KS_YOUNG_SECONDS));
+				KS_YOUNG_SECONDS, "vmalloc_bytes",
+				km->vmalloc_known ? json_integer((json_int_t)(km->vmalloc_pages * m->page_size))
+						  : json_null(),
+				"percpu_bytes",
+				km->percpu_known ? json_integer((json_int_t)(km->percpu_pages * m->page_size))
+						 : json_null(),
+				"hugetlb_bytes",
+				km->hugetlb_known ? json_integer((json_int_t)(km->hugetlb_pages * m->page_size))
+						  : json_null(),
+				"hugetlb_free_bytes",
+				km->hugetlb_known
+					? json_integer((json_int_t)(km->hugetlb_free_pages * m->page_size))
+					: json_null()));
 	if (!c->known)
 		json_decref(procs);
 	if (!c->files_known)

@@ -256,6 +256,28 @@ rss_sorted = sorted((sum(v[n] for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHME
 if cons["processes"] is not None and len(want) and \
         max(p["rss_bytes"] for p in cons["processes"]) != rss_sorted[-1][0] * page:
     failures.append(f"biggest process: kstall {cons['processes'][0]}, drgn {rss_sorted[-1]}")
+# Kernel memory outside the page counters, as /proc/meminfo computes it, read again with drgn.
+km = cons["kernel"]
+try:
+    vm = prog["nr_vmalloc_pages"].counter.value_()
+except KeyError:
+    try:
+        vm = prog["vm_node_stat"][prog.constant("NR_VMALLOC").value_()].counter.value_()
+    except (KeyError, LookupError):
+        vm = None
+pcpu = prog["pcpu_nr_populated"].value_() * prog["pcpu_nr_units"].value_()
+try:
+    hs = prog["hstates"]
+    huge = [(hs[i].nr_huge_pages.value_() << hs[i].order.value_(),
+             hs[i].free_huge_pages.value_() << hs[i].order.value_())
+            for i in range(prog["hugetlb_max_hstate"].value_())]
+    want_huge = (sum(h for h, _ in huge) * page, sum(f for _, f in huge) * page)
+except KeyError:
+    want_huge = (None, None)
+want_km = (vm * page if vm is not None else None, pcpu * page) + want_huge
+got_km = (km["vmalloc_bytes"], km["percpu_bytes"], km["hugetlb_bytes"], km["hugetlb_free_bytes"])
+if got_km != want_km:
+    failures.append(f"kernel memory (vmalloc, percpu, hugetlb, free): kstall {got_km}, drgn {want_km}")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page

@@ -175,7 +175,10 @@ enum ks_field {
 	X(MM_RSS_STAT_COUNT, "mm_struct", "rss_stat.count") /* before 6.2: atomic_long_t count[] */ \
 	X(MM_PGTABLES_BYTES, "mm_struct", "pgtables_bytes") \
 	X(PCPU_COUNTER_COUNT, "percpu_counter", "count") \
-	X(PCPU_COUNTER_COUNTERS, "percpu_counter", "counters")
+	X(PCPU_COUNTER_COUNTERS, "percpu_counter", "counters") \
+	X(HSTATE_ORDER, "hstate", "order")             /* kmem: a hugetlb pool's page order */ \
+	X(HSTATE_NR_HUGE_PAGES, "hstate", "nr_huge_pages") \
+	X(HSTATE_FREE_HUGE_PAGES, "hstate", "free_huge_pages")
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \
@@ -183,7 +186,8 @@ enum ks_field {
 	X(WAIT_QUEUE_HEAD, "wait_queue_head")         /* locks: folio wait table buckets */ \
 	X(INACTIVE_TASK_FRAME, "inactive_task_frame") /* unwind: a sleeper's switch frame */ \
 	X(TAINT_FLAG, "taint_flag")                   /* facts: the entries of taint_flags[] */ \
-	X(PERCPU_COUNTER, "percpu_counter")           /* consumers: mm rss_stat[] (6.2+) */
+	X(PERCPU_COUNTER, "percpu_counter")           /* consumers: mm rss_stat[] (6.2+) */ \
+	X(HSTATE, "hstate")                           /* kmem: the entries of hstates[] */
 
 /* Enumerators: X(id, enum type, enumerator names). */
 #define KS_ENUMERATORS(X)                                                                     \
@@ -242,7 +246,8 @@ enum ks_field {
 	X(KERNEL_STACK_KB, "NR_KERNEL_STACK_KB")                         \
 	X(PAGETABLE, "NR_PAGETABLE")                                     \
 	X(ISOLATED_ANON, "NR_ISOLATED_ANON")                             \
-	X(ISOLATED_FILE, "NR_ISOLATED_FILE")
+	X(ISOLATED_FILE, "NR_ISOLATED_FILE")                             \
+	X(VMALLOC, "NR_VMALLOC") /* kmem: 7.x counts vmalloc pages here, not in nr_vmalloc_pages */
 
 enum ks_late_field {
 #define X(id, ...) KS_LF_##id,

@@ -276,6 +276,21 @@ struct ks_file_mem {
 /* a task forked this many seconds or less before the crash is young: a fork storm makes many */
 #define KS_YOUNG_SECONDS 60
 
+/* Kernel memory outside the page counters, as /proc/meminfo counts it; each unknown when unread. */
+struct ks_kernel_mem {
+	/* VmallocUsed: nr_vmalloc_pages (5.x+) */
+	bool vmalloc_known;
+	uint64_t vmalloc_pages;
+	/* Percpu: pcpu_nr_populated * pcpu_nr_units */
+	bool percpu_known;
+	uint64_t percpu_pages;
+	/* Hugetlb: every pool of hstates[], nr_huge_pages of 2^order pages each (free_huge_pages
+	 * of them free); hugetlb_known false on a kernel without hugetlbfs */
+	bool hugetlb_known;
+	uint64_t hugetlb_pages, hugetlb_free_pages;
+	size_t hugetlb_pools;
+};
+
 /* Who holds the memory: the processes by RSS, their sums, and the task count's growth. */
 struct ks_consumers {
 	bool known; /* the mm counters' layout was read */
@@ -291,6 +306,7 @@ struct ks_consumers {
 	size_t nfiles, files_seen;
 	uint64_t files_pages;
 	bool files_cut; /* the walk stopped at its bound (or a list looped) */
+	struct ks_kernel_mem kernel;
 };
 
 struct ks_memory {
