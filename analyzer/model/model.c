@@ -122,6 +122,7 @@ const char *ks_verdict_name(enum ks_verdict_kind kind)
 		[KS_VERDICT_OOM_VICTIM_STUCK] = "oom_victim_stuck",
 		[KS_VERDICT_LOCK_CHAIN_HANG] = "lock_chain_hang",
 		[KS_VERDICT_HUNG_TASKS] = "hung_tasks",
+		[KS_VERDICT_FORK_STORM] = "fork_storm",
 	};
 	return names[kind];
 }

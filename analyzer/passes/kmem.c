@@ -5,6 +5,8 @@
  * (pcpu_nr_populated * pcpu_nr_units) and the hugetlb pools (hstates[]:
  * nr_huge_pages and free_huge_pages, pages of 2^order base pages). Each
  * stays unknown where the kernel has no such symbol or it cannot be read.
+ * And the thread count against its ceiling: nr_threads, max_threads and
+ * total_forks (every fork since boot), what a fork storm exhausts.
  */
 #include <string.h>
 
@@ -69,6 +71,9 @@ static struct ks_error *kmem_finish(struct ks_analysis *a, void *ctx)
 		m->percpu_pages = populated * units;
 	}
 	hugetlb(k, m);
+	m->threads_known = read_sized(k, "nr_threads", &m->nr_threads) &&
+			   read_sized(k, "max_threads", &m->max_threads) &&
+			   read_sized(k, "total_forks", &m->total_forks);
 	return NULL;
 }
 

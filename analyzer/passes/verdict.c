@@ -5,6 +5,7 @@
 
 #include "passes/pass.h"
 #include "passes/files.h"
+#include "base/hashmap.h"
 
 #define MAX_CHAIN 64
 
@@ -663,6 +664,100 @@ static void alloc_storm(struct builder *b, const struct census *c)
 	sign(a, v, c->forking * 4 >= c->allocating ? "fork" : NULL);
 }
 
+/*
+ * A fork storm: the sheer number of tasks is what eats the memory. The kernel's own budget says
+ * when: set_max_threads() sizes max_threads so that thread stacks take at most 1/8 of RAM, and
+ * fork fails (EAGAIN) at max_threads. So a storm is either half that ceiling in use
+ * (nr_threads >= max_threads / 2), or, where an admin raised the ceiling, the tasks' kernel
+ * stacks and page tables holding half the kernel's budget (RAM / 16) or more. Named: the
+ * parents with the most children (the forkers), the fork rate since boot, the tasks forked
+ * in the last minute, the OOM kills.
+ */
+#define FORK_STORM_PARENTS 5
+
+static void fork_storm(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	const struct ks_memory *m = &a->memory;
+	const struct ks_kernel_mem *km = &m->consumers.kernel;
+	uint64_t kmem = m->pages[KS_MEM_KERNEL_STACK] + m->pages[KS_MEM_PAGETABLES];
+	bool kmem_known = m->known[KS_MEM_KERNEL_STACK] && m->known[KS_MEM_PAGETABLES] && m->known[KS_MEM_TOTAL] &&
+			  m->pages[KS_MEM_TOTAL];
+	double ceiling = km->threads_known && km->max_threads ? (double)km->nr_threads / (double)km->max_threads : 0;
+	double budget = kmem_known ? (double)kmem * 8.0 / (double)m->pages[KS_MEM_TOTAL] : 0;
+	struct ks_u64map children = { 0 };
+	size_t top[FORK_STORM_PARENTS], ntop = 0, len;
+	uint64_t counts[FORK_STORM_PARENTS] = { 0 };
+	struct ks_verdict *v;
+
+	if (ceiling < 0.5 && budget < 0.5)
+		return;
+	/* child processes per user parent (a thread's ppid is its process's parent: counted once) */
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		uint64_t n = 0;
+
+		if (t->idle || t->ppid <= 1 || t->pid != t->tgid || !a->ta[i].user)
+			continue;
+		ks_u64map_get_u64(&children, (uint64_t)t->ppid, &n);
+		ks_u64map_put_u64(&children, (uint64_t)t->ppid, n + 1);
+	}
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		uint64_t n = 0;
+		size_t at;
+
+		if (t->idle || t->pid != t->tgid || !a->ta[i].user ||
+		    !ks_u64map_get_u64(&children, (uint64_t)t->pid, &n))
+			continue;
+		for (at = ntop; at > 0 && counts[at - 1] < n; at--)
+			;
+		if (at >= FORK_STORM_PARENTS)
+			continue;
+		memmove(&top[at + 1], &top[at], (FORK_STORM_PARENTS - 1 - at) * sizeof(top[0]));
+		memmove(&counts[at + 1], &counts[at], (FORK_STORM_PARENTS - 1 - at) * sizeof(counts[0]));
+		top[at] = i;
+		counts[at] = n;
+		if (ntop < FORK_STORM_PARENTS)
+			ntop++;
+	}
+	ks_u64map_free(&children);
+	if (!(v = add(b, KS_VERDICT_FORK_STORM, 0.70 + 0.23 * (ceiling > budget ? (ceiling > 1 ? 1 : ceiling)
+									      : (budget > 1 ? 1 : budget)))))
+		return;
+	len = (size_t)snprintf(v->summary, sizeof(v->summary), "Fork storm: %zu tasks", a->tasks.count);
+	if (km->threads_known)
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+					" (%llu threads, %.0f%% of the kernel's ceiling max_threads %llu; %llu forks "
+					"since boot, %.0f a second on average)",
+					(unsigned long long)km->nr_threads, 100.0 * ceiling,
+					(unsigned long long)km->max_threads, (unsigned long long)km->total_forks,
+					a->now_ns ? (double)km->total_forks / ((double)a->now_ns / 1e9) : 0.0);
+	if (kmem_known && len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+					"; their kernel stacks and page tables hold %.0f MiB, %.0f%% of RAM (the "
+					"kernel budgets 12.5%% for thread stacks)",
+					ks_memory_mib(m, kmem), pct(kmem, m->pages[KS_MEM_TOTAL]));
+	if (m->consumers.young_known && len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+					"; %zu forked in the last %d s", m->consumers.young, KS_YOUNG_SECONDS);
+	if (a->oom.kills && len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "; %zu OOM kill%s in the log",
+					a->oom.kills, a->oom.kills == 1 ? "" : "s");
+	for (size_t p = 0; p < ntop && len < sizeof(v->summary); p++) {
+		const struct ks_task *t = &a->tasks.tasks[top[p]];
+
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d) has %llu",
+					p ? ", " : ". The biggest parents: ", t->comm, t->pid,
+					(unsigned long long)counts[p]);
+		if (!p && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, " child processes");
+		add_pid(v, t->pid);
+	}
+	end_sentence(v->summary, sizeof(v->summary));
+	sign(a, v, NULL);
+}
+
 /* Is pid named by a verdict made so far? */
 static bool in_verdicts(const struct ks_analysis *a, int32_t pid)
 {
@@ -835,6 +930,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	reclaim_throttle(&b, &c);
 	shmem_no_swap(&b, &c);
 	alloc_storm(&b, &c);
+	fork_storm(&b);
 	hung_tasks(&b);
 	add_memory_onset(a);
 	if (!a->nverdicts) {

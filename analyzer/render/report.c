@@ -108,6 +108,10 @@ static void text_kernel_mem(FILE *out, const struct ks_memory *m, const struct k
 	else
 		fprintf(out, ", hugetlb pools %.1f MiB (%.1f MiB free)\n", ks_memory_mib(m, km->hugetlb_pages),
 			ks_memory_mib(m, km->hugetlb_free_pages));
+	if (km->threads_known)
+		fprintf(out, "    threads: %llu of max_threads %llu; %llu forks since boot\n",
+			(unsigned long long)km->nr_threads, (unsigned long long)km->max_threads,
+			(unsigned long long)km->total_forks);
 }
 
 /* The processes holding the most memory, their sums, and the task count's growth. */
@@ -963,6 +967,16 @@ static json_t *json_consumers(const struct ks_analysis *a)
 				km->hugetlb_known
 					? json_integer((json_int_t)(km->hugetlb_free_pages * m->page_size))
 					: json_null()));
+	{
+		json_t *kernel = json_object_get(o, "kernel");
+
+		json_object_set_new(kernel, "threads",
+				    km->threads_known ? json_integer((json_int_t)km->nr_threads) : json_null());
+		json_object_set_new(kernel, "max_threads",
+				    km->threads_known ? json_integer((json_int_t)km->max_threads) : json_null());
+		json_object_set_new(kernel, "total_forks",
+				    km->threads_known ? json_integer((json_int_t)km->total_forks) : json_null());
+	}
 	if (!c->known)
 		json_decref(procs);
 	if (!c->files_known)

@@ -274,8 +274,10 @@ try:
     want_huge = (sum(h for h, _ in huge) * page, sum(f for _, f in huge) * page)
 except KeyError:
     want_huge = (None, None)
-want_km = (vm * page if vm is not None else None, pcpu * page) + want_huge
-got_km = (km["vmalloc_bytes"], km["percpu_bytes"], km["hugetlb_bytes"], km["hugetlb_free_bytes"])
+want_km = (vm * page if vm is not None else None, pcpu * page) + want_huge + \
+    tuple(prog[n].value_() for n in ("nr_threads", "max_threads", "total_forks"))
+got_km = (km["vmalloc_bytes"], km["percpu_bytes"], km["hugetlb_bytes"], km["hugetlb_free_bytes"],
+          km["threads"], km["max_threads"], km["total_forks"])
 if got_km != want_km:
     failures.append(f"kernel memory (vmalloc, percpu, hugetlb, free): kstall {got_km}, drgn {want_km}")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.

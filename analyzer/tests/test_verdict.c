@@ -346,6 +346,79 @@ static void test_hung_tasks(void **state)
 	done(&m);
 }
 
+/* RAM of 16000 pages; kernel stacks and page tables of `kmem` pages; threads against max_threads. */
+static void fork_model(struct model *m, uint64_t kmem, uint64_t threads, uint64_t max_threads)
+{
+	struct ks_kernel_mem *km = &m->a.memory.consumers.kernel;
+
+	model_init(m, 6, 0);
+	m->a.memory.page_size = 4096;
+	m->a.memory.known[KS_MEM_TOTAL] = m->a.memory.known[KS_MEM_KERNEL_STACK] =
+		m->a.memory.known[KS_MEM_PAGETABLES] = true;
+	m->a.memory.pages[KS_MEM_TOTAL] = 16000;
+	m->a.memory.pages[KS_MEM_KERNEL_STACK] = kmem * 3 / 4;
+	m->a.memory.pages[KS_MEM_PAGETABLES] = kmem - kmem * 3 / 4;
+	km->threads_known = true;
+	km->nr_threads = threads;
+	km->max_threads = max_threads;
+	km->total_forks = threads + 10;
+	m->a.now_ns = 100000000000ull;
+	/* task0 (pid 100) forked three processes, task1 (pid 101) one */
+	for (size_t i = 0; i < 6; i++)
+		m->ta[i].user = true;
+	m->tasks[2].ppid = m->tasks[3].ppid = m->tasks[4].ppid = 100;
+	m->tasks[5].ppid = 101;
+}
+
+static const struct ks_verdict *find(const struct model *m, enum ks_verdict_kind kind)
+{
+	for (size_t v = 0; v < m->a.nverdicts; v++)
+		if (m->a.verdicts[v].kind == kind)
+			return &m->a.verdicts[v];
+	return NULL;
+}
+
+/*
+ * A fork storm by the kernel's own budget (max_threads sizes thread stacks to 1/8 of RAM): half
+ * the ceiling in use, or stacks and page tables at RAM/16 when the ceiling was raised. The
+ * forking parent is named first. Below both halves, nothing.
+ */
+static void test_fork_storm(void **state)
+{
+	struct model m;
+	const struct ks_verdict *v;
+
+	(void)state;
+	/* the ceiling raised: 1000 of 16000 pages (1/16) in stacks and page tables */
+	fork_model(&m, 1000, 5000, 100000);
+	run(&m);
+	assert_non_null(v = find(&m, KS_VERDICT_FORK_STORM));
+	assert_int_equal(v->pids[0], 100);
+	assert_true(names_pid(v, 101));
+	assert_non_null(strstr(v->summary, "task0 (pid 100) has 3 child processes"));
+	assert_non_null(strstr(v->summary, "5000 threads, 5% of the kernel's ceiling max_threads 100000"));
+	assert_string_equal(v->signature, "fork_storm");
+	done(&m);
+	/* half the ceiling in use, little memory in stacks */
+	fork_model(&m, 100, 3000, 6000);
+	run(&m);
+	assert_non_null(v = find(&m, KS_VERDICT_FORK_STORM));
+	assert_true(v->score > 0.81 && v->score < 0.82); /* 0.70 + 0.23 * 0.5 */
+	done(&m);
+	/* 40% of the ceiling and stacks under RAM/16: a busy machine, not a storm */
+	fork_model(&m, 900, 2400, 6000);
+	run(&m);
+	assert_null(find(&m, KS_VERDICT_FORK_STORM));
+	done(&m);
+	/* the counters unread and nothing in stacks known: no claim */
+	fork_model(&m, 0, 0, 0);
+	m.a.memory.consumers.kernel.threads_known = false;
+	m.a.memory.known[KS_MEM_KERNEL_STACK] = false;
+	run(&m);
+	assert_null(find(&m, KS_VERDICT_FORK_STORM));
+	done(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_loop_no_oom),
 		cmocka_unit_test(test_lock_chain_hang),
 		cmocka_unit_test(test_hung_tasks),
+		cmocka_unit_test(test_fork_storm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,6 +164,7 @@ enum ks_verdict_kind {
 	KS_VERDICT_OOM_VICTIM_STUCK,
 	KS_VERDICT_LOCK_CHAIN_HANG,
 	KS_VERDICT_HUNG_TASKS,
+	KS_VERDICT_FORK_STORM,
 };
 
 #define KS_VERDICT_MAX_PIDS 16
@@ -289,6 +290,10 @@ struct ks_kernel_mem {
 	bool hugetlb_known;
 	uint64_t hugetlb_pages, hugetlb_free_pages;
 	size_t hugetlb_pools;
+	/* nr_threads against the kernel's ceiling max_threads (fork fails with EAGAIN there), and
+	 * total_forks, every fork since boot; threads_known when all three were read */
+	bool threads_known;
+	uint64_t nr_threads, max_threads, total_forks;
 };
 
 /* Who holds the memory: the processes by RSS, their sums, and the task count's growth. */
