@@ -397,6 +397,15 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/*
+ * Causes that hold memory (tmpfs with no swap, the stacks of a fork storm) rank by how much of
+ * RAM each holds, so that two together come bigger first: 0.75 plus a fifth of the share.
+ */
+static double memory_cause_score(double share)
+{
+	return 0.75 + 0.2 * (share > 1 ? 1 : share < 0 ? 0 : share);
+}
+
 /* Free pages and the min watermark summed over zones, for the evidence. */
 static void free_vs_min(const struct ks_analysis *a, char *buf, size_t size)
 {
@@ -600,7 +609,7 @@ static void shmem_no_swap(struct builder *b, const struct census *c)
 	if (!m->known[KS_MEM_SHMEM] || !m->known[KS_MEM_TOTAL] || !no_swap || pct(shmem, total) < 40 ||
 	    !(c->allocating || c->dirty_throttled || c->blocked))
 		return;
-	if (!(v = add(b, KS_VERDICT_SHMEM_NO_SWAP, pct(shmem, total) >= 60 ? 0.92 : 0.85)))
+	if (!(v = add(b, KS_VERDICT_SHMEM_NO_SWAP, memory_cause_score(pct(shmem, total) / 100.0))))
 		return;
 	name_stalled(a, v);
 	free_vs_min(a, fm, sizeof(fm));
@@ -689,6 +698,7 @@ static void fork_storm(struct builder *b)
 	size_t top[FORK_STORM_PARENTS], ntop = 0, len;
 	uint64_t counts[FORK_STORM_PARENTS] = { 0 };
 	struct ks_verdict *v;
+	double score;
 
 	if (ceiling < 0.5 && budget < 0.5)
 		return;
@@ -722,8 +732,11 @@ static void fork_storm(struct builder *b)
 			ntop++;
 	}
 	ks_u64map_free(&children);
-	if (!(v = add(b, KS_VERDICT_FORK_STORM, 0.70 + 0.23 * (ceiling > budget ? (ceiling > 1 ? 1 : ceiling)
-									      : (budget > 1 ? 1 : budget)))))
+	/* by what it holds, as the other memory causes; near the ceiling, by how near: fork fails there */
+	score = memory_cause_score(kmem_known ? (double)kmem / (double)m->pages[KS_MEM_TOTAL] : 0);
+	if (0.70 + 0.23 * (ceiling > 1 ? 1 : ceiling) > score)
+		score = 0.70 + 0.23 * (ceiling > 1 ? 1 : ceiling);
+	if (!(v = add(b, KS_VERDICT_FORK_STORM, score)))
 		return;
 	len = (size_t)snprintf(v->summary, sizeof(v->summary), "Fork storm: %zu tasks", a->tasks.count);
 	if (km->threads_known)

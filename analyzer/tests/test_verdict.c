@@ -419,6 +419,44 @@ static void test_fork_storm(void **state)
 	done(&m);
 }
 
+/* The rank of a verdict kind in the model's list, or -1. */
+static long rank_of(const struct model *m, enum ks_verdict_kind kind)
+{
+	for (size_t v = 0; v < m->a.nverdicts; v++)
+		if (m->a.verdicts[v].kind == kind)
+			return (long)v;
+	return -1;
+}
+
+/* tmpfs with no swap holding `shmem` of 16000 pages, on top of a fork storm's kmem pages. */
+static void storm_and_tmpfs(struct model *m, uint64_t kmem, uint64_t shmem)
+{
+	fork_model(m, kmem, 5000, 100000);
+	m->a.memory.known[KS_MEM_SHMEM] = m->a.memory.known[KS_MEM_SWAP_TOTAL] = true;
+	m->a.memory.pages[KS_MEM_SHMEM] = shmem;
+	allocates(m, 1, true);
+}
+
+/* Two causes that hold memory stand together, the one holding more of RAM first. */
+static void test_memory_causes_ranked(void **state)
+{
+	struct model m;
+
+	(void)state;
+	/* tmpfs 60% of RAM, the storm's stacks 20%: tmpfs first */
+	storm_and_tmpfs(&m, 3200, 9600);
+	run(&m);
+	assert_true(rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) >= 0 && rank_of(&m, KS_VERDICT_FORK_STORM) >= 0);
+	assert_true(rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) < rank_of(&m, KS_VERDICT_FORK_STORM));
+	done(&m);
+	/* tmpfs 45%, stacks and page tables 50%: the storm first */
+	storm_and_tmpfs(&m, 8000, 7200);
+	run(&m);
+	assert_true(rank_of(&m, KS_VERDICT_FORK_STORM) >= 0 && rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) >= 0);
+	assert_true(rank_of(&m, KS_VERDICT_FORK_STORM) < rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP));
+	done(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +469,7 @@ int main(void)
 		cmocka_unit_test(test_lock_chain_hang),
 		cmocka_unit_test(test_hung_tasks),
 		cmocka_unit_test(test_fork_storm),
+		cmocka_unit_test(test_memory_causes_ranked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
