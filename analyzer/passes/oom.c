@@ -29,6 +29,34 @@ static struct ks_error *oom_task(struct ks_analysis *a, void *ctx, size_t i)
 	return NULL;
 }
 
+/* The OOM_KILL vm event, per CPU in vm_event_states.event[], summed as all_vm_events() does. */
+static void kill_counter(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	int64_t item;
+	uint64_t sum = 0;
+
+	if (!ks_kernel_enumerator(k, KS_E_VM_EVENT_OOM_KILL, &item) || item < 0)
+		return;
+	for (unsigned int cpu = 0; cpu < ks_kernel_nr_cpus(k); cpu++) {
+		struct ks_error *err;
+		uint64_t base, v;
+
+		if (!ks_kernel_cpu_online(k, cpu))
+			continue;
+		err = ks_kernel_per_cpu(k, "vm_event_states", cpu, &base);
+		if (err) {
+			ks_error_destroy(err);
+			return;
+		}
+		if (!ks_try_read_u64(k, base + (uint64_t)item * 8, &v))
+			return;
+		sum += v;
+	}
+	a->oom.oom_kill_counter = sum;
+	a->oom.oom_kill_counter_known = true;
+}
+
 static void victims(struct ks_analysis *a)
 {
 	/* The log's kill names the thread the killer chose; every thread of that process was killed. */
@@ -38,6 +66,12 @@ static void victims(struct ks_analysis *a)
 		if (ev->kind != KS_EVENT_OOM_KILL)
 			continue;
 		a->oom.kills++;
+		if (ev->seconds_before >= 0) {
+			/* log order: the first dated kill is the oldest */
+			if (a->oom.first_kill_seconds < 0)
+				a->oom.first_kill_seconds = ev->seconds_before;
+			a->oom.last_kill_seconds = ev->seconds_before;
+		}
 		if (ev->task < 0)
 			continue;
 		for (size_t i = 0; i < a->tasks.count; i++)
@@ -128,7 +162,9 @@ static void unkillable(struct ks_analysis *a)
 static struct ks_error *oom_finish(struct ks_analysis *a, void *ctx)
 {
 	(void)ctx;
+	a->oom.first_kill_seconds = a->oom.last_kill_seconds = -1;
 	victims(a);
+	kill_counter(a);
 	oom_lock(a);
 	reaper(a);
 	unkillable(a);

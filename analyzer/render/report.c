@@ -257,6 +257,12 @@ static void text_oom(FILE *out, const struct ks_analysis *a)
 		text_task(out, a, o->reaper_queue[q]);
 	}
 	fprintf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
+	if (o->kills > 1 && o->first_kill_seconds > o->last_kill_seconds)
+		fprintf(out, " over %.0f s (%.1f a second), the last %.0f s before the crash",
+			o->first_kill_seconds - o->last_kill_seconds,
+			(double)(o->kills - 1) / (o->first_kill_seconds - o->last_kill_seconds), o->last_kill_seconds);
+	if (o->oom_kill_counter_known)
+		fprintf(out, "; the kernel counted %llu since boot (oom_kill)", (unsigned long long)o->oom_kill_counter);
 	if (o->unkillable_stuck)
 		fprintf(out, "; %zu stuck task%s with oom_score_adj -1000 (the killer may not pick them)",
 			o->unkillable_stuck, o->unkillable_stuck == 1 ? "" : "s");
@@ -1022,11 +1028,15 @@ static json_t *json_oom(const struct ks_analysis *a, json_t *victims)
 
 	for (size_t q = 0; q < o->nreaper_queue; q++)
 		json_array_append_new(queue, json_integer(a->tasks.tasks[o->reaper_queue[q]].pid));
-	return json_pack("{s:o,s:o,s:b,s:I,s:o,s:o,s:I,s:I}", "victims", victims, "lock_owner_pid",
+	return json_pack("{s:o,s:o,s:b,s:I,s:o,s:o,s:I,s:I,s:o,s:o,s:o}", "victims", victims, "lock_owner_pid",
 			 pid_or_null(a, o->lock_owner), "lock_readable", o->lock_owner != -2,
 			 "lock_waiters", (json_int_t)o->lock_waiters, "reaper_pid",
 			 pid_or_null(a, o->reaper), "reaper_queue", queue, "unkillable_stuck",
-			 (json_int_t)o->unkillable_stuck, "kills", (json_int_t)o->kills);
+			 (json_int_t)o->unkillable_stuck, "kills", (json_int_t)o->kills, "first_kill_seconds",
+			 o->first_kill_seconds >= 0 ? json_real(o->first_kill_seconds) : json_null(),
+			 "last_kill_seconds", o->last_kill_seconds >= 0 ? json_real(o->last_kill_seconds) : json_null(),
+			 "oom_kill_counter",
+			 o->oom_kill_counter_known ? json_integer((json_int_t)o->oom_kill_counter) : json_null());
 }
 
 static json_t *json_events(const struct ks_analysis *a)

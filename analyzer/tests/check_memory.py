@@ -280,6 +280,22 @@ got_km = (km["vmalloc_bytes"], km["percpu_bytes"], km["hugetlb_bytes"], km["huge
           km["threads"], km["max_threads"], km["total_forks"])
 if got_km != want_km:
     failures.append(f"kernel memory (vmalloc, percpu, hugetlb, free): kstall {got_km}, drgn {want_km}")
+# The kernel's own count of OOM kills (vm_event_states, OOM_KILL, over the online CPUs), and the
+# log's first and last kill.
+oomj = report["oom"]
+try:
+    item = prog.constant("OOM_KILL").value_()
+    want_counter = sum(per_cpu(prog["vm_event_states"], cpu).event[item].value_()
+                       for cpu in for_each_online_cpu(prog))
+except (KeyError, LookupError):
+    want_counter = None
+kill_times = [e["seconds_before"] for e in report["events"] if e["kind"] == "oom_kill" and e["seconds_before"] is not None]
+want_span = (max(kill_times), min(kill_times)) if kill_times else (None, None)
+if oomj["oom_kill_counter"] != want_counter or (oomj["first_kill_seconds"], oomj["last_kill_seconds"]) != want_span:
+    failures.append(f"oom: counter {oomj['oom_kill_counter']} (drgn {want_counter}), kills "
+                    f"{oomj['first_kill_seconds']}..{oomj['last_kill_seconds']} (events {want_span})")
+if want_counter is not None and want_counter < oomj["kills"]:
+    failures.append(f"the kernel counted {want_counter} OOM kills, fewer than the log's {oomj['kills']}")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page

@@ -197,6 +197,7 @@ enum ks_field {
 	X(WMARK_LOW, "zone_watermarks", "WMARK_LOW")                                           \
 	X(WMARK_HIGH, "zone_watermarks", "WMARK_HIGH")                                         \
 	X(NR_WMARK, "zone_watermarks", "NR_WMARK")                                             \
+	X(VM_EVENT_OOM_KILL, "vm_event_item", "OOM_KILL") /* oom: the kernel's count of kills */ \
 	/* alloc: why reclaim_throttle sleeps (5.16+) */                                      \
 	X(THROTTLE_WRITEBACK, "vmscan_throttle_state", "VMSCAN_THROTTLE_WRITEBACK")            \
 	X(THROTTLE_ISOLATED, "vmscan_throttle_state", "VMSCAN_THROTTLE_ISOLATED")              \

@@ -361,6 +361,12 @@ struct ks_oom {
 	/* stuck (D or allocating) tasks with oom_score_adj -1000: the OOM killer cannot pick them */
 	size_t unkillable_stuck;
 	size_t kills; /* OOM kills in the log */
+	/* the log's first and last kill, seconds before the crash; -1 when fewer than one dated */
+	double first_kill_seconds, last_kill_seconds;
+	/* the kernel's own count since boot: the OOM_KILL vm event summed over CPUs (it counts
+	 * kills the log lost); oom_kill_counter_known false without CONFIG_VM_EVENT_COUNTERS */
+	bool oom_kill_counter_known;
+	uint64_t oom_kill_counter;
 };
 
 /*
