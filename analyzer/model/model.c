@@ -268,6 +268,49 @@ void ks_facts_loadavg(const struct ks_dump_facts *f, int which, char *buf, size_
 		 (unsigned long long)((((v & (LOAD_FIXED_1 - 1)) * 100) >> LOAD_FSHIFT)));
 }
 
+size_t ks_memory_breakdown(const struct ks_memory *m, struct ks_ram_part *ret)
+{
+	static const struct {
+		const char *name, *what;
+		enum ks_mem_item a, b, minus;
+	} parts[] = {
+		{ "anon", "anonymous memory of processes (NR_ANON_MAPPED)", KS_MEM_ANON, KS_MEM__COUNT, KS_MEM__COUNT },
+		{ "page cache", "file pages without shmem (NR_FILE_PAGES - NR_SHMEM): reclaimable once clean",
+		  KS_MEM_FILE, KS_MEM__COUNT, KS_MEM_SHMEM },
+		{ "shmem", "tmpfs, /dev/shm, shared anonymous and SysV memory (NR_SHMEM): only swap frees it",
+		  KS_MEM_SHMEM, KS_MEM__COUNT, KS_MEM__COUNT },
+		{ "slab", "kernel objects (NR_SLAB_RECLAIMABLE + NR_SLAB_UNRECLAIMABLE)", KS_MEM_SLAB_RECLAIMABLE,
+		  KS_MEM_SLAB_UNRECLAIMABLE, KS_MEM__COUNT },
+		{ "kernel stacks", "a stack per task (NR_KERNEL_STACK_KB)", KS_MEM_KERNEL_STACK, KS_MEM__COUNT,
+		  KS_MEM__COUNT },
+		{ "page tables", "page tables of processes (NR_PAGETABLE)", KS_MEM_PAGETABLES, KS_MEM__COUNT,
+		  KS_MEM__COUNT },
+		{ "free", "free pages (NR_FREE_PAGES)", KS_MEM_FREE, KS_MEM__COUNT, KS_MEM__COUNT },
+	};
+	uint64_t sum = 0;
+	size_t n = 0;
+
+	if (!m->known[KS_MEM_TOTAL] || !m->pages[KS_MEM_TOTAL])
+		return 0;
+	for (size_t p = 0; p < sizeof(parts) / sizeof(parts[0]); p++) {
+		uint64_t v;
+
+		if (!m->known[parts[p].a] || (parts[p].b != KS_MEM__COUNT && !m->known[parts[p].b]) ||
+		    (parts[p].minus != KS_MEM__COUNT && !m->known[parts[p].minus]))
+			return 0;
+		v = m->pages[parts[p].a] + (parts[p].b != KS_MEM__COUNT ? m->pages[parts[p].b] : 0);
+		if (parts[p].minus != KS_MEM__COUNT)
+			v = v > m->pages[parts[p].minus] ? v - m->pages[parts[p].minus] : 0;
+		ret[n++] = (struct ks_ram_part){ parts[p].name, parts[p].what, v };
+		sum += v;
+	}
+	ret[n++] = (struct ks_ram_part){ "other kernel",
+					 "what no counter names: drivers, buffers, vmalloc, percpu, hugetlb pools, "
+					 "pages in flight",
+					 sum < m->pages[KS_MEM_TOTAL] ? m->pages[KS_MEM_TOTAL] - sum : 0 };
+	return n;
+}
+
 const char *ks_vmlinux_origin_name(enum ks_vmlinux_origin o)
 {
 	static const char *const names[] = {

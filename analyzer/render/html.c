@@ -1393,9 +1393,52 @@ static void html_memory_allocators(struct html *h)
 		    no_oom, nofail);
 }
 
+/*
+ * Where RAM went: one bar of the parts of totalram (ks_memory_breakdown), each a share of the
+ * width, named in a legend under it (not in the bar, where narrow parts' names would collide).
+ */
+static void html_memory_bar(struct html *h)
+{
+	static const char *const colors[KS_RAM_PARTS] = { "#1e88e5", "#90caf9", "#8e24aa", "#f9a825",
+							   "#6d4c41", "#a1887f", "#43a047", "#9e9e9e" };
+	const struct ks_memory *m = &h->a->memory;
+	struct ks_ram_part parts[KS_RAM_PARTS];
+	size_t n = ks_memory_breakdown(m, parts);
+	const double width = 720;
+	uint64_t sum = 0;
+	double x = 0;
+
+	put(h, "<h3>Where RAM went</h3>\n");
+	if (!n) {
+		put(h, "<p class=\"muted\">The memory counters could not all be read from this dump.</p>\n");
+		return;
+	}
+	for (size_t p = 0; p < n; p++)
+		sum += parts[p].pages;
+	put(h, "<svg id=\"memory-bar\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"24\" "
+	       "viewBox=\"0 0 %.0f 24\" role=\"img\" aria-label=\"where RAM went\">\n",
+	    width, width);
+	for (size_t p = 0; p < n; p++) {
+		double w = width * (double)parts[p].pages / (double)sum;
+
+		put(h, "<rect class=\"ram-part\" data-part=\"%s\" data-pages=\"%llu\" x=\"%.2f\" y=\"0\" "
+		       "width=\"%.2f\" height=\"24\" fill=\"%s\"><title>%s: %.1f MiB, %.1f%% of RAM</title></rect>\n",
+		    parts[p].name, (unsigned long long)parts[p].pages, x, w, colors[p], parts[p].name,
+		    ks_memory_mib(m, parts[p].pages), 100.0 * (double)parts[p].pages / (double)m->pages[KS_MEM_TOTAL]);
+		x += w;
+	}
+	put(h, "</svg>\n<p class=\"legend\">");
+	for (size_t p = 0; p < n; p++)
+		put(h, "<span title=\"%s\"><i style=\"background:%s\"></i>%s %.1f MiB (%.0f%%)</span>", parts[p].what,
+		    colors[p], parts[p].name, ks_memory_mib(m, parts[p].pages),
+		    100.0 * (double)parts[p].pages / (double)m->pages[KS_MEM_TOTAL]);
+	put(h, "</p>\n");
+}
+
 static void html_memory(struct html *h)
 {
 	put(h, "<section id=\"memory\">\n<h2>Memory</h2>\n");
+	html_memory_bar(h);
 	html_memory_zones(h);
 	html_memory_allocators(h);
 	put(h, "</section>\n");

@@ -269,6 +269,24 @@ LAYOUT = r"""(() => {
 SCREEN = 800  # the first screen of a 1280x800 laptop
 
 
+def check_memory_bar(report, bar):
+    """Where RAM went: each part is the report's own counters, the parts fill the bar in proportion."""
+    pg = report["memory"]["pages"]
+    want = {"anon": pg["anon"], "page cache": max(pg["file"] - pg["shmem"], 0), "shmem": pg["shmem"],
+            "slab": pg["slab_reclaimable"] + pg["slab_unreclaimable"], "kernel stacks": pg["kernel_stack"],
+            "page tables": pg["pagetables"], "free": pg["free"]}
+    want["other kernel"] = max(pg["total"] - sum(want.values()), 0)
+    got = {part: pages for part, pages, _ in bar}
+    failures = []
+    if got != want:
+        failures.append(f"memory bar parts {got}, the report's counters {want}")
+    total = sum(p for _, p, _ in bar)
+    for part, pages, width in bar:
+        if total and abs(width - 720 * pages / total) > 1:
+            failures.append(f"memory bar: {part} is {width:.1f} px wide for {pages} of {total} pages")
+    return failures
+
+
 def check_layout(report, layout):
     """Labels that overlap, the folded problems, what the first screens show."""
     failures = [f"text labels overlap in {o}" for o in layout["overlaps"]]
@@ -428,6 +446,9 @@ def main():
             open(os.path.join(outdir, f"html-{name}-first.png"), "wb").write(base64.b64decode(shot))
             viewport(b, s, 2000)
             facts = evaluate(b, s, FACTS)
+            bar = evaluate(b, s, "Array.from(document.querySelectorAll('#memory-bar rect.ram-part'))"
+                                 ".map(r => [r.dataset.part, Number(r.dataset.pages), "
+                                 "r.getBoundingClientRect().width])")
             dom = evaluate(b, s, "document.documentElement.outerHTML")
             open(os.path.join(outdir, f"html-{name}.dom.html"), "w").write(dom)
             evaluate(b, s, "window.scrollTo(0, 0)")
@@ -490,6 +511,7 @@ def main():
         failures.append(f"the wait-for graph has no size: {facts['graph_size']}")
 
     failures += check_events(report, facts, oom_kills)
+    failures += check_memory_bar(report, bar)
     failures += check_layout(report, layout)
 
     # Markup in a comm stays text.

@@ -407,6 +407,43 @@ static void test_problems_folded(void **state)
 	free(html);
 }
 
+/* Where RAM went: parts that do not overlap, the rest "other kernel", never a negative part. */
+static void test_memory_breakdown(void **state)
+{
+	static const enum ks_mem_item items[] = { KS_MEM_TOTAL, KS_MEM_ANON, KS_MEM_FILE, KS_MEM_SHMEM,
+						  KS_MEM_SLAB_RECLAIMABLE, KS_MEM_SLAB_UNRECLAIMABLE,
+						  KS_MEM_KERNEL_STACK, KS_MEM_PAGETABLES, KS_MEM_FREE };
+	static const uint64_t pages[] = { 1000, 100, 300, 200, 20, 30, 10, 5, 250 };
+	struct ks_memory m = { .page_size = 4096 };
+	struct ks_ram_part parts[KS_RAM_PARTS];
+	uint64_t sum = 0;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		m.known[items[i]] = true;
+		m.pages[items[i]] = pages[i];
+	}
+	n = ks_memory_breakdown(&m, parts);
+	assert_int_equal(n, KS_RAM_PARTS);
+	assert_string_equal(parts[1].name, "page cache");
+	assert_int_equal(parts[1].pages, 100); /* file 300 less shmem 200 */
+	assert_int_equal(parts[3].pages, 50);  /* both slab counters */
+	for (size_t p = 0; p < n; p++)
+		sum += parts[p].pages;
+	assert_int_equal(sum, 1000);
+	assert_string_equal(parts[n - 1].name, "other kernel");
+	assert_int_equal(parts[n - 1].pages, 285);
+	/* counters that drift past the total: nothing left over, nothing cut */
+	m.pages[KS_MEM_FREE] = 900;
+	n = ks_memory_breakdown(&m, parts);
+	assert_int_equal(parts[n - 1].pages, 0);
+	assert_int_equal(parts[n - 2].pages, 900);
+	/* a counter unread: no picture rather than a wrong one */
+	m.known[KS_MEM_SHMEM] = false;
+	assert_int_equal(ks_memory_breakdown(&m, parts), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_labels_side_by_side),
 		cmocka_unit_test(test_labels_at_the_edge),
 		cmocka_unit_test(test_labels_any_values),
+		cmocka_unit_test(test_memory_breakdown),
 		cmocka_unit_test(test_zone_labels),
 		cmocka_unit_test(test_problems_folded),
 	};
