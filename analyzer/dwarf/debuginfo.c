@@ -288,7 +288,7 @@ static char *memo_path(const struct ks_debuginfo *di, const struct ks_settings *
 }
 
 /* path's ELF: the file itself, or its decompressed copy when it is xz or gzip (vmlinux.xz). */
-static struct ks_error *open_elf_fd(const char *path, const char *cache_dir, int *ret)
+static struct ks_error *open_elf_fd(const char *path, const struct ks_settings *settings, int *ret)
 {
 	unsigned char hdr[8];
 	enum ks_compression c;
@@ -304,7 +304,8 @@ static struct ks_error *open_elf_fd(const char *path, const char *cache_dir, int
 		return NULL;
 	}
 	close(fd);
-	return ks_decompress_open(path, c, cache_dir, ret);
+	return ks_decompress_open(path, c, settings ? settings->cache_dir : NULL, settings ? settings->tmp_dir : NULL,
+				  ret);
 }
 
 struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *settings,
@@ -326,7 +327,7 @@ struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *s
 		return &ks_error_nomem;
 	}
 	elf_version(EV_CURRENT);
-	err = open_elf_fd(path, settings ? settings->cache_dir : NULL, &di->fd);
+	err = open_elf_fd(path, settings, &di->fd);
 	if (err)
 		goto fail;
 	di->elf = elf_begin(di->fd, ELF_C_READ_MMAP, NULL);
@@ -422,12 +423,13 @@ static void elf_release(Elf *elf, char *out, size_t size)
 	}
 }
 
-struct ks_error *ks_debuginfo_identify(const char *path, struct ks_vmlinux_id *ret)
+struct ks_error *ks_debuginfo_identify(const char *path, const struct ks_settings *settings,
+				       struct ks_vmlinux_id *ret)
 {
 	int fd;
 	Elf *elf;
-	/* a compressed candidate is decompressed to a temporary file, not kept: it may not be the one */
-	struct ks_error *err = open_elf_fd(path, NULL, &fd);
+	/* a compressed candidate is kept once decompressed: a batch asks about it for every dump */
+	struct ks_error *err = open_elf_fd(path, settings, &fd);
 
 	if (err)
 		return err;

@@ -33,6 +33,8 @@ struct decoder {
 	lzma_stream xz;
 	z_stream gz;
 	bool ended;
+	/* gzip: a member ended with no input after it yet; the file may hold another */
+	bool member_end;
 };
 
 static bool decoder_init(struct decoder *d, enum ks_compression c)
@@ -88,8 +90,20 @@ static bool decode(struct decoder *d, const unsigned char **in, size_t *in_len, 
 		*in = d->gz.next_in;
 		*in_len = d->gz.avail_in;
 		*out_len = room - d->gz.avail_out;
-		d->ended = r == Z_STREAM_END;
-		return r == Z_OK || r == Z_STREAM_END || r == Z_BUF_ERROR;
+		/*
+		 * gzip files may hold several members one after another (cat a.gz b.gz, bgzip), as
+		 * gzip -d reads them: another member's magic after the end starts it; the end of the
+		 * input ends the file (decompress_into says so), anything else after it is ignored.
+		 */
+		if (r == Z_STREAM_END) {
+			if (*in_len >= 2 && (*in)[0] == 0x1f && (*in)[1] == 0x8b)
+				return inflateReset(&d->gz) == Z_OK;
+			d->member_end = true;
+			d->ended = *in_len > 0;
+			return true;
+		}
+		d->member_end = false;
+		return r == Z_OK || r == Z_BUF_ERROR;
 	}
 }
 
@@ -179,6 +193,9 @@ static struct ks_error *decompress_into(const char *path, int in_fd, enum ks_com
 			if (made && !write_all(out_fd, out, made))
 				err = ks_error_create(KS_ERR_OS, "cannot write the decompressed %s: %s", path,
 						      strerror(errno));
+			/* the input is over right after a gzip member: that is the file's end */
+			if (eof && !left && d.member_end)
+				d.ended = true;
 			if (!made && eof && !d.ended && !left)
 				err = ks_error_create(KS_ERR_BAD_DATA, "%s is cut short (its %s stream has no end)",
 						      path, ks_compression_name(c));
@@ -190,8 +207,34 @@ static struct ks_error *decompress_into(const char *path, int in_fd, enum ks_com
 	return err;
 }
 
+/* Where O_TMPFILE is not supported: a named file, unlinked at once. */
+static int unlinked_temp(const char *dir)
+{
+	char *name;
+	int fd;
+
+	if (asprintf(&name, "%s/kstall-vmlinux-XXXXXX", dir) < 0)
+		return -1;
+	fd = mkostemp(name, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(name);
+	free(name);
+	return fd;
+}
+
+/* An unnamed file in dir, for a decompressed copy nobody else needs. */
+static struct ks_error *temp_file(const char *path, const char *dir, int *ret)
+{
+	*ret = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (*ret < 0 && errno == EOPNOTSUPP)
+		*ret = unlinked_temp(dir);
+	return *ret < 0 ? ks_error_create(KS_ERR_OS, "no place to decompress %s (%s: %s)", path, dir,
+					   strerror(errno))
+			: NULL;
+}
+
 struct ks_error *ks_decompress_open(const char *path, enum ks_compression c, const char *cache_dir,
-				    int *ret)
+				    const char *tmp_dir, int *ret)
 {
 	struct stat st;
 	char *cached = NULL, *tmp = NULL;
@@ -219,26 +262,33 @@ struct ks_error *ks_decompress_open(const char *path, enum ks_compression c, con
 		mkdir(cache_dir, 0700);
 		out_fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	}
-	if (out_fd < 0) {
-		const char *dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-
-		free(tmp);
-		tmp = NULL;
-		out_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (out_fd < 0) {
-			err = ks_error_create(KS_ERR_OS, "no place to decompress %s (%s: %s)", path, dir,
-					      strerror(errno));
+	if (out_fd >= 0) {
+		err = decompress_into(path, in_fd, c, out_fd);
+		if (!err && rename(tmp, cached))
+			err = ks_error_create(KS_ERR_OS, "cannot keep the decompressed %s as %s: %s", path,
+					      cached, strerror(errno));
+		if (!err) {
+			*ret = out_fd;
+			goto out;
+		}
+		unlink(tmp);
+		close(out_fd);
+		out_fd = -1;
+		/* corrupt input stays an error; a cache that cannot be written (full) falls back */
+		if (err->code != KS_ERR_OS)
+			goto out;
+		ks_error_destroy(err);
+		if (lseek(in_fd, 0, SEEK_SET) < 0) {
+			err = ks_error_create(KS_ERR_OS, "cannot read %s: %s", path, strerror(errno));
 			goto out;
 		}
 	}
-	err = decompress_into(path, in_fd, c, out_fd);
-	if (!err && tmp && rename(tmp, cached))
-		err = ks_error_create(KS_ERR_OS, "cannot keep the decompressed %s as %s: %s", path, cached,
-				      strerror(errno));
+	err = temp_file(path, tmp_dir ? tmp_dir : "/tmp", &out_fd);
+	if (!err)
+		err = decompress_into(path, in_fd, c, out_fd);
 	if (err) {
-		if (tmp)
-			unlink(tmp);
-		close(out_fd);
+		if (out_fd >= 0)
+			close(out_fd);
 		goto out;
 	}
 	*ret = out_fd;

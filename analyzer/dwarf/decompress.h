@@ -20,8 +20,11 @@ enum ks_compression ks_compression_of(const unsigned char *hdr, size_t len);
 const char *ks_compression_name(enum ks_compression c);
 /* The first len bytes of the decompressed content, for telling a vmlinux from other ELF files. */
 bool ks_decompress_head(const char *path, enum ks_compression c, unsigned char *buf, size_t len);
-/* A read-only descriptor of path's decompressed content (the caller closes it). cache_dir may be NULL. */
+/*
+ * A read-only descriptor of path's decompressed content (the caller closes it): kept in cache_dir
+ * when there is one (and it can be written), else an unnamed file in tmp_dir (NULL: /tmp).
+ */
 struct ks_error *ks_decompress_open(const char *path, enum ks_compression c, const char *cache_dir,
-				    int *ret);
+				    const char *tmp_dir, int *ret);
 
 #endif

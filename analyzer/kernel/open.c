@@ -51,6 +51,7 @@ static bool readable(const char *p)
 struct wanted {
 	char build_id[160], release[65];
 	char *refused; /* "; PATH (build-id X)" per refused file, or NULL */
+	const struct ks_settings *settings; /* for a compressed candidate; may be NULL */
 };
 
 /*
@@ -66,7 +67,7 @@ static bool matches(struct wanted *w, const char *path)
 
 	if (!readable(path))
 		return false;
-	err = ks_debuginfo_identify(path, &id);
+	err = ks_debuginfo_identify(path, w->settings, &id);
 	if (err) {
 		if (asprintf(&more, "%s; %s", w->refused ? w->refused : "", err->message) >= 0) {
 			free(w->refused);
@@ -168,7 +169,7 @@ struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_se
 				 char **ret, enum ks_vmlinux_origin *origin)
 {
 	enum ks_vmlinux_origin how = KS_VMLINUX_CANDIDATE;
-	struct wanted w = { 0 };
+	struct wanted w = { .settings = search ? search->settings : NULL };
 	char *found = NULL;
 	struct ks_error *err;
 
@@ -216,7 +217,9 @@ struct ks_error *ks_open_target(struct ks_target *t, const char *vmlinux,
 	char *found = NULL;
 
 	if (!vmlinux) {
-		err = ks_find_vmlinux(t, NULL, &found, &kopts.origin);
+		struct ks_vmlinux_search only = { .settings = settings };
+
+		err = ks_find_vmlinux(t, &only, &found, &kopts.origin);
 		if (err) {
 			ks_target_destroy(t);
 			return err;

@@ -51,6 +51,7 @@ void ks_settings_from_env(struct ks_settings *ret, char **cache_dir_owned)
 	ret->dwarf_by_libdw = is("KSTALL_DWARF_SCAN", "libdw");
 	ret->locks_from_stack = getenv("KSTALL_TEST_LOCKS_FROM_STACK") != NULL;
 	ret->hide_members = getenv("KSTALL_TEST_HIDE_MEMBERS");
+	ret->tmp_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : NULL;
 	*cache_dir_owned = is("KSTALL_CACHE", "off") ? NULL : ks_cache_dir_from_env();
 	ret->cache_dir = *cache_dir_owned;
 }

@@ -97,6 +97,35 @@ static long task_of(const struct ks_analysis *a, int32_t pid, const char *comm)
 	return (long)(t - a->tasks.tasks);
 }
 
+/* "NAME:<digits>kB" somewhere after text. */
+static bool kb_after(const char *text, const char *name, uint64_t *ret)
+{
+	const char *p = strstr(text, name);
+	char *end;
+	unsigned long long v;
+
+	if (!p)
+		return false;
+	p += strlen(name);
+	if (*p < '0' || *p > '9')
+		return false;
+	v = strtoull(p, &end, 10);
+	if (strncmp(end, "kB", 2))
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* The memory a kill's or a reap's line gives (oom_kill_process, __oom_reap_task_mm). */
+static void event_rss(struct ks_event *ev)
+{
+	if (ev->kind != KS_EVENT_OOM_KILL && ev->kind != KS_EVENT_OOM_REAPED)
+		return;
+	ev->rss_known = kb_after(ev->text, "anon-rss:", &ev->anon_kb) &&
+			kb_after(ev->text, "file-rss:", &ev->file_kb) &&
+			kb_after(ev->text, "shmem-rss:", &ev->shmem_kb);
+}
+
 static struct ks_error *events_finish(struct ks_analysis *a, void *ctx)
 {
 	const struct ks_log *log = &a->log;
@@ -116,6 +145,7 @@ static struct ks_error *events_finish(struct ks_analysis *a, void *ctx)
 		if (a->now_ns && r->ts_nsec <= a->now_ns)
 			ev.seconds_before = (double)(a->now_ns - r->ts_nsec) / 1e9;
 		ev.text = r->text;
+		event_rss(&ev);
 		if (a->nevents == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			struct ks_event *n = realloc(a->events, ncap * sizeof(*n));

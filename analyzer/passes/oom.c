@@ -16,6 +16,7 @@ static struct ks_error *oom_task(struct ks_analysis *a, void *ctx, size_t i)
 
 	(void)ctx;
 	ta->oom_killed_seconds = -1;
+	ta->oom_kill_event = ta->oom_reap_event = -1;
 	if (t->idle)
 		return NULL;
 	ta->user = t->mm != 0;
@@ -63,6 +64,13 @@ static void victims(struct ks_analysis *a)
 	for (size_t e = 0; e < a->nevents; e++) {
 		const struct ks_event *ev = &a->events[e];
 
+		if (ev->kind == KS_EVENT_OOM_REAPED && ev->task >= 0) {
+			/* the reaper works on the process: its last word stands for every thread */
+			for (size_t i = 0; i < a->tasks.count; i++)
+				if (a->tasks.tasks[i].tgid == a->tasks.tasks[ev->task].tgid)
+					a->ta[i].oom_reap_event = (long)e;
+			continue;
+		}
 		if (ev->kind != KS_EVENT_OOM_KILL)
 			continue;
 		a->oom.kills++;
@@ -75,8 +83,10 @@ static void victims(struct ks_analysis *a)
 		if (ev->task < 0)
 			continue;
 		for (size_t i = 0; i < a->tasks.count; i++)
-			if (a->tasks.tasks[i].tgid == a->tasks.tasks[ev->task].tgid)
+			if (a->tasks.tasks[i].tgid == a->tasks.tasks[ev->task].tgid) {
 				a->ta[i].oom_killed_seconds = ev->seconds_before;
+				a->ta[i].oom_kill_event = (long)e;
+			}
 	}
 }
 

@@ -192,6 +192,32 @@ static long chain_root(struct ks_analysis *a, long i, struct ks_verdict *v)
 	return -1;
 }
 
+/*
+ * What a victim that cannot exit still holds, from the log: the reaper unmaps anonymous memory
+ * but not shared memory, which goes only with the victim's exit. Said when 1 MiB or more remains.
+ */
+static void victim_memory(const struct ks_analysis *a, size_t i, struct ks_verdict *v)
+{
+	long r = a->ta[i].oom_reap_event, k = a->ta[i].oom_kill_event;
+	size_t len;
+
+	if (r >= (long)a->nevents)
+		r = -1;
+	if (k >= (long)a->nevents)
+		k = -1;
+	end_sentence(v->summary, sizeof(v->summary));
+	len = strlen(v->summary);
+	if (r >= 0 && a->events[r].rss_known && a->events[r].shmem_kb >= 1024 && len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 " The OOM reaper left it %.0f MiB of shared memory, which it cannot free: that memory "
+			 "goes only when the victim exits.", a->events[r].shmem_kb / 1024.0);
+	else if (r < 0 && k >= 0 && a->events[k].rss_known && len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 " It held %.0f MiB when killed (anon %.0f, shmem %.0f); the log has no word of the reaper on it.",
+			 (a->events[k].anon_kb + a->events[k].file_kb + a->events[k].shmem_kb) / 1024.0,
+			 a->events[k].anon_kb / 1024.0, a->events[k].shmem_kb / 1024.0);
+}
+
 static void oom(struct builder *b)
 {
 	struct ks_analysis *a = b->a;
@@ -224,6 +250,7 @@ static void oom(struct builder *b)
 				 "for %s %.200s, held by %s (pid %d), which %.300s",
 				 t->comm, t->pid, when, ks_lock_type_name(l->type), lock_label(l),
 				 a->tasks.tasks[root].comm, a->tasks.tasks[root].pid, what);
+			victim_memory(a, i, v);
 			sign(a, v, !a->ta[root].alloc.may_oom_known ? "oom_unknown" : a->ta[root].alloc.may_oom ? "may_oom" : "no_oom");
 		} else if (t->state_char == 'D' || a->ta[i].waits_on >= 0) {
 			if (!(v = add(b, KS_VERDICT_OOM_VICTIM_STUCK, 0.75)))
@@ -234,6 +261,7 @@ static void oom(struct builder *b)
 			snprintf(v->summary, sizeof(v->summary),
 				 "OOM victim %s (pid %d) cannot exit: %s", t->comm, t->pid,
 				 a->ta[i].activity);
+			victim_memory(a, i, v);
 			sign(a, v, NULL);
 		}
 	}

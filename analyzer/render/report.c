@@ -219,6 +219,27 @@ static void text_task(FILE *out, const struct ks_analysis *a, long i)
 		a->tasks.tasks[i].state_char);
 }
 
+/* What the victim held when killed, and what the reaper left of it (shmem it cannot free). */
+static void text_victim_memory(FILE *out, const struct ks_analysis *a, size_t i)
+{
+	long k = a->ta[i].oom_kill_event < (long)a->nevents ? a->ta[i].oom_kill_event : -1,
+	     r = a->ta[i].oom_reap_event < (long)a->nevents ? a->ta[i].oom_reap_event : -1;
+
+	if (k >= 0 && a->events[k].rss_known)
+		fprintf(out, "    at the kill: anon %.1f, file %.1f, shmem %.1f MiB\n", a->events[k].anon_kb / 1024.0,
+			a->events[k].file_kb / 1024.0, a->events[k].shmem_kb / 1024.0);
+	if (r >= 0 && a->events[r].rss_known) {
+		fprintf(out, "    the OOM reaper left: anon %.1f, file %.1f, shmem %.1f MiB", a->events[r].anon_kb / 1024.0,
+			a->events[r].file_kb / 1024.0, a->events[r].shmem_kb / 1024.0);
+		fprintf(out, "%s\n", a->events[r].shmem_kb ? " (the reaper cannot free shared memory: it goes only "
+							   "when every process mapping it has exited, and a tmpfs file keeps "
+							   "its pages even then)"
+							 : "");
+	} else if (k >= 0) {
+		fprintf(out, "    the log has no word of the OOM reaper on it\n");
+	}
+}
+
 static void text_oom(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_oom *o = &a->oom;
@@ -232,6 +253,7 @@ static void text_oom(FILE *out, const struct ks_analysis *a)
 		if (a->ta[i].oom_killed_seconds >= 0)
 			fprintf(out, ", killed %.0f s before the crash", a->ta[i].oom_killed_seconds);
 		fprintf(out, ": %s\n", a->ta[i].activity);
+		text_victim_memory(out, a, i);
 	}
 	if (!o->victims)
 		fprintf(out, "  no OOM victim\n");
@@ -1048,11 +1070,15 @@ static json_t *json_events(const struct ks_analysis *a)
 
 		json_array_append_new(
 			events,
-			json_pack("{s:s,s:o,s:o,s:b,s:o,s:I,s:o}", "kind", ks_event_kind_name(ev->kind),
+			json_pack("{s:s,s:o,s:o,s:b,s:o,s:I,s:o,s:o}", "kind", ks_event_kind_name(ev->kind),
 				  "pid", ev->pid ? json_integer(ev->pid) : json_null(), "comm", ks_json_text(ev->comm),
 				  "task_found", ev->task >= 0, "seconds_before",
 				  ev->seconds_before >= 0 ? json_real(ev->seconds_before) : json_null(),
-				  "seq", (json_int_t)ev->seq, "text", ks_json_text(ev->text)));
+				  "seq", (json_int_t)ev->seq, "text", ks_json_text(ev->text), "rss",
+				  ev->rss_known ? json_pack("{s:I,s:I,s:I}", "anon_bytes", (json_int_t)(ev->anon_kb * 1024),
+							    "file_bytes", (json_int_t)(ev->file_kb * 1024),
+							    "shmem_bytes", (json_int_t)(ev->shmem_kb * 1024))
+						: json_null()));
 	}
 	return events;
 }

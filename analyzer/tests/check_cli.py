@@ -8,7 +8,6 @@ import glob
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,8 +57,11 @@ with tempfile.TemporaryDirectory() as tmp:
     plain = subprocess.run([kstall, "report", "--json", lean_core, lean_vmlinux], capture_output=True,
                            text=True)
     gz = os.path.join(tmp, "vmlinux.gz")
-    with open(lean_vmlinux, "rb") as src, gzip.open(gz, "wb", compresslevel=1) as dst:
-        shutil.copyfileobj(src, dst)
+    # two gzip members, as cat a.gz b.gz or bgzip make them: gzip -d reads both, so must kstall
+    with open(lean_vmlinux, "rb") as src, open(gz, "wb") as out:
+        half = os.path.getsize(lean_vmlinux) // 2
+        out.write(gzip.compress(src.read(half), compresslevel=1))
+        out.write(gzip.compress(src.read(), compresslevel=1))
     for cache in ("", os.path.join(tmp, "cache"), os.path.join(tmp, "cache")):
         env = dict(os.environ, KSTALL_CACHE_DIR=cache) if cache else \
             {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME", "KSTALL_CACHE_DIR")}

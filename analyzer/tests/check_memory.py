@@ -296,6 +296,22 @@ if oomj["oom_kill_counter"] != want_counter or (oomj["first_kill_seconds"], oomj
                     f"{oomj['first_kill_seconds']}..{oomj['last_kill_seconds']} (events {want_span})")
 if want_counter is not None and want_counter < oomj["kills"]:
     failures.append(f"the kernel counted {want_counter} OOM kills, fewer than the log's {oomj['kills']}")
+# The memory of a kill and what the reaper left, from drgn's own dmesg: every such line has it.
+dmesg_lines = get_dmesg(prog).decode(errors="replace").splitlines()
+rss_re = re.compile(r"anon-rss:(\d+)kB, file-rss:(\d+)kB, shmem-rss:(\d+)kB")
+rss_checked = 0
+for e in report["events"]:
+    if e["kind"] not in ("oom_kill", "oom_reaped"):
+        if e["rss"] is not None:
+            failures.append(f"event {e['kind']} has rss {e['rss']}")
+        continue
+    line = next((l for l in dmesg_lines if l.endswith(e["text"])), None)
+    rm = rss_re.search(line or "")
+    want_rss = {"anon_bytes": int(rm[1]) * 1024, "file_bytes": int(rm[2]) * 1024,
+                "shmem_bytes": int(rm[3]) * 1024} if rm else None
+    if e["rss"] != want_rss:
+        failures.append(f"event {e['text']!r}: rss {e['rss']}, the line says {want_rss}")
+    rss_checked += 1
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page
@@ -402,7 +418,7 @@ if tot is not None:
 
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
       f"{len(files)} tmpfs files, {ps_checked} ps RSS values, {exc_frames} exception frames, "
-      f"{dated} tasks dated by khungtaskd ({stale} stale pairs refused)")
+      f"{dated} tasks dated by khungtaskd ({stale} stale pairs refused), {rss_checked} OOM kill/reap lines")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -39,6 +39,7 @@ static void model_init(struct model *m, size_t ntasks, size_t nlocks)
 		m->tasks[i].state_char = 'S';
 		m->ta[i].waits_on = -1;
 		m->ta[i].oom_killed_seconds = -1;
+		m->ta[i].oom_kill_event = m->ta[i].oom_reap_event = -1;
 		m->ta[i].activity = "sleeping";
 	}
 	for (size_t l = 0; l < nlocks; l++) {

@@ -166,7 +166,7 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 static void kstall_version(char *buf, size_t size)
 {
 	struct ks_vmlinux_id id;
-	struct ks_error *err = ks_debuginfo_identify("/proc/self/exe", &id);
+	struct ks_error *err = ks_debuginfo_identify("/proc/self/exe", NULL, &id);
 
 	if (err) {
 		ks_error_destroy(err);

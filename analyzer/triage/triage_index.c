@@ -88,9 +88,13 @@ static struct ks_error *check_format(struct ks_triage_index *idx, bool readonly)
 		if (rc != SQLITE_OK)
 			sqlite3_exec(idx->db, "ROLLBACK", NULL, NULL, NULL);
 		/* another batch may have migrated it meanwhile */
-		if (rc != SQLITE_OK && !query_int(idx, "PRAGMA user_version", &format) &&
-		    format == INDEX_FORMAT)
-			return NULL;
+		if (rc != SQLITE_OK) {
+			struct ks_error *again = query_int(idx, "PRAGMA user_version", &format);
+
+			if (!again && format == INDEX_FORMAT)
+				return NULL;
+			ks_error_destroy(again);
+		}
 		return rc == SQLITE_OK ? NULL : db_error(idx, rc);
 	}
 	if (format == 1 && readonly)

@@ -91,7 +91,13 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	e->release = vmcoreinfo_dup(t, "OSRELEASE");
 	e->build_id = vmcoreinfo_dup(t, "BUILD-ID");
 	e->crash_time = crash_time(t);
-	err = ks_find_vmlinux(t, search, &e->vmlinux, &origin);
+	{
+		/* compressed candidates are decompressed once into the cache, not once per dump */
+		struct ks_vmlinux_search with = *search;
+
+		with.settings = &settings;
+		err = ks_find_vmlinux(t, &with, &e->vmlinux, &origin);
+	}
 	if (err) {
 		free(cache_dir);
 		ks_target_destroy(t);

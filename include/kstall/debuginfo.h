@@ -64,7 +64,10 @@ struct ks_vmlinux_id {
 	/* the release its linux_banner names ("6.1.0-18-amd64"), "" when unknown */
 	char release[65];
 };
-struct ks_error *ks_debuginfo_identify(const char *path, struct ks_vmlinux_id *ret);
+/* A compressed file is decompressed as ks_debuginfo_open does (kept in settings' cache_dir, which
+ * may be NULL: then a temporary file). */
+struct ks_error *ks_debuginfo_identify(const char *path, const struct ks_settings *settings,
+				       struct ks_vmlinux_id *ret);
 
 /* Link-time address of a symbol (no KASLR offset applied); false if absent. */
 bool ks_debuginfo_symbol(const struct ks_debuginfo *di, const char *name, uint64_t *addr,

@@ -145,6 +145,8 @@ struct ks_task_analysis {
 	short oom_score_adj;
 	/* the log's OOM kill of this task's process: seconds before the crash, < 0 when none */
 	double oom_killed_seconds;
+	/* that kill's event and the reaper's last word on the process (reaped), -1 when none */
+	long oom_kill_event, oom_reap_event;
 	/* on a wait-for cycle */
 	bool in_cycle;
 	/* sleeping in balance_dirty_pages: writing faster than the disk takes it */
@@ -345,6 +347,10 @@ struct ks_event {
 	double seconds_before;
 	uint64_t seq;
 	const char *text; /* the log record's (the model's log holds it) */
+	/* a kill's or a reap's "anon-rss:NkB, file-rss:NkB, shmem-rss:NkB": the process's memory at
+	 * the kill, or what the reaper left; rss_known false for other lines */
+	bool rss_known;
+	uint64_t anon_kb, file_kb, shmem_kb;
 };
 
 struct ks_oom {
@@ -477,6 +483,22 @@ const char *ks_psi_resource_name(enum ks_psi_resource resource);
 const char *ks_mem_item_name(enum ks_mem_item item);
 /* pages of the dump's page size, in MiB */
 double ks_memory_mib(const struct ks_memory *m, uint64_t pages);
+
+/* One part of "where RAM went": a name, its pages, and what it counts. */
+struct ks_ram_part {
+	const char *name, *what;
+	uint64_t pages;
+};
+
+#define KS_RAM_PARTS 8
+/*
+ * RAM (totalram) split into parts that do not overlap, from the global counters: anonymous
+ * memory, page cache without shmem, shmem/tmpfs, slab, kernel stacks, page tables, free, and
+ * the rest ("other kernel": allocations no counter names). Returns how many parts, 0 when the
+ * total or a counter is unknown. When the counters add up to more than the total (per-CPU
+ * drift), "other kernel" is 0 and no part is cut.
+ */
+size_t ks_memory_breakdown(const struct ks_memory *m, struct ks_ram_part *ret);
 /* The crash's time, "2026-12-02 19:04:05 UTC", or "" when the dump does not date it. */
 void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size);
 /* A load average as /proc/loadavg prints it ("4.43"), rounded as the kernel rounds. */

@@ -25,6 +25,8 @@ struct ks_vmlinux_search {
 	 */
 	const char *const *dirs;
 	size_t ndirs;
+	/* where a compressed candidate is decompressed (cache_dir, tmp_dir); NULL: a temporary file */
+	const struct ks_settings *settings;
 };
 
 /*

@@ -22,6 +22,8 @@ struct ks_settings {
 	bool locks_from_stack;
 	/* a test hook: "type.member,..." that the DWARF is made to lack, as an unknown kernel would */
 	const char *hide_members;
+	/* where a compressed vmlinux is decompressed when there is no cache_dir (TMPDIR); NULL: /tmp */
+	const char *tmp_dir;
 };
 
 /*

@@ -247,7 +247,6 @@ static char *help_kstall[] = {
 	"    -m  memory pressure: tasks in the allocator by phase, and the OOM state.",
 	"    -j  the whole analysis as JSON, the same as \"kstall report --json\".",
 	"    -h  this help (the same as \"help kstall\").",
-	"    -h  this help.",
 	"\nEXAMPLE",
 	"  The verdict on a dump of two kernel threads that lock two mutexes in",
 	"  opposite orders:\n",
