@@ -835,8 +835,12 @@ static int cmd_sys(const struct cli *cli, struct ks_kernel *k)
 		rc = emit_json(ks_sys_json(&a, cli->vmcore));
 	else
 		ks_sys_text(stdout, &a, cli->vmcore);
-	if (!rc && a.problems.count)
+	/* as report: what could not be read is said, and a count from a partial walk is marked */
+	if (!rc && a.problems.count) {
+		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
+		ks_problems_print(stderr, &a.problems);
 		rc = EXIT_PARTIAL;
+	}
 	ks_analysis_deinit(&a);
 	return rc;
 }

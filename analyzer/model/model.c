@@ -246,7 +246,6 @@ void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
 			 f->fstype[0] ? f->fstype : "?");
 }
 
-/* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
 /*
  * FSHIFT, the kernel's fixed-point shift for avenrun (include/linux/sched/loadavg.h): a macro, so
  * not in DWARF; it has been 11 since Linux 1.x and is part of what /proc/loadavg means.
@@ -354,6 +353,7 @@ void ks_facts_vmlinux_match(const struct ks_dump_facts *f, char *buf, size_t siz
 										     : "?");
 }
 
+/* "2026-12-02 19:04:05 UTC", or "" when the dump does not date the crash */
 void ks_facts_crash_time(const struct ks_dump_facts *f, char *buf, size_t size)
 {
 	time_t t = (time_t)f->crash_time;

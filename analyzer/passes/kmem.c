@@ -34,7 +34,11 @@ static void hugetlb(struct ks_kernel *k, struct ks_kernel_mem *m)
 {
 	uint64_t hstates, count, stride = ks_kernel_type_size(k, KS_SIZE_HSTATE), o_off, n_off, f_off, size;
 
-	if (!stride || !ks_kernel_symbol(k, "hstates", &hstates) || !read_sized(k, "hugetlb_max_hstate", &count) ||
+	if (!ks_kernel_symbol(k, "hstates", &hstates)) {
+		m->hugetlb_absent = true;
+		return;
+	}
+	if (!stride || !read_sized(k, "hugetlb_max_hstate", &count) ||
 	    !ks_kernel_late_field(k, KS_LF_HSTATE_ORDER, &o_off, &size) || size != 4 ||
 	    !ks_kernel_late_field(k, KS_LF_HSTATE_NR_HUGE_PAGES, &n_off, &size) || size != 8 ||
 	    !ks_kernel_late_field(k, KS_LF_HSTATE_FREE_HUGE_PAGES, &f_off, &size) || size != 8)

@@ -706,7 +706,7 @@ static void alloc_storm(struct builder *b, const struct census *c)
  * when: set_max_threads() sizes max_threads so that thread stacks take at most 1/8 of RAM, and
  * fork fails (EAGAIN) at max_threads. So a storm is either half that ceiling in use
  * (nr_threads >= max_threads / 2), or, where an admin raised the ceiling, the tasks' kernel
- * stacks and page tables holding half the kernel's budget (RAM / 16) or more. Named: the
+ * stacks holding half the kernel's budget (RAM / 16) or more. Named: the
  * parents with the most children (the forkers), the fork rate since boot, the tasks forked
  * in the last minute, the OOM kills.
  */
@@ -721,7 +721,8 @@ static void fork_storm(struct builder *b)
 	bool kmem_known = m->known[KS_MEM_KERNEL_STACK] && m->known[KS_MEM_PAGETABLES] && m->known[KS_MEM_TOTAL] &&
 			  m->pages[KS_MEM_TOTAL];
 	double ceiling = km->threads_known && km->max_threads ? (double)km->nr_threads / (double)km->max_threads : 0;
-	double budget = kmem_known ? (double)kmem * 8.0 / (double)m->pages[KS_MEM_TOTAL] : 0;
+	/* the kernel's budget is for thread stacks: page tables grow with big processes, not many */
+	double budget = kmem_known ? (double)m->pages[KS_MEM_KERNEL_STACK] * 8.0 / (double)m->pages[KS_MEM_TOTAL] : 0;
 	struct ks_u64map children = { 0 };
 	size_t top[FORK_STORM_PARENTS], ntop = 0, len;
 	uint64_t counts[FORK_STORM_PARENTS] = { 0 };
@@ -761,7 +762,8 @@ static void fork_storm(struct builder *b)
 	}
 	ks_u64map_free(&children);
 	/* by what it holds, as the other memory causes; near the ceiling, by how near: fork fails there */
-	score = memory_cause_score(kmem_known ? (double)kmem / (double)m->pages[KS_MEM_TOTAL] : 0);
+	score = memory_cause_score(kmem_known ? (double)m->pages[KS_MEM_KERNEL_STACK] / (double)m->pages[KS_MEM_TOTAL]
+					      : 0);
 	if (0.70 + 0.23 * (ceiling > 1 ? 1 : ceiling) > score)
 		score = 0.70 + 0.23 * (ceiling > 1 ? 1 : ceiling);
 	if (!(v = add(b, KS_VERDICT_FORK_STORM, score)))

@@ -103,8 +103,10 @@ static void text_kernel_mem(FILE *out, const struct ks_memory *m, const struct k
 		fprintf(out, "%.1f MiB", ks_memory_mib(m, km->percpu_pages));
 	else
 		fprintf(out, "?");
-	if (!km->hugetlb_known)
+	if (km->hugetlb_absent)
 		fprintf(out, ", no hugetlb pools (no hugetlbfs)\n");
+	else if (!km->hugetlb_known)
+		fprintf(out, ", hugetlb pools ?\n");
 	else
 		fprintf(out, ", hugetlb pools %.1f MiB (%.1f MiB free)\n", ks_memory_mib(m, km->hugetlb_pages),
 			ks_memory_mib(m, km->hugetlb_free_pages));
@@ -503,7 +505,7 @@ struct chain_order {
 	const int *cycle;
 };
 
-/* Locks on cycles first (in cycle order), then the most waited for; then lock order. */
+/* Locks on cycles first (cycle 1's, then cycle 2's), then the most waited for; then lock order. */
 static int by_chain_rank(const void *x, const void *y, void *arg)
 {
 	const struct chain_order *o = arg;

@@ -57,7 +57,8 @@ void ks_sys_text(FILE *out, const struct ks_analysis *a, const char *dumpfile)
 	else
 		fprintf(out, "      UPTIME: ?\n");
 	fprintf(out, "LOAD AVERAGE: %s, %s, %s\n", load[0], load[1], load[2]);
-	fprintf(out, "       TASKS: %zu\n", a->tasks.count);
+	fprintf(out, "       TASKS: %zu%s\n", a->tasks.count,
+		a->tasks.problems.count ? " (at least: the task list could not all be read)" : "");
 	fprintf(out, "    NODENAME: %s\n", f->host[0] ? f->host : "?");
 	fprintf(out, "     RELEASE: %s\n", a->kernel ? ks_kernel_release(a->kernel) : "?");
 	fprintf(out, "     VERSION: %s\n", f->version[0] ? f->version : "?");
@@ -65,7 +66,10 @@ void ks_sys_text(FILE *out, const struct ks_analysis *a, const char *dumpfile)
 		fprintf(out, "      MEMORY: %.1f MiB (totalram)\n", (double)ram / (1 << 20));
 	else
 		fprintf(out, "      MEMORY: ?\n");
-	fprintf(out, "       PANIC: \"%s\"", f->panic[0] ? f->panic : "");
+	if (f->panic[0])
+		fprintf(out, "       PANIC: \"%s\"", f->panic);
+	else
+		fprintf(out, "       PANIC: ? (the log names none)");
 	if (f->panic_cpu >= 0)
 		fprintf(out, " (CPU %d)", f->panic_cpu);
 	fprintf(out, "\n     TAINTED: %s%s%s\n",
@@ -93,14 +97,15 @@ json_t *ks_sys_json(const struct ks_analysis *a, const char *dumpfile)
 			json_array_append_new(load, json_string(s));
 		}
 	}
-	return json_pack("{s:i,s:o,s:o,s:i,s:i,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}",
+	return json_pack("{s:i,s:o,s:o,s:i,s:i,s:o,s:o,s:o,s:I,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}",
 			 "schema_version", 1, "kernel",
 			 a->kernel ? ks_json_text(ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)))
 				   : json_null(),
 			 "dumpfile", ks_json_text(dumpfile), "cpus", (int)possible, "cpus_online",
 			 (int)online, "date", when[0] ? json_string(when) : json_null(), "uptime_seconds",
 			 a->now_ns ? json_real((double)a->now_ns / 1e9) : json_null(), "load_average", load,
-			 "tasks", (json_int_t)a->tasks.count, "nodename",
+			 "tasks", (json_int_t)a->tasks.count, "tasks_complete", !a->tasks.problems.count,
+			 "nodename",
 			 f->host[0] ? ks_json_text(f->host) : json_null(), "release",
 			 a->kernel ? ks_json_text(ks_kernel_release(a->kernel)) : json_null(), "version",
 			 f->version[0] ? ks_json_text(f->version) : json_null(), "memory_bytes",

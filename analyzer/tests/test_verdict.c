@@ -390,8 +390,8 @@ static void test_fork_storm(void **state)
 	const struct ks_verdict *v;
 
 	(void)state;
-	/* the ceiling raised: 1000 of 16000 pages (1/16) in stacks and page tables */
-	fork_model(&m, 1000, 5000, 100000);
+	/* the ceiling raised: 1050 of 16000 pages (over 1/16) in kernel stacks, 350 in page tables */
+	fork_model(&m, 1400, 5000, 100000);
 	run(&m);
 	assert_non_null(v = find(&m, KS_VERDICT_FORK_STORM));
 	assert_int_equal(v->pids[0], 100);
@@ -408,6 +408,13 @@ static void test_fork_storm(void **state)
 	done(&m);
 	/* 40% of the ceiling and stacks under RAM/16: a busy machine, not a storm */
 	fork_model(&m, 900, 2400, 6000);
+	run(&m);
+	assert_null(find(&m, KS_VERDICT_FORK_STORM));
+	done(&m);
+	/* page tables of a few big processes are not a fork storm: 3000 pages of them, stacks 100 */
+	fork_model(&m, 400, 300, 6000);
+	m.a.memory.pages[KS_MEM_KERNEL_STACK] = 100;
+	m.a.memory.pages[KS_MEM_PAGETABLES] = 3000;
 	run(&m);
 	assert_null(find(&m, KS_VERDICT_FORK_STORM));
 	done(&m);
@@ -444,14 +451,14 @@ static void test_memory_causes_ranked(void **state)
 	struct model m;
 
 	(void)state;
-	/* tmpfs 60% of RAM, the storm's stacks 20%: tmpfs first */
+	/* tmpfs 60% of RAM, the storm's stacks 15%: tmpfs first */
 	storm_and_tmpfs(&m, 3200, 9600);
 	run(&m);
 	assert_true(rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) >= 0 && rank_of(&m, KS_VERDICT_FORK_STORM) >= 0);
 	assert_true(rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) < rank_of(&m, KS_VERDICT_FORK_STORM));
 	done(&m);
-	/* tmpfs 45%, stacks and page tables 50%: the storm first */
-	storm_and_tmpfs(&m, 8000, 7200);
+	/* tmpfs 42%, kernel stacks 45%: the storm first */
+	storm_and_tmpfs(&m, 9600, 6720);
 	run(&m);
 	assert_true(rank_of(&m, KS_VERDICT_FORK_STORM) >= 0 && rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) >= 0);
 	assert_true(rank_of(&m, KS_VERDICT_FORK_STORM) < rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP));

@@ -289,7 +289,7 @@ struct ks_kernel_mem {
 	uint64_t percpu_pages;
 	/* Hugetlb: every pool of hstates[], nr_huge_pages of 2^order pages each (free_huge_pages
 	 * of them free); hugetlb_known false on a kernel without hugetlbfs */
-	bool hugetlb_known;
+	bool hugetlb_known, hugetlb_absent; /* absent: the kernel has no hugetlbfs (no hstates) */
 	uint64_t hugetlb_pages, hugetlb_free_pages;
 	size_t hugetlb_pools;
 	/* nr_threads against the kernel's ceiling max_threads (fork fails with EAGAIN there), and
