@@ -280,7 +280,10 @@ static void text_oom(FILE *out, const struct ks_analysis *a)
 		fprintf(out, q ? ", " : ": ");
 		text_task(out, a, o->reaper_queue[q]);
 	}
-	fprintf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
+	if (a->log_known)
+		fprintf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
+	else
+		fprintf(out, "\n  OOM kills in the log: unknown (the log could not be read)");
 	if (o->kills > 1 && o->first_kill_seconds > o->last_kill_seconds)
 		fprintf(out, " over %.0f s (%.1f a second), the last %.0f s before the crash",
 			o->first_kill_seconds - o->last_kill_seconds,
