@@ -123,6 +123,7 @@ const char *ks_verdict_name(enum ks_verdict_kind kind)
 		[KS_VERDICT_LOCK_CHAIN_HANG] = "lock_chain_hang",
 		[KS_VERDICT_HUNG_TASKS] = "hung_tasks",
 		[KS_VERDICT_FORK_STORM] = "fork_storm",
+		[KS_VERDICT_MEMCG_LIMIT] = "memcg_limit",
 	};
 	return names[kind];
 }
@@ -190,6 +191,8 @@ const char *ks_event_kind_name(enum ks_event_kind kind)
 		[KS_EVENT_OOM_REAP_FAILED] = "oom_reap_failed",
 		[KS_EVENT_HUNG_TASK] = "hung_task",
 		[KS_EVENT_ALLOC_FAILURE] = "alloc_failure",
+		[KS_EVENT_MEMCG_OOM] = "memcg_oom",
+		[KS_EVENT_OOM_NO_VICTIM] = "oom_no_victim",
 	};
 	return names[kind];
 }

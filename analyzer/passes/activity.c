@@ -21,7 +21,8 @@ static void describe(struct ks_analysis *a, size_t i)
 			ta->dirty_throttled = true;
 
 	if (ta->alloc.phase != KS_ALLOC_NONE)
-		snprintf(activity, sizeof(activity), "allocating%s%s: %s",
+		snprintf(activity, sizeof(activity), "%s%s%s: %s",
+			 ta->alloc.memcg ? "charging its memory cgroup" : "allocating",
 			 ta->alloc.context[0] ? " in " : "", ta->alloc.context,
 			 ks_alloc_phase_name(ta->alloc.phase));
 	else if (ta->dirty_throttled)

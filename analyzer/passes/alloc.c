@@ -212,6 +212,74 @@ static const char *caller_gfp_param(const char *fn)
 	return NULL;
 }
 
+/*
+ * A task charging a memory cgroup over its limit (try_charge_memcg; try_charge before 5.16):
+ * it reclaims the cgroup's own pages (try_to_free_mem_cgroup_pages), then runs the cgroup's OOM
+ * killer (mem_cgroup_out_of_memory, under oom_lock), and retries, as the slowpath does for the
+ * machine. The OOM killer's rules differ from the machine's: no __GFP_FS needed, but
+ * __GFP_NORETRY and __GFP_RETRY_MAYFAIL give up, and so does an order above
+ * PAGE_ALLOC_COSTLY_ORDER (mem_cgroup_oom).
+ */
+static bool memcg_charge(struct ks_analysis *a, const struct alloc_ctx *b, size_t i)
+{
+	static const char *const entries[] = { "try_charge_memcg", "try_charge" };
+	struct ks_kernel *k = a->kernel;
+	const struct ks_stack *s = &a->stacks[i];
+	struct ks_task_analysis *ta = &a->ta[i];
+	struct ks_alloc_state *st = &ta->alloc;
+	size_t charge = s->count;
+	uint64_t v;
+
+	for (size_t f = ta->first_frame; f < s->count && charge == s->count; f++)
+		for (size_t e = 0; e < sizeof(entries) / sizeof(entries[0]); e++)
+			if (!strcmp(s->frames[f].function, entries[e]))
+				charge = f;
+	if (charge == s->count)
+		return false;
+	st->memcg = true;
+	st->phase = KS_ALLOC_RETRY;
+	st->where = s->frames[charge].function;
+	st->context = alloc_context(s, charge);
+	st->throttle = "";
+	for (size_t f = ta->first_frame; f < charge; f++) {
+		const char *fn = s->frames[f].function;
+
+		if (!strcmp(fn, "mem_cgroup_out_of_memory") || !strcmp(fn, "mem_cgroup_oom")) {
+			/* asleep on oom_lock (a mutex, unlike the slowpath's trylock) or killing */
+			bool waits = false;
+
+			for (size_t g = ta->first_frame; g < f; g++)
+				waits |= !strncmp(s->frames[g].function, "__mutex_lock", 12);
+			st->phase = waits ? KS_ALLOC_OOM_LOCK_WAIT : KS_ALLOC_OOM_KILL;
+			st->where = fn;
+			break;
+		}
+		if (!strcmp(fn, "try_to_free_mem_cgroup_pages") || !strncmp(fn, "shrink_", 7)) {
+			st->phase = KS_ALLOC_RECLAIM;
+			st->where = fn;
+			break;
+		}
+	}
+	if (ks_frame_param(k, &s->frames[charge], "gfp_mask", &v)) {
+		st->gfp = v;
+		st->gfp_known = true;
+		ks_gfp_decode(b->gfp.names, b->gfp.count, st->gfp, st->gfp_names, sizeof(st->gfp_names));
+	}
+	if (ks_frame_param(k, &s->frames[charge], "nr_pages", &v) && v) {
+		unsigned int order = 0;
+
+		while ((1ull << order) < v && order < 63)
+			order++;
+		st->order = order;
+		st->order_known = true;
+	}
+	st->nofail = st->gfp_known && b->nofail && (st->gfp & b->nofail);
+	st->may_oom_known = st->gfp_known && b->noretry;
+	st->may_oom = st->may_oom_known && !(st->gfp & b->noretry) && !(b->mayfail && (st->gfp & b->mayfail)) &&
+		      (!st->order_known || st->order <= 3);
+	return true;
+}
+
 static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 {
 	const struct alloc_ctx *b = ctx;
@@ -232,8 +300,10 @@ static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 			break;
 		}
 	}
-	if (slow == s->count)
+	if (slow == s->count) {
+		memcg_charge(a, b, i);
 		return NULL;
+	}
 	st->phase = KS_ALLOC_RETRY;
 	st->where = "__alloc_pages_slowpath";
 	st->context = alloc_context(s, slow);

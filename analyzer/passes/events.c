@@ -84,6 +84,15 @@ bool ks_event_parse(const char *text, enum ks_event_kind *kind, int32_t *pid, ch
 		copy_comm(comm, text, (size_t)(p - text));
 		return true;
 	}
+	/* mem_cgroup_print_oom_meminfo; the pid is the caller's */
+	if (!strncmp(text, "memory: usage ", 14) && strstr(text, ", limit ")) {
+		*kind = KS_EVENT_MEMCG_OOM;
+		return true;
+	}
+	if (strstr(text, "Out of memory and no killable processes")) {
+		*kind = KS_EVENT_OOM_NO_VICTIM;
+		return true;
+	}
 	return false;
 }
 
@@ -91,8 +100,8 @@ static long task_of(const struct ks_analysis *a, int32_t pid, const char *comm)
 {
 	const struct ks_task *t = pid ? ks_tasks_find_pid(&a->tasks, pid) : NULL;
 
-	/* pids are reused: the name must agree too */
-	if (!t || t->idle || strncmp(t->comm, comm, 15))
+	/* pids are reused: the name must agree too, where the line gives one */
+	if (!t || t->idle || (comm[0] && strncmp(t->comm, comm, 15)))
 		return -1;
 	return (long)(t - a->tasks.tasks);
 }
@@ -126,6 +135,32 @@ static void event_rss(struct ks_event *ev)
 			kb_after(ev->text, "shmem-rss:", &ev->shmem_kb);
 }
 
+/* A memcg OOM report's usage, limit and failcnt, and the cgroup the next lines name. */
+static void memcg_report(const struct ks_log *log, size_t at, struct ks_event *ev)
+{
+	const char *text = ev->text, *p;
+
+	if (ev->kind != KS_EVENT_MEMCG_OOM)
+		return;
+	kb_after(text, "memory: usage ", &ev->usage_kb);
+	kb_after(text, "limit ", &ev->limit_kb);
+	if ((p = strstr(text, "failcnt ")))
+		ev->failcnt = strtoull(p + 8, NULL, 10);
+	/* "Memory cgroup stats for /path:" follows within the report (memory+swap, kmem lines first) */
+	for (size_t r = at + 1; r < log->count && r <= at + 8; r++) {
+		const char *t = log->records[r].text;
+		size_t len;
+
+		if (!t || strncmp(t, "Memory cgroup stats for ", 24))
+			continue;
+		t += 24;
+		len = strcspn(t, ":");
+		snprintf(ev->memcg, sizeof(ev->memcg), "%.*s", (int)(len < sizeof(ev->memcg) ? len : sizeof(ev->memcg) - 1),
+			 t);
+		break;
+	}
+}
+
 static struct ks_error *events_finish(struct ks_analysis *a, void *ctx)
 {
 	const struct ks_log *log = &a->log;
@@ -146,6 +181,7 @@ static struct ks_error *events_finish(struct ks_analysis *a, void *ctx)
 			ev.seconds_before = (double)(a->now_ns - r->ts_nsec) / 1e9;
 		ev.text = r->text;
 		event_rss(&ev);
+		memcg_report(log, i, &ev);
 		if (a->nevents == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			struct ks_event *n = realloc(a->events, ncap * sizeof(*n));

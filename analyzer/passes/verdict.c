@@ -801,6 +801,77 @@ static void fork_storm(struct builder *b)
 	sign(a, v, NULL);
 }
 
+/*
+ * A memory cgroup at its own limit: tasks charging it (try_charge_memcg) loop in its reclaim
+ * and its OOM killer while the machine may have memory to spare. The cgroup, its usage and
+ * memory.max come from the log's last memcg OOM report (mem_cgroup_print_oom_meminfo); how
+ * often the killer found nothing it may kill, from "Out of memory and no killable processes".
+ * Told apart from the machine running out by its free pages against the zones' watermarks.
+ */
+static void memcg_limit(struct builder *b)
+{
+	struct ks_analysis *a = b->a;
+	const struct ks_memory *m = &a->memory;
+	/* the last report, and the last that names its cgroup (the crash may cut a report short) */
+	const struct ks_event *report = NULL, *named = NULL;
+	size_t charging = 0, no_victim = 0, len;
+	struct ks_verdict *v;
+	bool machine_short = under_pressure(a);
+
+	for (size_t i = 0; i < a->tasks.count; i++)
+		charging += a->ta[i].alloc.memcg && a->ta[i].alloc.phase != KS_ALLOC_NONE;
+	if (!charging)
+		return;
+	for (size_t e = 0; e < a->nevents; e++) {
+		if (a->events[e].kind == KS_EVENT_MEMCG_OOM) {
+			report = &a->events[e];
+			if (report->memcg[0])
+				named = report;
+		}
+		no_victim += a->events[e].kind == KS_EVENT_OOM_NO_VICTIM;
+	}
+	/* the cgroup's own trouble ranks first unless the machine is short too */
+	if (!(v = add(b, KS_VERDICT_MEMCG_LIMIT, machine_short ? 0.86 : 0.93)))
+		return;
+	if (report)
+		len = (size_t)snprintf(v->summary, sizeof(v->summary),
+				       "A memory cgroup is at its limit: %s (usage %.0f MiB of memory.max %.0f MiB, "
+				       "%llu charges failed; the log's last memcg OOM report, %.0f s before the crash)",
+				       named ? named->memcg : "(its path is not in the log)",
+				       report->usage_kb / 1024.0, report->limit_kb / 1024.0,
+				       (unsigned long long)report->failcnt, report->seconds_before);
+	else
+		len = (size_t)snprintf(v->summary, sizeof(v->summary),
+				       "A memory cgroup is at its limit (the log kept no memcg OOM report to name it)");
+	if (m->known[KS_MEM_FREE] && m->known[KS_MEM_TOTAL] && len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+					", while the machine has %.0f MiB free (%.0f%% of RAM)%s",
+					ks_memory_mib(m, m->pages[KS_MEM_FREE]), pct(m->pages[KS_MEM_FREE], m->pages[KS_MEM_TOTAL]),
+					machine_short ? ", below a zone's low watermark: the machine is short too" : "");
+	if (len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+					": %zu task%s charge%s pages to it and loop in its reclaim or its OOM killer",
+					charging, charging == 1 ? "" : "s", charging == 1 ? "s" : "");
+	for (size_t i = 0, shown = 0; i < a->tasks.count && len < sizeof(v->summary); i++) {
+		if (!a->ta[i].alloc.memcg || a->ta[i].alloc.phase == KS_ALLOC_NONE)
+			continue;
+		add_pid(v, a->tasks.tasks[i].pid);
+		if (shown++ < 4)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d, %s)",
+						shown == 1 ? " (" : ", ", a->tasks.tasks[i].comm, a->tasks.tasks[i].pid,
+						ks_alloc_phase_name(a->ta[i].alloc.phase));
+	}
+	if (len < sizeof(v->summary))
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ")");
+	if (no_victim && len < sizeof(v->summary))
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 "; %zu time%s in the log its OOM killer found no process it may kill (oom_score_adj -1000 "
+			 "everywhere): nothing in it can be freed but by raising memory.max",
+			 no_victim, no_victim == 1 ? "" : "s");
+	end_sentence(v->summary, sizeof(v->summary));
+	sign(a, v, no_victim ? "no_victim" : NULL);
+}
+
 /* Is pid named by a verdict made so far? */
 static bool in_verdicts(const struct ks_analysis *a, int32_t pid)
 {
@@ -974,6 +1045,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	shmem_no_swap(&b, &c);
 	alloc_storm(&b, &c);
 	fork_storm(&b);
+	memcg_limit(&b);
 	hung_tasks(&b);
 	add_memory_onset(a);
 	if (!a->nverdicts) {

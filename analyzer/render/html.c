@@ -1150,6 +1150,10 @@ static const char *event_words(enum ks_event_kind kind)
 		return "hung task";
 	case KS_EVENT_ALLOC_FAILURE:
 		return "allocation failure";
+	case KS_EVENT_MEMCG_OOM:
+		return "memory cgroup at its limit";
+	case KS_EVENT_OOM_NO_VICTIM:
+		return "no killable process";
 	}
 	return "?";
 }

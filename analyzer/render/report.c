@@ -1084,6 +1084,12 @@ static json_t *json_events(const struct ks_analysis *a)
 							    "file_bytes", (json_int_t)(ev->file_kb * 1024),
 							    "shmem_bytes", (json_int_t)(ev->shmem_kb * 1024))
 						: json_null()));
+		if (ev->kind == KS_EVENT_MEMCG_OOM)
+			json_object_set_new(json_array_get(events, json_array_size(events) - 1), "memcg",
+					    json_pack("{s:o,s:I,s:I,s:I}", "path",
+						      ev->memcg[0] ? ks_json_text(ev->memcg) : json_null(), "usage_bytes",
+						      (json_int_t)(ev->usage_kb * 1024), "limit_bytes",
+						      (json_int_t)(ev->limit_kb * 1024), "failcnt", (json_int_t)ev->failcnt));
 	}
 	return events;
 }
@@ -1135,6 +1141,7 @@ json_t *ks_report_json(const struct ks_analysis *a)
 					       "nofail", ta->alloc.gfp_known ? json_boolean(ta->alloc.nofail) : json_null());
 
 			/* null when unknown, like order: a consumer never has to test for presence */
+			json_object_set_new(al, "memcg", json_boolean(ta->alloc.memcg));
 			json_object_set_new(al, "gfp", ta->alloc.gfp_known ? hexstr(ta->alloc.gfp) : json_null());
 			json_object_set_new(al, "gfp_names",
 					    ta->alloc.gfp_known ? ks_json_text(ta->alloc.gfp_names) : json_null());

@@ -312,6 +312,42 @@ for e in report["events"]:
     if e["rss"] != want_rss:
         failures.append(f"event {e['text']!r}: rss {e['rss']}, the line says {want_rss}")
     rss_checked += 1
+# Charging a memory cgroup: where drgn can unwind a task (0.0.22 cannot read 6.4+ ORC for some),
+# its stack holds try_charge_memcg (try_charge before 5.16) exactly when kstall marks
+# alloc.memcg. Every task so marked is in a cgroup at its limit (drgn: task->cgroups->dfl_cgrp,
+# its memcg's page_counter usage against max), which the log's memcg OOM reports name, with
+# that memory.max; and the memcg_limit verdict names it.
+marked = {t["pid"] for t in report["tasks"] if t["alloc"] and t["alloc"]["memcg"]}
+# the tasks kstall finds allocating, and (up to 300, drgn unwinds slowly) the others in R or D
+candidates = {t["pid"] for t in report["tasks"] if t["alloc"]}
+candidates |= set([t["pid"] for t in report["tasks"] if t["state"] in "RD" and not t["idle"]][:300])
+unwound = 0
+for t in for_each_task(prog):
+    if t.pid.value_() not in candidates:
+        continue
+    try:
+        names = [f.name for f in prog.stack_trace(t)]
+    except Exception:
+        continue
+    unwound += 1
+    charging = "try_charge_memcg" in names or "try_charge" in names
+    if charging != (t.pid.value_() in marked):
+        failures.append(f"pid {t.pid.value_()}: drgn's stack charges a memcg: {charging}, kstall says "
+                        f"{t.pid.value_() in marked}")
+reports = [e["memcg"] for e in report["events"] if e["kind"] == "memcg_oom"]
+kinds = [v["kind"] for v in report["verdicts"]]
+for pid in marked:
+    t = next(x for x in for_each_task(prog) if x.pid.value_() == pid)
+    cg = t.cgroups.dfl_cgrp
+    path = "/" + cg.kn.name.string_().decode()
+    memcg = cast("struct mem_cgroup *", cg.subsys[prog.constant("memory_cgrp_id").value_()])
+    usage, limit = memcg.memory.usage.counter.value_() * page, memcg.memory.max.value_() * page
+    if usage + 4 * page < limit:
+        failures.append(f"pid {pid} charges {path}, which is not at its limit ({usage} of {limit})")
+    if reports and not any(r["path"] == path and r["limit_bytes"] == limit for r in reports):
+        failures.append(f"pid {pid} charges {path} (memory.max {limit}), the log's reports say {reports[-1]}")
+    if "memcg_limit" not in kinds or pid not in report["verdicts"][kinds.index("memcg_limit")]["pids"]:
+        failures.append(f"pid {pid} charges {path}: no memcg_limit verdict names it ({kinds})")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page
@@ -418,7 +454,8 @@ if tot is not None:
 
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
       f"{len(files)} tmpfs files, {ps_checked} ps RSS values, {exc_frames} exception frames, "
-      f"{dated} tasks dated by khungtaskd ({stale} stale pairs refused), {rss_checked} OOM kill/reap lines")
+      f"{dated} tasks dated by khungtaskd ({stale} stale pairs refused), {rss_checked} OOM kill/reap lines, "
+      f"{len(marked)} tasks charging a memory cgroup")
 print(f"memory/oom: {len(COUNTERS) + 1} counters, {len(zones)} zones, {len(victims)} victims, "
       f"{kills} kills, {hung} hung-task lines, {psi_lines} PSI lines checked")
 for f in failures:

@@ -465,6 +465,55 @@ static void test_memory_causes_ranked(void **state)
 	done(&m);
 }
 
+/*
+ * A memory cgroup at its limit: two tasks charge it, the log's last report names the cgroup
+ * (an earlier one, as a crash may cut the last short) and its killer found no victim. With
+ * the machine's zones above their watermarks, the cgroup ranks first; below, lower.
+ */
+static void test_memcg_limit(void **state)
+{
+	struct model m;
+	struct ks_event ev[3] = { { .kind = KS_EVENT_MEMCG_OOM, .task = -1, .usage_kb = 65536, .limit_kb = 65536,
+				    .failcnt = 90, .seconds_before = 2, .text = "memory: usage" },
+				  { .kind = KS_EVENT_OOM_NO_VICTIM, .task = -1, .seconds_before = 1, .text = "Out of" },
+				  { .kind = KS_EVENT_MEMCG_OOM, .task = -1, .usage_kb = 65536, .limit_kb = 65536,
+				    .failcnt = 95, .seconds_before = 0.5, .text = "memory: usage" } };
+	struct ks_zone_info zone = { .watermarks_known = true, .free = 5000, .min = 100, .low = 200, .high = 300 };
+	const struct ks_verdict *v;
+
+	(void)state;
+	snprintf(ev[0].memcg, sizeof(ev[0].memcg), "/app");
+	model_init(&m, 4, 0);
+	allocates(&m, 1, true);
+	allocates(&m, 2, true);
+	m.ta[1].alloc.memcg = m.ta[2].alloc.memcg = true;
+	m.a.events = ev;
+	m.a.nevents = 3;
+	m.a.memory.zones = &zone;
+	m.a.memory.nzones = 1;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_MEMCG_LIMIT);
+	v = &m.a.verdicts[0];
+	assert_true(names_pid(v, 101) && names_pid(v, 102) && !names_pid(v, 100));
+	assert_non_null(strstr(v->summary, "/app (usage 64 MiB of memory.max 64 MiB, 95 charges failed"));
+	assert_non_null(strstr(v->summary, "1 time in the log its OOM killer found no process"));
+	assert_string_equal(v->signature, "memcg_limit:no_victim");
+	assert_true(v->score > 0.92);
+	done(&m);
+	/* the machine short too: the cgroup is not the whole story */
+	zone.free = 150;
+	model_init(&m, 4, 0);
+	allocates(&m, 1, true);
+	m.ta[1].alloc.memcg = true;
+	m.a.memory.zones = &zone;
+	m.a.memory.nzones = 1;
+	run(&m);
+	assert_non_null(v = find(&m, KS_VERDICT_MEMCG_LIMIT));
+	assert_true(v->score < 0.87);
+	assert_non_null(strstr(v->summary, "no memcg OOM report"));
+	done(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -478,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_hung_tasks),
 		cmocka_unit_test(test_fork_storm),
 		cmocka_unit_test(test_memory_causes_ranked),
+		cmocka_unit_test(test_memcg_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

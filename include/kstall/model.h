@@ -31,6 +31,9 @@ enum ks_alloc_phase {
 
 struct ks_alloc_state {
 	enum ks_alloc_phase phase;
+	/* charging a memory cgroup (try_charge_memcg), not the page allocator: its limit, its
+	 * reclaim and its OOM killer */
+	bool memcg;
 	/* the innermost allocator frame that tells the phase */
 	const char *where;
 	/* what asked for the memory: "fork", "page fault", "slab", "vmalloc", ... or "" */
@@ -167,6 +170,7 @@ enum ks_verdict_kind {
 	KS_VERDICT_LOCK_CHAIN_HANG,
 	KS_VERDICT_HUNG_TASKS,
 	KS_VERDICT_FORK_STORM,
+	KS_VERDICT_MEMCG_LIMIT,
 };
 
 #define KS_VERDICT_MAX_PIDS 16
@@ -336,6 +340,10 @@ enum ks_event_kind {
 	KS_EVENT_OOM_REAP_FAILED,
 	KS_EVENT_HUNG_TASK,   /* "INFO: task comm:PID blocked for more than N seconds." */
 	KS_EVENT_ALLOC_FAILURE, /* "comm: page allocation failure: order:N, mode:..." */
+	/* a memory cgroup's OOM report: "memory: usage NkB, limit NkB, failcnt N", its cgroup from
+	 * the "Memory cgroup stats for PATH:" line after it */
+	KS_EVENT_MEMCG_OOM,
+	KS_EVENT_OOM_NO_VICTIM, /* "Out of memory and no killable processes..." */
 };
 
 struct ks_event {
@@ -351,6 +359,9 @@ struct ks_event {
 	 * the kill, or what the reaper left; rss_known false for other lines */
 	bool rss_known;
 	uint64_t anon_kb, file_kb, shmem_kb;
+	/* memcg_oom: the cgroup's usage and limit (kB), its failcnt, and its path ("" unknown) */
+	uint64_t usage_kb, limit_kb, failcnt;
+	char memcg[96];
 };
 
 struct ks_oom {
