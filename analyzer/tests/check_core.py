@@ -115,13 +115,18 @@ def main():
     # Log: the same text as drgn's dmesg, but where drgn 0.0.22 misreads a record
     # whose data block wraps around the ring: it takes the block's 8-byte id for
     # text (NULs in the line) and loses as many bytes at the end.
-    a, b = log.splitlines(), []
-    for y in oracle["dmesg"].split("\n")[:-1] if oracle["dmesg"].endswith("\n") else oracle["dmesg"].split("\n"):
-        # the misread id may hold a newline byte: what follows it is still that record's
-        if b and not y.startswith("["):
-            b[-1] += "\n" + y
-        else:
-            b.append(y)
+    def records(text):
+        """One entry per log record: a line that does not open with a timestamp is the record's
+        own continuation (a record holding a newline, or a misread id holding a newline byte)."""
+        out = []
+        for line in text.split("\n"):
+            if out and not line.startswith("["):
+                out[-1] += "\n" + line
+            else:
+                out.append(line)
+        return [r for r in out if r]
+
+    a, b = records(log), records(oracle["dmesg"])
     if len(a) != len(b):
         failures.append(f"log has {len(a)} lines, drgn's dmesg {len(b)}")
     wrapped = 0
