@@ -804,7 +804,8 @@ static void fork_storm(struct builder *b)
 /*
  * A memory cgroup at its own limit: tasks charging it (try_charge_memcg) loop in its reclaim
  * and its OOM killer while the machine may have memory to spare. The cgroup, its usage and
- * memory.max come from the log's last memcg OOM report (mem_cgroup_print_oom_meminfo); how
+ * memory.max come from its own counters where the cgroup tree was read (a limited cgroup with
+ * stalled tasks), else from the log's last memcg OOM report (mem_cgroup_print_oom_meminfo); how
  * often the killer found nothing it may kill, from "Out of memory and no killable processes".
  * Told apart from the machine running out by its free pages against the zones' watermarks.
  */
@@ -815,6 +816,7 @@ static void memcg_limit(struct builder *b)
 	/* the last report, and the last that names its cgroup (the crash may cut a report short) */
 	const struct ks_event *report = NULL, *named = NULL;
 	size_t charging = 0, no_victim = 0, len;
+	bool from_memory = false;
 	struct ks_verdict *v;
 	bool machine_short = under_pressure(a);
 
@@ -833,7 +835,28 @@ static void memcg_limit(struct builder *b)
 	/* the cgroup's own trouble ranks first unless the machine is short too */
 	if (!(v = add(b, KS_VERDICT_MEMCG_LIMIT, machine_short ? 0.86 : 0.93)))
 		return;
-	if (report)
+	/* the cgroup's own counters where the tree was read: a limited one with stalled tasks */
+	for (size_t g = 0; g < m->consumers.ncgroups && m->consumers.cgroups_known; g++) {
+		const struct ks_cgroup_mem *cg = &m->consumers.cgroups[g];
+
+		if (!cg->limited || !cg->stalled)
+			continue;
+		len = (size_t)snprintf(v->summary, sizeof(v->summary),
+				       "A memory cgroup is at its limit: %s (memory.current %.0f MiB of memory.max %.0f MiB",
+				       cg->path, ks_memory_mib(m, cg->usage_pages), ks_memory_mib(m, cg->max_pages));
+		if (cg->events_known && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						"; memory.events: max %llu, oom %llu, oom_kill %llu",
+						(unsigned long long)cg->ev_max, (unsigned long long)cg->ev_oom,
+						(unsigned long long)cg->ev_oom_kill);
+		if (len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ")");
+		from_memory = true;
+		break;
+	}
+	if (from_memory)
+		;	/* the log's report is older than the counters */
+	else if (report)
 		len = (size_t)snprintf(v->summary, sizeof(v->summary),
 				       "A memory cgroup is at its limit: %s (usage %.0f MiB of memory.max %.0f MiB, "
 				       "%llu charges failed; the log's last memcg OOM report, %.0f s before the crash)",
@@ -843,6 +866,7 @@ static void memcg_limit(struct builder *b)
 	else
 		len = (size_t)snprintf(v->summary, sizeof(v->summary),
 				       "A memory cgroup is at its limit (the log kept no memcg OOM report to name it)");
+	len = strlen(v->summary);
 	if (m->known[KS_MEM_FREE] && m->known[KS_MEM_TOTAL] && len < sizeof(v->summary))
 		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
 					", while the machine has %.0f MiB free (%.0f%% of RAM)%s",

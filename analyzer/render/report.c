@@ -90,6 +90,33 @@ static void text_pressure(FILE *out, const struct ks_pressure *p)
 	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", p->onset_share);
 }
 
+/* Memory cgroups with a limit or stalled tasks (the others are summed up by the machine's counters). */
+static void text_cgroups(FILE *out, const struct ks_memory *m)
+{
+	const struct ks_consumers *c = &m->consumers;
+	size_t shown = 0;
+
+	if (!c->cgroups_known)
+		return;
+	for (size_t i = 0; i < c->ncgroups; i++) {
+		const struct ks_cgroup_mem *g = &c->cgroups[i];
+
+		if (!g->limited && !g->stalled)
+			continue;
+		if (!shown++)
+			fprintf(out, "    memory cgroups (of %zu):\n", c->cgroups_seen);
+		fprintf(out, "      %-24s %.1f MiB", g->path, ks_memory_mib(m, g->usage_pages));
+		if (g->limited)
+			fprintf(out, " of memory.max %.1f MiB (%.0f%%)", ks_memory_mib(m, g->max_pages),
+				g->max_pages ? 100.0 * (double)g->usage_pages / (double)g->max_pages : 0.0);
+		if (g->events_known)
+			fprintf(out, "; hit its max %llu times, %llu OOMs, %llu OOM kills",
+				(unsigned long long)g->ev_max, (unsigned long long)g->ev_oom,
+				(unsigned long long)g->ev_oom_kill);
+		fprintf(out, "; %zu stalled task%s\n", g->stalled, g->stalled == 1 ? "" : "s");
+	}
+}
+
 /* vmalloc, percpu and the hugetlb pools, as /proc/meminfo's VmallocUsed, Percpu and Hugetlb */
 static void text_kernel_mem(FILE *out, const struct ks_memory *m, const struct ks_kernel_mem *km)
 {
@@ -152,6 +179,7 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
 			a->tasks.count);
 	text_kernel_mem(out, m, &c->kernel);
+	text_cgroups(out, m);
 	if (c->files_known) {
 		fprintf(out, "    tmpfs files: %zu holding %.1f MiB%s\n", c->files_seen, ks_memory_mib(m, c->files_pages),
 			c->files_cut ? " (the walk stopped at its bound)" : "");
@@ -948,6 +976,32 @@ static json_t *json_file(const struct ks_file_ref *f)
 	return o;
 }
 
+/* memory.consumers.cgroups: null when no cgroup v2 tree with the memory controller was read */
+static json_t *json_cgroups(const struct ks_memory *m)
+{
+	const struct ks_consumers *c = &m->consumers;
+	json_t *arr;
+
+	if (!c->cgroups_known)
+		return json_null();
+	arr = json_array();
+	for (size_t i = 0; i < c->ncgroups; i++) {
+		const struct ks_cgroup_mem *g = &c->cgroups[i];
+
+		json_array_append_new(
+			arr, json_pack("{s:o,s:I,s:o,s:o,s:I}", "path", ks_json_text(g->path), "usage_bytes",
+				       (json_int_t)(g->usage_pages * m->page_size), "max_bytes",
+				       g->limited ? json_integer((json_int_t)(g->max_pages * m->page_size)) : json_null(),
+				       "events",
+				       g->events_known ? json_pack("{s:I,s:I,s:I}", "max", (json_int_t)g->ev_max, "oom",
+								   (json_int_t)g->ev_oom, "oom_kill",
+								   (json_int_t)g->ev_oom_kill)
+						       : json_null(),
+				       "stalled_tasks", (json_int_t)g->stalled));
+	}
+	return arr;
+}
+
 /* memory.consumers: processes by RSS (bytes and share of RAM); what kstall does not read yet is null. */
 static json_t *json_consumers(const struct ks_analysis *a)
 {
@@ -984,7 +1038,7 @@ static json_t *json_consumers(const struct ks_analysis *a)
 	}
 	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files",
 		      c->files_known ? files : json_null(),
-		      "slab", json_null(), "cgroups", json_null(), "kernel",
+		      "slab", json_null(), "cgroups", json_cgroups(m), "kernel",
 		      json_pack("{s:o,s:i,s:o,s:o,s:o,s:o}", "young_tasks",
 				c->young_known ? json_integer((json_int_t)c->young) : json_null(), "young_seconds",
 				KS_YOUNG_SECONDS, "vmalloc_bytes",

@@ -348,6 +348,33 @@ for pid in marked:
         failures.append(f"pid {pid} charges {path} (memory.max {limit}), the log's reports say {reports[-1]}")
     if "memcg_limit" not in kinds or pid not in report["verdicts"][kinds.index("memcg_limit")]["pids"]:
         failures.append(f"pid {pid} charges {path}: no memcg_limit verdict names it ({kinds})")
+# The memory cgroups, walked again with drgn: each cgroup's memory.current, memory.max and
+# memory.events, by path (the root and every child of the v2 tree).
+from drgn.helpers.linux.list import list_for_each_entry as each
+
+
+def cgroup_walk(cg, path, out):
+    memcg = cast("struct mem_cgroup *", cg.subsys[prog.constant("memory_cgrp_id").value_()])
+    if memcg.value_():
+        ev = memcg.memory_events
+        mx = memcg.memory.max.value_()
+        out[path] = {"usage_bytes": memcg.memory.usage.counter.value_() * page,
+                     "max_bytes": mx * page if mx < (2**63 - 1) // page else None,
+                     "events": {"max": ev[prog.constant("MEMCG_MAX").value_()].counter.value_(),
+                                "oom": ev[prog.constant("MEMCG_OOM").value_()].counter.value_(),
+                                "oom_kill": ev[prog.constant("MEMCG_OOM_KILL").value_()].counter.value_()}}
+    for css in each("struct cgroup_subsys_state", cg.self.children.address_of_(), "sibling"):
+        child = drgn.container_of(css, "struct cgroup", "self")
+        name = child.kn.name.string_().decode()
+        cgroup_walk(child, (path.rstrip("/") + "/" + name), out)
+
+
+want_cg = {}
+cgroup_walk(prog["cgrp_dfl_root"].cgrp, "/", want_cg)
+got_cg = {g["path"]: {k: g[k] for k in ("usage_bytes", "max_bytes", "events")} for g in (cons["cgroups"] or [])}
+if cons["cgroups"] is None or any(want_cg.get(p) != v for p, v in got_cg.items()) or \
+        len(got_cg) != min(16, len(want_cg)):
+    failures.append(f"memory cgroups: kstall {got_cg}, drgn {want_cg}")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page

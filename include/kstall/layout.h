@@ -178,7 +178,20 @@ enum ks_field {
 	X(PCPU_COUNTER_COUNTERS, "percpu_counter", "counters") \
 	X(HSTATE_ORDER, "hstate", "order")             /* kmem: a hugetlb pool's page order */ \
 	X(HSTATE_NR_HUGE_PAGES, "hstate", "nr_huge_pages") \
-	X(HSTATE_FREE_HUGE_PAGES, "hstate", "free_huge_pages")
+	X(HSTATE_FREE_HUGE_PAGES, "hstate", "free_huge_pages") \
+	X(CGROUP_ROOT_CGRP, "cgroup_root", "cgrp")     /* cgroups: the v2 tree from cgrp_dfl_root */ \
+	X(CGROUP_SELF, "cgroup", "self") \
+	X(CGROUP_KN, "cgroup", "kn") \
+	X(CGROUP_SUBSYS, "cgroup", "subsys") \
+	X(CSS_CHILDREN, "cgroup_subsys_state", "children") \
+	X(CSS_SIBLING, "cgroup_subsys_state", "sibling") \
+	X(KERNFS_NAME, "kernfs_node", "name") \
+	X(MEMCG_CSS, "mem_cgroup", "css") \
+	X(MEMCG_USAGE, "mem_cgroup", "memory.usage") \
+	X(MEMCG_MAX, "mem_cgroup", "memory.max") \
+	X(MEMCG_EVENTS, "mem_cgroup", "memory_events") \
+	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp") \
+	X(TASK_CGROUPS, "task_struct", "cgroups")
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \
@@ -215,7 +228,12 @@ enum ks_field {
 	X(MM_FILEPAGES, "", "MM_FILEPAGES")                                                    \
 	X(MM_ANONPAGES, "", "MM_ANONPAGES")                                                    \
 	X(MM_SWAPENTS, "", "MM_SWAPENTS")                                                      \
-	X(MM_SHMEMPAGES, "", "MM_SHMEMPAGES")
+	X(MM_SHMEMPAGES, "", "MM_SHMEMPAGES")                                                  \
+	/* cgroups: the memory controller's slot, and the events memory.events counts */        \
+	X(MEMORY_CGRP_ID, "cgroup_subsys_id", "memory_cgrp_id")                                \
+	X(MEMCG_EV_MAX, "memcg_memory_event", "MEMCG_MAX")                                     \
+	X(MEMCG_EV_OOM, "memcg_memory_event", "MEMCG_OOM")                                     \
+	X(MEMCG_EV_OOM_KILL, "memcg_memory_event", "MEMCG_OOM_KILL")
 
 /* Global arrays whose length the DWARF gives: X(id, variable names). */
 #define KS_ARRAYS(X)                                                                        \

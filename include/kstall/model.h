@@ -302,6 +302,21 @@ struct ks_kernel_mem {
 	uint64_t nr_threads, max_threads, total_forks;
 };
 
+/* A cgroup v2 with the memory controller: its charge against memory.max, what memory.events counts. */
+#define KS_TOP_CGROUPS 16
+struct ks_cgroup_mem {
+	char path[128]; /* "/" for the root, "/a/b" below */
+	uint64_t usage_pages;
+	/* memory.max; limited false when it is the kernel's "max" (PAGE_COUNTER_MAX) */
+	uint64_t max_pages;
+	bool limited;
+	/* memory.events: hits of memory.max, OOMs, OOM kills; events_known when read */
+	uint64_t ev_max, ev_oom, ev_oom_kill;
+	bool events_known;
+	/* stalled tasks (allocating, or in D) whose cgroup this is */
+	size_t stalled;
+};
+
 /* Who holds the memory: the processes by RSS, their sums, and the task count's growth. */
 struct ks_consumers {
 	bool known; /* the mm counters' layout was read */
@@ -318,6 +333,10 @@ struct ks_consumers {
 	uint64_t files_pages;
 	bool files_cut; /* the walk stopped at its bound (or a list looped) */
 	struct ks_kernel_mem kernel;
+	/* memory cgroups: those with a limit or stalled tasks first, then the biggest charges */
+	bool cgroups_known;
+	struct ks_cgroup_mem cgroups[KS_TOP_CGROUPS];
+	size_t ncgroups, cgroups_seen;
 };
 
 struct ks_memory {

@@ -1,0 +1,205 @@
+/*
+ * The cgroups pass: the cgroup v2 tree from cgrp_dfl_root, walked through each
+ * css's children list, with what the memory controller charges each cgroup
+ * (memory.current: the page_counter's usage; memory.max; memory.events' max,
+ * oom and oom_kill) and how many stalled tasks are in it (task->cgroups->
+ * dfl_cgrp). Bounded: MAX_CGROUPS cgroups, MAX_DEPTH deep; a longer list is a
+ * loop. A container at its own limit shows here apart from the machine.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "passes/pass.h"
+#include "base/hashmap.h"
+
+#define MAX_CGROUPS 4096
+#define MAX_DEPTH 32
+
+struct walk {
+	struct ks_kernel *k;
+	uint64_t self, kn, subsys, children, sibling, name, memcg_css, usage, max, events;
+	int64_t memory_id, ev_max, ev_oom, ev_oom_kill;
+	bool events_known;
+	struct ks_cgroup_mem *all;
+	uint64_t *addr; /* each cgroup's address, for the tasks' lookup */
+	size_t n;
+	struct ks_u64map index;
+};
+
+static bool layout(struct ks_kernel *k, struct walk *w)
+{
+	uint64_t size;
+
+	w->events_known = ks_kernel_late_field(k, KS_LF_MEMCG_EVENTS, &w->events, &size) &&
+		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_MAX, &w->ev_max) &&
+		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_OOM, &w->ev_oom) &&
+		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_OOM_KILL, &w->ev_oom_kill);
+	return ks_kernel_late_field(k, KS_LF_CGROUP_SELF, &w->self, &size) &&
+	       ks_kernel_late_field(k, KS_LF_CGROUP_KN, &w->kn, &size) &&
+	       ks_kernel_late_field(k, KS_LF_CGROUP_SUBSYS, &w->subsys, &size) &&
+	       ks_kernel_late_field(k, KS_LF_CSS_CHILDREN, &w->children, &size) &&
+	       ks_kernel_late_field(k, KS_LF_CSS_SIBLING, &w->sibling, &size) &&
+	       ks_kernel_late_field(k, KS_LF_KERNFS_NAME, &w->name, &size) &&
+	       ks_kernel_late_field(k, KS_LF_MEMCG_CSS, &w->memcg_css, &size) &&
+	       ks_kernel_late_field(k, KS_LF_MEMCG_USAGE, &w->usage, &size) && size == 8 &&
+	       ks_kernel_late_field(k, KS_LF_MEMCG_MAX, &w->max, &size) && size == 8 &&
+	       ks_kernel_enumerator(k, KS_E_MEMORY_CGRP_ID, &w->memory_id) && w->memory_id >= 0;
+}
+
+/* One cgroup: its memcg's charge and events; false when it has no memory controller state. */
+static bool visit(struct walk *w, uint64_t cgrp, const char *path)
+{
+	struct ks_kernel *k = w->k;
+	struct ks_cgroup_mem *c;
+	uint64_t css, memcg, page_size = ks_kernel_page_size(k);
+
+	if (w->n >= MAX_CGROUPS ||
+	    !ks_try_read_u64(k, cgrp + w->subsys + (uint64_t)w->memory_id * 8, &css) || !css)
+		return false;
+	memcg = css - w->memcg_css;
+	c = &w->all[w->n];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (!ks_try_read_u64(k, memcg + w->usage, &c->usage_pages) ||
+	    !ks_try_read_u64(k, memcg + w->max, &c->max_pages))
+		return false;
+	/* PAGE_COUNTER_MAX is LONG_MAX / PAGE_SIZE: "max" in memory.max */
+	c->limited = c->max_pages < (uint64_t)INT64_MAX / page_size;
+	c->events_known = w->events_known &&
+			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_max * 8, &c->ev_max) &&
+			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom * 8, &c->ev_oom) &&
+			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom_kill * 8, &c->ev_oom_kill);
+	if (!ks_u64map_put_index(&w->index, cgrp, w->n))
+		return false;
+	w->addr[w->n++] = cgrp;
+	return true;
+}
+
+struct frame {
+	uint64_t cgrp;
+	int depth;
+	char path[128];
+};
+
+/* parent "/" + name, cut at size (a deep path keeps its start) */
+static void join_path(char *out, size_t size, const char *parent, const char *name)
+{
+	size_t len = strlen(parent), n;
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(out, parent, len);
+	if (len && out[len - 1] != '/' && len + 1 < size)
+		out[len++] = '/';
+	n = strlen(name);
+	if (n > size - 1 - len)
+		n = size - 1 - len;
+	memcpy(out + len, name, n);
+	out[len + n] = '\0';
+}
+
+static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problems)
+{
+	struct frame *stack = calloc(MAX_CGROUPS, sizeof(*stack));
+	size_t top = 0, seen = 0;
+
+	if (!stack)
+		return;
+	stack[top++] = (struct frame){ root, 0, "/" };
+	while (top) {
+		struct frame f = stack[--top];
+		uint64_t head = f.cgrp + w->self + w->children, pos;
+
+		visit(w, f.cgrp, f.path);
+		if (!ks_try_read_u64(w->k, head, &pos))
+			continue;
+		/* children: css entries linked by sibling, each its cgroup's self */
+		for (size_t n = 0; pos != head && n < MAX_CGROUPS; n++) {
+			uint64_t child = pos - w->sibling - w->self, kn, name;
+			char part[64] = "";
+
+			if (++seen > MAX_CGROUPS || f.depth + 1 > MAX_DEPTH || top >= MAX_CGROUPS) {
+				ks_problems_add(problems, KS_ERR_BAD_DATA, 0, f.cgrp,
+						"cgroup tree cut at %d cgroups or %d levels: a loop?", MAX_CGROUPS,
+						MAX_DEPTH);
+				free(stack);
+				return;
+			}
+			if (ks_try_read_u64(w->k, child + w->kn, &kn) && kn &&
+			    ks_try_read_u64(w->k, kn + w->name, &name) && name)
+				ks_try_read_string(w->k, name, part, sizeof(part));
+			stack[top] = (struct frame){ child, f.depth + 1, "" };
+			join_path(stack[top].path, sizeof(stack[top].path), f.path, part[0] ? part : "?");
+			top++;
+			if (!ks_try_read_u64(w->k, pos, &pos))
+				break;
+		}
+	}
+	free(stack);
+}
+
+/* limited or stalled first, then the biggest charge; then the path, for a stable order */
+static int by_interest(const void *x, const void *y)
+{
+	const struct ks_cgroup_mem *a = x, *b = y;
+	int ia = (a->limited || a->stalled) ? 1 : 0, ib = (b->limited || b->stalled) ? 1 : 0;
+
+	if (ia != ib)
+		return ib - ia;
+	if (a->usage_pages != b->usage_pages)
+		return a->usage_pages < b->usage_pages ? 1 : -1;
+	return strcmp(a->path, b->path);
+}
+
+static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
+{
+	struct ks_kernel *k = a->kernel;
+	struct ks_consumers *c = &a->memory.consumers;
+	struct walk w = { .k = k };
+	uint64_t root, root_off, size, cgroups_off, dfl_off;
+
+	(void)ctx;
+	c->cgroups_known = false;
+	c->ncgroups = c->cgroups_seen = 0;
+	if (!ks_kernel_symbol(k, "cgrp_dfl_root", &root) ||
+	    !ks_kernel_late_field(k, KS_LF_CGROUP_ROOT_CGRP, &root_off, &size) || !layout(k, &w))
+		return NULL;
+	w.all = calloc(MAX_CGROUPS, sizeof(*w.all));
+	w.addr = calloc(MAX_CGROUPS, sizeof(*w.addr));
+	if (!w.all || !w.addr) {
+		free(w.all);
+		free(w.addr);
+		return &ks_error_nomem;
+	}
+	walk_tree(&w, root + root_off, &a->problems);
+	/* the stalled tasks' cgroups */
+	if (ks_kernel_late_field(k, KS_LF_TASK_CGROUPS, &cgroups_off, &size) &&
+	    ks_kernel_late_field(k, KS_LF_CSS_SET_DFL_CGRP, &dfl_off, &size))
+		for (size_t i = 0; i < a->tasks.count; i++) {
+			const struct ks_task *t = &a->tasks.tasks[i];
+			uint64_t set, cgrp;
+			long at;
+
+			if (t->idle || !ks_task_stalled(a, i) ||
+			    !ks_try_read_u64(k, t->address + cgroups_off, &set) || !set ||
+			    !ks_try_read_u64(k, set + dfl_off, &cgrp) ||
+			    (at = ks_u64map_get_index(&w.index, cgrp)) < 0)
+				continue;
+			w.all[at].stalled++;
+		}
+	ks_u64map_free(&w.index);
+	c->cgroups_known = w.n > 0;
+	c->cgroups_seen = w.n;
+	qsort(w.all, w.n, sizeof(*w.all), by_interest);
+	c->ncgroups = w.n < KS_TOP_CGROUPS ? w.n : KS_TOP_CGROUPS;
+	memcpy(c->cgroups, w.all, c->ncgroups * sizeof(*w.all));
+	free(w.all);
+	free(w.addr);
+	return NULL;
+}
+
+/* After consumers (which clears memory.consumers) and the stall passes (ks_task_stalled). */
+const struct ks_pass ks_pass_cgroups = {
+	.name = "cgroups",
+	.finish = cgroups_finish,
+};
