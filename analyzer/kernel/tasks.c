@@ -153,6 +153,7 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			{ KS_F_TASK_BLOCKER, offsetof(struct ks_task, blocker) },
 			{ KS_F_TASK_BLOCKER_MUTEX, offsetof(struct ks_task, blocker) },
 			{ KS_F_TASK_PI_BLOCKED_ON, offsetof(struct ks_task, pi_blocked_on) },
+			{ KS_F_TASK_CGROUPS, offsetof(struct ks_task, css_set) },
 		};
 
 		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)

@@ -156,7 +156,8 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	struct ks_kernel *k = a->kernel;
 	struct ks_consumers *c = &a->memory.consumers;
 	struct walk w = { .k = k };
-	uint64_t root, root_off, size, cgroups_off, dfl_off;
+	struct ks_u64map cgroup_of_set = { 0 };
+	uint64_t root, root_off, size, dfl_off;
 
 	(void)ctx;
 	c->cgroups_known = false;
@@ -172,21 +173,24 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 		return &ks_error_nomem;
 	}
 	walk_tree(&w, root + root_off, &a->problems);
-	/* the stalled tasks' cgroups */
-	if (ks_kernel_late_field(k, KS_LF_TASK_CGROUPS, &cgroups_off, &size) &&
-	    ks_kernel_late_field(k, KS_LF_CSS_SET_DFL_CGRP, &dfl_off, &size))
+	/* the stalled tasks' cgroups: css_set (read with the task) -> dfl_cgrp, once per css_set */
+	if (ks_kernel_late_field(k, KS_LF_CSS_SET_DFL_CGRP, &dfl_off, &size))
 		for (size_t i = 0; i < a->tasks.count; i++) {
 			const struct ks_task *t = &a->tasks.tasks[i];
-			uint64_t set, cgrp;
+			uint64_t cgrp = 0;
 			long at;
 
-			if (t->idle || !ks_task_stalled(a, i) ||
-			    !ks_try_read_u64(k, t->address + cgroups_off, &set) || !set ||
-			    !ks_try_read_u64(k, set + dfl_off, &cgrp) ||
-			    (at = ks_u64map_get_index(&w.index, cgrp)) < 0)
+			if (t->idle || !t->css_set || !ks_task_stalled(a, i))
 				continue;
-			w.all[at].stalled++;
+			if (!ks_u64map_get_u64(&cgroup_of_set, t->css_set, &cgrp)) {
+				if (!ks_try_read_u64(k, t->css_set + dfl_off, &cgrp))
+					cgrp = 0;
+				ks_u64map_put_u64(&cgroup_of_set, t->css_set, cgrp);
+			}
+			if (cgrp && (at = ks_u64map_get_index(&w.index, cgrp)) >= 0)
+				w.all[at].stalled++;
 		}
+	ks_u64map_free(&cgroup_of_set);
 	ks_u64map_free(&w.index);
 	c->cgroups_known = w.n > 0;
 	c->cgroups_seen = w.n;

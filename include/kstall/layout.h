@@ -142,6 +142,7 @@
 	/* rt_mutex waits (futex PI everywhere; on PREEMPT_RT every mutex and rwsem): the task's */ \
 	/* own record of the waiter it queued, and where mutexes and rwsems keep their rt_mutex */ \
 	X(TASK_PI_BLOCKED_ON, "task_struct", "pi_blocked_on") \
+	X(TASK_CGROUPS, "task_struct", "cgroups") /* cgroups: its css_set, read with the task */ \
 	X(RT_WAITER_TASK, "rt_mutex_waiter", "task") \
 	X(RT_WAITER_LOCK, "rt_mutex_waiter", "lock") \
 	X(RTMUTEX_OWNER, "rt_mutex_base", "owner") \
@@ -190,8 +191,7 @@ enum ks_field {
 	X(MEMCG_USAGE, "mem_cgroup", "memory.usage") \
 	X(MEMCG_MAX, "mem_cgroup", "memory.max") \
 	X(MEMCG_EVENTS, "mem_cgroup", "memory_events") \
-	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp") \
-	X(TASK_CGROUPS, "task_struct", "cgroups")
+	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp")
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \

@@ -52,6 +52,8 @@ struct ks_task {
 	uint64_t blocker;
 	/* task_struct.pi_blocked_on: the rt_mutex_waiter it queued, 0 when not blocked on an rt_mutex */
 	uint64_t pi_blocked_on;
+	/* task_struct.cgroups: its css_set (the cgroups it is in); 0 when unknown */
+	uint64_t css_set;
 	/* signal->oom_mm; signal->oom_score_adj when oom_score_adj_known */
 	uint64_t oom_mm;
 	int16_t oom_score_adj;
