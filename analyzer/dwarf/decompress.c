@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "base/io.h"
 #include "dwarf/decompress.h"
 
 #define CHUNK (1u << 20)
@@ -141,21 +142,6 @@ bool ks_decompress_head(const char *path, enum ks_compression c, unsigned char *
 	return ok && got == len;
 }
 
-static bool write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* All of in_fd decompressed into out_fd. */
 static struct ks_error *decompress_into(const char *path, int in_fd, enum ks_compression c, int out_fd)
 {
@@ -190,7 +176,7 @@ static struct ks_error *decompress_into(const char *path, int in_fd, enum ks_com
 						      ks_compression_name(c));
 				break;
 			}
-			if (made && !write_all(out_fd, out, made))
+			if (made && !ks_write_all(out_fd, out, made))
 				err = ks_error_create(KS_ERR_OS, "cannot write the decompressed %s: %s", path,
 						      strerror(errno));
 			/* the input is over right after a gzip member: that is the file's end */

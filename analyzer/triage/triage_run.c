@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "triage/triage.h"
 
 static void fail(struct ks_triage_entry *e, struct ks_error *err)
@@ -126,21 +127,6 @@ void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search
 	ks_kernel_destroy(k);
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* The child: never returns, never touches the parent's stdio or index. */
 static void child(struct ks_triage_entry *e, const struct ks_vmlinux_search *search, int fd)
 {
@@ -150,7 +136,7 @@ static void child(struct ks_triage_entry *e, const struct ks_vmlinux_search *sea
 	ks_triage_analyze(e, search);
 	j = ks_triage_entry_json(e);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	_exit(s && write_all(fd, s, strlen(s)) ? 0 : 3);
+	_exit(s && ks_write_all(fd, s, strlen(s)) ? 0 : 3);
 }
 
 struct worker {
