@@ -19,7 +19,6 @@
 #include "kstall/target.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
-#include "base/hashmap.h"
 #include "cli/heap.h"
 #include "render/html.h"
 #include "render/report.h"
@@ -447,57 +446,32 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 /*
  * Each task's resident set as its process's mm counts it (the same for every thread), in
  * bytes; -1 for a kernel thread, -2 when it could not be read or this kernel's counters are
- * unknown. Threads of one mm are summed once, with their unfolded deltas (before 6.2).
+ * unknown. NULL when out of memory.
  */
 static int64_t *tasks_rss(struct ks_kernel *k, const struct ks_tasks *tasks)
 {
 	int64_t *rss = calloc(tasks->count ? tasks->count : 1, sizeof(*rss));
-	struct ks_mm_usage *usage = calloc(tasks->count ? tasks->count : 1, sizeof(*usage));
-	bool *ok = calloc(tasks->count ? tasks->count : 1, sizeof(*ok));
-	struct ks_u64map of_mm = { 0 };
-	struct ks_mm_reader *r = NULL;
-	struct ks_error *err = rss && usage && ok ? ks_mm_reader_create(k, &r) : NULL;
-	size_t n = 0;
+	struct ks_mm_procs mp = { 0 };
+	struct ks_error *err = rss ? ks_mm_procs_read(k, tasks, &mp) : NULL;
 
-	ks_error_destroy(err);
-	if (!rss || !usage || !ok) {
+	if (err == &ks_error_nomem) {
 		free(rss);
-		rss = NULL;
-		goto out;
+		return NULL;
 	}
-	for (size_t i = 0; i < tasks->count; i++) {
+	ks_error_destroy(err);
+	for (size_t i = 0; rss && i < tasks->count; i++) {
 		const struct ks_task *t = &tasks->tasks[i];
-		long p;
+		long p = err ? -1 : mp.of_task[i];
 
-		rss[i] = -2;
-		if (!t->mm || t->idle) {
+		if (!t->mm || t->idle)
 			rss[i] = -1;
-			continue;
-		}
-		if (!r)
-			continue;
-		p = ks_u64map_get_index(&of_mm, t->mm);
-		if (p < 0) {
-			if (!ks_u64map_put_index(&of_mm, t->mm, n))
-				continue;
-			p = (long)n++;
-			ok[p] = ks_mm_read(r, t->mm, &usage[p]);
-		}
-		if (ok[p])
-			ks_mm_add_thread(r, t, &usage[p]);
+		else if (p < 0 || !mp.read[p])
+			rss[i] = -2;
+		else
+			rss[i] = (int64_t)(ks_mm_usage_rss(&mp.usage[p]) * ks_kernel_page_size(k));
 	}
-	for (size_t i = 0; i < tasks->count; i++) {
-		long p = rss[i] == -2 && tasks->tasks[i].mm ? ks_u64map_get_index(&of_mm, tasks->tasks[i].mm)
-							    : -1;
-
-		if (p >= 0 && ok[p])
-			rss[i] = (int64_t)(ks_mm_usage_rss(&usage[p]) * ks_kernel_page_size(k));
-	}
-out:
-	ks_u64map_free(&of_mm);
-	ks_mm_reader_destroy(r);
-	free(usage);
-	free(ok);
+	if (!err)
+		ks_mm_procs_deinit(&mp);
 	return rss;
 }
 

@@ -1,5 +1,8 @@
 /* Reading an mm's counters on every kernel layout: see kstall/mm.h. */
 #include <stdlib.h>
+#include <string.h>
+
+#include "base/hashmap.h"
 
 #include "kstall/layout.h"
 #include "kstall/mm.h"
@@ -102,6 +105,69 @@ void ks_mm_add_thread(const struct ks_mm_reader *r, const struct ks_task *t, str
 		return;
 	for (int c = 0; c < KS_MM_NCOUNTERS; c++)
 		u->pages[c] += t->rss_delta[r->index[c]];
+}
+
+void ks_mm_procs_deinit(struct ks_mm_procs *p)
+{
+	free(p->usage);
+	free(p->read);
+	free(p->task);
+	free(p->threads);
+	free(p->of_task);
+	memset(p, 0, sizeof(*p));
+}
+
+struct ks_error *ks_mm_procs_read(struct ks_kernel *k, const struct ks_tasks *tasks, struct ks_mm_procs *ret)
+{
+	size_t cap = tasks->count ? tasks->count : 1;
+	struct ks_mm_procs p = { 0 };
+	struct ks_u64map of_mm = { 0 };
+	struct ks_mm_reader *r;
+	struct ks_error *err = ks_mm_reader_create(k, &r);
+
+	if (err)
+		return err;
+	p.usage = calloc(cap, sizeof(*p.usage));
+	p.read = calloc(cap, sizeof(*p.read));
+	p.task = calloc(cap, sizeof(*p.task));
+	p.threads = calloc(cap, sizeof(*p.threads));
+	p.of_task = calloc(cap, sizeof(*p.of_task));
+	if (!p.usage || !p.read || !p.task || !p.threads || !p.of_task) {
+		err = &ks_error_nomem;
+		goto out;
+	}
+	for (size_t i = 0; i < tasks->count; i++) {
+		const struct ks_task *t = &tasks->tasks[i];
+		long at;
+
+		p.of_task[i] = -1;
+		if (!t->mm || t->idle)
+			continue;
+		at = ks_u64map_get_index(&of_mm, t->mm);
+		if (at < 0) {
+			if (!ks_u64map_put_index(&of_mm, t->mm, p.count)) {
+				err = &ks_error_nomem;
+				goto out;
+			}
+			at = (long)p.count++;
+			p.task[at] = i;
+			p.read[at] = ks_mm_read(r, t->mm, &p.usage[at]);
+		}
+		p.of_task[i] = at;
+		p.threads[at]++;
+		if (t->pid == t->tgid)
+			p.task[at] = i;
+		if (p.read[at])
+			ks_mm_add_thread(r, t, &p.usage[at]);
+	}
+out:
+	ks_u64map_free(&of_mm);
+	ks_mm_reader_destroy(r);
+	if (err)
+		ks_mm_procs_deinit(&p);
+	else
+		*ret = p;
+	return err;
 }
 
 uint64_t ks_mm_usage_pages(const struct ks_mm_usage *u, enum ks_mm_counter c)

@@ -8,7 +8,6 @@
 
 #include "passes/pass.h"
 #include "passes/files.h"
-#include "base/hashmap.h"
 #include "kstall/mm.h"
 
 /* More inodes than any real tmpfs holds; a longer walk is a loop. */
@@ -108,9 +107,7 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 	struct ks_kernel *k = a->kernel;
 	struct ks_consumers *c = &a->memory.consumers;
 	struct ks_process_mem *procs;
-	struct ks_mm_usage *usage;
-	struct ks_u64map of_mm = { 0 };
-	struct ks_mm_reader *r;
+	struct ks_mm_procs mp;
 	struct ks_error *err;
 	size_t n = 0;
 
@@ -127,68 +124,49 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 			c->young++;
 	}
 	tmpfs_files(a, c);
-	err = ks_mm_reader_create(k, &r);
+	err = ks_mm_procs_read(k, &a->tasks, &mp);
 	if (err) {
 		/* an unknown layout leaves consumers unknown (c->known false), not an analysis error */
+		if (err == &ks_error_nomem)
+			return err;
 		ks_error_destroy(err);
 		return NULL;
 	}
-	procs = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*procs));
-	usage = calloc(a->tasks.count ? a->tasks.count : 1, sizeof(*usage));
-	if (!procs || !usage) {
-		free(procs);
-		free(usage);
-		ks_mm_reader_destroy(r);
+	procs = calloc(mp.count ? mp.count : 1, sizeof(*procs));
+	if (!procs) {
+		ks_mm_procs_deinit(&mp);
 		return &ks_error_nomem;
 	}
 	c->known = true;
-	for (size_t i = 0; i < a->tasks.count; i++) {
-		const struct ks_task *t = &a->tasks.tasks[i];
-		long p = t->mm ? ks_u64map_get_index(&of_mm, t->mm) : -1;
+	for (size_t p = 0; p < mp.count; p++) {
 		struct ks_process_mem *pm;
 
-		if (!t->mm || t->idle)
+		if (!mp.read[p]) {
+			c->unreadable++;
 			continue;
-		if (p < 0) {
-			if (!ks_mm_read(r, t->mm, &usage[n])) {
-				c->unreadable++;
-				continue;
-			}
-			if (!ks_u64map_put_index(&of_mm, t->mm, n))
-				break;
-			pm = &procs[n++];
-			pm->task = i;
-			pm->mm = t->mm;
-		} else {
-			pm = &procs[p];
 		}
-		p = pm - procs;
-		pm->threads++;
-		if (t->pid == t->tgid)
-			pm->task = i;
-		ks_mm_add_thread(r, t, &usage[p]);
+		pm = &procs[n++];
+		pm->task = mp.task[p];
+		pm->mm = a->tasks.tasks[mp.task[p]].mm;
+		pm->threads = mp.threads[p];
+		pm->anon = ks_mm_usage_pages(&mp.usage[p], KS_MM_ANON);
+		pm->file = ks_mm_usage_pages(&mp.usage[p], KS_MM_FILE);
+		pm->shmem = ks_mm_usage_pages(&mp.usage[p], KS_MM_SHMEM);
+		pm->swap = ks_mm_usage_pages(&mp.usage[p], KS_MM_SWAP);
+		pm->pgtables_known = mp.usage[p].pgtables_known;
+		pm->pgtables_bytes = mp.usage[p].pgtables_bytes;
+		c->anon += pm->anon;
+		c->file += pm->file;
+		c->shmem += pm->shmem;
+		c->swap += pm->swap;
+		c->pgtables_bytes += pm->pgtables_bytes;
 	}
-	ks_u64map_free(&of_mm);
-	ks_mm_reader_destroy(r);
-	for (size_t p = 0; p < n; p++) {
-		procs[p].anon = ks_mm_usage_pages(&usage[p], KS_MM_ANON);
-		procs[p].file = ks_mm_usage_pages(&usage[p], KS_MM_FILE);
-		procs[p].shmem = ks_mm_usage_pages(&usage[p], KS_MM_SHMEM);
-		procs[p].swap = ks_mm_usage_pages(&usage[p], KS_MM_SWAP);
-		procs[p].pgtables_known = usage[p].pgtables_known;
-		procs[p].pgtables_bytes = usage[p].pgtables_bytes;
-		c->anon += procs[p].anon;
-		c->file += procs[p].file;
-		c->shmem += procs[p].shmem;
-		c->swap += procs[p].swap;
-		c->pgtables_bytes += procs[p].pgtables_bytes;
-	}
+	ks_mm_procs_deinit(&mp);
 	c->processes = n;
 	qsort(procs, n, sizeof(*procs), by_rss);
 	c->ntop = n < KS_TOP_PROCESSES ? n : KS_TOP_PROCESSES;
 	memcpy(c->top, procs, c->ntop * sizeof(*procs));
 	free(procs);
-	free(usage);
 	return NULL;
 }
 

@@ -35,6 +35,24 @@ void ks_mm_reader_destroy(struct ks_mm_reader *r);
 bool ks_mm_read(struct ks_mm_reader *r, uint64_t mm, struct ks_mm_usage *ret);
 /* Adds a thread's unfolded deltas (kernels before 6.2; nothing on later ones). */
 void ks_mm_add_thread(const struct ks_mm_reader *r, const struct ks_task *t, struct ks_mm_usage *u);
+/*
+ * Every process's counters, read once per mm with its threads' deltas added: what ps and the
+ * consumers pass both need. of_task[i] is task i's process, -1 for a kernel thread or an idle
+ * task; a process whose counters could not be read has read[p] false.
+ */
+struct ks_mm_procs {
+	size_t count;
+	struct ks_mm_usage *usage;
+	bool *read;
+	size_t *task;	 /* the thread group leader, else its first thread met */
+	size_t *threads;
+	long *of_task;
+};
+
+/* KS_ERR_UNSUPPORTED as ks_mm_reader_create when the layout is unknown. */
+struct ks_error *ks_mm_procs_read(struct ks_kernel *k, const struct ks_tasks *tasks, struct ks_mm_procs *ret);
+void ks_mm_procs_deinit(struct ks_mm_procs *p);
+
 /* One counter in pages, negative drift read as none. */
 uint64_t ks_mm_usage_pages(const struct ks_mm_usage *u, enum ks_mm_counter c);
 /* anon + file + shmem pages: the RSS that ps and the OOM killer's report show */
