@@ -4,6 +4,12 @@
  */
 #include "passes/pass.h"
 
+/* Seconds since the task's fork (start_time, the model's clock); -1 when unknown. */
+static double task_age(const struct ks_analysis *a, const struct ks_task *t)
+{
+	return t->start_time && t->start_time <= a->now_ns ? (double)(a->now_ns - t->start_time) / 1e9 : -1;
+}
+
 static double jiffies_ago(const struct ks_analysis *a, uint64_t then)
 {
 	return a->hz ? (double)(int64_t)(a->jiffies - then) / a->hz : -1;
@@ -99,8 +105,8 @@ static void log_dates(struct ks_analysis *a)
 			continue;
 		t = &a->tasks.tasks[ev->task];
 		st = &a->ta[ev->task].stall;
-		age = t->start_time && t->start_time <= a->now_ns ? (double)(a->now_ns - t->start_time) / 1e9
-								 : (double)a->now_ns / 1e9;
+		if ((age = task_age(a, t)) < 0)
+			age = (double)a->now_ns / 1e9;
 		/* memalloc is exact; a line older than the task is another task's of that pid */
 		if (st->source == KS_STALL_MEMALLOC || ev->seconds_before > age)
 			continue;
@@ -129,8 +135,7 @@ static void psi_dates(struct ks_analysis *a, const struct ks_pressure *p)
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
 		struct ks_stall *st = &a->ta[i].stall;
-		double age = t->start_time && t->start_time <= a->now_ns ? (double)(a->now_ns - t->start_time) / 1e9
-									  : -1;
+		double age = task_age(a, t);
 		double est = p->onset, hi = p->onset_at_least ? st->max_seconds : p->onset_max;
 
 		if (t->idle || a->ta[i].alloc.phase == KS_ALLOC_NONE ||
