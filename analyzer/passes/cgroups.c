@@ -21,7 +21,6 @@ struct walk {
 	int64_t memory_id, ev_max, ev_oom, ev_oom_kill;
 	bool events_known;
 	struct ks_cgroup_mem *all;
-	uint64_t *addr; /* each cgroup's address, for the tasks' lookup */
 	size_t n;
 	struct ks_u64map index;
 };
@@ -71,7 +70,7 @@ static bool visit(struct walk *w, uint64_t cgrp, const char *path)
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom_kill * 8, &c->ev_oom_kill);
 	if (!ks_u64map_put_index(&w->index, cgrp, w->n))
 		return false;
-	w->addr[w->n++] = cgrp;
+	w->n++;
 	return true;
 }
 
@@ -166,12 +165,8 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	    !ks_kernel_late_field(k, KS_LF_CGROUP_ROOT_CGRP, &root_off, &size) || !layout(k, &w))
 		return NULL;
 	w.all = calloc(MAX_CGROUPS, sizeof(*w.all));
-	w.addr = calloc(MAX_CGROUPS, sizeof(*w.addr));
-	if (!w.all || !w.addr) {
-		free(w.all);
-		free(w.addr);
+	if (!w.all)
 		return &ks_error_nomem;
-	}
 	walk_tree(&w, root + root_off, &a->problems);
 	/* the stalled tasks' cgroups: css_set (read with the task) -> dfl_cgrp, once per css_set */
 	if (ks_kernel_late_field(k, KS_LF_CSS_SET_DFL_CGRP, &dfl_off, &size))
@@ -198,7 +193,6 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	c->ncgroups = w.n < KS_TOP_CGROUPS ? w.n : KS_TOP_CGROUPS;
 	memcpy(c->cgroups, w.all, c->ncgroups * sizeof(*w.all));
 	free(w.all);
-	free(w.addr);
 	return NULL;
 }
 
