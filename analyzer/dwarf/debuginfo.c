@@ -573,54 +573,79 @@ static bool find_member(Dwarf_Die *agg, const char *name, size_t len, Dwarf_Die 
 	return false;
 }
 
-bool ks_debuginfo_bitfield(struct ks_debuginfo *di, const char *type, const char *member,
-			   uint64_t *bit_offset, uint64_t *bit_size)
+/* A bit-field member's offset in bits from its aggregate's start and its width. */
+static bool bitfield_of(Dwarf_Die *child, uint64_t *bit_offset, uint64_t *bit_size)
 {
-	Dwarf_Die agg, child;
+	Dwarf_Attribute attr;
+	Dwarf_Word bits, where, storage, unit;
+	Dwarf_Die mtype;
+	int size;
 
-	if (hidden(di, type, member) || !find_type(di, type, &agg) || dwarf_child(&agg, &child) != 0)
+	if (!dwarf_attr(child, DW_AT_bit_size, &attr) || dwarf_formudata(&attr, &bits) != 0)
+		return false;
+	*bit_size = bits;
+	/* DWARF 4+: the offset from the struct's start, in bits */
+	if (dwarf_attr(child, DW_AT_data_bit_offset, &attr))
+		return dwarf_formudata(&attr, bit_offset) == 0;
+	/* DWARF 2/3 style: a storage unit, and the offset of the field's most significant bit */
+	if (!member_offset(child, &where) || !dwarf_attr(child, DW_AT_bit_offset, &attr) ||
+	    dwarf_formudata(&attr, &storage) != 0)
+		return false;
+	if (dwarf_attr(child, DW_AT_byte_size, &attr)) {
+		if (dwarf_formudata(&attr, &unit) != 0)
+			return false;
+	} else if (dwarf_attr_integrate(child, DW_AT_type, &attr) && dwarf_formref_die(&attr, &mtype) &&
+		   dwarf_peel_type(&mtype, &mtype) == 0 && (size = dwarf_bytesize(&mtype)) > 0) {
+		unit = (Dwarf_Word)size;
+	} else {
+		return false;
+	}
+	if (storage + bits > unit * 8)
+		return false;
+	*bit_offset = where * 8 + unit * 8 - storage - bits;
+	return true;
+}
+
+/* A named bit-field, here or inside anonymous members (struct slab's counters sit in unions). */
+static bool find_bitfield(Dwarf_Die *agg, const char *member, uint64_t *bit_offset, uint64_t *bit_size,
+			  int depth)
+{
+	Dwarf_Die child, type;
+
+	if (depth > 8 || dwarf_child(agg, &child) != 0)
 		return false;
 	do {
 		const char *n = dwarf_diename(&child);
 		Dwarf_Attribute attr;
-		Dwarf_Word bits, where, storage;
+		Dwarf_Word off;
+		uint64_t inner;
 
-		if (dwarf_tag(&child) != DW_TAG_member || !n || strcmp(n, member))
+		if (dwarf_tag(&child) != DW_TAG_member)
 			continue;
-		if (!dwarf_attr(&child, DW_AT_bit_size, &attr) || dwarf_formudata(&attr, &bits) != 0)
-			return false;
-		*bit_size = bits;
-		/* DWARF 4+: the offset from the struct's start, in bits */
-		if (dwarf_attr(&child, DW_AT_data_bit_offset, &attr))
-			return dwarf_formudata(&attr, bit_offset) == 0;
-		/* DWARF 2/3 style: a storage unit, and the offset of the field's most significant bit */
-		if (!member_offset(&child, &where) || !dwarf_attr(&child, DW_AT_bit_offset, &attr) ||
-		    dwarf_formudata(&attr, &storage) != 0)
-			return false;
-		{
-			Dwarf_Word unit;
-
-			Dwarf_Die mtype;
-			int size;
-
-			if (dwarf_attr(&child, DW_AT_byte_size, &attr)) {
-				if (dwarf_formudata(&attr, &unit) != 0)
-					return false;
-			} else if (dwarf_attr_integrate(&child, DW_AT_type, &attr) &&
-				   dwarf_formref_die(&attr, &mtype) &&
-				   dwarf_peel_type(&mtype, &mtype) == 0 &&
-				   (size = dwarf_bytesize(&mtype)) > 0) {
-				unit = (Dwarf_Word)size;
-			} else {
-				return false;
-			}
-			if (storage + bits > unit * 8)
-				return false;
-			*bit_offset = where * 8 + unit * 8 - storage - bits;
+		if (n) {
+			if (!strcmp(n, member))
+				return bitfield_of(&child, bit_offset, bit_size);
+			continue;
 		}
-		return true;
+		if (!member_offset(&child, &off) || !dwarf_attr_integrate(&child, DW_AT_type, &attr) ||
+		    !dwarf_formref_die(&attr, &type) || dwarf_peel_type(&type, &type) != 0)
+			continue;
+		if (find_bitfield(&type, member, &inner, bit_size, depth + 1)) {
+			*bit_offset = off * 8 + inner;
+			return true;
+		}
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return false;
+}
+
+bool ks_debuginfo_bitfield(struct ks_debuginfo *di, const char *type, const char *member,
+			   uint64_t *bit_offset, uint64_t *bit_size)
+{
+	Dwarf_Die agg;
+
+	if (hidden(di, type, member) || !find_type(di, type, &agg))
+		return false;
+	return find_bitfield(&agg, member, bit_offset, bit_size, 0);
 }
 
 bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *member,

@@ -167,6 +167,18 @@ const char *ks_psi_state_name(enum ks_psi_state state)
 	return names[state];
 }
 
+const char *ks_slab_state_name(enum ks_slab_state state)
+{
+	static const char *const names[] = {
+		[KS_SLAB_UNREAD] = "unread",
+		[KS_SLAB_READ] = "read",
+		[KS_SLAB_NOT_SLUB] = "not_slub",
+		[KS_SLAB_TOO_BIG] = "too_big",
+		[KS_SLAB_UNREADABLE] = "unreadable",
+	};
+	return names[state];
+}
+
 const char *ks_psi_resource_name(enum ks_psi_resource resource)
 {
 	static const char *const names[] = {

@@ -12,6 +12,7 @@
  *   timing    task: alloc, waits_on        -> ta.stall; finish: pressure, events -> ta.stall
  *   consumers finish: tasks, mm counters, tmpfs -> memory.consumers
  *   kmem      finish: vmalloc, percpu, hugetlb -> memory.consumers.kernel
+ *   slab      finish: slab_caches, the memory map -> memory.consumers.slab
  *   cgroups   finish: the cgroup v2 tree, alloc, locks -> memory.consumers.cgroups
  *   oom       task: the task               -> oom marks; finish: events, alloc -> oom
  *   activity  finish: alloc, locks         -> ta.activity, ta.dirty_throttled
@@ -23,7 +24,7 @@
 #include "passes/pass.h"
 
 extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_pressure, ks_pass_locks, ks_pass_timing,
-	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_kmem, ks_pass_cgroups, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
+	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_kmem, ks_pass_slab, ks_pass_cgroups, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
 
 const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_alloc,
@@ -36,6 +37,7 @@ const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_facts,
 	&ks_pass_consumers,
 	&ks_pass_kmem,
+	&ks_pass_slab,
 	&ks_pass_cgroups,
 	&ks_pass_oom,
 	&ks_pass_activity,

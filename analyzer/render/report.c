@@ -143,6 +143,41 @@ static void text_kernel_mem(FILE *out, const struct ks_memory *m, const struct k
 			(unsigned long long)km->total_forks);
 }
 
+/* The biggest slab caches, as kmem -s: what their slabs span, objects allocated of room. */
+static void text_slab(FILE *out, const struct ks_memory *m)
+{
+	const struct ks_slab_census *s = &m->consumers.slab;
+	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
+
+	switch (s->state) {
+	case KS_SLAB_UNREAD:
+		return;
+	case KS_SLAB_NOT_SLUB:
+		fprintf(out, "    slab caches: not counted (the allocator is SLOB or SLAB: its pages name no cache)\n");
+		return;
+	case KS_SLAB_TOO_BIG:
+		fprintf(out, "    slab caches: not counted (the memory map is too big to walk in a report)\n");
+		return;
+	case KS_SLAB_UNREADABLE:
+		fprintf(out, "    slab caches: not counted (the dump lacks the memory map's tables)\n");
+		return;
+	case KS_SLAB_READ:
+		break;
+	}
+	fprintf(out, "    slab caches: %zu holding %.1f MiB in %llu slabs%s\n", s->caches, ks_memory_mib(m, s->pages),
+		(unsigned long long)s->slabs,
+		s->unreadable_map_pages ? " (part of the memory map is missing from the dump: a lower bound)" : "");
+	for (size_t i = 0; i < s->ntop && i < 5; i++) {
+		const struct ks_slab_cache *c = &s->top[i];
+
+		fprintf(out, "      %-24s %9.1f MiB", c->name[0] ? c->name : "?", ks_memory_mib(m, c->pages));
+		if (total)
+			fprintf(out, " %5.1f%%", 100.0 * (double)c->pages / total);
+		fprintf(out, "  %llu of %llu objects of %llu bytes in use\n", (unsigned long long)c->inuse,
+			(unsigned long long)c->objects, (unsigned long long)c->object_size);
+	}
+}
+
 /* The processes holding the most memory, their sums, and the task count's growth. */
 static void text_consumers(FILE *out, const struct ks_analysis *a)
 {
@@ -179,6 +214,7 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 		fprintf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
 			a->tasks.count);
 	text_kernel_mem(out, m, &c->kernel);
+	text_slab(out, m);
 	text_cgroups(out, m);
 	if (c->files_known) {
 		fprintf(out, "    tmpfs files: %zu holding %.1f MiB%s\n", c->files_seen, ks_memory_mib(m, c->files_pages),
@@ -1002,6 +1038,41 @@ static json_t *json_cgroups(const struct ks_memory *m)
 	return arr;
 }
 
+/* memory.consumers.slab: null when the walk did not run; else its state and, when read, the caches. */
+static json_t *json_slab(const struct ks_memory *m)
+{
+	const struct ks_slab_census *s = &m->consumers.slab;
+	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
+	const json_int_t ps = (json_int_t)m->page_size;
+	json_t *o, *caches;
+
+	if (s->state == KS_SLAB_UNREAD)
+		return json_null();
+	o = json_pack("{s:s}", "state", ks_slab_state_name(s->state));
+	if (s->state != KS_SLAB_READ)
+		return o;
+	caches = json_array();
+	for (size_t i = 0; i < s->ntop; i++) {
+		const struct ks_slab_cache *c = &s->top[i];
+
+		json_array_append_new(
+			caches, json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "name", ks_json_text(c->name), "cache",
+					  hexstr(c->cache), "object_size", (json_int_t)c->object_size, "stride",
+					  (json_int_t)c->stride, "slabs", (json_int_t)c->slabs, "objects",
+					  (json_int_t)c->objects, "inuse", (json_int_t)c->inuse, "bytes",
+					  (json_int_t)c->pages * ps, "share",
+					  total ? json_real((double)c->pages / total) : json_null()));
+	}
+	json_object_set_new(o, "caches", caches);
+	json_object_set_new(o, "totals",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "caches", (json_int_t)s->caches, "slabs",
+				      (json_int_t)s->slabs, "objects", (json_int_t)s->objects, "inuse",
+				      (json_int_t)s->inuse, "bytes", (json_int_t)s->pages * ps, "foreign_bytes",
+				      (json_int_t)s->foreign_pages * ps, "map_pages", (json_int_t)s->map_pages,
+				      "unreadable_map_pages", (json_int_t)s->unreadable_map_pages));
+	return o;
+}
+
 /* memory.consumers: processes by RSS (bytes and share of RAM); what kstall does not read yet is null. */
 static json_t *json_consumers(const struct ks_analysis *a)
 {
@@ -1038,7 +1109,7 @@ static json_t *json_consumers(const struct ks_analysis *a)
 	}
 	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files",
 		      c->files_known ? files : json_null(),
-		      "slab", json_null(), "cgroups", json_cgroups(m), "kernel",
+		      "slab", json_slab(m), "cgroups", json_cgroups(m), "kernel",
 		      json_pack("{s:o,s:i,s:o,s:o,s:o,s:o}", "young_tasks",
 				c->young_known ? json_integer((json_int_t)c->young) : json_null(), "young_seconds",
 				KS_YOUNG_SECONDS, "vmalloc_bytes",

@@ -16,6 +16,7 @@ import kstall_report
 import sys
 
 import drgn
+import drgn.helpers.linux.slab
 import drgn_compat
 from drgn import cast
 from drgn.helpers.linux.cpumask import for_each_online_cpu, for_each_possible_cpu
@@ -375,6 +376,65 @@ got_cg = {g["path"]: {k: g[k] for k in ("usage_bytes", "max_bytes", "events")} f
 if cons["cgroups"] is None or any(want_cg.get(p) != v for p, v in got_cg.items()) or \
         len(got_cg) != min(16, len(want_cg)):
     failures.append(f"memory cgroups: kstall {got_cg}, drgn {want_cg}")
+# Slab caches, counted again with drgn: every present section of the memory map (mem_section,
+# SECTION_SIZE_BITS from VMCOREINFO), every head page that is a slab (the page type's top byte on
+# 6.12+, PG_slab before), its cache and counters, and its pages from the folio order (not from
+# the objects, as kstall derives them). SLOB and SLAB keep no cache in the page.
+def slab_census():
+    if not prog.type("struct kmem_cache").has_member("oo"):
+        return "not_slub", None
+    try:
+        pgty = prog["PGTY_slab"].value_() & 0xff
+    except KeyError:
+        pgty = None
+    bits = int(re.search(r"^NUMBER\(SECTION_SIZE_BITS\)=(\d+)$", info, re.M).group(1)) - (page.bit_length() - 1)
+    stride = prog.type("struct page").size
+    per_root = page // prog.type("struct mem_section").size
+    maxpfn = prog["max_pfn"].value_()
+    slab_type = "struct slab *" if prog.type("struct slab").has_member("slab_cache") else "struct page *"
+    caches = {}
+    for nr in range((maxpfn + (1 << bits) - 1) >> bits):
+        root = prog["mem_section"][nr // per_root]
+        if not root.value_():
+            continue
+        coded = root[nr % per_root].section_mem_map.value_()
+        if not coded & 2:
+            continue
+        for pfn in range(nr << bits, min(maxpfn, (nr + 1) << bits)):
+            pg = drgn.Object(prog, "struct page *", (coded & ~(page - 1)) + pfn * stride)
+            if pgty is not None:
+                if (pg.page_type.value_() >> 24) != pgty:
+                    continue
+            elif not drgn_compat.page_flags(pg[0]) & (1 << prog["PG_slab"].value_()):
+                continue
+            sl = cast(slab_type, pg)
+            c = caches.setdefault(sl.slab_cache.value_(), {"slabs": 0, "pages": 0, "objects": 0, "inuse": 0})
+            c["slabs"] += 1
+            c["pages"] += 1 << drgn_compat.compound_order(pg)
+            c["objects"] += sl.objects.value_()
+            c["inuse"] += min(sl.inuse.value_(), sl.objects.value_())
+    return "read", caches
+
+
+slab_state, slab_want = slab_census()
+slab_got = cons["slab"]
+if slab_got is None or slab_got["state"] != slab_state:
+    failures.append(f"slab: kstall {slab_got and slab_got['state']}, drgn {slab_state}")
+elif slab_want is not None:
+    names = {c.value_(): c.name.string_().decode() for c in drgn.helpers.linux.slab.for_each_slab_cache(prog)}
+    order = sorted(((-v["pages"], names.get(a, "?"), a) for a, v in slab_want.items() if v["pages"]))[:12]
+    want_rows = [{"name": n, "cache": hex(a), "slabs": slab_want[a]["slabs"], "bytes": -p * page,
+                  "objects": slab_want[a]["objects"], "inuse": slab_want[a]["inuse"]} for p, n, a in order]
+    got_rows = [{k: c[k] for k in ("name", "cache", "slabs", "bytes", "objects", "inuse")} for c in slab_got["caches"]]
+    if got_rows != want_rows:
+        failures.append(f"slab caches: kstall {got_rows}, drgn {want_rows}")
+    tot = slab_got["totals"]
+    want_tot = {"caches": len(names), "slabs": sum(v["slabs"] for v in slab_want.values()),
+                "bytes": sum(v["pages"] for v in slab_want.values()) * page,
+                "objects": sum(v["objects"] for v in slab_want.values()),
+                "inuse": sum(v["inuse"] for v in slab_want.values())}
+    if {k: tot[k] for k in want_tot} != want_tot or tot["unreadable_map_pages"] or tot["foreign_bytes"]:
+        failures.append(f"slab totals: kstall {tot}, drgn {want_tot}")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page
@@ -479,6 +539,8 @@ if tot is not None:
     if tot["processes"] != len(want):
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
+print(f"slab: {slab_state}, {len(slab_want or {})} caches with slabs, "
+      f"{sum(v['slabs'] for v in (slab_want or {}).values())} slabs compared")
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "
       f"{len(files)} tmpfs files, {ps_checked} ps RSS values, {exc_frames} exception frames, "
       f"{dated} tasks dated by khungtaskd ({stale} stale pairs refused), {rss_checked} OOM kill/reap lines, "

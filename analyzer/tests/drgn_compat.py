@@ -84,3 +84,18 @@ def page_flags(obj):
         return flags.f.value_()
     except (AttributeError, LookupError):
         return flags.value_()
+
+
+def compound_order(page):
+    """A head page's order: drgn 0.0.22 reads page[1].compound_order, which 6.x folios no
+    longer have (and 7.x's flags are a memdesc_flags_t it cannot mask); there, the order is the
+    low byte of the second page's flags (folio _flags_1)."""
+    from drgn.helpers.linux.mm import compound_order as drgn_compound_order
+    try:
+        return drgn_compound_order(page).value_()
+    except (AttributeError, TypeError):
+        pass
+    prog = page.prog_
+    if not page_flags(page[0]) & (1 << prog["PG_head"].value_()):
+        return 0
+    return page_flags(page[1]) & 0xff

@@ -93,9 +93,9 @@ bool ks_debuginfo_member(struct ks_debuginfo *di, const char *type, const char *
 			 uint64_t *offset, uint64_t *size);
 
 /*
- * A bit-field member of a struct (no nesting): its offset in bits from the
- * start of the struct, as little-endian x86 numbers them, and its width.
- * False when absent or not a bit-field.
+ * A bit-field member of a struct, found through anonymous members too: its
+ * offset in bits from the start of the struct, as little-endian x86 numbers
+ * them, and its width. False when absent or not a bit-field.
  */
 bool ks_debuginfo_bitfield(struct ks_debuginfo *di, const char *type, const char *member,
 			   uint64_t *bit_offset, uint64_t *bit_size);

@@ -143,6 +143,21 @@ struct ks_modules;
 /* The modules loaded at the crash (read once at open). */
 const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k);
 
+/*
+ * A present section of the memory map: its first pfn, its pages, and the
+ * address of its first struct page; map 0 when the dump lacks the section's
+ * entry (its pages are unknown, not absent).
+ */
+struct ks_memmap_section {
+	uint64_t pfn, pages, map;
+};
+/*
+ * The memory map's present sections, up to max_pfn, in pfn order; the array
+ * is the caller's to free. UNSUPPORTED without SPARSEMEM's tables, NODATA when
+ * the dump lacks their root.
+ */
+struct ks_error *ks_kernel_memmap(struct ks_kernel *k, struct ks_memmap_section **ret, size_t *count);
+
 /* Size of a kernel stack, from DWARF (union thread_union). */
 uint64_t ks_kernel_thread_size(const struct ks_kernel *k);
 

@@ -191,7 +191,17 @@ enum ks_field {
 	X(MEMCG_USAGE, "mem_cgroup", "memory.usage") \
 	X(MEMCG_MAX, "mem_cgroup", "memory.max") \
 	X(MEMCG_EVENTS, "mem_cgroup", "memory_events") \
-	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp")
+	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp") \
+	X(CGROUP_PSI, "cgroup", "psi") /* pressure of a cgroup: a pointer (6.1+) or embedded (5.x) */ \
+	/* slab: the caches on slab_caches, and the slab a head page of the memory map is */ \
+	X(KMEM_CACHE_LIST, "kmem_cache", "list") \
+	X(KMEM_CACHE_NAME, "kmem_cache", "name") \
+	X(KMEM_CACHE_SIZE, "kmem_cache", "size") /* an object with its metadata: the stride */ \
+	X(KMEM_CACHE_OBJECT_SIZE, "kmem_cache", "object_size") \
+	X(KMEM_CACHE_OO, "kmem_cache", "oo") /* SLUB's alone: SLOB and SLAB have no per-page cache */ \
+	X(SLAB_SLAB_CACHE, "slab", "slab_cache") /* struct slab (5.17+) overlays the head page */ \
+	X(PAGE_SLAB_CACHE, "page", "slab_cache") /* before: struct page's own slab members */ \
+	X(PAGE_PAGE_TYPE, "page", "page_type") /* 6.10+: slab is a page type, not a flag */
 
 /* Type sizes: X(id, struct name). 0 when the DWARF lacks the type. */
 #define KS_TYPE_SIZES(X)                                                               \
@@ -200,7 +210,9 @@ enum ks_field {
 	X(INACTIVE_TASK_FRAME, "inactive_task_frame") /* unwind: a sleeper's switch frame */ \
 	X(TAINT_FLAG, "taint_flag")                   /* facts: the entries of taint_flags[] */ \
 	X(PERCPU_COUNTER, "percpu_counter")           /* consumers: mm rss_stat[] (6.2+) */ \
-	X(HSTATE, "hstate")                           /* kmem: the entries of hstates[] */
+	X(HSTATE, "hstate")                           /* kmem: the entries of hstates[] */ \
+	X(PAGE, "page")                               /* slab: the memory map's stride */ \
+	X(MEM_SECTION, "mem_section")                 /* slab: the sections of the memory map */
 
 /* Enumerators: X(id, enum type, enumerator names). */
 #define KS_ENUMERATORS(X)                                                                     \
@@ -233,7 +245,13 @@ enum ks_field {
 	X(MEMORY_CGRP_ID, "cgroup_subsys_id", "memory_cgrp_id")                                \
 	X(MEMCG_EV_MAX, "memcg_memory_event", "MEMCG_MAX")                                     \
 	X(MEMCG_EV_OOM, "memcg_memory_event", "MEMCG_OOM")                                     \
-	X(MEMCG_EV_OOM_KILL, "memcg_memory_event", "MEMCG_OOM_KILL")
+	X(MEMCG_EV_OOM_KILL, "memcg_memory_event", "MEMCG_OOM_KILL") \
+	/* slab: how a head page says it is a slab, by era: a page flag (to 6.9), a page type */ \
+	/* bit under PAGE_TYPE_BASE (6.10, 6.11), the page type's top byte (6.12+) */ \
+	X(PG_SLAB, "pageflags", "PG_slab") \
+	X(PAGETYPE_PG_SLAB, "pagetype", "PG_slab") \
+	X(PAGE_TYPE_BASE, "pagetype", "PAGE_TYPE_BASE") \
+	X(PGTY_SLAB, "pagetype", "PGTY_slab")
 
 /* Global arrays whose length the DWARF gives: X(id, variable names). */
 #define KS_ARRAYS(X)                                                                        \

@@ -317,6 +317,34 @@ struct ks_cgroup_mem {
 	size_t stalled;
 };
 
+/* A slab cache and what its slabs hold, counted from the memory map. */
+#define KS_TOP_SLABS 12
+struct ks_slab_cache {
+	char name[32];
+	uint64_t cache;		      /* its struct kmem_cache */
+	uint64_t object_size, stride; /* object_size, and size: the object with its metadata */
+	uint64_t slabs, pages;	      /* its slabs and the pages they span */
+	uint64_t objects, inuse;      /* the objects they have room for, and those allocated */
+};
+
+enum ks_slab_state {
+	KS_SLAB_UNREAD,	  /* the walk's layout is unknown on this kernel (a kernel-support gap says what) */
+	KS_SLAB_READ,	  /* the figures below */
+	KS_SLAB_NOT_SLUB, /* SLOB or SLAB: the page names no cache */
+	KS_SLAB_TOO_BIG,  /* the memory map is bigger than the walk's bound */
+	KS_SLAB_UNREADABLE, /* the dump lacks the memory map's tables (a problem says what) */
+};
+
+/* Slab caches by the pages their slabs span, biggest first (`kmem -s`, slabtop). */
+struct ks_slab_census {
+	enum ks_slab_state state;
+	struct ks_slab_cache top[KS_TOP_SLABS];
+	size_t ntop, caches;			 /* caches on slab_caches */
+	uint64_t slabs, pages, objects, inuse;	 /* over every slab met */
+	uint64_t foreign_pages;			 /* slab pages whose cache is not on slab_caches */
+	uint64_t map_pages, unreadable_map_pages; /* struct pages walked, and those the dump lacks */
+};
+
 /* Who holds the memory: the processes by RSS, their sums, and the task count's growth. */
 struct ks_consumers {
 	bool known; /* the mm counters' layout was read */
@@ -333,6 +361,7 @@ struct ks_consumers {
 	uint64_t files_pages;
 	bool files_cut; /* the walk stopped at its bound (or a list looped) */
 	struct ks_kernel_mem kernel;
+	struct ks_slab_census slab;
 	/* memory cgroups: those with a limit or stalled tasks first, then the biggest charges */
 	bool cgroups_known;
 	struct ks_cgroup_mem cgroups[KS_TOP_CGROUPS];
@@ -507,6 +536,7 @@ long ks_waits_for(const struct ks_analysis *a, size_t i);
 const char *ks_stall_source_name(enum ks_stall_source source);
 /* "read", "disabled", "unreadable", "absent" */
 const char *ks_psi_state_name(enum ks_psi_state state);
+const char *ks_slab_state_name(enum ks_slab_state state);
 /* "memory", "io", "cpu" */
 const char *ks_psi_resource_name(enum ks_psi_resource resource);
 /* "shmem", "swap_total", ... */
