@@ -4,7 +4,8 @@
  * (memory.current: the page_counter's usage; memory.max; memory.events' max,
  * oom and oom_kill) and how many stalled tasks are in it (task->cgroups->
  * dfl_cgrp). Bounded: MAX_CGROUPS cgroups, MAX_DEPTH deep; a longer list is a
- * loop. A container at its own limit shows here apart from the machine.
+ * loop. A container at its own limit shows here apart from the machine, and
+ * so does its own memory pressure (its PSI group).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,11 @@
 #define MAX_DEPTH 32
 
 struct walk {
+	struct ks_analysis *a;
 	struct ks_kernel *k;
+	/* the cgroups' pressure: cgroup.psi (a pointer or the group itself), psi_system for the root */
+	bool psi;
+	uint64_t psi_off, psi_size, psi_system, root;
 	uint64_t self, kn, subsys, children, sibling, name, memcg_css, usage, max, events;
 	int64_t memory_id, ev_max, ev_oom, ev_oom_kill;
 	bool events_known;
@@ -45,6 +50,33 @@ static bool layout(struct ks_kernel *k, struct walk *w)
 	       ks_kernel_enumerator(k, KS_E_MEMORY_CGRP_ID, &w->memory_id) && w->memory_id >= 0;
 }
 
+/*
+ * A cgroup's PSI group: the root's is psi_system (cgroup_psi()); below, the
+ * cgroup's own, allocated (6.1+: a pointer, NULL when cgroup PSI is off) or
+ * embedded (5.x). One whose cgroup.pressure is 0 (6.3+: enabled false) holds
+ * frozen numbers and is not read.
+ */
+static void psi_group(struct walk *w, uint64_t cgrp, struct ks_cgroup_mem *c)
+{
+	uint64_t group = 0, off, size;
+	uint8_t enabled;
+
+	if (!w->psi)
+		return;
+	if (cgrp == w->root)
+		group = w->psi_system;
+	else if (w->psi_size != 8)
+		group = cgrp + w->psi_off;
+	else if (!ks_try_read_u64(w->k, cgrp + w->psi_off, &group))
+		group = 0;
+	if (!group)
+		return;
+	if (ks_kernel_late_field(w->k, KS_LF_PSI_GROUP_ENABLED, &off, &size) && size == 1 &&
+	    (!ks_try_read(w->k, group + off, &enabled, 1) || !enabled))
+		return;
+	c->psi_known = !ks_psi_read_group(w->a, group, &c->psi);
+}
+
 /* One cgroup: its memcg's charge and events; false when it has no memory controller state. */
 static bool visit(struct walk *w, uint64_t cgrp, const char *path)
 {
@@ -68,6 +100,7 @@ static bool visit(struct walk *w, uint64_t cgrp, const char *path)
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_max * 8, &c->ev_max) &&
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom * 8, &c->ev_oom) &&
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom_kill * 8, &c->ev_oom_kill);
+	psi_group(w, cgrp, c);
 	if (!ks_u64map_put_index(&w->index, cgrp, w->n))
 		return false;
 	w->n++;
@@ -154,7 +187,7 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 {
 	struct ks_kernel *k = a->kernel;
 	struct ks_consumers *c = &a->memory.consumers;
-	struct walk w = { .k = k };
+	struct walk w = { .a = a, .k = k };
 	struct ks_u64map cgroup_of_set = { 0 };
 	uint64_t root, root_off, size, dfl_off;
 
@@ -164,6 +197,9 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	if (!ks_kernel_symbol(k, "cgrp_dfl_root", &root) ||
 	    !ks_kernel_late_field(k, KS_LF_CGROUP_ROOT_CGRP, &root_off, &size) || !layout(k, &w))
 		return NULL;
+	w.root = root + root_off;
+	w.psi = a->memory.pressure.state == KS_PSI_READ && ks_kernel_symbol(k, "psi_system", &w.psi_system) &&
+		ks_kernel_late_field(k, KS_LF_CGROUP_PSI, &w.psi_off, &w.psi_size);
 	w.all = calloc(MAX_CGROUPS, sizeof(*w.all));
 	if (!w.all)
 		return &ks_error_nomem;

@@ -34,6 +34,14 @@ size_t ks_find_cycles(const long *next, size_t n, bool *in_cycle);
 bool ks_psi_onset(const struct ks_psi_line *l, double up, double *est, double *lo, double *hi, double *share,
 		  bool *at_least);
 /*
+ * One struct psi_group (psi_system, a cgroup's) as of its last averaging,
+ * dated against the crash, with the onset of a memory stall going on. The
+ * read's error code (LOOKUP when the layout is unknown), 0 when read.
+ */
+enum ks_error_code ks_psi_read_group(struct ks_analysis *a, uint64_t group, struct ks_psi_group *g);
+/* False when PSI is built in but off (psi=0, CONFIG_PSI_DEFAULT_DISABLED). */
+bool ks_psi_enabled(struct ks_analysis *a);
+/*
  * Recognise a log line that names an OOM or hung-task event; fills kind, pid
  * and comm. False for any other line.
  */

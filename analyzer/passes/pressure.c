@@ -148,58 +148,82 @@ bool ks_psi_onset(const struct ks_psi_line *l, double up, double *est, double *l
 	return true;
 }
 
-static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
+enum ks_error_code ks_psi_read_group(struct ks_analysis *a, uint64_t group, struct ks_psi_group *g)
 {
 	struct ks_kernel *k = a->kernel;
+	struct layout l;
+	enum ks_error_code code = 0;
+	uint64_t last;
+
+	memset(g, 0, sizeof(*g));
+	g->updated_seconds_before = -1;
+	g->onset = -1;
+	if (!psi_layout(k, &l))
+		return KS_ERR_LOOKUP;
+	for (int r = 0; r < KS_PSI__COUNT && !code; r++) {
+		code = read_line(k, group, &l, l.state[r][0], &g->some[r]);
+		if (!code && l.full[r])
+			code = read_line(k, group, &l, l.state[r][1], &g->full[r]);
+	}
+	if (code) {
+		memset(g->some, 0, sizeof(g->some));
+		memset(g->full, 0, sizeof(g->full));
+		return code;
+	}
+	if (l.last_update != UINT64_MAX && ks_try_read_u64(k, group + l.last_update, &last) && a->now_ns &&
+	    last <= a->now_ns)
+		g->updated_seconds_before = (double)(a->now_ns - last) / 1e9;
+	{
+		/* dated from the last averaging, then moved to the crash */
+		double lag = g->updated_seconds_before > 0 ? g->updated_seconds_before : 0;
+		double up = a->now_ns ? (double)a->now_ns / 1e9 - lag : 0;
+
+		if (ks_psi_onset(&g->some[KS_PSI_MEMORY], up, &g->onset, &g->onset_min, &g->onset_max,
+				 &g->onset_share, &g->onset_at_least)) {
+			g->onset += lag;
+			g->onset_min += lag;
+			g->onset_max += lag;
+		} else {
+			g->onset = -1;
+		}
+	}
+	return 0;
+}
+
+bool ks_psi_enabled(struct ks_analysis *a)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t disabled, off, size;
+	uint32_t on;
+
+	/* psi_disabled is a static key: on when psi=0 or CONFIG_PSI_DEFAULT_DISABLED without psi=1 */
+	return !(ks_kernel_symbol(k, "psi_disabled", &disabled) &&
+		 ks_kernel_late_field(k, KS_LF_STATIC_KEY_ENABLED, &off, &size) && size == 4 &&
+		 ks_try_read(k, disabled + off, &on, sizeof(on)) && on);
+}
+
+static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
+{
 	struct ks_pressure *p = &a->memory.pressure;
 	struct layout l;
-	uint64_t group, disabled, off, size, last;
-	uint32_t on;
-	enum ks_error_code code = 0;
+	uint64_t group;
+	enum ks_error_code code;
 
 	(void)ctx;
 	memset(p, 0, sizeof(*p));
-	p->updated_seconds_before = -1;
-	p->onset = -1;
-	if (!ks_kernel_symbol(k, "psi_system", &group) || !psi_layout(k, &l))
+	p->sys.updated_seconds_before = -1;
+	p->sys.onset = -1;
+	if (!ks_kernel_symbol(a->kernel, "psi_system", &group) || !psi_layout(a->kernel, &l))
 		return NULL;
-	/* psi_disabled is a static key: on when psi=0 or CONFIG_PSI_DEFAULT_DISABLED without psi=1 */
-	if (ks_kernel_symbol(k, "psi_disabled", &disabled) &&
-	    ks_kernel_late_field(k, KS_LF_STATIC_KEY_ENABLED, &off, &size) && size == 4 &&
-	    ks_try_read(k, disabled + off, &on, sizeof(on)) && on) {
+	if (!ks_psi_enabled(a)) {
 		p->state = KS_PSI_DISABLED;
 		return NULL;
 	}
 	p->state = KS_PSI_READ;
-	for (int r = 0; r < KS_PSI__COUNT && !code; r++) {
-		code = read_line(k, group, &l, l.state[r][0], &p->some[r]);
-		if (!code && l.full[r])
-			code = read_line(k, group, &l, l.state[r][1], &p->full[r]);
-	}
-	if (code) {
+	if ((code = ks_psi_read_group(a, group, &p->sys))) {
 		p->state = KS_PSI_UNREADABLE;
-		memset(p->some, 0, sizeof(p->some));
-		memset(p->full, 0, sizeof(p->full));
 		ks_problems_add(&a->problems, code, 0, code == KS_ERR_NODATA ? 0 : group,
 				"cannot read psi_system: memory, io and cpu pressure unknown");
-		return NULL;
-	}
-	if (l.last_update != UINT64_MAX && ks_try_read_u64(k, group + l.last_update, &last) && a->now_ns &&
-	    last <= a->now_ns)
-		p->updated_seconds_before = (double)(a->now_ns - last) / 1e9;
-	{
-		/* dated from the last averaging, then moved to the crash */
-		double lag = p->updated_seconds_before > 0 ? p->updated_seconds_before : 0;
-		double up = a->now_ns ? (double)a->now_ns / 1e9 - lag : 0;
-
-		if (ks_psi_onset(&p->some[KS_PSI_MEMORY], up, &p->onset, &p->onset_min, &p->onset_max,
-				 &p->onset_share, &p->onset_at_least)) {
-			p->onset += lag;
-			p->onset_min += lag;
-			p->onset_max += lag;
-		} else {
-			p->onset = -1;
-		}
 	}
 	return NULL;
 }

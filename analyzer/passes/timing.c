@@ -130,13 +130,13 @@ static void log_dates(struct ks_analysis *a)
  */
 static void psi_dates(struct ks_analysis *a, const struct ks_pressure *p)
 {
-	if (p->state != KS_PSI_READ || p->onset < 0)
+	if (p->state != KS_PSI_READ || p->sys.onset < 0)
 		return;
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
 		struct ks_stall *st = &a->ta[i].stall;
 		double age = task_age(a, t);
-		double est = p->onset, hi = p->onset_at_least ? st->max_seconds : p->onset_max;
+		double est = p->sys.onset, hi = p->sys.onset_at_least ? st->max_seconds : p->sys.onset_max;
 
 		if (t->idle || a->ta[i].alloc.phase == KS_ALLOC_NONE ||
 		    (st->source != KS_STALL_NONE && st->source != KS_STALL_DELAYACCT))

@@ -806,7 +806,8 @@ static void fork_storm(struct builder *b)
  * and its OOM killer while the machine may have memory to spare. The cgroup, its usage and
  * memory.max come from its own counters where the cgroup tree was read (a limited cgroup with
  * stalled tasks), else from the log's last memcg OOM report (mem_cgroup_print_oom_meminfo); how
- * often the killer found nothing it may kill, from "Out of memory and no killable processes".
+ * often the killer found nothing it may kill, from "Out of memory and no killable processes";
+ * since when its tasks stall, from the cgroup's own PSI group.
  * Told apart from the machine running out by its free pages against the zones' watermarks.
  */
 static void memcg_limit(struct builder *b)
@@ -851,6 +852,13 @@ static void memcg_limit(struct builder *b)
 						(unsigned long long)cg->ev_oom_kill);
 		if (len < sizeof(v->summary))
 			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ")");
+		/* how long its own tasks have stalled on memory, from its PSI group */
+		if (cg->psi_known && cg->psi.onset >= 0 && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+						"; its tasks have stalled on memory %.0f%% of the time since %s%.0f s "
+						"before the crash (its PSI)",
+						cg->psi.onset_share, cg->psi.onset_at_least ? "at least " : "about ",
+						cg->psi.onset_at_least ? cg->psi.onset_min : cg->psi.onset);
 		from_memory = true;
 		break;
 	}
@@ -1023,15 +1031,15 @@ static void add_memory_onset(struct ks_analysis *a)
 	const struct ks_pressure *p = &a->memory.pressure;
 	char words[160];
 
-	if (p->state != KS_PSI_READ || p->onset < 0)
+	if (p->state != KS_PSI_READ || p->sys.onset < 0)
 		return;
-	if (p->onset_at_least)
+	if (p->sys.onset_at_least)
 		snprintf(words, sizeof(words), " The system has been stalled on memory for %.0f s or more (PSI).",
-			 p->onset_min);
+			 p->sys.onset_min);
 	else
 		snprintf(words, sizeof(words),
 			 " The system has been stalled on memory for about %.0f s (PSI estimate, %.0f-%.0f s).",
-			 p->onset, p->onset_min, p->onset_max);
+			 p->sys.onset, p->sys.onset_min, p->sys.onset_max);
 	for (size_t v = 0; v < a->nverdicts; v++) {
 		struct ks_verdict *vd = &a->verdicts[v];
 		size_t len = strlen(vd->summary);

@@ -60,9 +60,47 @@ static void text_psi_line(FILE *out, const char *what, const struct ks_psi_line 
 			l->total_seconds);
 }
 
-/* The PRESSURE lines: what /proc/pressure would have said, or why there is nothing to say. */
-static void text_pressure(FILE *out, const struct ks_pressure *p)
+/* ", memory stall going on since about N s before the crash (a-b s), P% of the time since" */
+static void text_onset(FILE *out, const struct ks_psi_group *g)
 {
+	if (g->onset_at_least)
+		fprintf(out, "memory stall going on since %.0f s or more before the crash", g->onset_min);
+	else
+		fprintf(out, "memory stall going on since about %.0f s before the crash (%.0f-%.0f s)", g->onset,
+			g->onset_min, g->onset_max);
+	fprintf(out, ", %.0f%% of the time since [PSI estimate]", g->onset_share);
+}
+
+/*
+ * The cgroups under memory pressure of their own (memory some avg10 of 1% or
+ * more), the root's being the system's above.
+ */
+static void text_cgroup_pressure(FILE *out, const struct ks_memory *m)
+{
+	const struct ks_consumers *c = &m->consumers;
+
+	for (size_t i = 0; c->cgroups_known && i < c->ncgroups; i++) {
+		const struct ks_cgroup_mem *g = &c->cgroups[i];
+
+		if (!g->psi_known || !strcmp(g->path, "/") || g->psi.some[KS_PSI_MEMORY].avg10 < 1.0)
+			continue;
+		fprintf(out, "    cgroup %s memory", g->path);
+		text_psi_line(out, "some", &g->psi.some[KS_PSI_MEMORY]);
+		text_psi_line(out, "full", &g->psi.full[KS_PSI_MEMORY]);
+		fprintf(out, "\n");
+		if (g->psi.onset >= 0) {
+			fprintf(out, "      ");
+			text_onset(out, &g->psi);
+			fprintf(out, "\n");
+		}
+	}
+}
+
+/* The PRESSURE lines: what /proc/pressure would have said, or why there is nothing to say. */
+static void text_pressure(FILE *out, const struct ks_memory *m)
+{
+	const struct ks_pressure *p = &m->pressure;
+
 	if (p->state != KS_PSI_READ) {
 		fprintf(out, "  PRESSURE  %s\n",
 			p->state == KS_PSI_DISABLED ? "PSI is disabled in this kernel (psi=0 or CONFIG_PSI_DEFAULT_DISABLED)"
@@ -71,23 +109,21 @@ static void text_pressure(FILE *out, const struct ks_pressure *p)
 		return;
 	}
 	fprintf(out, "  PRESSURE (PSI: avg10 avg60 avg300, total stall");
-	if (p->updated_seconds_before >= 0)
-		fprintf(out, "; as of %.1f s before the crash", p->updated_seconds_before);
+	if (p->sys.updated_seconds_before >= 0)
+		fprintf(out, "; as of %.1f s before the crash", p->sys.updated_seconds_before);
 	fprintf(out, ")\n");
 	for (int r = 0; r < KS_PSI__COUNT; r++) {
 		fprintf(out, "    %-7s", ks_psi_resource_name((enum ks_psi_resource)r));
-		text_psi_line(out, "some", &p->some[r]);
-		text_psi_line(out, "full", &p->full[r]);
+		text_psi_line(out, "some", &p->sys.some[r]);
+		text_psi_line(out, "full", &p->sys.full[r]);
 		fprintf(out, "\n");
 	}
-	if (p->onset < 0)
-		return;
-	if (p->onset_at_least)
-		fprintf(out, "    memory stall going on since %.0f s or more before the crash", p->onset_min);
-	else
-		fprintf(out, "    memory stall going on since about %.0f s before the crash (%.0f-%.0f s)", p->onset,
-			p->onset_min, p->onset_max);
-	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", p->onset_share);
+	if (p->sys.onset >= 0) {
+		fprintf(out, "    ");
+		text_onset(out, &p->sys);
+		fprintf(out, "\n");
+	}
+	text_cgroup_pressure(out, m);
 }
 
 /* Memory cgroups with a limit or stalled tasks (the others are summed up by the machine's counters). */
@@ -245,7 +281,7 @@ static void text_memory(FILE *out, const struct ks_analysis *a)
 	};
 
 	fprintf(out, "\nMEMORY (pages of %llu bytes)\n", (unsigned long long)m->page_size);
-	text_pressure(out, &m->pressure);
+	text_pressure(out, m);
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
 		enum ks_mem_item it = shown[i];
 
@@ -945,32 +981,54 @@ static json_t *json_psi_line(const struct ks_psi_line *l)
 			 "total_seconds", l->total_seconds);
 }
 
-/* null without PSI; else its state and, when read, memory's some and full at the top, io and cpu below. */
-static json_t *json_pressure(const struct ks_pressure *p)
+/* A PSI group's memory lines at the top with the onset of its memory stall, io and cpu below. */
+static json_t *json_psi_group(const struct ks_psi_group *g, bool read)
 {
-	json_t *o;
+	bool on = read && g->onset >= 0;
+	json_t *o = json_pack("{s:o,s:o,s:o}", "updated_seconds_before",
+			      read && g->updated_seconds_before >= 0 ? json_real(g->updated_seconds_before) : json_null(),
+			      "some", read ? json_psi_line(&g->some[KS_PSI_MEMORY]) : json_null(), "full",
+			      read ? json_psi_line(&g->full[KS_PSI_MEMORY]) : json_null());
+
+	json_object_set_new(o, "onset_seconds", on ? json_real(g->onset) : json_null());
+	json_object_set_new(o, "onset_min_seconds", on ? json_real(g->onset_min) : json_null());
+	json_object_set_new(o, "onset_max_seconds", on && !g->onset_at_least ? json_real(g->onset_max) : json_null());
+	json_object_set_new(o, "onset_share", on ? json_real(g->onset_share) : json_null());
+	for (int r = KS_PSI_IO; r < KS_PSI__COUNT; r++)
+		json_object_set_new(o, ks_psi_resource_name((enum ks_psi_resource)r),
+				    read ? json_pack("{s:o,s:o}", "some", json_psi_line(&g->some[r]), "full",
+						     json_psi_line(&g->full[r]))
+					 : json_null());
+	return o;
+}
+
+/*
+ * null without PSI; else its state and psi_system's lines, and the cgroups'
+ * (those of memory.consumers.cgroups whose PSI group was read; null when no
+ * cgroup tree was read).
+ */
+static json_t *json_pressure(const struct ks_memory *m)
+{
+	const struct ks_pressure *p = &m->pressure;
+	const struct ks_consumers *c = &m->consumers;
+	json_t *o, *cgroups;
 
 	if (p->state == KS_PSI_ABSENT)
 		return json_null();
-	o = json_pack("{s:s,s:s,s:o,s:o,s:o}", "source", "psi", "state", ks_psi_state_name(p->state),
-		      "updated_seconds_before",
-		      p->updated_seconds_before >= 0 ? json_real(p->updated_seconds_before) : json_null(), "some",
-		      json_psi_line(&p->some[KS_PSI_MEMORY]), "full", json_psi_line(&p->full[KS_PSI_MEMORY]));
-	{
-		bool on = p->state == KS_PSI_READ && p->onset >= 0;
+	o = json_psi_group(&p->sys, p->state == KS_PSI_READ);
+	json_object_set_new(o, "source", json_string("psi"));
+	json_object_set_new(o, "state", json_string(ks_psi_state_name(p->state)));
+	cgroups = c->cgroups_known && p->state == KS_PSI_READ ? json_array() : json_null();
+	for (size_t i = 0; c->cgroups_known && p->state == KS_PSI_READ && i < c->ncgroups; i++) {
+		json_t *g;
 
-		json_object_set_new(o, "onset_seconds", on ? json_real(p->onset) : json_null());
-		json_object_set_new(o, "onset_min_seconds", on ? json_real(p->onset_min) : json_null());
-		json_object_set_new(o, "onset_max_seconds",
-				    on && !p->onset_at_least ? json_real(p->onset_max) : json_null());
-		json_object_set_new(o, "onset_share", on ? json_real(p->onset_share) : json_null());
+		if (!c->cgroups[i].psi_known)
+			continue;
+		g = json_psi_group(&c->cgroups[i].psi, true);
+		json_object_set_new(g, "path", ks_json_text(c->cgroups[i].path));
+		json_array_append_new(cgroups, g);
 	}
-	for (int r = KS_PSI_IO; r < KS_PSI__COUNT; r++)
-		json_object_set_new(o, ks_psi_resource_name((enum ks_psi_resource)r),
-				    p->state == KS_PSI_READ
-					    ? json_pack("{s:o,s:o}", "some", json_psi_line(&p->some[r]), "full",
-							json_psi_line(&p->full[r]))
-					    : json_null());
+	json_object_set_new(o, "cgroups", cgroups);
 	return o;
 }
 
@@ -1170,7 +1228,7 @@ static json_t *json_memory(const struct ks_analysis *a)
 	}
 	return json_pack("{s:I,s:o,s:o,s:i,s:o,s:o}", "page_size", (json_int_t)m->page_size, "pages", counters,
 			 "zones", zones, "kswapd_failed_nodes", (int)m->kswapd_failed_nodes, "pressure",
-			 json_pressure(&m->pressure), "consumers", json_consumers(a));
+			 json_pressure(m), "consumers", json_consumers(a));
 }
 
 static json_t *json_oom(const struct ks_analysis *a, json_t *victims)

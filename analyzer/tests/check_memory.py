@@ -119,23 +119,54 @@ psi_lines = 0
 if pressure is None or pressure["state"] != "read":
     failures.append(f"pressure: the fixture kernels have PSI on, kstall says {pressure}")
 else:
-    g = prog["psi_system"]
     avgs = enum_value("psi_aggregators", "PSI_AVGS")
-    got = {"memory": {"some": pressure["some"], "full": pressure["full"]}, "io": pressure["io"], "cpu": pressure["cpu"]}
-    for res, name in (("memory", "MEM"), ("io", "IO"), ("cpu", "CPU")):
-        for kind in ("some", "full"):
-            state = enum_value("psi_states", f"PSI_{name}_{kind.upper()}")
-            line = got[res][kind]
-            if state is None:
-                if line is not None:
-                    failures.append(f"pressure {res} {kind}: the kernel has no such line, kstall {line}")
-                continue
-            want = {"avg10": g.avg[state][0].value_() / 2048, "avg60": g.avg[state][1].value_() / 2048,
-                    "avg300": g.avg[state][2].value_() / 2048,
-                    "total_seconds": g.total[avgs][state].value_() / 1e9}
-            psi_lines += 1
-            if line is None or any(abs(line[k] - v) > 1e-9 for k, v in want.items()):
-                failures.append(f"pressure {res} {kind}: kstall {line}, drgn {want}")
+
+    def check_psi(label, got_group, g):
+        global psi_lines
+        got = {"memory": {"some": got_group["some"], "full": got_group["full"]}, "io": got_group["io"],
+               "cpu": got_group["cpu"]}
+        for res, name in (("memory", "MEM"), ("io", "IO"), ("cpu", "CPU")):
+            for kind in ("some", "full"):
+                state = enum_value("psi_states", f"PSI_{name}_{kind.upper()}")
+                line = got[res][kind]
+                if state is None:
+                    if line is not None:
+                        failures.append(f"{label} {res} {kind}: the kernel has no such line, kstall {line}")
+                    continue
+                want = {"avg10": g.avg[state][0].value_() / 2048, "avg60": g.avg[state][1].value_() / 2048,
+                        "avg300": g.avg[state][2].value_() / 2048,
+                        "total_seconds": g.total[avgs][state].value_() / 1e9}
+                psi_lines += 1
+                if line is None or any(abs(line[k] - v) > 1e-9 for k, v in want.items()):
+                    failures.append(f"{label} {res} {kind}: kstall {line}, drgn {want}")
+
+    check_psi("pressure", pressure, prog["psi_system"])
+    # Each cgroup's PSI group: the root's is psi_system; below, cgroup.psi (a pointer on 6.1+,
+    # NULL when cgroup PSI is off; embedded before), not read when its cgroup.pressure is 0.
+    # Every cgroup kstall lists in memory.consumers.cgroups with a group is in pressure.cgroups.
+    from drgn.helpers.linux.list import list_for_each_entry as each_css
+
+    def cgroup_psi(cg, path, out):
+        if path == "/":
+            out[path] = prog["psi_system"]
+        else:
+            grp = cg.psi if cg.psi.type_.kind == drgn.TypeKind.POINTER else cg.psi.address_of_()
+            if grp.value_() and (not grp.type_.type.has_member("enabled") or grp.enabled.value_()):
+                out[path] = grp[0]
+        for css in each_css("struct cgroup_subsys_state", cg.self.children.address_of_(), "sibling"):
+            child = drgn.container_of(css, "struct cgroup", "self")
+            cgroup_psi(child, path.rstrip("/") + "/" + child.kn.name.string_().decode(), out)
+
+    want_psi = {}
+    cgroup_psi(prog["cgrp_dfl_root"].cgrp, "/", want_psi)
+    got_psi = {g["path"]: g for g in (pressure["cgroups"] or [])}
+    listed = {g["path"] for g in (mem["consumers"]["cgroups"] or [])}
+    if set(got_psi) != listed & set(want_psi):
+        failures.append(f"cgroup pressure: kstall has {sorted(got_psi)}, drgn's groups of the listed cgroups "
+                        f"{sorted(listed & set(want_psi))}")
+    for path, got_group in got_psi.items():
+        if path in want_psi:
+            check_psi(f"cgroup {path} pressure", got_group, want_psi[path])
 
 def kdump_vmcoreinfo(path):
     """The VMCOREINFO text a kdump-compressed file keeps in its sub-header (makedumpfile's

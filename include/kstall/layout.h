@@ -166,6 +166,7 @@ enum ks_field {
 	X(PSI_GROUP_AVG, "psi_group", "avg")           /* pressure: the running averages */ \
 	X(PSI_GROUP_TOTAL, "psi_group", "total")       /* pressure: total stall time, ns */ \
 	X(PSI_GROUP_AVG_LAST_UPDATE, "psi_group", "avg_last_update") \
+	X(PSI_GROUP_ENABLED, "psi_group", "enabled") /* 6.3+: cgroup.pressure 0 freezes a cgroup's */ \
 	X(STATIC_KEY_ENABLED, "static_key", "enabled") /* pressure: psi_disabled */ \
 	X(CLOCKSOURCE_MULT, "clocksource", "mult")     /* clocks: HZ from clocksource_jiffies */ \
 	X(CLOCKSOURCE_SHIFT, "clocksource", "shift") \

@@ -239,21 +239,26 @@ enum ks_psi_state {
 	KS_PSI_UNREADABLE, /* on, but psi_system could not be read (a problem says why) */
 };
 
-struct ks_pressure {
-	enum ks_psi_state state;
+/*
+ * One PSI group's lines, as of its last averaging, and the memory stall going
+ * on at the crash (memory some avg10 >= KS_PSI_STALL_PCT): when it began,
+ * seconds before the crash, estimated from the averages' decay (ks_psi_onset),
+ * with the range the averages allow. onset < 0: no such stall. onset_at_least:
+ * the averages are saturated, it began onset seconds ago or earlier.
+ */
+struct ks_psi_group {
 	struct ks_psi_line some[KS_PSI__COUNT], full[KS_PSI__COUNT];
 	/* how long before the crash the kernel last folded the averages (every 2 s); < 0 when unknown */
 	double updated_seconds_before;
-	/*
-	 * The memory stall going on at the crash (memory some avg10 >= KS_PSI_STALL_PCT):
-	 * when it began, seconds before the crash, estimated from the averages' decay
-	 * (ks_psi_onset), with the range the averages allow. onset < 0: no such stall.
-	 * onset_at_least: the averages are saturated, it began onset seconds ago or earlier.
-	 */
 	double onset, onset_min, onset_max;
 	bool onset_at_least;
 	/* the share of time stalled since the onset, percent, as the fit found it */
 	double onset_share;
+};
+
+struct ks_pressure {
+	enum ks_psi_state state;
+	struct ks_psi_group sys; /* psi_system's, when state is KS_PSI_READ */
 };
 
 /* memory some avg10 at or above this (one second of stall in every ten): a memory stall is going on */
@@ -315,6 +320,9 @@ struct ks_cgroup_mem {
 	bool events_known;
 	/* stalled tasks (allocating, or in D) whose cgroup this is */
 	size_t stalled;
+	/* its pressure (cgroup.psi; the root's is psi_system): psi_known when read */
+	bool psi_known;
+	struct ks_psi_group psi;
 };
 
 /* A slab cache and what its slabs hold, counted from the memory map. */
