@@ -286,6 +286,8 @@ static const char STYLE[] =
 	".axis line{stroke:#b0bec5}.axis text{fill:#5f6b76;font-size:11px}\n"
 	".kill line{stroke:#e65100;stroke-width:1.5;stroke-dasharray:4 2}.kill path{fill:#e65100}"
 	".legend i.kill{background:#e65100;width:4px}\n"
+	".onset rect{fill:#6a1b9a;opacity:.12}.onset line{stroke:#6a1b9a;stroke-width:1.5}"
+	".legend i.onset{background:#6a1b9a;opacity:.4}\n"
 	"#events-table td{font-size:13px}#events-table td.num{white-space:nowrap;text-align:right}"
 	"#events-table tr:target{background:#fff8c4}\n"
 	".ev{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;white-space:nowrap;"
@@ -1074,6 +1076,36 @@ static size_t timeline_kills(struct html *h, long bottom, double axis)
 	return outside;
 }
 
+/*
+ * The system's memory stall from PSI, behind the bars: a band over the range
+ * the averages allow for its onset (to the axis's start when they cannot bound
+ * it) and a line at the estimate. Tasks allocating in it stalled since then,
+ * or since their own start if they are younger.
+ */
+static void timeline_onset(struct html *h, long bottom, double axis)
+{
+	const struct ks_pressure *p = &h->a->memory.pressure;
+	const struct ks_psi_group *g = &p->sys;
+	double x0, x1, x;
+
+	if (p->state != KS_PSI_READ || g->onset < 0)
+		return;
+	x0 = tl_x(g->onset_at_least ? axis : g->onset_max, axis);
+	x1 = tl_x(g->onset_min, axis);
+	x = tl_x(g->onset, axis);
+	put(h, "<g class=\"onset\" data-onset=\"%.1f\" data-min=\"%.1f\" data-max=\"%.1f\"><title>The system's memory "
+	       "stall began ",
+	    g->onset, g->onset_min, g->onset_at_least ? -1.0 : g->onset_max);
+	if (g->onset_at_least)
+		put(h, "%.0f s or more before the crash", g->onset_min);
+	else
+		put(h, "about %.0f s before the crash (%.0f-%.0f s)", g->onset, g->onset_min, g->onset_max);
+	put(h, ", stalling %.0f%% of the time since (PSI estimate)</title>\n", g->onset_share);
+	put(h, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%ld\"/>\n", x0, TL_TOP - 4, x1 - x0,
+	    bottom - TL_TOP + 4);
+	put(h, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%ld\"/></g>\n", x, TL_TOP - 4, x, bottom);
+}
+
 static void html_timeline(struct html *h)
 {
 	const struct ks_analysis *a = h->a;
@@ -1085,7 +1117,8 @@ static void html_timeline(struct html *h)
 	       "<p class=\"legend\"><span><i class=\"st-D\"></i>D uninterruptible</span>"
 	       "<span><i class=\"st-R\"></i>R running</span><span><i class=\"st-S\"></i>S sleeping</span>"
 	       "<span><i class=\"st-o\"></i>other</span><span><i class=\"unc\"></i>the stall began "
-	       "somewhere here</span><span><i class=\"kill\"></i>OOM kill (from the log)</span> "
+	       "somewhere here</span><span><i class=\"kill\"></i>OOM kill (from the log)</span>"
+	       "<span><i class=\"onset\"></i>the system's memory stall began (PSI estimate)</span> "
 	       "<span class=\"muted\">hover a bar for the source of its start</span></p>\n");
 	if (!idx) {
 		put(h, "<p>out of memory drawing the timeline</p></section>\n");
@@ -1105,6 +1138,9 @@ static void html_timeline(struct html *h)
 
 	for (size_t k = 0; k < shown; k++)
 		axis = fmax(axis, stall_start(&a->ta[idx[k]].stall));
+	if (shown && a->memory.pressure.state == KS_PSI_READ && a->memory.pressure.sys.onset >= 0)
+		axis = fmax(axis, a->memory.pressure.sys.onset_at_least ? a->memory.pressure.sys.onset_min
+									: a->memory.pressure.sys.onset_max);
 	axis = ceil(axis / nice_step(axis)) * nice_step(axis);
 	long height = shown ? TL_TOP + (long)shown * TL_ROW + 30 : 40;
 
@@ -1113,6 +1149,8 @@ static void html_timeline(struct html *h)
 	    TL_WIDTH, height, TL_WIDTH, height);
 	if (!shown)
 		put(h, "<text x=\"10\" y=\"%d\">No stalled task with a known stall start.</text>\n", TL_TOP + 14);
+	if (shown)
+		timeline_onset(h, TL_TOP + (long)shown * TL_ROW + 2, axis);
 	for (size_t k = 0; k < shown; k++)
 		timeline_bar(h, idx[k], (long)k, axis);
 	if (shown) {

@@ -121,6 +121,7 @@ if allocating and onset is None:
 elif allocating and onset < max(allocating) - 5:
     failures.append(f"memory stall onset {onset:.1f} s before the crash, but an allocation has been "
                     f"stuck for {max(allocating):.1f} s")
+
 first_oom = None
 serial = os.path.join(os.path.dirname(vmcore), "serial.log")
 if truth["root_cause"] == "oom_deadlock" and os.path.exists(serial) and onset is not None:
@@ -134,6 +135,26 @@ if truth["root_cause"] == "oom_deadlock" and os.path.exists(serial) and onset is
         if abs(onset - before) > 10:
             failures.append(f"memory stall onset {onset:.1f} s before the crash, the first OOM "
                             f"invocation {before:.1f} s")
+# The system's memory stall began at the first sign of it the guest's console kept (outside the
+# dump): the earliest stall start any looping or holding role printed (truth.json keeps each role's
+# last), or the first OOM invocation, whichever came first. The onset is within 25% of it.
+if os.path.exists(serial) and hz and allocating:
+    starts, oom_at = [], None
+    for line in open(serial, errors="replace"):
+        if "Linux version" in line and (starts or oom_at is not None):
+            break
+        if "TRUTH {" in line and '"stall_start_jiffies"' in line:
+            role = json.loads(line[line.index("{"):])
+            if role.get("role") in ("holder", "looper") and role.get("stall_start_jiffies"):
+                starts.append((jiffies - role["stall_start_jiffies"]) / hz)
+        if "invoked oom-killer" in line and oom_at is None and line.startswith("["):
+            oom_at = report["kernel"]["uptime_seconds"] - float(line[1:].split("]")[0])
+    began = max(starts + ([oom_at] if oom_at is not None else []), default=None)
+    if began and onset is not None and abs(onset - began) > 0.25 * began:
+        failures.append(f"memory stall onset {onset:.1f} s before the crash, more than 25% off its first sign "
+                        f"in the console, {began:.1f} s")
+    if began:
+        print(f"the memory stall's first sign in the console: {began:.1f} s before the crash")
 if onset is not None:
     print(f"memory stall onset {onset:.1f} s [{pressure['onset_min_seconds']:.1f}, "
           f"{pressure['onset_max_seconds']}] (allocations stuck {[round(x, 1) for x in allocating]}, "
@@ -158,6 +179,17 @@ for t in report["tasks"]:
         failures.append(f"pid {t['pid']}: PSI's {st['seconds']} s kept over its own OOM invocation {f} s ago")
 if log_dated:
     print(f"{log_dated} allocating tasks dated by their first OOM invocation in the log")
+# Every task in the allocator has a stall age (at worst bounded by its own start_time), and a task
+# that loops there (running, or in the short sleeps of throttling and the oom_lock retry) is never
+# dated by its last switch: sched_info would give it the time since its last arrival.
+undated = [t["pid"] for t in report["tasks"] if t["alloc"] and not t["stall"]]
+if undated:
+    failures.append(f"allocating tasks without a stall age: {undated}")
+for t in report["tasks"]:
+    st = t["stall"]
+    if t["alloc"] and st and st["source"] == "sched_info" and st["seconds"] < 1:
+        failures.append(f"pid {t['pid']} loops in the allocator ({t['alloc']['phase']}) but is dated "
+                        f"{st['seconds']:.3f} s by its last switch")
 print(f"{truth['scenario']}/{truth['flavour']}: verdicts {kinds}")
 for f in failures:
     print("FAIL:", f)

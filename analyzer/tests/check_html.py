@@ -202,6 +202,10 @@ FACTS = r"""(() => {
               time: r.cells[0].textContent, task: r.cells[2].textContent, href: href,
               target_comm: target ? target.cells[2].textContent : null, text: r.cells[3].textContent};
     }),
+    onsets: Array.from(q('#stall-timeline g.onset')).map(g => ({
+      onset: parseFloat(g.getAttribute('data-onset')), min: parseFloat(g.getAttribute('data-min')),
+      max: parseFloat(g.getAttribute('data-max')), title: g.querySelector('title').textContent,
+      band: g.querySelector('rect').getBBox().width})),
     kills: Array.from(q('#stall-timeline g.kill')).map(g => {
       const a = g.querySelector('a'), href = a ? a.getAttribute('href') : null;
       return {pid: g.getAttribute('data-pid'), href: href, title: g.querySelector('title').textContent,
@@ -379,6 +383,16 @@ def check_events(report, facts, oom_kills):
         failures.append(f"a timeline OOM kill tick has no title or no target row: {facts['kills']}")
     if oom_kills and (not kills or set(ticks) != kills):
         failures.append(f"this fixture's OOM kills {sorted(kills, key=str)} should each be a timeline tick: {ticks}")
+    # The system's memory stall onset from PSI is drawn behind the bars, where there are bars.
+    pr = report["memory"]["pressure"]
+    onset = pr["onset_seconds"] if pr else None
+    bars = any(t["stall"] for t in report["tasks"])
+    want = [] if onset is None or not bars else [(round(onset, 1), round(pr["onset_min_seconds"], 1),
+                                                  round(pr["onset_max_seconds"], 1)
+                                                  if pr["onset_max_seconds"] is not None else -1.0)]
+    got = [(o["onset"], o["min"], o["max"]) for o in facts["onsets"]]
+    if got != want or any("memory stall began" not in o["title"] or o["band"] < 0 for o in facts["onsets"]):
+        failures.append(f"timeline onset {facts['onsets']}, report --json {want}")
     return failures
 
 
