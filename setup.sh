@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-PACKAGES=(build-essential cmake pkg-config xz-utils binutils
+PACKAGES=(build-essential cmake pkg-config xz-utils binutils elfutils
 	libkdumpfile-dev libdeflate-dev libdw-dev liblzma-dev zlib1g-dev libelf-dev libdebuginfod-dev libjansson-dev libsqlite3-dev libcmocka-dev
 	python3-drgn debuginfod makedumpfile crash
 	python3-jsonschema chromium clang libclang-rt-14-dev valgrind

@@ -50,7 +50,16 @@ struct cli {
 	const char *states;
 	struct selector *sel;
 	size_t nsel;
+	/* the MODULE.ko files given, for module frames' DWARF */
+	const char **modules;
+	size_t nmodules;
 };
+
+static void cli_free(struct cli *cli)
+{
+	free(cli->sel);
+	free(cli->modules);
+}
 
 static const char *const commands[] = { "report", "sys", "ps", "bt", "log", "mod", "triage" };
 
@@ -264,6 +273,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 		}
 	}
 	cli->sel = calloc((size_t)argc, sizeof(*cli->sel));
+	cli->modules = calloc((size_t)argc, sizeof(*cli->modules));
 	if (!cli->sel)
 		return EXIT_USAGE;
 	for (int i = optind; i < argc; i++) {
@@ -307,7 +317,8 @@ static int parse(int argc, char **argv, struct cli *cli)
 			cli->vmlinux = argv[i];
 			break;
 		case KS_FILE_MODULE:
-			/* Module debuginfo: accepted; symbols come from the dump's module list. */
+			/* a module's debuginfo: its frames' inline calls and parameters */
+			cli->modules[cli->nmodules++] = argv[i];
 			break;
 		default:
 			explain_file(argv[i]);
@@ -412,9 +423,10 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 	char h[19];
 
 	if (!cli->json)
-		printf("%-24s %-18s %10s  %-8s %s\n", "NAME", "BASE", "SIZE", "TAINTS", "SYMBOLS");
+		printf("%-24s %-18s %10s  %-8s %7s  %s\n", "NAME", "BASE", "SIZE", "TAINTS", "SYMBOLS", "DEBUGINFO");
 	for (size_t i = 0; mods && i < mods->count; i++) {
 		const struct ks_module *m = &mods->mods[i];
+		struct ks_debuginfo *di = ks_kernel_module_dwarf(k, m);
 		uint64_t size = 0;
 		char taint[40] = "";
 
@@ -422,16 +434,22 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 			size += m->ranges[r].size;
 		if (m->taints_known && m->taints && !ks_kernel_taint_letters(k, m->taints, taint, sizeof(taint)))
 			snprintf(taint, sizeof(taint), "0x%llx", (unsigned long long)m->taints);
-		if (cli->json)
-			json_array_append_new(arr, json_pack("{s:o,s:s,s:I,s:o,s:I}", "name", ks_json_text(m->name),
-							     "base", hex(m->nranges ? m->ranges[0].base : 0, h),
-							     "size", (json_int_t)size, "taints",
-							     m->taints_known ? json_string(taint) : json_null(),
-							     "symbols", (json_int_t)m->nsyms));
-		else
-			printf("%-24s %016llx %10llu  %-8s %zu\n", m->name,
+		if (cli->json) {
+			json_t *o = json_pack("{s:o,s:s,s:I,s:o,s:I}", "name", ks_json_text(m->name), "base",
+					      hex(m->nranges ? m->ranges[0].base : 0, h), "size", (json_int_t)size, "taints",
+					      m->taints_known ? json_string(taint) : json_null(), "symbols",
+					      (json_int_t)m->nsyms);
+
+			json_object_set_new(o, "build_id", m->build_id[0] ? json_string(m->build_id) : json_null());
+			json_object_set_new(o, "debuginfo", di ? ks_json_text(ks_debuginfo_path(di)) : json_null());
+			json_object_set_new(o, "debuginfo_missing", di ? json_null() : ks_json_text(m->dwarf_why));
+			json_array_append_new(arr, o);
+		} else {
+			printf("%-24s %016llx %10llu  %-8s %7zu  %s\n", m->name,
 			       (unsigned long long)(m->nranges ? m->ranges[0].base : 0), (unsigned long long)size,
-			       m->taints_known ? (taint[0] ? taint : "-") : "?", m->nsyms);
+			       m->taints_known ? (taint[0] ? taint : "-") : "?", m->nsyms,
+			       di ? ks_debuginfo_path(di) : m->dwarf_why);
+		}
 	}
 	if (cli->json) {
 		json_t *root = json_object();
@@ -837,24 +855,26 @@ int main(int argc, char **argv)
 	rc = parse(argc, argv, &cli);
 	stamps[0] = now_seconds();
 	if (rc) {
-		free(cli.sel);
+		cli_free(&cli);
 		return rc;
 	}
 	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
 	    strcmp(cli.command, "report") && strcmp(cli.command, "mod") && strcmp(cli.command, "sys")) {
 		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
-		free(cli.sel);
+		cli_free(&cli);
 		return EXIT_USAGE;
 	}
 	oo.vmcore = cli.vmcore;
 	oo.vmlinux = cli.vmlinux;
 	oo.force = cli.force;
 	ks_settings_from_env(&settings, &cache_dir);
+	settings.module_files = cli.modules;
+	settings.nmodule_files = cli.nmodules;
 	oo.settings = &settings;
 	err = ks_open(&oo, &k);
 	free(cache_dir);
 	if (err) {
-		free(cli.sel);
+		cli_free(&cli);
 		return fail(NULL, err);
 	}
 	stamps[1] = now_seconds();
@@ -923,6 +943,6 @@ out:
 		fprintf(stderr, "\n");
 	}
 	ks_kernel_destroy(k);
-	free(cli.sel);
+	cli_free(&cli);
 	return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -50,6 +51,10 @@ struct ks_debuginfo {
 	struct ks_dwarf_units *units;
 
 	struct ks_u64map pc_cache;
+	/* a module's (ks_debuginfo_open_module): libdwfl owns its relocated ELF and DWARF */
+	Dwfl *dwfl;
+	Dwfl_Module *dwfl_mod;
+	Dwarf_Addr bias;
 	Dwarf_CFI *cfi;
 	bool cfi_tried;
 	/* ",type.member,..." the settings hide (a test hook), or NULL */
@@ -365,6 +370,36 @@ fail:
 	return err;
 }
 
+struct ks_error *ks_debuginfo_wrap_module(const char *path, Dwfl *dwfl, Dwfl_Module *mod,
+					  struct ks_debuginfo **ret)
+{
+	struct ks_debuginfo *di = calloc(1, sizeof(*di));
+	GElf_Addr elf_bias;
+	const unsigned char *id;
+	GElf_Addr id_addr;
+	int len;
+
+	if (!di || !(di->path = strdup(path))) {
+		free(di);
+		dwfl_end(dwfl);
+		return &ks_error_nomem;
+	}
+	di->fd = -1;
+	di->dwfl = dwfl;
+	di->dwfl_mod = mod;
+	di->dwarf = dwfl_module_getdwarf(mod, &di->bias);
+	di->elf = dwfl_module_getelf(mod, &elf_bias);
+	if (!di->dwarf || !di->elf) {
+		ks_debuginfo_destroy(di);
+		return ks_error_create(KS_ERR_LOOKUP, "%s: no DWARF (%s)", path, dwfl_errmsg(-1));
+	}
+	len = dwfl_module_build_id(mod, &id, &id_addr);
+	for (int i = 0; i < len && i < 64; i++)
+		snprintf(di->build_id + 2 * i, 3, "%02x", id[i]);
+	*ret = di;
+	return NULL;
+}
+
 void ks_debuginfo_destroy(struct ks_debuginfo *di)
 {
 	if (!di)
@@ -374,6 +409,11 @@ void ks_debuginfo_destroy(struct ks_debuginfo *di)
 	ks_dwarf_units_destroy(di->units);
 	free(di->by_name);
 	free(di->syms);
+	if (di->dwfl) {
+		dwfl_end(di->dwfl);
+		di->dwarf = NULL;
+		di->elf = NULL;
+	}
 	if (di->dwarf)
 		dwarf_end(di->dwarf);
 	if (di->elf)
@@ -786,9 +826,17 @@ static struct pc_funcs *compute_functions(struct ks_debuginfo *di, uint64_t pc)
 	Dwarf_Die cu, sub, chain[MAX_INLINE_DEPTH];
 	struct pc_funcs *ret;
 	size_t n = 0;
+	Dwarf_Addr bias;
+	Dwarf_Die *mod_cu;
 
-	if ((ks_dwarf_units_at(di->units, di->dwarf, pc, &cu) || dwarf_addrdie(di->dwarf, pc, &cu)) &&
-	    find_subprogram(&cu, pc, &sub)) {
+	if (di->dwfl_mod) {
+		/* a module: libdwfl maps its units by their ranges (a .ko has no .debug_aranges) */
+		if ((mod_cu = dwfl_module_addrdie(di->dwfl_mod, pc, &bias)) && find_subprogram(mod_cu, pc - bias, &sub)) {
+			chain[0] = sub;
+			n = inline_chain(&sub, pc - bias, chain, 1, 0);
+		}
+	} else if ((ks_dwarf_units_at(di->units, di->dwarf, pc, &cu) || dwarf_addrdie(di->dwarf, pc, &cu)) &&
+		   find_subprogram(&cu, pc, &sub)) {
 		chain[0] = sub;
 		n = inline_chain(&sub, pc, chain, 1, 0);
 	}

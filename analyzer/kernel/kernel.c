@@ -84,6 +84,18 @@ const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k)
 	return &k->modules;
 }
 
+struct ks_debuginfo *ks_kernel_module_dwarf(struct ks_kernel *k, const struct ks_module *m)
+{
+	struct ks_module *own;
+
+	if (m < k->modules.mods || m >= k->modules.mods + k->modules.count)
+		return NULL;
+	/* the kernel's own copy: the look-up is done once and kept */
+	own = &k->modules.mods[m - k->modules.mods];
+	ks_module_dwarf_open(k, own, k->settings.module_files, k->settings.nmodule_files, k->settings.debug_root);
+	return own->dwarf;
+}
+
 struct ks_target *ks_kernel_target(struct ks_kernel *k)
 {
 	return k->target;

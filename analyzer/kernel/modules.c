@@ -219,6 +219,7 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 			}
 		}
 		m->taints_known = l.have_taints && ks_try_read_u64(k, mod + l.taints, &m->taints);
+		m->module = mod;
 		if (m->nranges) {
 			load_syms(k, &l, mod, m);
 			load_orc(k, &l, mod, m);
@@ -237,6 +238,7 @@ void ks_modules_deinit(struct ks_modules *m)
 		free(m->mods[i].strtab);
 		free(m->mods[i].orc.ips);
 		free(m->mods[i].orc.owned);
+		ks_debuginfo_destroy(m->mods[i].dwarf);
 	}
 	free(m->mods);
 	memset(m, 0, sizeof(*m));

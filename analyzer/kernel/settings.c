@@ -52,6 +52,10 @@ void ks_settings_from_env(struct ks_settings *ret, char **cache_dir_owned)
 	ret->locks_from_stack = getenv("KSTALL_TEST_LOCKS_FROM_STACK") != NULL;
 	ret->hide_members = getenv("KSTALL_TEST_HIDE_MEMBERS");
 	ret->tmp_dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : NULL;
+	/* where Debian's -dbg packages put module debuginfo; "" looks nowhere */
+	ret->debug_root = getenv("KSTALL_DEBUG_ROOT") ? getenv("KSTALL_DEBUG_ROOT") : "/usr/lib/debug";
+	if (!*ret->debug_root)
+		ret->debug_root = NULL;
 	*cache_dir_owned = is("KSTALL_CACHE", "off") ? NULL : ks_cache_dir_from_env();
 	ret->cache_dir = *cache_dir_owned;
 }

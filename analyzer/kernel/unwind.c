@@ -326,14 +326,20 @@ struct state {
 static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, size_t *cap,
 				    const struct state *st)
 {
-	struct ks_debuginfo *di = ks_kernel_debuginfo(u->k);
+	struct ks_debuginfo *di = ks_kernel_debuginfo(u->k), *mod_di = NULL;
 	uint64_t pc = st->regs[KS_RIP];
 	uint64_t lookup = st->exact ? pc : pc - 1;
 	struct ks_func funcs[MAX_INLINE];
 	struct ks_symbol sym;
 	bool have_sym = ks_kernel_symbolize(u->k, lookup, &sym);
-	size_t n = ks_debuginfo_functions_at(di, lookup - ks_kernel_kaslr_offset(u->k), funcs,
-					     MAX_INLINE);
+	const struct ks_module *mod = ks_modules_find(ks_kernel_modules(u->k), lookup);
+	size_t n;
+
+	/* module code: its own DWARF where kstall has the .ko, at run-time addresses */
+	if (mod && (mod_di = ks_kernel_module_dwarf(u->k, mod)))
+		n = ks_debuginfo_functions_at(mod_di, lookup, funcs, MAX_INLINE);
+	else
+		n = mod ? 0 : ks_debuginfo_functions_at(di, lookup - ks_kernel_kaslr_offset(u->k), funcs, MAX_INLINE);
 
 	bool have_dwarf = n > 0;
 
@@ -368,6 +374,7 @@ static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, s
 		}
 		f->die = i < n && funcs[i].die ? funcs[i].die : 0;
 		f->sub_die = have_dwarf ? funcs[n - 1].die : 0;
+		f->dwarf = have_dwarf ? mod_di : NULL;
 		if (!have_dwarf)
 			f->die = 0;
 	}
@@ -842,7 +849,8 @@ static bool frame_read(void *arg, uint64_t addr, uint64_t *ret)
 static struct ks_frame_ctx frame_ctx(struct ks_kernel *k, const struct ks_frame *f)
 {
 	return (struct ks_frame_ctx){
-		.link_pc = f->pc - f->call_site - ks_kernel_kaslr_offset(k),
+		/* a module's DWARF is relocated to where it runs; the vmlinux's is at link time */
+		.link_pc = f->pc - f->call_site - (f->dwarf ? 0 : ks_kernel_kaslr_offset(k)),
 		.regs = f->regs,
 		.regs_valid = f->regs_valid,
 		.cfa = f->cfa,
@@ -857,7 +865,7 @@ size_t ks_frame_params(struct ks_kernel *k, const struct ks_frame *f, struct ks_
 {
 	struct ks_frame_ctx ctx = frame_ctx(k, f);
 
-	return ks_debuginfo_params(ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
+	return ks_debuginfo_params(f->dwarf ? f->dwarf : ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
 }
 
 size_t ks_frame_locals(struct ks_kernel *k, const struct ks_frame *f, struct ks_var *ret,
@@ -865,7 +873,7 @@ size_t ks_frame_locals(struct ks_kernel *k, const struct ks_frame *f, struct ks_
 {
 	struct ks_frame_ctx ctx = frame_ctx(k, f);
 
-	return ks_debuginfo_locals(ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
+	return ks_debuginfo_locals(f->dwarf ? f->dwarf : ks_kernel_debuginfo(k), f->die, f->sub_die, &ctx, ret, max);
 }
 
 void ks_stack_deinit(struct ks_stack *s)

@@ -160,6 +160,22 @@ size_t ks_debuginfo_params(struct ks_debuginfo *di, uint64_t die, uint64_t sub_d
 size_t ks_debuginfo_locals(struct ks_debuginfo *di, uint64_t die, uint64_t sub_die,
 			   const struct ks_frame_ctx *ctx, struct ks_var *ret, size_t max);
 
+/* Where the kernel loaded one section of a module. */
+struct ks_section_addr {
+	const char *name;
+	uint64_t address;
+};
+
+/*
+ * A module's .ko (with its DWARF), relocated to where the module was loaded:
+ * each of sections (as /sys/module/NAME/sections), the module's memory from
+ * low to high. Only ks_debuginfo_functions_at, _params, _locals and
+ * _build_id answer for it; its pcs are run-time addresses.
+ */
+struct ks_error *ks_debuginfo_open_module(const char *path, const char *name, uint64_t low, uint64_t high,
+					  const struct ks_section_addr *sections, size_t count,
+					  struct ks_debuginfo **ret);
+
 /* The ELF section bytes by name (e.g. ".orc_unwind"), with their link-time address. */
 bool ks_debuginfo_section(const struct ks_debuginfo *di, const char *name, const void **data,
 			  size_t *size, uint64_t *addr);

@@ -142,6 +142,9 @@ int ks_kernel_panic_cpu(const struct ks_kernel *k);
 struct ks_modules;
 /* The modules loaded at the crash (read once at open). */
 const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k);
+struct ks_module;
+/* A loaded module's DWARF, opened at its first use (see ks_module_dwarf_open); NULL when none. */
+struct ks_debuginfo *ks_kernel_module_dwarf(struct ks_kernel *k, const struct ks_module *m);
 
 /*
  * A present section of the memory map: its first pfn, its pages, and the

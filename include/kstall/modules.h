@@ -32,6 +32,15 @@ struct ks_module {
 	/* module.taints: the TAINT_* bits the module set (out-of-tree, unsigned, ...) */
 	uint64_t taints;
 	bool taints_known;
+	uint64_t module; /* its struct module */
+	/*
+	 * Its DWARF (ks_kernel_module_dwarf opens it at first use): the .ko's
+	 * debuginfo, relocated; NULL with dwarf_why saying why there is none.
+	 */
+	struct ks_debuginfo *dwarf;
+	bool dwarf_tried;
+	char dwarf_why[320];
+	char build_id[2 * 64 + 1]; /* of the loaded module (its .note.gnu.build-id), "" when unread */
 };
 
 struct ks_modules {
@@ -43,6 +52,16 @@ struct ks_modules {
 struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret);
 void ks_modules_deinit(struct ks_modules *m);
 const struct ks_module *ks_modules_find(const struct ks_modules *m, uint64_t addr);
+
+/*
+ * Find and open a module's debuginfo, once (the kernel's accessor is
+ * ks_kernel_module_dwarf): a .ko of files (those given on the command line)
+ * named as the module, else one under debug_root (/usr/lib/debug: its
+ * .build-id links, then lib/modules/RELEASE/), whose build-id is the loaded
+ * module's. Sets m->dwarf, or m->dwarf_why.
+ */
+void ks_module_dwarf_open(struct ks_kernel *k, struct ks_module *m, const char *const *files, size_t nfiles,
+			  const char *debug_root);
 bool ks_module_symbolize(const struct ks_module *mod, uint64_t addr, struct ks_symbol *ret);
 
 #endif

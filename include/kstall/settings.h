@@ -8,6 +8,7 @@
 #define KSTALL_SETTINGS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct ks_settings {
 	/* one thread: no stack read-ahead, no DWARF index pass beside the main thread */
@@ -24,13 +25,18 @@ struct ks_settings {
 	const char *hide_members;
 	/* where a compressed vmlinux is decompressed when there is no cache_dir (TMPDIR); NULL: /tmp */
 	const char *tmp_dir;
+	/* modules' .ko files the caller gave, each matched to a loaded module by name and build-id */
+	const char *const *module_files;
+	size_t nmodule_files;
+	/* where module debuginfo is looked for (.build-id/, lib/modules/RELEASE/); NULL: nowhere */
+	const char *debug_root;
 };
 
 /*
  * The settings the environment asks for: KSTALL_THREADS=1, KSTALL_CACHE=off,
  * KSTALL_CACHE_DIR (else $XDG_CACHE_HOME/kstall, else ~/.cache/kstall, made
  * when missing), KSTALL_PAGES=libkdumpfile, KSTALL_DWARF_SCAN=libdw,
- * KSTALL_TEST_LOCKS_FROM_STACK, KSTALL_TEST_HIDE_MEMBERS. *cache_dir_owned holds the cache directory's
+ * KSTALL_TEST_LOCKS_FROM_STACK, KSTALL_TEST_HIDE_MEMBERS, KSTALL_DEBUG_ROOT. *cache_dir_owned holds the cache directory's
  * string (free it after the last use of ret); NULL when there is none.
  */
 void ks_settings_from_env(struct ks_settings *ret, char **cache_dir_owned);

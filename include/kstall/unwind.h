@@ -33,6 +33,8 @@ struct ks_frame {
 	uint64_t die;
 	/* DIE of the concrete function the frame's code belongs to (its frame base) */
 	uint64_t sub_die;
+	/* the file die and sub_die are in: a module's debuginfo, NULL for the vmlinux's */
+	struct ks_debuginfo *dwarf;
 	/* the canonical frame address (the caller's sp); 0 when unknown */
 	uint64_t cfa;
 	/* registers the unwinder recovered for this frame; bit r of regs_valid says regs[r] is known */
