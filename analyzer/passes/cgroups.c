@@ -12,6 +12,7 @@
 
 #include "passes/pass.h"
 #include "base/hashmap.h"
+#include "base/strpool.h"
 
 #define MAX_CGROUPS 4096
 #define MAX_DEPTH 32
@@ -22,8 +23,9 @@ struct walk {
 	/* the cgroups' pressure: cgroup.psi (a pointer or the group itself), psi_system for the root */
 	bool psi;
 	uint64_t psi_off, psi_size, psi_system, root;
-	uint64_t self, kn, subsys, children, sibling, name, memcg_css, usage, max, events;
-	int64_t memory_id, ev_max, ev_oom, ev_oom_kill;
+	uint64_t self, kn, subsys, children, sibling, name, memcg_css, usage, max, high, events;
+	int64_t memory_id, ev_high, ev_max, ev_oom, ev_oom_kill;
+	bool have_high;
 	bool events_known;
 	struct ks_cgroup_mem *all;
 	size_t n;
@@ -37,7 +39,9 @@ static bool layout(struct ks_kernel *k, struct walk *w)
 	w->events_known = ks_kernel_late_field(k, KS_LF_MEMCG_EVENTS, &w->events, &size) &&
 		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_MAX, &w->ev_max) &&
 		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_OOM, &w->ev_oom) &&
-		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_OOM_KILL, &w->ev_oom_kill);
+		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_OOM_KILL, &w->ev_oom_kill) &&
+		    ks_kernel_enumerator(k, KS_E_MEMCG_EV_HIGH, &w->ev_high);
+	w->have_high = ks_kernel_late_field(k, KS_LF_MEMCG_HIGH, &w->high, &size) && size == 8;
 	return ks_kernel_late_field(k, KS_LF_CGROUP_SELF, &w->self, &size) &&
 	       ks_kernel_late_field(k, KS_LF_CGROUP_KN, &w->kn, &size) &&
 	       ks_kernel_late_field(k, KS_LF_CGROUP_SUBSYS, &w->subsys, &size) &&
@@ -96,7 +100,10 @@ static bool visit(struct walk *w, uint64_t cgrp, const char *path)
 		return false;
 	/* PAGE_COUNTER_MAX is LONG_MAX / PAGE_SIZE: "max" in memory.max */
 	c->limited = c->max_pages < (uint64_t)INT64_MAX / page_size;
+	c->high_limited = w->have_high && ks_try_read_u64(k, memcg + w->high, &c->high_pages) &&
+			  c->high_pages < (uint64_t)INT64_MAX / page_size;
 	c->events_known = w->events_known &&
+			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_high * 8, &c->ev_high) &&
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_max * 8, &c->ev_max) &&
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom * 8, &c->ev_oom) &&
 			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom_kill * 8, &c->ev_oom_kill);
@@ -170,11 +177,12 @@ static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problem
 	free(stack);
 }
 
-/* limited or stalled first, then the biggest charge; then the path, for a stable order */
+/* limited (memory.max or memory.high) or stalled first, then the biggest charge; then the path */
 static int by_interest(const void *x, const void *y)
 {
 	const struct ks_cgroup_mem *a = x, *b = y;
-	int ia = (a->limited || a->stalled) ? 1 : 0, ib = (b->limited || b->stalled) ? 1 : 0;
+	int ia = (a->limited || a->high_limited || a->stalled) ? 1 : 0,
+	    ib = (b->limited || b->high_limited || b->stalled) ? 1 : 0;
 
 	if (ia != ib)
 		return ib - ia;
@@ -218,8 +226,10 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 					cgrp = 0;
 				ks_u64map_put_u64(&cgroup_of_set, t->css_set, cgrp);
 			}
-			if (cgrp && (at = ks_u64map_get_index(&w.index, cgrp)) >= 0)
+			if (cgrp && (at = ks_u64map_get_index(&w.index, cgrp)) >= 0) {
 				w.all[at].stalled++;
+				a->ta[i].cgroup = ks_strpool_intern(a->strings, w.all[at].path);
+			}
 		}
 	ks_u64map_free(&cgroup_of_set);
 	ks_u64map_free(&w.index);

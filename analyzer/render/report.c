@@ -137,7 +137,7 @@ static void text_cgroups(FILE *out, const struct ks_memory *m)
 	for (size_t i = 0; i < c->ncgroups; i++) {
 		const struct ks_cgroup_mem *g = &c->cgroups[i];
 
-		if (!g->limited && !g->stalled)
+		if (!g->limited && !g->high_limited && !g->stalled)
 			continue;
 		if (!shown++)
 			fprintf(out, "    memory cgroups (of %zu):\n", c->cgroups_seen);
@@ -145,6 +145,10 @@ static void text_cgroups(FILE *out, const struct ks_memory *m)
 		if (g->limited)
 			fprintf(out, " of memory.max %.1f MiB (%.0f%%)", ks_memory_mib(m, g->max_pages),
 				g->max_pages ? 100.0 * (double)g->usage_pages / (double)g->max_pages : 0.0);
+		if (g->high_limited)
+			fprintf(out, ", memory.high %.1f MiB", ks_memory_mib(m, g->high_pages));
+		if (g->events_known && g->high_limited)
+			fprintf(out, "; over its high %llu times", (unsigned long long)g->ev_high);
 		if (g->events_known)
 			fprintf(out, "; hit its max %llu times, %llu OOMs, %llu OOM kills",
 				(unsigned long long)g->ev_max, (unsigned long long)g->ev_oom,
@@ -440,6 +444,16 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 			fprintf(out, "%s %d", m == gr->first ? "" : ",", a->tasks.tasks[a->group_tasks[m]].pid);
 		if (gr->count > GROUP_PIDS_SHOWN)
 			fprintf(out, " and %zu more", gr->count - GROUP_PIDS_SHOWN);
+		{
+			/* their cgroup, where it is one below the root for the whole group */
+			const char *cg = a->ta[i].cgroup;
+
+			for (size_t m = gr->first; cg && m < gr->first + gr->count; m++)
+				if (!a->ta[a->group_tasks[m]].cgroup || strcmp(a->ta[a->group_tasks[m]].cgroup, cg))
+					cg = NULL;
+			if (cg && strcmp(cg, "/"))
+				fprintf(out, "; cgroup %s", cg);
+		}
 		fprintf(out, "\n");
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
 			char loops[64] = "";
@@ -820,9 +834,13 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		if (al->order_known)
 			snprintf(order, sizeof(order), "%u", al->order);
-		fprintf(out, "  %-16s pid %-6d %c  %-14s in %s%s%s, %s\n", t->comm, t->pid, t->state_char,
+		fprintf(out, "  %-16s pid %-6d %c  %-14s in %s%s%s, %s", t->comm, t->pid, t->state_char,
 			ks_alloc_phase_name(al->phase), al->where ? al->where : "?",
 			al->context && al->context[0] ? ", for " : "", al->context ? al->context : "", when);
+		/* a container's tasks apart from the machine's */
+		if (a->ta[i].cgroup && strcmp(a->ta[i].cgroup, "/"))
+			fprintf(out, "; cgroup %s", a->ta[i].cgroup);
+		fprintf(out, "\n");
 		fprintf(out, "         gfp %s, order %s, %s%s\n",
 			al->gfp_known ? al->gfp_names : "unknown", order,
 			ks_alloc_oom_words(al),
@@ -1083,14 +1101,18 @@ static json_t *json_cgroups(const struct ks_memory *m)
 		const struct ks_cgroup_mem *g = &c->cgroups[i];
 
 		json_array_append_new(
-			arr, json_pack("{s:o,s:I,s:o,s:o,s:I}", "path", ks_json_text(g->path), "usage_bytes",
+			arr, json_pack("{s:o,s:I,s:o,s:o,s:o,s:I}", "path", ks_json_text(g->path), "usage_bytes",
 				       (json_int_t)(g->usage_pages * m->page_size), "max_bytes",
 				       g->limited ? json_integer((json_int_t)(g->max_pages * m->page_size)) : json_null(),
-				       "events",
-				       g->events_known ? json_pack("{s:I,s:I,s:I}", "max", (json_int_t)g->ev_max, "oom",
-								   (json_int_t)g->ev_oom, "oom_kill",
-								   (json_int_t)g->ev_oom_kill)
+				       "high_bytes",
+				       g->high_limited ? json_integer((json_int_t)(g->high_pages * m->page_size))
 						       : json_null(),
+				       "events",
+				       g->events_known
+					       ? json_pack("{s:I,s:I,s:I,s:I}", "high", (json_int_t)g->ev_high, "max",
+							   (json_int_t)g->ev_max, "oom", (json_int_t)g->ev_oom, "oom_kill",
+							   (json_int_t)g->ev_oom_kill)
+					       : json_null(),
 				       "stalled_tasks", (json_int_t)g->stalled));
 	}
 	return arr;
@@ -1312,6 +1334,7 @@ json_t *ks_report_json(const struct ks_analysis *a)
 
 		json_object_set_new(o, "task", hexstr(t->address));
 		json_object_set_new(o, "dirty_throttled", json_boolean(ta->dirty_throttled));
+		json_object_set_new(o, "cgroup", ta->cgroup ? ks_json_text(ta->cgroup) : json_null());
 		json_object_set_new(o, "oom_killed_seconds", ta->oom_killed_seconds >= 0
 								    ? json_real(ta->oom_killed_seconds)
 								    : json_null());

@@ -390,9 +390,12 @@ def cgroup_walk(cg, path, out):
     if memcg.value_():
         ev = memcg.memory_events
         mx = memcg.memory.max.value_()
+        hi = memcg.memory.high.value_() if memcg.memory.type_.has_member("high") else memcg.high.value_()
         out[path] = {"usage_bytes": memcg.memory.usage.counter.value_() * page,
                      "max_bytes": mx * page if mx < (2**63 - 1) // page else None,
-                     "events": {"max": ev[prog.constant("MEMCG_MAX").value_()].counter.value_(),
+                     "high_bytes": hi * page if hi < (2**63 - 1) // page else None,
+                     "events": {"high": ev[prog.constant("MEMCG_HIGH").value_()].counter.value_(),
+                                "max": ev[prog.constant("MEMCG_MAX").value_()].counter.value_(),
                                 "oom": ev[prog.constant("MEMCG_OOM").value_()].counter.value_(),
                                 "oom_kill": ev[prog.constant("MEMCG_OOM_KILL").value_()].counter.value_()}}
     for css in each("struct cgroup_subsys_state", cg.self.children.address_of_(), "sibling"):
@@ -403,7 +406,8 @@ def cgroup_walk(cg, path, out):
 
 want_cg = {}
 cgroup_walk(prog["cgrp_dfl_root"].cgrp, "/", want_cg)
-got_cg = {g["path"]: {k: g[k] for k in ("usage_bytes", "max_bytes", "events")} for g in (cons["cgroups"] or [])}
+got_cg = {g["path"]: {k: g[k] for k in ("usage_bytes", "max_bytes", "high_bytes", "events")}
+          for g in (cons["cgroups"] or [])}
 if cons["cgroups"] is None or any(want_cg.get(p) != v for p, v in got_cg.items()) or \
         len(got_cg) != min(16, len(want_cg)):
     failures.append(f"memory cgroups: kstall {got_cg}, drgn {want_cg}")
@@ -466,6 +470,30 @@ elif slab_want is not None:
                 "inuse": sum(v["inuse"] for v in slab_want.values())}
     if {k: tot[k] for k in want_tot} != want_tot or tot["unreadable_map_pages"] or tot["foreign_bytes"]:
         failures.append(f"slab totals: kstall {tot}, drgn {want_tot}")
+# Each stalled task's cgroup: the path of its css_set's dfl_cgrp, walked up its css parents by drgn
+# (the root's css has none); every task
+# charging a memory cgroup has one.
+def cgroup_path(cg):
+    parts = []
+    while cg.value_() and cg.self.parent.value_() and len(parts) < 64:
+        parts.append(cg.kn.name.string_().decode())
+        parent = cg.self.parent
+        if not parent.value_():
+            break
+        cg = drgn.container_of(parent, "struct cgroup", "self")
+    return "/" + "/".join(reversed(parts))
+
+
+task_cgroups = 0
+by_pid = {t.pid.value_(): t for t in for_each_task(prog)}
+for t in report["tasks"]:
+    if t["cgroup"] is not None:
+        task_cgroups += 1
+        want_path = cgroup_path(by_pid[t["pid"]].cgroups.dfl_cgrp)
+        if t["cgroup"] != want_path:
+            failures.append(f"pid {t['pid']}: cgroup {t['cgroup']}, drgn {want_path}")
+    if t["alloc"] and t["alloc"]["memcg"] and t["cgroup"] is None:
+        failures.append(f"pid {t['pid']} charges a memory cgroup, but kstall names none")
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page
@@ -570,6 +598,7 @@ if tot is not None:
     if tot["processes"] != len(want):
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
+print(f"{task_cgroups} stalled tasks' cgroups compared")
 print(f"slab: {slab_state}, {len(slab_want or {})} caches with slabs, "
       f"{sum(v['slabs'] for v in (slab_want or {}).values())} slabs compared")
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "

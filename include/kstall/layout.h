@@ -191,6 +191,7 @@ enum ks_field {
 	X(MEMCG_CSS, "mem_cgroup", "css") \
 	X(MEMCG_USAGE, "mem_cgroup", "memory.usage") \
 	X(MEMCG_MAX, "mem_cgroup", "memory.max") \
+	X(MEMCG_HIGH, "mem_cgroup", "memory.high|high") /* memory.high: the page counter's (5.8+), the memcg's before */ \
 	X(MEMCG_EVENTS, "mem_cgroup", "memory_events") \
 	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp") \
 	X(CGROUP_PSI, "cgroup", "psi") /* pressure of a cgroup: a pointer (6.1+) or embedded (5.x) */ \
@@ -245,6 +246,7 @@ enum ks_field {
 	/* cgroups: the memory controller's slot, and the events memory.events counts */        \
 	X(MEMORY_CGRP_ID, "cgroup_subsys_id", "memory_cgrp_id")                                \
 	X(MEMCG_EV_MAX, "memcg_memory_event", "MEMCG_MAX")                                     \
+	X(MEMCG_EV_HIGH, "memcg_memory_event", "MEMCG_HIGH")                                   \
 	X(MEMCG_EV_OOM, "memcg_memory_event", "MEMCG_OOM")                                     \
 	X(MEMCG_EV_OOM_KILL, "memcg_memory_event", "MEMCG_OOM_KILL") \
 	/* slab: how a head page says it is a slab, by era: a page flag (to 6.9), a page type */ \

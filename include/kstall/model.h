@@ -156,6 +156,8 @@ struct ks_task_analysis {
 	bool dirty_throttled;
 	/* what the task does, in a few words ("allocating: direct reclaim"); one copy per text */
 	const char *activity;
+	/* a stalled task's cgroup v2 (memory cgroups: its path, "/" the root); NULL when unknown */
+	const char *cgroup;
 };
 
 enum ks_verdict_kind {
@@ -315,8 +317,12 @@ struct ks_cgroup_mem {
 	/* memory.max; limited false when it is the kernel's "max" (PAGE_COUNTER_MAX) */
 	uint64_t max_pages;
 	bool limited;
-	/* memory.events: hits of memory.max, OOMs, OOM kills; events_known when read */
-	uint64_t ev_max, ev_oom, ev_oom_kill;
+	/* memory.high, where reclaim throttles the cgroup's allocations before memory.max fails them;
+	 * high_limited false when it is "max" or unread */
+	uint64_t high_pages;
+	bool high_limited;
+	/* memory.events: hits of memory.high and memory.max, OOMs, OOM kills; events_known when read */
+	uint64_t ev_high, ev_max, ev_oom, ev_oom_kill;
 	bool events_known;
 	/* stalled tasks (allocating, or in D) whose cgroup this is */
 	size_t stalled;
