@@ -1,13 +1,15 @@
 /*
  * The consumers pass: who holds the memory. Each process's RSS from its mm's
- * counters (kstall/mm.h), the tmpfs files by the pages they hold, and how many
- * tasks were forked in the last minute.
+ * counters (kstall/mm.h), the tmpfs files by the pages they hold and who holds
+ * them open, and how many tasks were forked in the last minute.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "passes/pass.h"
 #include "passes/files.h"
+#include "base/hashmap.h"
 #include "kstall/mm.h"
 
 /* More inodes than any real tmpfs holds; a longer walk is a loop. */
@@ -102,6 +104,89 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 	}
 }
 
+/* More descriptors than a process may have (fs.nr_open's ceiling is 2^30, its default 2^20). */
+#define MAX_FDS (1u << 20)
+
+/*
+ * Who holds each of the biggest tmpfs files open: every process's file table
+ * (task->files->fdt: max_fds slots of struct file pointers), read once per
+ * files_struct (threads share theirs), each open file's inode against the
+ * files'. What a process only maps, having closed it, is not seen here.
+ */
+static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
+{
+	struct ks_kernel *k = a->kernel;
+	uint64_t files_off, fdt_off, max_off, fd_off, inode_off, size;
+	struct ks_u64map seen = { 0 };
+	uint64_t *slots = NULL, dummy;
+	size_t last[KS_TOP_FILES];
+	bool complete = true;
+
+	for (size_t f = 0; f < KS_TOP_FILES; f++)
+		last[f] = SIZE_MAX;
+
+	if (!c->nfiles || !ks_kernel_late_field(k, KS_LF_TASK_FILES, &files_off, &size) ||
+	    !ks_kernel_late_field(k, KS_LF_FILES_FDT, &fdt_off, &size) ||
+	    !ks_kernel_late_field(k, KS_LF_FDTABLE_MAX_FDS, &max_off, &size) || size != 4 ||
+	    !ks_kernel_late_field(k, KS_LF_FDTABLE_FD, &fd_off, &size) ||
+	    !ks_kernel_late_field(k, KS_LF_FILE_F_INODE, &inode_off, &size))
+		return;
+	for (size_t i = 0; i < a->tasks.count; i++) {
+		const struct ks_task *t = &a->tasks.tasks[i];
+		uint64_t files, fdt, fd;
+		uint32_t max;
+		uint64_t *grown;
+
+		/* a user process's leader; a kernel thread's files are init's */
+		if (t->idle || !t->mm || t->pid != t->tgid)
+			continue;
+		if (!ks_try_read_u64(k, t->address + files_off, &files) || !files) {
+			complete = false;
+			continue;
+		}
+		if (ks_u64map_get_u64(&seen, files, &dummy))
+			continue;
+		ks_u64map_put_u64(&seen, files, 1);
+		if (!ks_try_read_u64(k, files + fdt_off, &fdt) || !ks_try_read_u32(k, fdt + max_off, &max) ||
+		    !ks_try_read_u64(k, fdt + fd_off, &fd) || max > MAX_FDS) {
+			complete = false;
+			continue;
+		}
+		if (!(grown = realloc(slots, (max ? max : 1) * sizeof(*slots)))) {
+			complete = false;
+			break;
+		}
+		slots = grown;
+		if (max && !ks_try_read(k, fd, slots, max * sizeof(*slots))) {
+			complete = false;
+			continue;
+		}
+		for (uint32_t d = 0; d < max; d++) {
+			uint64_t inode;
+
+			if (!slots[d] || !ks_try_read_u64(k, slots[d] + inode_off, &inode))
+				continue;
+			for (size_t f = 0; f < c->nfiles; f++) {
+				struct ks_file_mem *fm = &c->files[f];
+
+				if (fm->file.inode != inode)
+					continue;
+				/* once per process, however many descriptors it has on the file */
+				if (last[f] == i)
+					continue;
+				last[f] = i;
+				if (fm->nholders < KS_FILE_HOLDERS)
+					fm->holders[fm->nholders] = i;
+				fm->nholders++;
+			}
+		}
+	}
+	free(slots);
+	ks_u64map_free(&seen);
+	for (size_t f = 0; f < c->nfiles; f++)
+		c->files[f].holders_known = complete;
+}
+
 static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 {
 	struct ks_kernel *k = a->kernel;
@@ -124,6 +209,7 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 			c->young++;
 	}
 	tmpfs_files(a, c);
+	file_holders(a, c);
 	err = ks_mm_procs_read(k, &a->tasks, &mp);
 	if (err) {
 		/* an unknown layout leaves consumers unknown (c->known false), not an analysis error */

@@ -619,6 +619,14 @@ static void shmem_holders(struct ks_analysis *a, struct ks_verdict *v, uint64_t 
 		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%.120s holds %.0f MiB (%.0f%%)",
 					shown++ ? "; " : " ", label, ks_memory_mib(&a->memory, c->files[f].pages),
 					pct(c->files[f].pages, a->memory.pages[KS_MEM_TOTAL]));
+		/* and who holds it open: deleting it frees nothing while they do */
+		for (size_t h = 0; h < c->files[f].nholders && h < KS_FILE_HOLDERS && len < sizeof(v->summary); h++) {
+			const struct ks_task *t = &a->tasks.tasks[c->files[f].holders[h]];
+
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d)",
+						h ? ", " : ", open in ", t->comm, t->tgid);
+			add_pid(v, t->tgid);
+		}
 	}
 	end_sentence(v->summary, sizeof(v->summary));
 }

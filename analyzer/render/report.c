@@ -269,6 +269,13 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 			fprintf(out, "      %-40s %9.1f MiB", label, ks_memory_mib(m, c->files[f].pages));
 			if (total)
 				fprintf(out, " %5.1f%%", 100.0 * (double)c->files[f].pages / total);
+			/* who holds it open: whom to ask to let go of it */
+			for (size_t h = 0; h < c->files[f].nholders && h < KS_FILE_HOLDERS; h++)
+				fprintf(out, "%s%s (pid %d)", h ? ", " : "  open in ",
+					a->tasks.tasks[c->files[f].holders[h]].comm,
+					a->tasks.tasks[c->files[f].holders[h]].tgid);
+			if (c->files[f].nholders > KS_FILE_HOLDERS)
+				fprintf(out, " and %zu more", c->files[f].nholders - KS_FILE_HOLDERS);
 			fprintf(out, "\n");
 		}
 	}
@@ -1183,9 +1190,20 @@ static json_t *json_consumers(const struct ks_analysis *a)
 	for (size_t f = 0; f < c->nfiles; f++) {
 		const struct ks_file_mem *fm = &c->files[f];
 
-		json_array_append_new(files, json_pack("{s:o,s:I,s:o}", "file", json_file(&fm->file), "bytes",
-						       (json_int_t)fm->pages * ps, "share",
-						       total ? json_real((double)fm->pages / total) : json_null()));
+		json_t *holders = json_array();
+
+		for (size_t h = 0; h < fm->nholders && h < KS_FILE_HOLDERS; h++)
+			json_array_append_new(holders, json_pack("{s:i,s:o}", "pid", a->tasks.tasks[fm->holders[h]].tgid,
+								 "comm",
+								 ks_json_text(a->tasks.tasks[fm->holders[h]].comm)));
+		json_array_append_new(files,
+				      json_pack("{s:o,s:I,s:o,s:o,s:o}", "file", json_file(&fm->file), "bytes",
+						(json_int_t)fm->pages * ps, "share",
+						total ? json_real((double)fm->pages / total) : json_null(), "open_in",
+						fm->holders_known ? holders : json_null(), "open_in_count",
+						fm->holders_known ? json_integer((json_int_t)fm->nholders) : json_null()));
+		if (!fm->holders_known)
+			json_decref(holders);
 	}
 	o = json_pack("{s:o,s:o,s:o,s:o,s:o}", "processes", c->known ? procs : json_null(), "files",
 		      c->files_known ? files : json_null(),

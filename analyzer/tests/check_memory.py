@@ -494,6 +494,25 @@ for t in report["tasks"]:
             failures.append(f"pid {t['pid']}: cgroup {t['cgroup']}, drgn {want_path}")
     if t["alloc"] and t["alloc"]["memcg"] and t["cgroup"] is None:
         failures.append(f"pid {t['pid']} charges a memory cgroup, but kstall names none")
+# Who holds each big tmpfs file open: drgn walks every user process's file table.
+open_checked = 0
+holders_of = {}
+for t in for_each_task(prog):
+    if not t.mm.value_() or t.pid.value_() != t.tgid.value_() or not t.files.value_():
+        continue
+    fdt = t.files.fdt
+    for d in range(min(fdt.max_fds.value_(), 1 << 20)):
+        fp = fdt.fd[d]
+        if fp.value_():
+            holders_of.setdefault(fp.f_inode.value_(), set()).add(t.tgid.value_())
+for fm in cons["files"] or []:
+    if not fm["file"] or fm["open_in"] is None:
+        continue
+    want_h = holders_of.get(int(fm["file"]["inode"], 16), set())
+    got_h = {h["pid"] for h in fm["open_in"]}
+    if fm["open_in_count"] != len(want_h) or not got_h <= want_h or len(got_h) != min(4, len(want_h)):
+        failures.append(f"{fm['file']['path']} open in {fm['open_in']} ({fm['open_in_count']}), drgn {sorted(want_h)}")
+    open_checked += 1
 # kstall ps: every thread shows its process's RSS (drgn's sums above), a kernel thread none.
 ps = subprocess.run([kstall, "ps", "--json", vmcore, vmlinux], capture_output=True, text=True)
 rss_of_mm = {mm: sum(max(e["vals"][n], 0) for n in ("MM_ANONPAGES", "MM_FILEPAGES", "MM_SHMEMPAGES")) * page
@@ -598,7 +617,7 @@ if tot is not None:
     if tot["processes"] != len(want):
         failures.append(f"processes: kstall {tot['processes']}, drgn {len(want)}")
 
-print(f"{task_cgroups} stalled tasks' cgroups compared")
+print(f"{task_cgroups} stalled tasks' cgroups, {open_checked} tmpfs files' holders compared")
 print(f"slab: {slab_state}, {len(slab_want or {})} caches with slabs, "
       f"{sum(v['slabs'] for v in (slab_want or {}).values())} slabs compared")
 print(f"consumers: {len(cons['processes'] or [])} top processes, {len(want)} in all, {young} young tasks, "

@@ -195,6 +195,12 @@ enum ks_field {
 	X(MEMCG_EVENTS, "mem_cgroup", "memory_events") \
 	X(CSS_SET_DFL_CGRP, "css_set", "dfl_cgrp") \
 	X(CGROUP_PSI, "cgroup", "psi") /* pressure of a cgroup: a pointer (6.1+) or embedded (5.x) */ \
+	/* consumers: who holds a big tmpfs file open, through each process's file table */ \
+	X(TASK_FILES, "task_struct", "files") \
+	X(FILES_FDT, "files_struct", "fdt") \
+	X(FDTABLE_MAX_FDS, "fdtable", "max_fds") \
+	X(FDTABLE_FD, "fdtable", "fd") \
+	X(FILE_F_INODE, "file", "f_inode") \
 	/* slab: the caches on slab_caches, and the slab a head page of the memory map is */ \
 	X(KMEM_CACHE_LIST, "kmem_cache", "list") \
 	X(KMEM_CACHE_NAME, "kmem_cache", "name") \

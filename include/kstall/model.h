@@ -283,9 +283,17 @@ struct ks_process_mem {
 #define KS_TOP_FILES 10
 
 /* A file on a tmpfs (shmem) and the memory its pages hold. */
+#define KS_FILE_HOLDERS 4
 struct ks_file_mem {
 	struct ks_file_ref file;
 	uint64_t pages; /* its mapping's nrpages */
+	/*
+	 * The processes that hold it open (a file descriptor on it), as task
+	 * indexes of their leaders, at most KS_FILE_HOLDERS of nholders;
+	 * holders_known when every process's file table was read.
+	 */
+	size_t holders[KS_FILE_HOLDERS], nholders;
+	bool holders_known;
 };
 /* a task forked this many seconds or less before the crash is young: a fork storm makes many */
 #define KS_YOUNG_SECONDS 60
