@@ -274,7 +274,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 	}
 	cli->sel = calloc((size_t)argc, sizeof(*cli->sel));
 	cli->modules = calloc((size_t)argc, sizeof(*cli->modules));
-	if (!cli->sel)
+	if (!cli->sel || !cli->modules)
 		return EXIT_USAGE;
 	for (int i = optind; i < argc; i++) {
 		bool tasks = !strcmp(cli->command, "bt") || !strcmp(cli->command, "ps");
@@ -442,13 +442,16 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 
 			json_object_set_new(o, "build_id", m->build_id[0] ? json_string(m->build_id) : json_null());
 			json_object_set_new(o, "debuginfo", di ? ks_json_text(ks_debuginfo_path(di)) : json_null());
+			json_object_set_new(o, "debuginfo_check",
+					    di ? json_string(m->dwarf_by_name ? "name" : "build_id") : json_null());
 			json_object_set_new(o, "debuginfo_missing", di ? json_null() : ks_json_text(m->dwarf_why));
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-24s %016llx %10llu  %-8s %7zu  %s\n", m->name,
+			printf("%-24s %016llx %10llu  %-8s %7zu  %s%s\n", m->name,
 			       (unsigned long long)(m->nranges ? m->ranges[0].base : 0), (unsigned long long)size,
 			       m->taints_known ? (taint[0] ? taint : "-") : "?", m->nsyms,
-			       di ? ks_debuginfo_path(di) : m->dwarf_why);
+			       di ? ks_debuginfo_path(di) : m->dwarf_why,
+			       di && m->dwarf_by_name ? " (by name: no build-id to compare)" : "");
 		}
 	}
 	if (cli->json) {

@@ -55,7 +55,8 @@ static int section_address(Dwfl_Module *mod, void **userdata, const char *name, 
 
 	(void)mod, (void)name, (void)base, (void)shndx, (void)shdr;
 	*addr = (Dwarf_Addr)-1;
-	for (size_t i = 0; i < p->count; i++)
+	/* after the open (the places are gone): nothing more is placed */
+	for (size_t i = 0; p && i < p->count; i++)
 		if (!strcmp(p->sections[i].name, secname)) {
 			*addr = p->sections[i].address;
 			break;

@@ -15,6 +15,8 @@
 
 /* 2^52 bytes of physical memory is x86-64's most: a bigger max_pfn is not one */
 #define MAX_PFN_LIMIT (1ULL << 40)
+/* 2^19 is x86-64's NR_MEM_SECTIONS with 4-level paging (46 physical bits, 128 MiB sections) */
+#define MAX_SECTIONS (1ULL << 20)
 
 static bool vmcoreinfo_number(struct ks_kernel *k, const char *key, uint64_t *ret)
 {
@@ -52,8 +54,14 @@ struct ks_error *ks_kernel_memmap(struct ks_kernel *k, struct ks_memmap_section 
 	per_root = extreme ? page_size / sec_size : 1;
 	pfns_per_section = 1ULL << (section_bits - page_shift);
 	nsections = (end_pfn + pfns_per_section - 1) / pfns_per_section;
+	/* no more than the kernel's own table holds, whatever max_pfn says */
 	if (!extreme && nsections > len)
 		nsections = len;
+	if (extreme && vmcoreinfo_number(k, "LENGTH(mem_section)", &len) && nsections > len * per_root)
+		nsections = len * per_root;
+	if (nsections > MAX_SECTIONS)
+		return ks_error_create(KS_ERR_BAD_DATA, "max_pfn %llu asks for %llu memory sections",
+				       (unsigned long long)end_pfn, (unsigned long long)nsections);
 	all = calloc(nsections, sizeof(*all));
 	if (!all)
 		return &ks_error_nomem;
@@ -88,7 +96,12 @@ struct ks_error *ks_kernel_memmap(struct ks_kernel *k, struct ks_memmap_section 
 		 * page offset bits are all flags.
 		 */
 		map = coded & ~(page_size - 1);
-		if (!map || !(coded & 2)) /* SECTION_HAS_MEM_MAP */
+		/*
+		 * SECTION_HAS_MEM_MAP and SECTION_IS_ONLINE (bits 1 and 2 since 4.13): an
+		 * offline section's struct pages are poison (all ones under DEBUG_VM), not
+		 * pages, and the kernel's own pfn walkers skip it too
+		 */
+		if (!map || (coded & 6) != 6)
 			continue;
 		all[n].map = map + all[n].pfn * ks_kernel_type_size(k, KS_SIZE_PAGE);
 		n++;

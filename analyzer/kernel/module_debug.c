@@ -26,7 +26,7 @@
 
 struct sections {
 	struct ks_section_addr *s;
-	char (*names)[64];
+	char (*names)[128];
 	size_t n;
 };
 
@@ -145,24 +145,33 @@ static bool same_name(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* Is the file at path this module's? Fills why when it is a near miss worth saying. */
-static bool matches(const struct ks_module *m, const char *path, char *why, size_t why_size)
+/*
+ * Is the file at path this module's? Where both have a build-id, that decides
+ * (a debug-only .ko.debug keeps no .modinfo to name it); else the name, and
+ * *by_name says the match is unverified. Fills why when it is a near miss
+ * worth saying.
+ */
+static bool matches(const struct ks_module *m, const char *path, char *why, size_t why_size, bool *by_name)
 {
 	char name[64], id[2 * 64 + 1];
 
-	if (!ko_facts(path, name, sizeof(name), id, sizeof(id)) || !same_name(name, m->name))
+	if (!ko_facts(path, name, sizeof(name), id, sizeof(id)))
 		return false;
-	if (m->build_id[0] && id[0] && strcmp(m->build_id, id)) {
-		snprintf(why, why_size, "%.160s is another build of %s (build-id %.12s..., the loaded one %.12s...)", path,
-			 m->name, id, m->build_id);
+	*by_name = !m->build_id[0] || !id[0];
+	if (!*by_name) {
+		if (!strcmp(m->build_id, id))
+			return true;
+		if (same_name(name, m->name))
+			snprintf(why, why_size, "%.160s is another build of %s (build-id %.12s..., the loaded one %.12s...)",
+				 path, m->name, id, m->build_id);
 		return false;
 	}
-	return true;
+	return same_name(name, m->name);
 }
 
 /* Under dir, the first NAME.ko or NAME.ko.debug (depth-first, bounded) that matches. */
 static bool walk(const struct ks_module *m, const char *dir, int depth, size_t *seen, char *out, size_t size,
-		 char *why, size_t why_size)
+		 char *why, size_t why_size, bool *by_name)
 {
 	DIR *d;
 	struct dirent *e;
@@ -173,12 +182,13 @@ static bool walk(const struct ks_module *m, const char *dir, int depth, size_t *
 	while (!found && (e = readdir(d)) && ++*seen < MAX_WALK) {
 		char path[4096], base[80];
 		size_t len = strlen(e->d_name);
+		struct stat st;
 
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (e->d_type == DT_DIR) {
-			found = walk(m, path, depth + 1, seen, out, size, why, why_size);
+		if (e->d_type == DT_DIR || (e->d_type == DT_UNKNOWN && !lstat(path, &st) && S_ISDIR(st.st_mode))) {
+			found = walk(m, path, depth + 1, seen, out, size, why, why_size, by_name);
 			continue;
 		}
 		if (len > 9 && !strcmp(e->d_name + len - 9, ".ko.debug"))
@@ -187,7 +197,7 @@ static bool walk(const struct ks_module *m, const char *dir, int depth, size_t *
 			snprintf(base, sizeof(base), "%.*s", (int)(len - 3), e->d_name);
 		else
 			continue;
-		if (same_name(base, m->name) && matches(m, path, why, why_size)) {
+		if (same_name(base, m->name) && matches(m, path, why, why_size, by_name)) {
 			snprintf(out, size, "%s", path);
 			found = true;
 		}
@@ -197,14 +207,14 @@ static bool walk(const struct ks_module *m, const char *dir, int depth, size_t *
 }
 
 static bool find_ko(struct ks_kernel *k, const struct ks_module *m, const char *const *files, size_t nfiles,
-		    const char *root, char *out, size_t size, char *why, size_t why_size)
+		    const char *root, char *out, size_t size, char *why, size_t why_size, bool *by_name)
 {
 	char path[4096];
 	size_t seen = 0;
 	struct stat st;
 
 	for (size_t i = 0; i < nfiles; i++)
-		if (matches(m, files[i], why, why_size)) {
+		if (matches(m, files[i], why, why_size, by_name)) {
 			snprintf(out, size, "%s", files[i]);
 			return true;
 		}
@@ -213,13 +223,13 @@ static bool find_ko(struct ks_kernel *k, const struct ks_module *m, const char *
 	/* Debian's -dbg packages link every file by build-id */
 	if (strlen(m->build_id) > 2) {
 		snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", root, m->build_id, m->build_id + 2);
-		if (!stat(path, &st) && matches(m, path, why, why_size)) {
+		if (!stat(path, &st) && matches(m, path, why, why_size, by_name)) {
 			snprintf(out, size, "%s", path);
 			return true;
 		}
 	}
 	snprintf(path, sizeof(path), "%s/lib/modules/%s", root, ks_kernel_release(k));
-	return walk(m, path, 0, &seen, out, size, why, why_size);
+	return walk(m, path, 0, &seen, out, size, why, why_size, by_name);
 }
 
 void ks_module_dwarf_open(struct ks_kernel *k, struct ks_module *m, const char *const *files, size_t nfiles,
@@ -244,7 +254,8 @@ void ks_module_dwarf_open(struct ks_kernel *k, struct ks_module *m, const char *
 	snprintf(m->dwarf_why, sizeof(m->dwarf_why), "no %s.ko given or found", m->name);
 	if (!sec.n)
 		snprintf(m->dwarf_why, sizeof(m->dwarf_why), "the kernel kept no section addresses for %s", m->name);
-	else if (find_ko(k, m, files, nfiles, debug_root, path, sizeof(path), m->dwarf_why, sizeof(m->dwarf_why))) {
+	else if (find_ko(k, m, files, nfiles, debug_root, path, sizeof(path), m->dwarf_why, sizeof(m->dwarf_why),
+			 &m->dwarf_by_name)) {
 		for (size_t r = 0; r < m->nranges; r++) {
 			low = m->ranges[r].base < low ? m->ranges[r].base : low;
 			high = m->ranges[r].base + m->ranges[r].size > high ? m->ranges[r].base + m->ranges[r].size : high;

@@ -238,6 +238,10 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	qsort(w.all, w.n, sizeof(*w.all), by_interest);
 	c->ncgroups = w.n < KS_TOP_CGROUPS ? w.n : KS_TOP_CGROUPS;
 	memcpy(c->cgroups, w.all, c->ncgroups * sizeof(*w.all));
+	/* the onset fit (thousands of steps) only for the cgroups kept */
+	for (size_t i = 0; i < c->ncgroups; i++)
+		if (c->cgroups[i].psi_known)
+			ks_psi_fit_onset(a, &c->cgroups[i].psi);
 	free(w.all);
 	return NULL;
 }

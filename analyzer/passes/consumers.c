@@ -106,19 +106,22 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 
 /* More descriptors than a process may have (fs.nr_open's ceiling is 2^30, its default 2^20). */
 #define MAX_FDS (1u << 20)
+/* descriptor slots read in all: 10,000 processes of 1,024 with room to spare */
+#define MAX_FD_SLOTS (1ull << 24)
 
 /*
  * Who holds each of the biggest tmpfs files open: every process's file table
  * (task->files->fdt: max_fds slots of struct file pointers), read once per
  * files_struct (threads share theirs), each open file's inode against the
  * files'. What a process only maps, having closed it, is not seen here.
+ * Bounded: MAX_FD_SLOTS slots in all; past it, the holders are not known.
  */
 static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t files_off, fdt_off, max_off, fd_off, inode_off, size;
 	struct ks_u64map seen = { 0 };
-	uint64_t *slots = NULL, dummy;
+	uint64_t *slots = NULL, dummy, budget = MAX_FD_SLOTS;
 	size_t last[KS_TOP_FILES];
 	bool complete = true;
 
@@ -137,8 +140,9 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 		uint32_t max;
 		uint64_t *grown;
 
-		/* a user process's leader; a kernel thread's files are init's */
-		if (t->idle || !t->mm || t->pid != t->tgid)
+		/* a user task (a kernel thread's files are init's); threads share one table, read once,
+		 * and any of them stands for the process (its leader may have exited) */
+		if (t->idle || !t->mm)
 			continue;
 		if (!ks_try_read_u64(k, t->address + files_off, &files) || !files) {
 			complete = false;
@@ -152,6 +156,12 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 			complete = false;
 			continue;
 		}
+		/* one budget for the whole walk: a damaged dump may point every table at a huge one */
+		if (max > budget) {
+			complete = false;
+			break;
+		}
+		budget -= max;
 		if (!(grown = realloc(slots, (max ? max : 1) * sizeof(*slots)))) {
 			complete = false;
 			break;
@@ -171,7 +181,7 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 
 				if (fm->file.inode != inode)
 					continue;
-				/* once per process, however many descriptors it has on the file */
+				/* once per table, however many descriptors it has on the file */
 				if (last[f] == i)
 					continue;
 				last[f] = i;

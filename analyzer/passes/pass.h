@@ -35,10 +35,12 @@ bool ks_psi_onset(const struct ks_psi_line *l, double up, double *est, double *l
 		  bool *at_least);
 /*
  * One struct psi_group (psi_system, a cgroup's) as of its last averaging,
- * dated against the crash, with the onset of a memory stall going on. The
- * read's error code (LOOKUP when the layout is unknown), 0 when read.
+ * dated against the crash; its onset unset (-1). The read's error code
+ * (LOOKUP when the layout is unknown), 0 when read.
  */
 enum ks_error_code ks_psi_read_group(struct ks_analysis *a, uint64_t group, struct ks_psi_group *g);
+/* The onset of the memory stall going on in a group read (ks_psi_onset, moved to the crash). */
+void ks_psi_fit_onset(const struct ks_analysis *a, struct ks_psi_group *g);
 /* False when PSI is built in but off (psi=0, CONFIG_PSI_DEFAULT_DISABLED). */
 bool ks_psi_enabled(struct ks_analysis *a);
 /*

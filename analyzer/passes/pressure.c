@@ -173,21 +173,23 @@ enum ks_error_code ks_psi_read_group(struct ks_analysis *a, uint64_t group, stru
 	if (l.last_update != UINT64_MAX && ks_try_read_u64(k, group + l.last_update, &last) && a->now_ns &&
 	    last <= a->now_ns)
 		g->updated_seconds_before = (double)(a->now_ns - last) / 1e9;
-	{
-		/* dated from the last averaging, then moved to the crash */
-		double lag = g->updated_seconds_before > 0 ? g->updated_seconds_before : 0;
-		double up = a->now_ns ? (double)a->now_ns / 1e9 - lag : 0;
-
-		if (ks_psi_onset(&g->some[KS_PSI_MEMORY], up, &g->onset, &g->onset_min, &g->onset_max,
-				 &g->onset_share, &g->onset_at_least)) {
-			g->onset += lag;
-			g->onset_min += lag;
-			g->onset_max += lag;
-		} else {
-			g->onset = -1;
-		}
-	}
 	return 0;
+}
+
+void ks_psi_fit_onset(const struct ks_analysis *a, struct ks_psi_group *g)
+{
+	/* dated from the last averaging, then moved to the crash */
+	double lag = g->updated_seconds_before > 0 ? g->updated_seconds_before : 0;
+	double up = a->now_ns ? (double)a->now_ns / 1e9 - lag : 0;
+
+	if (ks_psi_onset(&g->some[KS_PSI_MEMORY], up, &g->onset, &g->onset_min, &g->onset_max, &g->onset_share,
+			 &g->onset_at_least)) {
+		g->onset += lag;
+		g->onset_min += lag;
+		g->onset_max += lag;
+	} else {
+		g->onset = -1;
+	}
 }
 
 bool ks_psi_enabled(struct ks_analysis *a)
@@ -224,7 +226,9 @@ static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
 		p->state = KS_PSI_UNREADABLE;
 		ks_problems_add(&a->problems, code, 0, code == KS_ERR_NODATA ? 0 : group,
 				"cannot read psi_system: memory, io and cpu pressure unknown");
+		return NULL;
 	}
+	ks_psi_fit_onset(a, &p->sys);
 	return NULL;
 }
 

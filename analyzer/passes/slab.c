@@ -21,6 +21,7 @@
  * 16 GiB machine's map: 256 MiB at 64 bytes a page), where the walk would
  * cost the report seconds.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,9 @@ static uint64_t bits(const unsigned char *page, uint64_t bit, uint64_t width)
 
 static bool is_slab(const struct layout *l, const unsigned char *page)
 {
+	/* poison (page_init_poison fills unused struct pages with ones): no page at all */
+	if (load(page, 8) == UINT64_MAX)
+		return false;
 	switch (l->mark) {
 	case MARK_FLAG:
 		return load(page + l->type_off, 8) & l->flag_mask;
@@ -263,6 +267,13 @@ static struct ks_error *slab_finish(struct ks_analysis *a, void *ctx)
 				      "no per-cache slab figures");
 		return NULL;
 	}
+	/* the map spans at most max_pfn struct pages: too big is known before any is read */
+	if (ks_kernel_symbol(k, "max_pfn", &off) && ks_try_read_u64(k, off, &map_pages) &&
+	    map_pages > MAX_MAP_BYTES / l.stride) {
+		s->state = KS_SLAB_TOO_BIG;
+		return NULL;
+	}
+	map_pages = 0;
 	if ((err = ks_kernel_memmap(k, &sections, &nsections))) {
 		if (err->code == KS_ERR_UNSUPPORTED) {
 			ks_kernel_support_add(k, "the memory map (SPARSEMEM sections)", "no per-cache slab figures");

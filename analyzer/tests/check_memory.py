@@ -494,11 +494,11 @@ for t in report["tasks"]:
             failures.append(f"pid {t['pid']}: cgroup {t['cgroup']}, drgn {want_path}")
     if t["alloc"] and t["alloc"]["memcg"] and t["cgroup"] is None:
         failures.append(f"pid {t['pid']} charges a memory cgroup, but kstall names none")
-# Who holds each big tmpfs file open: drgn walks every user process's file table.
+# Who holds each big tmpfs file open: drgn walks every user task's file table, by process.
 open_checked = 0
 holders_of = {}
 for t in for_each_task(prog):
-    if not t.mm.value_() or t.pid.value_() != t.tgid.value_() or not t.files.value_():
+    if not t.mm.value_() or not t.files.value_():
         continue
     fdt = t.files.fdt
     for d in range(min(fdt.max_fds.value_(), 1 << 20)):

@@ -9,7 +9,9 @@ KO is the loaded module's .ko, OTHER_KO another build of the same module.
   the dump: module.sect_attrs, either layout) and KO's own (readelf -n);
   without KO, none ("no ... given or found"); with OTHER_KO, none and the
   reason names another build; not given, found under KSTALL_DEBUG_ROOT by its
-  .build-id link, or by name under lib/modules/RELEASE past another build.
+  .build-id link (a debug-only copy, as distributions ship them, naming every
+  frame as the whole .ko does), or by name under lib/modules/RELEASE past
+  another build.
 - kstall bt -A --json with KO: for every module frame, the chain of functions
   at its pc (inline calls first) is what elfutils' eu-addr2line -i -f says for
   the same pc, placed in its section by drgn's reading of the section
@@ -84,7 +86,8 @@ if loaded_id != ko_id:
 # kstall mod
 mods = {m["name"]: m for m in run("mod", "--json", vmcore, vmlinux, ko)["modules"]}
 m = mods.get(name)
-if not m or m["debuginfo"] != ko or m["build_id"] != loaded_id or m["debuginfo_missing"] is not None:
+if not m or m["debuginfo"] != ko or m["build_id"] != loaded_id or m["debuginfo_missing"] is not None or \
+        m["debuginfo_check"] != "build_id":
     failures.append(f"mod with {ko}: {m}")
 m = {x["name"]: x for x in run("mod", "--json", vmcore, vmlinux)["modules"]}.get(name)
 if not m or m["debuginfo"] is not None or "given or found" not in (m["debuginfo_missing"] or ""):
@@ -103,11 +106,19 @@ with tempfile.TemporaryDirectory() as root:
     for path, src in ((link, ko), (tree, ko), (decoy, other_ko)):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         shutil.copy(src, path)
+    # what a distribution's debug package installs: the DWARF alone (code and .modinfo are NOBITS)
+    subprocess.run(["objcopy", "--only-keep-debug", ko, link], check=True)
     for sub, want in (("by-id", link), ("tree", tree)):
         m = {x["name"]: x for x in run("mod", "--json", vmcore, vmlinux,
                                        env={"KSTALL_DEBUG_ROOT": os.path.join(root, sub)})["modules"]}.get(name)
         if not m or m["debuginfo"] != want:
             failures.append(f"mod with KSTALL_DEBUG_ROOT={sub}: {m}, want {want}")
+    # the debug-only file names the frames as the whole .ko does
+    bt_dbg = run("bt", "-A", "--json", vmcore, vmlinux, env={"KSTALL_DEBUG_ROOT": os.path.join(root, "by-id")})
+    bt_ko = run("bt", "-A", "--json", vmcore, vmlinux, ko)
+    fn = lambda b: {t["pid"]: [f["function"] for f in t["frames"]] for t in b["tasks"]}
+    if fn(bt_dbg) != fn(bt_ko):
+        failures.append("frames named from the debug-only .ko.debug differ from the whole .ko's")
 
 # Module frames against eu-addr2line at the same place.
 by_size = subprocess.run(["readelf", "-S", "-W", ko], capture_output=True, text=True).stdout

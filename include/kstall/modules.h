@@ -39,6 +39,8 @@ struct ks_module {
 	 */
 	struct ks_debuginfo *dwarf;
 	bool dwarf_tried;
+	/* taken by its name alone: the loaded module or the file has no build-id to compare */
+	bool dwarf_by_name;
 	char dwarf_why[320];
 	char build_id[2 * 64 + 1]; /* of the loaded module (its .note.gnu.build-id), "" when unread */
 };
