@@ -124,6 +124,7 @@ const char *ks_verdict_name(enum ks_verdict_kind kind)
 		[KS_VERDICT_HUNG_TASKS] = "hung_tasks",
 		[KS_VERDICT_FORK_STORM] = "fork_storm",
 		[KS_VERDICT_MEMCG_LIMIT] = "memcg_limit",
+		[KS_VERDICT_SLAB_UNRECLAIMABLE] = "slab_unreclaimable",
 	};
 	return names[kind];
 }

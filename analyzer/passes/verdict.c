@@ -662,6 +662,60 @@ static void shmem_no_swap(struct builder *b, const struct census *c)
 	sign(a, v, m->pages[KS_MEM_SWAP_TOTAL] ? "swap_full" : "no_swap");
 }
 
+/*
+ * Kernel memory reclaim cannot free: unreclaimable slab bigger than every page on the LRU lists,
+ * the OOM killer's own test for listing the slab caches in its report (should_dump_unreclaim_slab
+ * in mm/oom_kill.c), while tasks stall on memory. A leak or a runaway cache: the biggest caches
+ * are named where the slab pass counted them. Ranked as the other causes that hold memory.
+ */
+static void slab_unreclaimable(struct builder *b, const struct census *c)
+{
+	struct ks_analysis *a = b->a;
+	const struct ks_memory *m = &a->memory;
+	const struct ks_slab_census *sc = &m->consumers.slab;
+	static const enum ks_mem_item lru[] = { KS_MEM_ACTIVE_ANON, KS_MEM_INACTIVE_ANON, KS_MEM_ACTIVE_FILE,
+						KS_MEM_INACTIVE_FILE, KS_MEM_ISOLATED_ANON, KS_MEM_ISOLATED_FILE,
+						KS_MEM_UNEVICTABLE };
+	uint64_t slab = m->pages[KS_MEM_SLAB_UNRECLAIMABLE], total = m->pages[KS_MEM_TOTAL], on_lru = 0;
+	struct ks_verdict *v;
+	size_t len;
+	char fm[128];
+
+	if (!m->known[KS_MEM_SLAB_UNRECLAIMABLE] || !m->known[KS_MEM_TOTAL] || !total ||
+	    !(c->allocating || c->blocked || a->oom.kills))
+		return;
+	for (size_t i = 0; i < sizeof(lru) / sizeof(lru[0]); i++) {
+		/* the test is the kernel's: with an LRU counter unknown it cannot be made */
+		if (!m->known[lru[i]])
+			return;
+		on_lru += m->pages[lru[i]];
+	}
+	if (slab <= on_lru || !(v = add(b, KS_VERDICT_SLAB_UNRECLAIMABLE, memory_cause_score(pct(slab, total) / 100.0))))
+		return;
+	name_stalled(a, v);
+	free_vs_min(a, fm, sizeof(fm));
+	len = (size_t)snprintf(v->summary, sizeof(v->summary),
+			       "Unreclaimable slab holds %.0f MiB, %.0f%% of RAM, more than every page on the LRU lists "
+			       "(%.0f MiB): kernel memory that neither reclaim nor the OOM killer can free, a leak or a "
+			       "runaway cache (%s). %zu task%s in the page allocator, %zu in uninterruptible sleep.",
+			       ks_memory_mib(m, slab), pct(slab, total), ks_memory_mib(m, on_lru), fm, c->allocating,
+			       c->allocating == 1 ? " is" : "s are", c->blocked);
+	if (sc->state == KS_SLAB_READ && sc->ntop) {
+		for (size_t i = 0; i < sc->ntop && i < 3 && len < sizeof(v->summary); i++)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s %.0f MiB (%.0f%%)",
+						i ? ", " : " The biggest caches: ", sc->top[i].name,
+						ks_memory_mib(m, sc->top[i].pages), pct(sc->top[i].pages, total));
+		end_sentence(v->summary, sizeof(v->summary));
+	} else if (len < sizeof(v->summary)) {
+		snprintf(v->summary + len, sizeof(v->summary) - len,
+			 " Which caches hold it this kernel does not say (%s).",
+			 sc->state == KS_SLAB_NOT_SLUB	 ? "SLOB or SLAB keep no cache in the page"
+			 : sc->state == KS_SLAB_TOO_BIG ? "the memory map is too big to walk"
+							: "the slab caches could not be counted");
+	}
+	sign(a, v, sc->state == KS_SLAB_READ && sc->ntop ? sc->top[0].name : NULL);
+}
+
 /* Hundreds or thousands of tasks in the allocator at once: no single culprit, too many mouths. */
 static void alloc_storm(struct builder *b, const struct census *c)
 {
@@ -1054,6 +1108,7 @@ static void add_memory_onset(struct ks_analysis *a)
 
 		if (vd->kind != KS_VERDICT_OOM_DEADLOCK && vd->kind != KS_VERDICT_ALLOC_LOOP_NO_OOM &&
 		    vd->kind != KS_VERDICT_RECLAIM_THROTTLE && vd->kind != KS_VERDICT_SHMEM_NO_SWAP &&
+		    vd->kind != KS_VERDICT_SLAB_UNRECLAIMABLE &&
 		    vd->kind != KS_VERDICT_ALLOC_STORM && vd->kind != KS_VERDICT_OOM_VICTIM_STUCK)
 			continue;
 		end_sentence(vd->summary, sizeof(vd->summary));
@@ -1083,6 +1138,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	chains(&b);
 	reclaim_throttle(&b, &c);
 	shmem_no_swap(&b, &c);
+	slab_unreclaimable(&b, &c);
 	alloc_storm(&b, &c);
 	fork_storm(&b);
 	memcg_limit(&b);

@@ -514,6 +514,73 @@ static void test_memcg_limit(void **state)
 	done(&m);
 }
 
+/*
+ * Unreclaimable slab over every LRU page (the OOM killer's own test) while a task allocates:
+ * the verdict names the biggest caches the slab pass counted, and ranks by its share of RAM
+ * against tmpfs holding memory too.
+ */
+static void slab_model(struct model *m, uint64_t slab, uint64_t lru, uint64_t shmem)
+{
+	static const enum ks_mem_item lru_items[] = { KS_MEM_ACTIVE_ANON, KS_MEM_INACTIVE_ANON, KS_MEM_ACTIVE_FILE,
+						      KS_MEM_INACTIVE_FILE, KS_MEM_ISOLATED_ANON, KS_MEM_ISOLATED_FILE,
+						      KS_MEM_UNEVICTABLE };
+	struct ks_slab_census *sc = &m->a.memory.consumers.slab;
+
+	model_init(m, 3, 0);
+	allocates(m, 1, true);
+	m->a.memory.page_size = 4096;
+	m->a.memory.known[KS_MEM_TOTAL] = m->a.memory.known[KS_MEM_SLAB_UNRECLAIMABLE] = true;
+	m->a.memory.pages[KS_MEM_TOTAL] = 16000;
+	m->a.memory.pages[KS_MEM_SLAB_UNRECLAIMABLE] = slab;
+	for (size_t i = 0; i < sizeof(lru_items) / sizeof(lru_items[0]); i++)
+		m->a.memory.known[lru_items[i]] = true;
+	m->a.memory.pages[KS_MEM_INACTIVE_FILE] = lru;
+	m->a.memory.known[KS_MEM_SHMEM] = m->a.memory.known[KS_MEM_SWAP_TOTAL] = true;
+	m->a.memory.pages[KS_MEM_SHMEM] = shmem;
+	sc->state = KS_SLAB_READ;
+	sc->ntop = 2;
+	snprintf(sc->top[0].name, sizeof(sc->top[0].name), "kmalloc-64");
+	sc->top[0].pages = slab * 3 / 4;
+	snprintf(sc->top[1].name, sizeof(sc->top[1].name), "dentry");
+	sc->top[1].pages = slab / 8;
+}
+
+static void test_slab_unreclaimable(void **state)
+{
+	struct model m;
+	const struct ks_verdict *v;
+
+	(void)state;
+	/* slab 60% of RAM over 5% on the LRU: the verdict, naming the caches */
+	slab_model(&m, 9600, 800, 0);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_SLAB_UNRECLAIMABLE);
+	v = &m.a.verdicts[0];
+	assert_true(names_pid(v, 101));
+	assert_non_null(strstr(v->summary, "Unreclaimable slab holds 38 MiB, 60% of RAM, more than every page on "
+					   "the LRU lists (3 MiB)"));
+	assert_non_null(strstr(v->summary, "The biggest caches: kmalloc-64 28 MiB (45%), dentry 5 MiB (8%)"));
+	assert_string_equal(v->signature, "slab_unreclaimable:kmalloc-64");
+	done(&m);
+	/* as much on the LRU lists as in slab: not the kernel's test, no verdict */
+	slab_model(&m, 4000, 4000, 0);
+	run(&m);
+	assert_null(find(&m, KS_VERDICT_SLAB_UNRECLAIMABLE));
+	done(&m);
+	/* slab 45%, tmpfs with no swap 50%: tmpfs first, both stand */
+	slab_model(&m, 7200, 800, 8000);
+	run(&m);
+	assert_true(rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) >= 0 && rank_of(&m, KS_VERDICT_SLAB_UNRECLAIMABLE) >= 0);
+	assert_true(rank_of(&m, KS_VERDICT_SHMEM_NO_SWAP) < rank_of(&m, KS_VERDICT_SLAB_UNRECLAIMABLE));
+	done(&m);
+	/* an LRU counter unknown: the kernel's test cannot be made */
+	slab_model(&m, 9600, 800, 0);
+	m.a.memory.known[KS_MEM_UNEVICTABLE] = false;
+	run(&m);
+	assert_null(find(&m, KS_VERDICT_SLAB_UNRECLAIMABLE));
+	done(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_fork_storm),
 		cmocka_unit_test(test_memory_causes_ranked),
 		cmocka_unit_test(test_memcg_limit),
+		cmocka_unit_test(test_slab_unreclaimable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
