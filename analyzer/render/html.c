@@ -289,6 +289,7 @@ static const char STYLE[] =
 	".onset rect{fill:#6a1b9a;opacity:.12}.onset line{stroke:#6a1b9a;stroke-width:1.5}"
 	".legend i.onset{background:#6a1b9a;opacity:.4}\n"
 	"#events-table td{font-size:13px}#events-table td.num{white-space:nowrap;text-align:right}"
+	"#memory table{margin:6px 0 14px}#memory td.num{white-space:nowrap;text-align:right}"
 	"#events-table tr:target{background:#fff8c4}\n"
 	".ev{display:inline-block;font-size:11px;padding:0 5px;border-radius:3px;white-space:nowrap;"
 	"background:#eceff2}.ev.ev-oom_kill,.ev.ev-oom_reap_failed{background:#fff3e0;color:#e65100}"
@@ -1477,12 +1478,135 @@ static void html_memory_bar(struct html *h)
 	put(h, "</p>\n");
 }
 
+/* "12.3 MiB" and its share of RAM in two cells */
+static void mib_cells(struct html *h, uint64_t pages)
+{
+	const struct ks_memory *m = &h->a->memory;
+
+	put(h, "<td class=\"num\">%.1f MiB</td><td class=\"num\">", ks_memory_mib(m, pages));
+	if (m->known[KS_MEM_TOTAL] && m->pages[KS_MEM_TOTAL])
+		put(h, "%.1f%%", 100.0 * (double)pages / (double)m->pages[KS_MEM_TOTAL]);
+	put(h, "</td>");
+}
+
+/*
+ * Who holds the memory, as the text's CONSUMERS: the biggest processes, the tmpfs files and who
+ * holds them open, the slab caches, the memory cgroups; each table says why it is missing.
+ */
+static void html_memory_consumers(struct html *h)
+{
+	const struct ks_analysis *a = h->a;
+	const struct ks_consumers *c = &a->memory.consumers;
+	const struct ks_slab_census *sc = &c->slab;
+
+	put(h, "<h3>Who holds the memory</h3>\n");
+	if (!c->known) {
+		put(h, "<p class=\"muted\">The mm counters' layout is unknown: no per-process memory.</p>\n");
+	} else {
+		put(h, "<table id=\"consumers-processes\"><thead><tr><th>process</th><th>resident</th><th>of RAM</th>"
+		       "<th>anon / file / shmem MiB</th><th>threads</th></tr></thead><tbody>\n");
+		for (size_t p = 0; p < c->ntop; p++) {
+			const struct ks_process_mem *pm = &c->top[p];
+			uint64_t rss = pm->anon + pm->file + pm->shmem;
+
+			if (!rss && !pm->swap)
+				break;
+			put(h, "<tr data-pid=\"%d\"><td>", task(h, pm->task)->tgid);
+			task_link(h, pm->task);
+			put(h, "</td>");
+			mib_cells(h, rss);
+			put(h, "<td class=\"num\">%.1f / %.1f / %.1f</td><td class=\"num\">%zu</td></tr>\n",
+			    ks_memory_mib(&a->memory, pm->anon), ks_memory_mib(&a->memory, pm->file),
+			    ks_memory_mib(&a->memory, pm->shmem), pm->threads);
+		}
+		put(h, "</tbody></table>\n");
+	}
+	if (c->files_known && c->nfiles) {
+		put(h, "<table id=\"consumers-files\"><thead><tr><th>tmpfs file</th><th>pages held</th><th>of RAM</th>"
+		       "<th>open in</th></tr></thead><tbody>\n");
+		for (size_t f = 0; f < c->nfiles; f++) {
+			char label[sizeof(c->files[f].file.path) + 32];
+
+			if (c->files[f].file.known)
+				ks_file_label(&c->files[f].file, label, sizeof(label));
+			else
+				snprintf(label, sizeof(label), "inode 0x%llx", (unsigned long long)c->files[f].file.inode);
+			put(h, "<tr><td class=\"mono\">");
+			esc(h, label);
+			put(h, "</td>");
+			mib_cells(h, c->files[f].pages);
+			put(h, "<td>");
+			for (size_t k = 0; k < c->files[f].nholders && k < KS_FILE_HOLDERS; k++) {
+				put(h, "%s", k ? ", " : "");
+				task_link(h, c->files[f].holders[k]);
+			}
+			if (c->files[f].nholders > KS_FILE_HOLDERS)
+				put(h, " and %zu more", c->files[f].nholders - KS_FILE_HOLDERS);
+			if (!c->files[f].holders_known)
+				put(h, "<span class=\"muted\">unknown</span>");
+			put(h, "</td></tr>\n");
+		}
+		put(h, "</tbody></table>\n");
+	}
+	if (sc->state == KS_SLAB_READ && sc->ntop) {
+		put(h, "<table id=\"consumers-slab\"><thead><tr><th>slab cache</th><th>its slabs span</th><th>of RAM</th>"
+		       "<th>objects in use / room</th><th>object size</th></tr></thead><tbody>\n");
+		for (size_t i = 0; i < sc->ntop; i++) {
+			put(h, "<tr><td class=\"mono\">");
+			esc(h, sc->top[i].name);
+			put(h, "</td>");
+			mib_cells(h, sc->top[i].pages);
+			put(h, "<td class=\"num\">%llu / %llu</td><td class=\"num\">%llu</td></tr>\n",
+			    (unsigned long long)sc->top[i].inuse, (unsigned long long)sc->top[i].objects,
+			    (unsigned long long)sc->top[i].object_size);
+		}
+		put(h, "</tbody></table>\n");
+	} else if (sc->state != KS_SLAB_UNREAD) {
+		put(h, "<p class=\"muted\">Slab caches not counted: %s.</p>\n",
+		    sc->state == KS_SLAB_NOT_SLUB  ? "the allocator is SLOB or SLAB, whose pages name no cache"
+		    : sc->state == KS_SLAB_TOO_BIG ? "the memory map is too big to walk in a report"
+						   : "the dump lacks the memory map's tables");
+	}
+	if (c->cgroups_known && c->ncgroups) {
+		put(h, "<table id=\"consumers-cgroups\"><thead><tr><th>memory cgroup</th><th>charged</th><th>of RAM</th>"
+		       "<th>memory.max</th><th>memory.high</th><th>OOM kills</th><th>memory pressure (some avg10)</th>"
+		       "<th>stalled tasks</th></tr></thead><tbody>\n");
+		for (size_t g = 0; g < c->ncgroups; g++) {
+			const struct ks_cgroup_mem *cg = &c->cgroups[g];
+
+			put(h, "<tr><td class=\"mono\">");
+			esc(h, cg->path);
+			put(h, "</td>");
+			mib_cells(h, cg->usage_pages);
+			if (cg->limited)
+				put(h, "<td class=\"num\">%.1f MiB</td>", ks_memory_mib(&a->memory, cg->max_pages));
+			else
+				put(h, "<td class=\"num\">max</td>");
+			if (cg->high_limited)
+				put(h, "<td class=\"num\">%.1f MiB</td>", ks_memory_mib(&a->memory, cg->high_pages));
+			else
+				put(h, "<td class=\"num\">max</td>");
+			if (cg->events_known)
+				put(h, "<td class=\"num\">%llu</td>", (unsigned long long)cg->ev_oom_kill);
+			else
+				put(h, "<td class=\"num\">?</td>");
+			if (cg->psi_known)
+				put(h, "<td class=\"num\">%.2f%%</td>", cg->psi.some[KS_PSI_MEMORY].avg10);
+			else
+				put(h, "<td class=\"num\">?</td>");
+			put(h, "<td class=\"num\">%zu</td></tr>\n", cg->stalled);
+		}
+		put(h, "</tbody></table>\n");
+	}
+}
+
 static void html_memory(struct html *h)
 {
 	put(h, "<section id=\"memory\">\n<h2>Memory</h2>\n");
 	html_memory_bar(h);
 	html_memory_zones(h);
 	html_memory_allocators(h);
+	html_memory_consumers(h);
 	put(h, "</section>\n");
 }
 

@@ -202,6 +202,12 @@ FACTS = r"""(() => {
               time: r.cells[0].textContent, task: r.cells[2].textContent, href: href,
               target_comm: target ? target.cells[2].textContent : null, text: r.cells[3].textContent};
     }),
+    consumers: {
+      processes: Array.from(q('#consumers-processes tbody tr')).map(r => parseInt(r.getAttribute('data-pid'))),
+      files: Array.from(q('#consumers-files tbody tr')).map(r => r.cells[0].textContent),
+      slab: Array.from(q('#consumers-slab tbody tr')).map(r => [r.cells[0].textContent, r.cells[1].textContent]),
+      cgroups: Array.from(q('#consumers-cgroups tbody tr')).map(r => r.cells[0].textContent),
+    },
     onsets: Array.from(q('#stall-timeline g.onset')).map(g => ({
       onset: parseFloat(g.getAttribute('data-onset')), min: parseFloat(g.getAttribute('data-min')),
       max: parseFloat(g.getAttribute('data-max')), title: g.querySelector('title').textContent,
@@ -352,6 +358,29 @@ EVENTS_SHOWN = 500  # html.c EV_MAX: the newest are shown
 TL_MAX_BARS = 150  # html.c: the longest stalls are drawn
 
 
+def check_consumers(report, facts):
+    """The memory section's tables of who holds the memory, row by row against report --json."""
+    failures = []
+    cons = report["memory"]["consumers"]
+    page = report["memory"]["page_size"]
+    want = {
+        "processes": [p["pid"] for p in cons["processes"] or [] if p["rss_bytes"] or p["swap_bytes"]],
+        "files": [f["file"]["path"] if f["file"] else None for f in cons["files"] or []],
+        "slab": [[c["name"], f"{c['bytes'] / 1048576:.1f} MiB"]
+                 for c in ((cons["slab"] or {}).get("caches") or [])],
+        "cgroups": [g["path"] for g in cons["cgroups"] or []],
+    }
+    got = facts["consumers"]
+    for key in ("processes", "slab", "cgroups"):
+        if got[key] != want[key]:
+            failures.append(f"memory consumers {key}: page {got[key]}, report --json {want[key]}")
+    # a file's cell is its label: the path, or where it lives for one in no tree
+    if len(got["files"]) != len(want["files"]) or any(w and w not in g for g, w in zip(got["files"], want["files"])):
+        failures.append(f"memory consumers files: page {got['files']}, report --json {want['files']}")
+    del page
+    return failures
+
+
 def check_events(report, facts, oom_kills):
     """The events table row by row against report --json, and the timeline's OOM kill ticks."""
     failures = []
@@ -368,7 +397,8 @@ def check_events(report, facts, oom_kills):
         if got != want:
             failures.append(f"{what}: row {got}, want {want}")
         if ev["task_found"]:
-            if row["href"] != f"#task-{ev['pid']}" or row["target_comm"] != ev["comm"]:
+            # a line that names no comm (a memcg OOM report) is linked by its printer's pid alone
+            if row["href"] != f"#task-{ev['pid']}" or (ev["comm"] and row["target_comm"] != ev["comm"]):
                 failures.append(f"{what}: links to {row['href']} (comm {row['target_comm']!r})")
         elif row["href"] is not None or ev["comm"] not in row["task"]:
             failures.append(f"{what}: its task is gone, yet the cell is {row['task']!r} -> {row['href']}")
@@ -525,6 +555,7 @@ def main():
         failures.append(f"the wait-for graph has no size: {facts['graph_size']}")
 
     failures += check_events(report, facts, oom_kills)
+    failures += check_consumers(report, facts)
     failures += check_memory_bar(report, bar)
     failures += check_layout(report, layout)
 
