@@ -488,8 +488,12 @@ static int64_t *tasks_rss(struct ks_kernel *k, const struct ks_tasks *tasks)
 			rss[i] = -1;
 		else if (p < 0 || !mp.read[p])
 			rss[i] = -2;
-		else
-			rss[i] = (int64_t)(ks_mm_usage_rss(&mp.usage[p]) * ks_kernel_page_size(k));
+		else {
+			/* a garbage count from a damaged dump saturates rather than wraps */
+			uint64_t pages = ks_mm_usage_rss(&mp.usage[p]), ps = ks_kernel_page_size(k);
+
+			rss[i] = ps && pages > (uint64_t)INT64_MAX / ps ? INT64_MAX : (int64_t)(pages * ps);
+		}
 	}
 	if (!err)
 		ks_mm_procs_deinit(&mp);

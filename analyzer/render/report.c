@@ -998,6 +998,14 @@ static json_t *json_support(const struct ks_analysis *a)
 	return arr;
 }
 
+/* Pages as bytes for JSON: a garbage count from a damaged dump saturates rather than overflows. */
+static json_int_t pages_bytes(uint64_t pages, uint64_t page_size)
+{
+	if (page_size && pages > (uint64_t)INT64_MAX / page_size)
+		return INT64_MAX;
+	return (json_int_t)(pages * page_size);
+}
+
 static json_t *json_psi_line(const struct ks_psi_line *l)
 {
 	if (!l->known)
@@ -1109,10 +1117,10 @@ static json_t *json_cgroups(const struct ks_memory *m)
 
 		json_array_append_new(
 			arr, json_pack("{s:o,s:I,s:o,s:o,s:o,s:I}", "path", ks_json_text(g->path), "usage_bytes",
-				       (json_int_t)(g->usage_pages * m->page_size), "max_bytes",
-				       g->limited ? json_integer((json_int_t)(g->max_pages * m->page_size)) : json_null(),
+				       pages_bytes(g->usage_pages, m->page_size), "max_bytes",
+				       g->limited ? json_integer(pages_bytes(g->max_pages, m->page_size)) : json_null(),
 				       "high_bytes",
-				       g->high_limited ? json_integer((json_int_t)(g->high_pages * m->page_size))
+				       g->high_limited ? json_integer(pages_bytes(g->high_pages, m->page_size))
 						       : json_null(),
 				       "events",
 				       g->events_known
@@ -1130,7 +1138,6 @@ static json_t *json_slab(const struct ks_memory *m)
 {
 	const struct ks_slab_census *s = &m->consumers.slab;
 	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
-	const json_int_t ps = (json_int_t)m->page_size;
 	json_t *o, *caches;
 
 	if (s->state == KS_SLAB_UNREAD)
@@ -1147,15 +1154,15 @@ static json_t *json_slab(const struct ks_memory *m)
 					  hexstr(c->cache), "object_size", (json_int_t)c->object_size, "stride",
 					  (json_int_t)c->stride, "slabs", (json_int_t)c->slabs, "objects",
 					  (json_int_t)c->objects, "inuse", (json_int_t)c->inuse, "bytes",
-					  (json_int_t)c->pages * ps, "share",
+					  pages_bytes(c->pages, m->page_size), "share",
 					  total ? json_real((double)c->pages / total) : json_null()));
 	}
 	json_object_set_new(o, "caches", caches);
 	json_object_set_new(o, "totals",
 			    json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "caches", (json_int_t)s->caches, "slabs",
 				      (json_int_t)s->slabs, "objects", (json_int_t)s->objects, "inuse",
-				      (json_int_t)s->inuse, "bytes", (json_int_t)s->pages * ps, "foreign_bytes",
-				      (json_int_t)s->foreign_pages * ps, "map_pages", (json_int_t)s->map_pages,
+				      (json_int_t)s->inuse, "bytes", pages_bytes(s->pages, m->page_size), "foreign_bytes",
+				      pages_bytes(s->foreign_pages, m->page_size), "map_pages", (json_int_t)s->map_pages,
 				      "unreadable_map_pages", (json_int_t)s->unreadable_map_pages));
 	return o;
 }
@@ -1168,7 +1175,6 @@ static json_t *json_consumers(const struct ks_analysis *a)
 	const struct ks_kernel_mem *km = &c->kernel;
 	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
 	json_t *procs = json_array(), *o;
-	const json_int_t ps = (json_int_t)m->page_size;
 
 	for (size_t p = 0; p < c->ntop; p++) {
 		const struct ks_process_mem *pm = &c->top[p];
@@ -1177,10 +1183,10 @@ static json_t *json_consumers(const struct ks_analysis *a)
 
 		json_array_append_new(
 			procs, json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:o}", "pid", t->tgid, "comm",
-					 ks_json_text(t->comm), "rss_bytes", (json_int_t)rss * ps, "anon_bytes",
-					 (json_int_t)pm->anon * ps, "file_bytes", (json_int_t)pm->file * ps,
-					 "shmem_bytes", (json_int_t)pm->shmem * ps, "swap_bytes",
-					 (json_int_t)pm->swap * ps, "pgtables_bytes",
+					 ks_json_text(t->comm), "rss_bytes", pages_bytes(rss, m->page_size), "anon_bytes",
+					 pages_bytes(pm->anon, m->page_size), "file_bytes", pages_bytes(pm->file, m->page_size),
+					 "shmem_bytes", pages_bytes(pm->shmem, m->page_size), "swap_bytes",
+					 pages_bytes(pm->swap, m->page_size), "pgtables_bytes",
 					 pm->pgtables_known ? json_integer((json_int_t)pm->pgtables_bytes) : json_null(),
 					 "threads", (json_int_t)pm->threads, "share",
 					 total ? json_real((double)rss / total) : json_null()));
@@ -1198,7 +1204,7 @@ static json_t *json_consumers(const struct ks_analysis *a)
 								 ks_json_text(a->tasks.tasks[fm->holders[h]].comm)));
 		json_array_append_new(files,
 				      json_pack("{s:o,s:I,s:o,s:o,s:o}", "file", json_file(&fm->file), "bytes",
-						(json_int_t)fm->pages * ps, "share",
+						pages_bytes(fm->pages, m->page_size), "share",
 						total ? json_real((double)fm->pages / total) : json_null(), "open_in",
 						fm->holders_known ? holders : json_null(), "open_in_count",
 						fm->holders_known ? json_integer((json_int_t)fm->nholders) : json_null()));
@@ -1211,17 +1217,17 @@ static json_t *json_consumers(const struct ks_analysis *a)
 		      json_pack("{s:o,s:i,s:o,s:o,s:o,s:o}", "young_tasks",
 				c->young_known ? json_integer((json_int_t)c->young) : json_null(), "young_seconds",
 				KS_YOUNG_SECONDS, "vmalloc_bytes",
-				km->vmalloc_known ? json_integer((json_int_t)(km->vmalloc_pages * m->page_size))
+				km->vmalloc_known ? json_integer(pages_bytes(km->vmalloc_pages, m->page_size))
 						  : json_null(),
 				"percpu_bytes",
-				km->percpu_known ? json_integer((json_int_t)(km->percpu_pages * m->page_size))
+				km->percpu_known ? json_integer(pages_bytes(km->percpu_pages, m->page_size))
 						 : json_null(),
 				"hugetlb_bytes",
-				km->hugetlb_known ? json_integer((json_int_t)(km->hugetlb_pages * m->page_size))
+				km->hugetlb_known ? json_integer(pages_bytes(km->hugetlb_pages, m->page_size))
 						  : json_null(),
 				"hugetlb_free_bytes",
 				km->hugetlb_known
-					? json_integer((json_int_t)(km->hugetlb_free_pages * m->page_size))
+					? json_integer(pages_bytes(km->hugetlb_free_pages, m->page_size))
 					: json_null()));
 	{
 		json_t *kernel = json_object_get(o, "kernel");
@@ -1239,9 +1245,9 @@ static json_t *json_consumers(const struct ks_analysis *a)
 		json_decref(files);
 	json_object_set_new(o, "totals",
 			    c->known ? json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "processes",
-						 (json_int_t)c->processes, "anon_bytes", (json_int_t)c->anon * ps,
-						 "file_bytes", (json_int_t)c->file * ps, "shmem_bytes",
-						 (json_int_t)c->shmem * ps, "swap_bytes", (json_int_t)c->swap * ps,
+						 (json_int_t)c->processes, "anon_bytes", pages_bytes(c->anon, m->page_size),
+						 "file_bytes", pages_bytes(c->file, m->page_size), "shmem_bytes",
+						 pages_bytes(c->shmem, m->page_size), "swap_bytes", pages_bytes(c->swap, m->page_size),
 						 "pgtables_bytes", (json_int_t)c->pgtables_bytes, "unreadable",
 						 (json_int_t)c->unreadable)
 				     : json_null());
