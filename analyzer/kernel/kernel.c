@@ -84,6 +84,14 @@ const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k)
 	return &k->modules;
 }
 
+const struct ks_module *ks_kernel_module_at(const struct ks_kernel *k, uint64_t addr)
+{
+	/* modules load above the image's _end: most frames are the image's, and need no search */
+	if (k->image_end != UINT64_MAX && addr - k->kaslr < k->image_end)
+		return NULL;
+	return ks_modules_find(&k->modules, addr);
+}
+
 struct ks_debuginfo *ks_kernel_module_dwarf(struct ks_kernel *k, const struct ks_module *m)
 {
 	struct ks_module *own;

@@ -332,7 +332,7 @@ static struct ks_error *push_frames(struct ks_unwinder *u, struct ks_stack *s, s
 	struct ks_func funcs[MAX_INLINE];
 	struct ks_symbol sym;
 	bool have_sym = ks_kernel_symbolize(u->k, lookup, &sym);
-	const struct ks_module *mod = ks_modules_find(ks_kernel_modules(u->k), lookup);
+	const struct ks_module *mod = ks_kernel_module_at(u->k, lookup);
 	size_t n;
 
 	/* module code: its own DWARF where kstall has the .ko, at run-time addresses */
@@ -540,7 +540,7 @@ static enum step step_orc(struct ks_unwinder *u, struct state *st, char *note, s
 	bool indirect = false, full_regs = false;
 	struct state next = { 0 };
 
-	const struct ks_module *mod = ks_modules_find(ks_kernel_modules(u->k), lookup);
+	const struct ks_module *mod = ks_kernel_module_at(u->k, lookup);
 	const struct ks_orc_table *table = mod ? &mod->orc : &u->orc;
 
 	if (!ks_orc_find(table, &u->orc_format, lookup, &orc) || orc.type == KS_ORC_UNDEFINED) {

@@ -143,6 +143,8 @@ struct ks_modules;
 /* The modules loaded at the crash (read once at open). */
 const struct ks_modules *ks_kernel_modules(const struct ks_kernel *k);
 struct ks_module;
+/* The loaded module whose memory holds addr; NULL for the vmlinux image's addresses and others. */
+const struct ks_module *ks_kernel_module_at(const struct ks_kernel *k, uint64_t addr);
 /* A loaded module's DWARF, opened at its first use (see ks_module_dwarf_open); NULL when none. */
 struct ks_debuginfo *ks_kernel_module_dwarf(struct ks_kernel *k, const struct ks_module *m);
 
