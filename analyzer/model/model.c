@@ -255,7 +255,9 @@ void ks_analysis_deinit(struct ks_analysis *a)
 
 void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size)
 {
-	if (f->path[0])
+	if (!f->known)
+		snprintf(buf, size, "inode 0x%llx", (unsigned long long)f->inode);
+	else if (f->path[0])
 		snprintf(buf, size, "%s", f->path);
 	else
 		snprintf(buf, size, "inode %llu on %s", (unsigned long long)f->ino,

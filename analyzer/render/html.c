@@ -1527,10 +1527,7 @@ static void html_memory_consumers(struct html *h)
 		for (size_t f = 0; f < c->nfiles; f++) {
 			char label[sizeof(c->files[f].file.path) + 32];
 
-			if (c->files[f].file.known)
-				ks_file_label(&c->files[f].file, label, sizeof(label));
-			else
-				snprintf(label, sizeof(label), "inode 0x%llx", (unsigned long long)c->files[f].file.inode);
+			ks_file_label(&c->files[f].file, label, sizeof(label));
 			put(h, "<tr><td class=\"mono\">");
 			esc(h, label);
 			put(h, "</td>");

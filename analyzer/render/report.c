@@ -60,15 +60,19 @@ static void text_psi_line(FILE *out, const char *what, const struct ks_psi_line 
 			l->total_seconds);
 }
 
-/* ", memory stall going on since about N s before the crash (a-b s), P% of the time since" */
-static void text_onset(FILE *out, const struct ks_psi_group *g)
+/* "memory stall going on since about N s before the crash (a-b s), P% of the time since", a line of
+ * its own after indent; nothing when the group has no memory stall going on */
+static void text_onset(FILE *out, const char *indent, const struct ks_psi_group *g)
 {
+	if (g->onset < 0)
+		return;
+	fprintf(out, "%s", indent);
 	if (g->onset_at_least)
 		fprintf(out, "memory stall going on since %.0f s or more before the crash", g->onset_min);
 	else
 		fprintf(out, "memory stall going on since about %.0f s before the crash (%.0f-%.0f s)", g->onset,
 			g->onset_min, g->onset_max);
-	fprintf(out, ", %.0f%% of the time since [PSI estimate]", g->onset_share);
+	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", g->onset_share);
 }
 
 /*
@@ -88,11 +92,7 @@ static void text_cgroup_pressure(FILE *out, const struct ks_memory *m)
 		text_psi_line(out, "some", &g->psi.some[KS_PSI_MEMORY]);
 		text_psi_line(out, "full", &g->psi.full[KS_PSI_MEMORY]);
 		fprintf(out, "\n");
-		if (g->psi.onset >= 0) {
-			fprintf(out, "      ");
-			text_onset(out, &g->psi);
-			fprintf(out, "\n");
-		}
+		text_onset(out, "      ", &g->psi);
 	}
 }
 
@@ -118,11 +118,7 @@ static void text_pressure(FILE *out, const struct ks_memory *m)
 		text_psi_line(out, "full", &p->sys.full[r]);
 		fprintf(out, "\n");
 	}
-	if (p->sys.onset >= 0) {
-		fprintf(out, "    ");
-		text_onset(out, &p->sys);
-		fprintf(out, "\n");
-	}
+	text_onset(out, "    ", &p->sys);
 	text_cgroup_pressure(out, m);
 }
 
@@ -262,10 +258,7 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 		for (size_t f = 0; f < c->nfiles; f++) {
 			char label[sizeof(c->files[f].file.path) + 32];
 
-			if (c->files[f].file.known)
-				ks_file_label(&c->files[f].file, label, sizeof(label));
-			else
-				snprintf(label, sizeof(label), "inode 0x%llx", (unsigned long long)c->files[f].file.inode);
+			ks_file_label(&c->files[f].file, label, sizeof(label));
 			fprintf(out, "      %-40s %9.1f MiB", label, ks_memory_mib(m, c->files[f].pages));
 			if (total)
 				fprintf(out, " %5.1f%%", 100.0 * (double)c->files[f].pages / total);

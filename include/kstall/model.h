@@ -591,7 +591,7 @@ const char *ks_vmlinux_origin_name(enum ks_vmlinux_origin o);
 const char *ks_vmlinux_check_name(enum ks_vmlinux_check c);
 /* In words: "given; its build-id is the dump's" */
 void ks_facts_vmlinux_match(const struct ks_dump_facts *f, char *buf, size_t size);
-/* A file's label: its path, else "inode N on FSTYPE". */
+/* A file's label: its path, else "inode N on FSTYPE"; "inode 0xADDR" when it was not named. */
 void ks_file_label(const struct ks_file_ref *f, char *buf, size_t size);
 const char *ks_event_kind_name(enum ks_event_kind kind);
 
