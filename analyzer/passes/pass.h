@@ -41,8 +41,6 @@ bool ks_psi_onset(const struct ks_psi_line *l, double up, double *est, double *l
 enum ks_error_code ks_psi_read_group(struct ks_analysis *a, uint64_t group, struct ks_psi_group *g);
 /* The onset of the memory stall going on in a group read (ks_psi_onset, moved to the crash). */
 void ks_psi_fit_onset(const struct ks_analysis *a, struct ks_psi_group *g);
-/* False when PSI is built in but off (psi=0, CONFIG_PSI_DEFAULT_DISABLED). */
-bool ks_psi_enabled(struct ks_analysis *a);
 /*
  * Recognise a log line that names an OOM or hung-task event; fills kind, pid
  * and comm. False for any other line.

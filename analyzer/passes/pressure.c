@@ -192,7 +192,8 @@ void ks_psi_fit_onset(const struct ks_analysis *a, struct ks_psi_group *g)
 	}
 }
 
-bool ks_psi_enabled(struct ks_analysis *a)
+/* False when PSI is built in but off (psi=0, CONFIG_PSI_DEFAULT_DISABLED). */
+static bool psi_enabled(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t disabled, off, size;
@@ -217,7 +218,7 @@ static struct ks_error *pressure_finish(struct ks_analysis *a, void *ctx)
 	p->sys.onset = -1;
 	if (!ks_kernel_symbol(a->kernel, "psi_system", &group) || !psi_layout(a->kernel, &l))
 		return NULL;
-	if (!ks_psi_enabled(a)) {
+	if (!psi_enabled(a)) {
 		p->state = KS_PSI_DISABLED;
 		return NULL;
 	}
