@@ -1,11 +1,14 @@
 #include "dump/diskdump.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <libdeflate.h>
 
 #define DUMP_DH_COMPRESSED_ZLIB 0x1u
+/* makedumpfile's other methods (lzo, snappy, zstd): libkdumpfile decodes them */
+#define DUMP_DH_COMPRESSED_OTHER (0x2u | 0x4u | 0x20u)
 
 /* One rank sample per WORDS_PER_RANK bitmap words: the rank of a pfn costs at most that many popcounts. */
 #define WORDS_PER_RANK 8
@@ -40,6 +43,9 @@ struct ks_diskdump {
 	struct libdeflate_decompressor *inflater;
 	uint64_t ndescs; /* descriptors in the file (set bits of the bitmap) */
 	struct desc_slot *descs;
+	/* descriptors the scan found corrupt, the first of them, and why it is */
+	uint64_t nbad, first_bad, noversize;
+	char bad_why[80];
 	/* bitmap and rank belong to the reader this one was cloned from */
 	bool borrowed;
 };
@@ -186,31 +192,135 @@ static bool read_desc(struct ks_diskdump *d, uint64_t idx, unsigned char *out)
 	return true;
 }
 
-bool ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf)
+/*
+ * Why descriptor (off, size, flags) cannot be read, or NULL. libkdumpfile
+ * before 0.5.4 copies a compressed page of any size up to 64 KiB into a buffer
+ * of one page: a size over the page size overflows it, so such a descriptor
+ * must never reach it.
+ */
+static const char *desc_fault(const struct ks_diskdump *d, uint64_t off, uint64_t size, uint64_t flags,
+			      char *why, size_t len)
+{
+	if (flags & ~(uint64_t)(DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_OTHER))
+		snprintf(why, len, "unknown compression flags 0x%llx", (unsigned long long)flags);
+	else if (!flags && size != d->page_size)
+		snprintf(why, len, "an uncompressed page of %llu bytes", (unsigned long long)size);
+	else if (!size || size > d->page_size)
+		snprintf(why, len, "compressed data of %llu bytes (the page size is %u)",
+			 (unsigned long long)size, d->page_size);
+	else if (off > d->fsize || size > d->fsize - off)
+		return NULL; /* a cut file: check_length's message says so */
+	else
+		return NULL;
+	return why;
+}
+
+#define SCAN_DESCS 43690u /* about 1 MiB of descriptors per read */
+
+bool ks_diskdump_scan(struct ks_diskdump *d)
+{
+	unsigned char *buf;
+	uint64_t avail;
+
+	if (d->borrowed)
+		return true;
+	buf = malloc((size_t)SCAN_DESCS * KS_DD_PAGE_DESC_SIZE);
+	if (!buf)
+		return false;
+	/* descriptors past the end of a cut file are not read: their pages fail as cut */
+	avail = d->fsize > d->desc_off ? (d->fsize - d->desc_off) / KS_DD_PAGE_DESC_SIZE : 0;
+	if (avail > d->ndescs)
+		avail = d->ndescs;
+	for (uint64_t first = 0; first < avail; first += SCAN_DESCS) {
+		uint64_t n = avail - first < SCAN_DESCS ? avail - first : SCAN_DESCS;
+
+		if (!ks_diskdump_pread(d->fd, buf, n * KS_DD_PAGE_DESC_SIZE,
+				       d->desc_off + first * KS_DD_PAGE_DESC_SIZE))
+			break;
+		for (uint64_t i = 0; i < n; i++) {
+			const unsigned char *e = buf + i * KS_DD_PAGE_DESC_SIZE;
+			char why[sizeof(d->bad_why)];
+			uint64_t idx = first + i;
+
+			if (!desc_fault(d, ks_diskdump_le(e, 8), ks_diskdump_le(e + 8, 4),
+					ks_diskdump_le(e + 12, 4), why, sizeof(why)))
+				continue;
+			if (ks_diskdump_le(e + 12, 4) && ks_diskdump_le(e + 8, 4) > d->page_size)
+				d->noversize++;
+			if (!d->nbad++) {
+				d->first_bad = idx;
+				memcpy(d->bad_why, why, sizeof(why));
+			}
+		}
+	}
+	free(buf);
+	return true;
+}
+
+uint64_t ks_diskdump_oversized(const struct ks_diskdump *d)
+{
+	return d->noversize;
+}
+
+uint64_t ks_diskdump_damaged(const struct ks_diskdump *d, uint64_t *first_pfn, const char **why)
+{
+	if (d->nbad && first_pfn) {
+		/* the pfn of descriptor first_bad: the first_bad-th set bit of the bitmap */
+		uint64_t left = d->first_bad;
+
+		for (size_t w = 0; w < d->nwords; w++) {
+			uint64_t bits = word(d, w);
+			unsigned c = (unsigned)__builtin_popcountll(bits);
+
+			if (left >= c) {
+				left -= c;
+				continue;
+			}
+			while (left--)
+				bits &= bits - 1;
+			*first_pfn = (uint64_t)w * 64 + (uint64_t)__builtin_ctzll(bits);
+			break;
+		}
+	}
+	if (why)
+		*why = d->bad_why;
+	return d->nbad;
+}
+
+enum ks_dd_page ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf, char *why,
+				      size_t len)
 {
 	uint64_t pfn = paddr / d->page_size, idx, off, size, flags;
 	size_t w = (size_t)(pfn / 64), got;
 	unsigned char desc[KS_DD_PAGE_DESC_SIZE];
 
 	if (!ks_diskdump_has(d, paddr))
-		return false;
+		return KS_DD_ABSENT;
 	idx = d->rank[w / WORDS_PER_RANK];
 	for (size_t i = w - w % WORDS_PER_RANK; i < w; i++)
 		idx += (uint64_t)__builtin_popcountll(word(d, i));
 	idx += (uint64_t)__builtin_popcountll(word(d, w) & (((uint64_t)1 << (pfn % 64)) - 1));
 	if (!read_desc(d, idx, desc))
-		return false;
+		return KS_DD_IO;
 	off = ks_diskdump_le(desc, 8);
 	size = ks_diskdump_le(desc + 8, 4);
 	flags = ks_diskdump_le(desc + 12, 4);
-	if (!size || size > d->page_size || off > d->fsize || size > d->fsize - off)
-		return false;
-	if (!flags && size == d->page_size)
-		return ks_diskdump_pread(d->fd, buf, size, off);
-	if (flags != DUMP_DH_COMPRESSED_ZLIB || !ks_diskdump_pread(d->fd, d->packed, size, off))
-		return false;
+	if (desc_fault(d, off, size, flags, why, len))
+		return KS_DD_DAMAGED;
+	if (off > d->fsize || size > d->fsize - off)
+		return KS_DD_IO;
+	if (!flags)
+		return ks_diskdump_pread(d->fd, buf, size, off) ? KS_DD_OK : KS_DD_IO;
+	if (flags != DUMP_DH_COMPRESSED_ZLIB)
+		return KS_DD_OTHER;
+	if (!ks_diskdump_pread(d->fd, d->packed, size, off))
+		return KS_DD_IO;
 	/* A zlib stream (compress2): success means a whole page whose Adler-32 holds. */
-	return libdeflate_zlib_decompress(d->inflater, d->packed, size, buf, d->page_size, &got) ==
-		       LIBDEFLATE_SUCCESS &&
-	       got == d->page_size;
+	if (libdeflate_zlib_decompress(d->inflater, d->packed, size, buf, d->page_size, &got) ==
+		    LIBDEFLATE_SUCCESS &&
+	    got == d->page_size)
+		return KS_DD_OK;
+	snprintf(why, len, "its zlib data (%llu bytes at %llu) does not decompress to a page",
+		 (unsigned long long)size, (unsigned long long)off);
+	return KS_DD_DAMAGED;
 }

@@ -63,6 +63,28 @@ bool ks_diskdump_has(const struct ks_diskdump *d, uint64_t paddr);
  * page is not in the dump, or is stored in a way this reader does not decode,
  * or the file is damaged there: the caller asks libkdumpfile, which says why.
  */
-bool ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf);
+/* What a page read gave. */
+enum ks_dd_page {
+	KS_DD_OK,
+	KS_DD_ABSENT,  /* not in the dump (filtered out, or no such page) */
+	KS_DD_OTHER,   /* compressed by a method only libkdumpfile decodes: ask it */
+	KS_DD_IO,      /* the file could not be read there (it is cut short) */
+	KS_DD_DAMAGED, /* its descriptor or data is corrupt: no reader may retry it; why says how */
+};
+
+/*
+ * Look at every page descriptor once (what libkdumpfile would trust blindly):
+ * the corrupt ones are then refused by every read. False when memory is short.
+ */
+bool ks_diskdump_scan(struct ks_diskdump *d);
+/* How many descriptors the scan found corrupt; the first one's pfn and why. */
+uint64_t ks_diskdump_damaged(const struct ks_diskdump *d, uint64_t *first_pfn, const char **why);
+
+/* Of those, the compressed ones bigger than a page (what overflows libkdumpfile < 0.5.4). */
+uint64_t ks_diskdump_oversized(const struct ks_diskdump *d);
+
+/* The page at paddr (page-aligned) into buf; why (len bytes) says why when DAMAGED. */
+enum ks_dd_page ks_diskdump_read_page(struct ks_diskdump *d, uint64_t paddr, void *buf, char *why,
+				      size_t len);
 
 #endif

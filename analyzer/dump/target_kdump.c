@@ -36,72 +36,157 @@ struct page_reader {
 struct kdump_priv {
 	kdump_ctx_t *ctx;
 	int fd;
-	/* NULL when pages are read by libkdumpfile only */
+	/* the direct reader (NULL for other formats); direct: it reads pages, not only says why one is bad */
 	struct ks_diskdump *dd;
+	bool direct;
 	addrxlat_sys_t *axsys;
 	struct page_reader reader;
 	/* the read-ahead worker and its reader, while a read-ahead runs */
 	struct ks_readahead *ra;
 	struct page_reader *ra_reader;
+	unsigned char *page; /* one page: parts of pages read by the direct reader */
 	char *vmcoreinfo;
 	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
 	char truncated[96];
 };
 
-static struct ks_error *kdump_translate(kdump_ctx_t *ctx, kdump_status st, uint64_t addr,
-					const char *trunc)
+/*
+ * libkdumpfile's error names the physical page it failed on when that page
+ * (often a page table) could not be decoded; the direct reader then says why,
+ * in the dump's terms, instead of "Decompression failed" or "Wrong page size".
+ */
+static bool damaged_page_named(struct kdump_priv *p, const char *err, uint64_t *paddr, char *why,
+			       size_t len)
 {
+	const char *at = p->dd ? strstr(err, "PHYSADDR:0x") : NULL;
+	uint32_t page;
+
+	if (!at)
+		return false;
+	page = ks_diskdump_page_size(p->dd);
+	*paddr = strtoull(at + strlen("PHYSADDR:"), NULL, 16);
+	*paddr -= *paddr % page;
+	return ks_diskdump_read_page(p->dd, *paddr, p->page, why, len) == KS_DD_DAMAGED;
+}
+
+static struct ks_error *kdump_translate(struct kdump_priv *p, kdump_status st, uint64_t addr)
+{
+	const char *err = kdump_get_err(p->ctx), *trunc = p->truncated;
+	char why[96];
+	uint64_t paddr;
+
 	switch (st) {
 	case KDUMP_OK:
 		return NULL;
 	case KDUMP_ERR_NODATA:
 		return ks_error_fault(KS_ERR_NODATA, addr, "page at 0x%llx is not in the dump (%s)",
-				      (unsigned long long)addr, kdump_get_err(ctx));
+				      (unsigned long long)addr, err);
 	default:
+		if (damaged_page_named(p, err, &paddr, why, sizeof(why)))
+			return ks_error_fault(KS_ERR_FAULT, addr,
+					      "cannot read 0x%llx: the page at physical 0x%llx is damaged "
+					      "in the dump: %s", (unsigned long long)addr,
+					      (unsigned long long)paddr, why);
 		return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: %s%s%s%s",
-				      (unsigned long long)addr, kdump_get_err(ctx),
+				      (unsigned long long)addr, err,
 				      trunc[0] ? " (" : "", trunc, trunc[0] ? ")" : "");
 	}
 }
 
-/* The whole page at a page-aligned address, by the direct reader; false: ask libkdumpfile. */
-static bool reader_page(struct page_reader *r, uint64_t addr, bool physical, void *buf)
+/* The whole page at a page-aligned address, by the direct reader; KS_DD_OTHER: ask libkdumpfile. */
+static enum ks_dd_page reader_page(struct page_reader *r, uint64_t addr, bool physical, void *buf,
+				   char *why, size_t len)
 {
 	addrxlat_fulladdr_t fa = { addr, physical ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
 
-	return (physical || addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, r->axctx, r->axsys) ==
-				    ADDRXLAT_OK) &&
-	       ks_diskdump_read_page(r->dd, fa.addr, buf);
+	if (!physical && addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, r->axctx, r->axsys) != ADDRXLAT_OK)
+		return KS_DD_OTHER;
+	return ks_diskdump_read_page(r->dd, fa.addr, buf, why, len);
 }
 
 static bool reader_ahead(void *reader, uint64_t addr, void *page)
 {
-	return reader_page(reader, addr, false, page);
+	char why[1];
+
+	return reader_page(reader, addr, false, page, why, sizeof(why)) == KS_DD_OK;
 }
 
-/* Whole pages (what the read cache asks for) come from the direct reader when it can. */
-static bool direct_page(struct kdump_priv *p, uint64_t addr, void *buf, size_t len, bool physical)
+/* The page at page-aligned addr by the direct reader (the read-ahead's copy first). */
+static enum ks_dd_page direct_page(struct kdump_priv *p, uint64_t addr, void *buf, bool physical,
+				   char *why, size_t len)
 {
-	if (!p->dd || len != ks_diskdump_page_size(p->dd) || addr % len)
-		return false;
-	return (p->ra && !physical && ks_readahead_take(p->ra, addr, buf)) ||
-	       reader_page(&p->reader, addr, physical, buf);
+	if (p->ra && !physical && ks_readahead_take(p->ra, addr, buf))
+		return KS_DD_OK;
+	return reader_page(&p->reader, addr, physical, buf, why, len);
+}
+
+/*
+ * addr..addr+len by the direct reader, page by page (a part of a page through
+ * p->page). *done: the bytes read before a page it cannot read; KS_DD_OTHER
+ * there means libkdumpfile should read the rest.
+ */
+static enum ks_dd_page direct_read(struct kdump_priv *p, uint64_t addr, void *buf, size_t len,
+				   bool physical, size_t *done, char *why, size_t whylen)
+{
+	uint32_t page = ks_diskdump_page_size(p->dd);
+
+	for (*done = 0; *done < len;) {
+		uint64_t at = addr + *done, base = at - at % page;
+		size_t in = (size_t)(at - base), n = len - *done < page - in ? len - *done : page - in;
+		bool whole = !in && n == page;
+		void *to = whole ? (void *)((char *)buf + *done) : (void *)p->page;
+		enum ks_dd_page st = direct_page(p, base, to, physical, why, whylen);
+
+		if (st != KS_DD_OK)
+			return st;
+		if (!whole)
+			memcpy((char *)buf + *done, p->page + in, n);
+		*done += n;
+	}
+	return KS_DD_OK;
+}
+
+/* The error of a direct read that stopped at addr with st. */
+static struct ks_error *direct_error(struct kdump_priv *p, enum ks_dd_page st, uint64_t addr, const char *why)
+{
+	switch (st) {
+	case KS_DD_ABSENT:
+		return ks_error_fault(KS_ERR_NODATA, addr, "page at 0x%llx is not in the dump",
+				      (unsigned long long)addr);
+	case KS_DD_DAMAGED:
+		return ks_error_fault(KS_ERR_FAULT, addr, "page at 0x%llx is damaged in the dump: %s",
+				      (unsigned long long)addr, why);
+	default:
+		return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: the file cannot be read there%s%s%s",
+				      (unsigned long long)addr, p->truncated[0] ? " (" : "", p->truncated,
+				      p->truncated[0] ? ")" : "");
+	}
 }
 
 static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, size_t len,
 					bool physical)
 {
 	struct kdump_priv *p = priv;
-	size_t got = len;
+	size_t got = len, done = 0;
 	kdump_status st;
+	char why[96];
 
-	if (direct_page(p, addr, buf, len, physical))
-		return NULL;
+	if (p->direct) {
+		enum ks_dd_page d = direct_read(p, addr, buf, len, physical, &done, why, sizeof(why));
+
+		if (d == KS_DD_OK)
+			return NULL;
+		if (d != KS_DD_OTHER)
+			return direct_error(p, d, addr + done, why);
+		addr += done;
+		buf = (char *)buf + done;
+		got = len -= done;
+	}
 	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
 	if (st == KDUMP_OK && got != len)
 		return ks_error_fault(KS_ERR_FAULT, addr + got, "short read at 0x%llx",
 				      (unsigned long long)(addr + got));
-	return kdump_translate(p->ctx, st, addr + (st == KDUMP_OK ? 0 : got), p->truncated);
+	return kdump_translate(p, st, addr + (st == KDUMP_OK ? 0 : got));
 }
 
 /* As kdump_priv_read, with the code alone: the status tells NODATA from FAULT as kdump_translate does. */
@@ -109,11 +194,23 @@ static enum ks_error_code kdump_priv_try_read(void *priv, uint64_t addr, void *b
 					      bool physical)
 {
 	struct kdump_priv *p = priv;
-	size_t got = len;
+	size_t got = len, done = 0;
 	kdump_status st;
+	char why[1];
 
-	if (direct_page(p, addr, buf, len, physical))
-		return 0;
+	if (p->direct) {
+		enum ks_dd_page d = direct_read(p, addr, buf, len, physical, &done, why, sizeof(why));
+
+		if (d == KS_DD_OK)
+			return 0;
+		if (d == KS_DD_ABSENT)
+			return KS_ERR_NODATA;
+		if (d != KS_DD_OTHER)
+			return KS_ERR_FAULT;
+		addr += done;
+		buf = (char *)buf + done;
+		got = len -= done;
+	}
 	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
 	if (st == KDUMP_OK)
 		return got == len ? 0 : KS_ERR_FAULT;
@@ -145,7 +242,14 @@ static addrxlat_status pt_get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *b
 	slot = pt_slot(r, pfn);
 	if (slot->pfn_1 != pfn + 1) {
 		slot->pfn_1 = 0;
-		if (!ks_diskdump_read_page(r->dd, pfn * page, slot->data))
+		char why[96];
+		enum ks_dd_page st = ks_diskdump_read_page(r->dd, pfn * page, slot->data, why, sizeof(why));
+
+		if (st == KS_DD_DAMAGED)
+			return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_INVALID,
+						"page table at 0x%llx is damaged in the dump: %s",
+						(unsigned long long)(pfn * page), why);
+		if (st != KS_DD_OK)
 			return addrxlat_ctx_err(r->axctx, ADDRXLAT_ERR_NODATA,
 						"page table at 0x%llx not in the dump",
 						(unsigned long long)(pfn * page));
@@ -240,7 +344,7 @@ static uint64_t kdump_priv_readahead(void *priv, const uint64_t *pages, size_t n
 	struct ks_diskdump *dd = NULL;
 	uint64_t taken = readahead_stop(p);
 
-	if (!n || !p->dd || !(p->ra_reader = malloc(sizeof(*p->ra_reader))))
+	if (!n || !p->direct || !(p->ra_reader = malloc(sizeof(*p->ra_reader))))
 		return taken;
 	if (!(dd = ks_diskdump_clone(p->dd)) || !reader_init(p->ra_reader, dd, p->axsys)) {
 		ks_diskdump_close(dd);
@@ -280,6 +384,7 @@ static void kdump_priv_destroy(void *priv)
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->vmcoreinfo);
+	free(p->page);
 	free(p);
 }
 
@@ -410,6 +515,31 @@ static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 	return NULL;
 }
 
+/*
+ * A corrupt page descriptor makes its page unreadable (every read of it says
+ * why). libkdumpfile before 0.5.4 copies compressed data of up to 64 KiB into a
+ * one-page buffer: one descriptor over the page size overflows its heap, and
+ * libkdumpfile reads page tables by itself, out of kstall's reach. Such a dump
+ * is refused there, with the reason.
+ */
+static struct ks_error *check_descriptors(struct kdump_priv *p, const char *path)
+{
+	uint64_t bad, pfn = 0;
+	const char *why;
+
+	if (!ks_diskdump_scan(p->dd))
+		return &ks_error_nomem;
+	bad = ks_diskdump_damaged(p->dd, &pfn, &why);
+	if (bad && ks_diskdump_oversized(p->dd) && KDUMPFILE_VERSION < KDUMPFILE_MKVER(0, 5, 4))
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged page table: %llu page descriptor%s corrupt (the first, "
+				       "of pfn 0x%llx, gives %s); libkdumpfile " KDUMPFILE_VERSION_STRING " would overflow its buffer "
+				       "on such a page, so the dump is not read (0.5.4 and later can)",
+				       path, (unsigned long long)bad, bad == 1 ? " is" : "s are",
+				       (unsigned long long)pfn, why);
+	return NULL;
+}
+
 #if KDUMPFILE_VERSION < KDUMPFILE_MKVER(0, 5, 4)
 /*
  * libkdumpfile before 0.5.4 frees its diskdump data when the open of a damaged
@@ -469,6 +599,15 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 			return err;
 		}
 	}
+	/* Every descriptor checked before libkdumpfile may read a page by one of them. */
+	if (diskdump && (p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size))) {
+		struct ks_error *err = check_descriptors(p, path);
+
+		if (err) {
+			kdump_priv_destroy(p);
+			return err;
+		}
+	}
 	p->ctx = kdump_new();
 	if (!p->ctx) {
 		kdump_priv_destroy(p);
@@ -501,10 +640,10 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 	if (kdump_vmcoreinfo_raw(p->ctx, &raw) == KDUMP_OK)
 		p->vmcoreinfo = raw;
 	/* Every page through libkdumpfile when asked (the tests compare both). */
-	if (diskdump && !(settings && settings->pages_by_libkdumpfile) &&
-	    (p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size)) && !own_translation(p)) {
+	if (p->dd && !(p->page = malloc(ks_diskdump_page_size(p->dd)))) {
 		ks_diskdump_close(p->dd);
 		p->dd = NULL;
 	}
+	p->direct = p->dd && !(settings && settings->pages_by_libkdumpfile) && own_translation(p);
 	return ks_target_create(&kdump_ops, p, ret);
 }

@@ -51,7 +51,9 @@ int main(int argc, char **argv)
 
 		if (ks_diskdump_has(d, pfn * ps)) {
 			present++;
-			if (!ks_diskdump_read_page(d, pfn * ps, mine) || st != KDUMP_OK || got != ps ||
+			char why[96];
+
+			if (ks_diskdump_read_page(d, pfn * ps, mine, why, sizeof(why)) != KS_DD_OK || st != KDUMP_OK || got != ps ||
 			    memcmp(mine, theirs, ps)) {
 				if (bad++ < 10)
 					fprintf(stderr, "FAIL: pfn 0x%llx differs (libkdumpfile: %s)\n",
