@@ -112,6 +112,20 @@ jobs.append((["bt", "-A", "--json", core("stack-filtered"), lean_vmlinux], {1},
              {"stderr_words": [missing]}))
 jobs.append((["ps", core("stack-filtered"), lean_vmlinux], {0}, {"stdout_words": ["abba_t1"]}))
 
+# The stack's page descriptors corrupt, or its zlib data: the page is damaged, said so, and
+# never handed to libkdumpfile (before 0.5.4 a compressed size over a page overflows its
+# heap: the dump is refused with the reason); everything else still analysed.
+dmg = facts["desc_damage"]
+for c in (["report"], ["ps", "--json"], ["bt", "-A"]):
+    jobs.append((c + [core("desc-oversize"), lean_vmlinux], {1, 2},
+                 {"stderr_words": ["compressed data of 4097 bytes"], "one_line": None}))
+for name, why in (("desc-flags", "unknown compression flags 0x40"), ("page-zlib", "does not decompress")):
+    jobs.append((["report", core(name), lean_vmlinux], {1},
+                 {"stderr_words": [missing, "is damaged in the dump", why],
+                  "stdout_words": ["COULD NOT READ", "abba_t2", "waiting for mutex stall_mutex_a"]}))
+    jobs.append((["bt", "-A", "--json", core(name), lean_vmlinux], {1}, {"stderr_words": [missing, why]}))
+    jobs.append((["ps", core(name), lean_vmlinux], {0}, {"stdout_words": ["abba_t1"]}))
+
 # Lists that loop.
 loop = facts["task_loop"]
 for c in COMMANDS[:6]:

@@ -15,6 +15,10 @@ with uncompressed pages). Writes into OUT_DIR:
                       the task list loops without coming back to init_task
   thread-self-loop.vmcore  a thread's thread_node.next pointed at itself
   thread-loop.vmcore  a thread list that runs into another process's and circles there
+  desc-oversize.vmcore  one task's stack pages' descriptors say 4097 bytes of
+                      compressed data (over a page: libkdumpfile < 0.5.4 overflows)
+  desc-flags.vmcore   the same descriptors with an unknown compression flag
+  page-zlib.vmcore    the same pages' zlib data damaged (a byte flipped mid-stream)
   facts.json          what was damaged (pids, addresses), for the test to check
 
 The page edits are made on the uncompressed form, where a page's bytes lie in
@@ -65,6 +69,12 @@ class Diskdump:
         base = self.bitmap2
         n = sum(bin(b).count("1") for b in self.d[base:base + pfn // 8])
         return n + bin(self.d[base + pfn // 8] & ((1 << (pfn % 8)) - 1)).count("1")
+
+    def desc(self, pfn):
+        """Offset of pfn's page_desc in the file."""
+        if not self.dumped(pfn):
+            raise SystemExit(f"damage.py: pfn {pfn:#x} is not in the dump")
+        return self.pd_start + PD_SIZE * self.rank(pfn)
 
     def page_data(self, pfn):
         if not self.dumped(pfn):
@@ -180,6 +190,27 @@ def main():
     write(tmp, dd.d)
     makedumpfile(tmp, os.path.join(out, "stack-filtered.vmcore"))
     os.unlink(tmp)
+
+    # The same stack pages damaged in the compressed file itself: their descriptors
+    # (as a corrupt or hostile file has them) or their zlib data.
+    cd = Diskdump(orig)
+    pfns = [kvirt_to_phys(prog, stack + off) // PAGE for off in range(0, thread_size, PAGE)]
+    descs = {pfn: struct.unpack_from("<qIIQ", cd.d, cd.desc(pfn)) for pfn in pfns}
+    zlib_pfns = [pfn for pfn, (_, size, flags, _) in descs.items() if flags == 1 and size > 16]
+    if not zlib_pfns:
+        raise SystemExit("damage.py: no zlib-compressed stack page to damage")
+    for name in ("desc-oversize", "desc-flags", "page-zlib"):
+        d = bytearray(orig)
+        for pfn in zlib_pfns:
+            off, size, flags, _ = descs[pfn]
+            if name == "desc-oversize":
+                struct.pack_into("<I", d, cd.desc(pfn) + 8, PAGE + 1)
+            elif name == "desc-flags":
+                struct.pack_into("<I", d, cd.desc(pfn) + 12, 0x40)
+            else:
+                d[off + size // 2] ^= 0x5A
+        write(os.path.join(out, name + ".vmcore"), d)
+    facts["desc_damage"] = {"pfns": [hex(p) for p in zlib_pfns], "first_pfn": hex(min(zlib_pfns))}
 
     # The task list loops: a later group leader's tasks.next points at an earlier one.
     head = prog["init_task"].tasks.address_of_()
