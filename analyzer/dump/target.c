@@ -160,6 +160,11 @@ const char *ks_target_name(const struct ks_target *t)
 	return t->ops->name;
 }
 
+const char *ks_target_damage(const struct ks_target *t)
+{
+	return t->ops->damage ? t->ops->damage(t->priv) : NULL;
+}
+
 const char *ks_target_vmcoreinfo_raw(struct ks_target *t)
 {
 	return t->ops->vmcoreinfo(t->priv);

@@ -45,9 +45,21 @@ struct kdump_priv {
 	struct ks_readahead *ra;
 	struct page_reader *ra_reader;
 	unsigned char *page; /* one page: parts of pages read by the direct reader */
+	/*
+	 * An ELF vmcore cut short: the physical ranges its PT_LOADs place past the
+	 * end of the file (libkdumpfile reads them as zeros), and libkdumpfile's
+	 * translation to find a virtual read's pages.
+	 */
+	struct cut_range {
+		uint64_t start, end;
+	} *cut;
+	size_t ncut;
+	addrxlat_ctx_t *elf_axctx;
+	addrxlat_sys_t *elf_axsys;
 	char *vmcoreinfo;
 	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
-	char truncated[96];
+	char truncated[128];
+	char damage[256]; /* kdump_priv_damage's text */
 };
 
 /*
@@ -163,6 +175,33 @@ static struct ks_error *direct_error(struct kdump_priv *p, enum ks_dd_page st, u
 	}
 }
 
+/*
+ * Whether addr..addr+len (virtual unless physical) touches data an ELF vmcore
+ * cut short no longer has. A page that cannot be translated is left to the
+ * read's own result.
+ */
+static bool past_the_cut(struct kdump_priv *p, uint64_t addr, size_t len, bool physical)
+{
+	const uint64_t page = 4096;
+	uint64_t last = addr + (len ? len - 1 : 0);
+
+	for (uint64_t at = addr - addr % page; at <= last && at >= addr - addr % page; at += page) {
+		addrxlat_fulladdr_t fa = { at, physical ? ADDRXLAT_KPHYSADDR : ADDRXLAT_KVADDR };
+		uint64_t lo = at < addr ? addr : at, hi = at + page - 1 < last ? at + page - 1 : last;
+
+		if (!physical && (!p->elf_axsys ||
+				  addrxlat_fulladdr_conv(&fa, ADDRXLAT_KPHYSADDR, p->elf_axctx, p->elf_axsys) !=
+					  ADDRXLAT_OK))
+			continue;
+		lo = fa.addr + (lo - at);
+		hi = fa.addr + (hi - at);
+		for (size_t i = 0; i < p->ncut; i++)
+			if (lo < p->cut[i].end && hi >= p->cut[i].start)
+				return true;
+	}
+	return false;
+}
+
 static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, size_t len,
 					bool physical)
 {
@@ -186,6 +225,9 @@ static struct ks_error *kdump_priv_read(void *priv, uint64_t addr, void *buf, si
 	if (st == KDUMP_OK && got != len)
 		return ks_error_fault(KS_ERR_FAULT, addr + got, "short read at 0x%llx",
 				      (unsigned long long)(addr + got));
+	if (st == KDUMP_OK && p->ncut && past_the_cut(p, addr, len, physical))
+		return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: %s",
+				      (unsigned long long)addr, p->truncated);
 	return kdump_translate(p, st, addr + (st == KDUMP_OK ? 0 : got));
 }
 
@@ -213,7 +255,7 @@ static enum ks_error_code kdump_priv_try_read(void *priv, uint64_t addr, void *b
 	}
 	st = kdump_read(p->ctx, physical ? KDUMP_KPHYSADDR : KDUMP_KVADDR, addr, buf, &got);
 	if (st == KDUMP_OK)
-		return got == len ? 0 : KS_ERR_FAULT;
+		return got == len && !(p->ncut && past_the_cut(p, addr, len, physical)) ? 0 : KS_ERR_FAULT;
 	return st == KDUMP_ERR_NODATA ? KS_ERR_NODATA : KS_ERR_FAULT;
 }
 
@@ -379,16 +421,42 @@ static void kdump_priv_destroy(void *priv)
 	ks_diskdump_close(p->dd);
 	if (p->axsys)
 		addrxlat_sys_decref(p->axsys);
+	/* libkdumpfile's translation context calls back into its kdump context: gone first */
+	if (p->elf_axctx)
+		addrxlat_ctx_decref(p->elf_axctx);
+	if (p->elf_axsys)
+		addrxlat_sys_decref(p->elf_axsys);
 	if (p->ctx)
 		kdump_free(p->ctx);
 	if (p->fd >= 0)
 		close(p->fd);
 	free(p->vmcoreinfo);
 	free(p->page);
+	free(p->cut);
 	free(p);
 }
 
+static const char *kdump_priv_damage(void *priv)
+{
+	struct kdump_priv *p = priv;
+	uint64_t bad, pfn = 0;
+	const char *why;
+
+	if (p->truncated[0])
+		return p->truncated;
+	if (p->dd && (bad = ks_diskdump_damaged(p->dd, &pfn, &why))) {
+		snprintf(p->damage, sizeof(p->damage),
+			 "%llu page descriptor%s of the file %s corrupt: %s page%s cannot be read (the "
+			 "first, pfn 0x%llx, gives %s)",
+			 (unsigned long long)bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are",
+			 bad == 1 ? "its" : "their", bad == 1 ? "" : "s", (unsigned long long)pfn, why);
+		return p->damage;
+	}
+	return NULL;
+}
+
 static const struct ks_target_ops kdump_ops = {
+	.damage = kdump_priv_damage,
 	.version = KS_TARGET_OPS_VERSION,
 	.name = "kdump",
 	.read = kdump_priv_read,
@@ -540,6 +608,79 @@ static struct ks_error *check_descriptors(struct kdump_priv *p, const char *path
 	return NULL;
 }
 
+/*
+ * An ELF64 vmcore (/proc/vmcore as saved, or makedumpfile -E): its program
+ * headers must lie in the file (libkdumpfile allocates what e_phnum, or with
+ * PN_XNUM section 0's sh_info, says, whatever the file holds), and a PT_LOAD
+ * whose data runs past the end means the file was cut: libkdumpfile would read
+ * the missing part as zeros. Those physical ranges go to p->cut.
+ */
+#define ELF_PN_XNUM 0xffffu
+#define ELF_PHDR_SIZE 56u
+
+static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const unsigned char *hdr,
+				  uint64_t fsize)
+{
+	uint64_t phoff = ks_diskdump_le(hdr + 32, 8), shoff = ks_diskdump_le(hdr + 40, 8);
+	uint64_t phentsize = ks_diskdump_le(hdr + 54, 2), phnum = ks_diskdump_le(hdr + 56, 2);
+	uint64_t need = 0, max;
+	unsigned char *ph;
+
+	if (hdr[4] != 2 || hdr[5] != 1) /* ELFCLASS64, little-endian: libkdumpfile judges others */
+		return NULL;
+	if (phnum == ELF_PN_XNUM) {
+		unsigned char sh0[64];
+
+		if (shoff > fsize || fsize - shoff < sizeof(sh0) || !ks_diskdump_pread(p->fd, sh0, sizeof(sh0), shoff))
+			return ks_error_create(KS_ERR_BAD_DATA,
+					       "%s: damaged ELF header: e_phnum says the count is in section 0, "
+					       "which lies past the end of the file (%llu bytes)",
+					       path, (unsigned long long)fsize);
+		phnum = ks_diskdump_le(sh0 + 44, 4);
+	}
+	max = phoff < fsize ? (fsize - phoff) / ELF_PHDR_SIZE : 0;
+	if (phentsize != ELF_PHDR_SIZE || !phnum || phnum > max)
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged ELF header: %llu program headers of %llu bytes at byte "
+				       "%llu do not fit the file (%llu bytes)",
+				       path, (unsigned long long)phnum, (unsigned long long)phentsize,
+				       (unsigned long long)phoff, (unsigned long long)fsize);
+	ph = malloc(phnum * ELF_PHDR_SIZE);
+	if (!ph || !ks_diskdump_pread(p->fd, ph, phnum * ELF_PHDR_SIZE, phoff)) {
+		free(ph);
+		return ph ? ks_error_create(KS_ERR_OS, "%s: cannot read its program headers", path)
+			  : &ks_error_nomem;
+	}
+	for (uint64_t i = 0; i < phnum; i++) {
+		const unsigned char *e = ph + i * ELF_PHDR_SIZE;
+		uint64_t type = ks_diskdump_le(e, 4), off = ks_diskdump_le(e + 8, 8);
+		uint64_t paddr = ks_diskdump_le(e + 24, 8), filesz = ks_diskdump_le(e + 32, 8);
+		uint64_t end = off + filesz < off ? UINT64_MAX : off + filesz;
+
+		if ((type != 1 && type != 4) || end <= fsize) /* PT_LOAD, PT_NOTE */
+			continue;
+		need = end > need ? end : need;
+		if (type == 1) {
+			struct cut_range *n = realloc(p->cut, (p->ncut + 1) * sizeof(*n));
+
+			if (!n) {
+				free(ph);
+				return &ks_error_nomem;
+			}
+			p->cut = n;
+			/* the part of the segment the file no longer holds */
+			p->cut[p->ncut].start = paddr + (off < fsize ? fsize - off : 0);
+			p->cut[p->ncut++].end = paddr + filesz;
+		}
+	}
+	free(ph);
+	if (need)
+		snprintf(p->truncated, sizeof(p->truncated),
+			 "the file is cut short: %llu bytes, its program headers need %llu",
+			 (unsigned long long)fsize, (unsigned long long)need);
+	return NULL;
+}
+
 #if KDUMPFILE_VERSION < KDUMPFILE_MKVER(0, 5, 4)
 /*
  * libkdumpfile before 0.5.4 frees its diskdump data when the open of a damaged
@@ -590,7 +731,15 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 		kdump_priv_destroy(p);
 		return ks_error_create(KS_ERR_OS, "cannot open %s: %s", path, strerror(e));
 	}
-	diskdump = ks_diskdump_pread(p->fd, hdr, sizeof(hdr), 0) && is_diskdump(hdr);
+	memset(hdr, 0, sizeof(hdr));
+	diskdump = pread(p->fd, hdr, sizeof(hdr), 0) >= 8 && is_diskdump(hdr);
+	if (diskdump && (uint64_t)sb.st_size < sizeof(hdr)) {
+		/* libkdumpfile 0.5.1 crashes freeing a context whose diskdump open failed */
+		kdump_priv_destroy(p);
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: the file is cut short: %llu bytes, less than a diskdump header",
+				       path, (unsigned long long)sb.st_size);
+	}
 	if (diskdump) {
 		struct ks_error *err = check_diskdump(p, path, hdr, (uint64_t)sb.st_size);
 
@@ -602,6 +751,14 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 	/* Every descriptor checked before libkdumpfile may read a page by one of them. */
 	if (diskdump && (p->dd = ks_diskdump_open(p->fd, hdr, (uint64_t)sb.st_size))) {
 		struct ks_error *err = check_descriptors(p, path);
+
+		if (err) {
+			kdump_priv_destroy(p);
+			return err;
+		}
+	}
+	if (!diskdump && !memcmp(hdr, "\177ELF", 4)) {
+		struct ks_error *err = check_elf(p, path, hdr, (uint64_t)sb.st_size);
 
 		if (err) {
 			kdump_priv_destroy(p);
@@ -645,5 +802,8 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 		p->dd = NULL;
 	}
 	p->direct = p->dd && !(settings && settings->pages_by_libkdumpfile) && own_translation(p);
+	/* A cut ELF file: virtual reads are checked against the cut through libkdumpfile's translation. */
+	if (p->ncut && kdump_get_addrxlat(p->ctx, &p->elf_axctx, &p->elf_axsys) != KDUMP_OK)
+		p->elf_axctx = NULL, p->elf_axsys = NULL;
 	return ks_target_create(&kdump_ops, p, ret);
 }

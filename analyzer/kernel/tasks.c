@@ -347,6 +347,10 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 	memset(ret, 0, sizeof(*ret));
 	if (!ks_kernel_symbol(k, "init_task", &init_task))
 		return ks_error_create(KS_ERR_LOOKUP, "no init_task symbol");
+	/* What the file itself lacks, first: a list read before the damage is then not taken as whole. */
+	if (ks_target_damage(ks_kernel_target(k)))
+		ks_problems_add(&w.out->problems, KS_ERR_BAD_DATA, 0, 0, "the dump file: %s",
+				ks_target_damage(ks_kernel_target(k)));
 	load_state_letters(&w);
 	/* The idle tasks first: they are on no list. CPU 0's is init_task itself. */
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {

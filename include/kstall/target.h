@@ -37,6 +37,12 @@ struct ks_target_ops {
 	 * the code alone. NULL: read, and its error dropped.
 	 */
 	enum ks_error_code (*try_read)(void *priv, uint64_t addr, void *buf, size_t len, bool physical);
+	/*
+	 * Optional: what the file itself lacks, found at open ("the file is cut
+	 * short: ..."), or NULL: a dump that is damaged where no read has gone
+	 * yet is still said to be damaged. Owned by the backend.
+	 */
+	const char *(*damage)(void *priv);
 };
 
 struct ks_target;
@@ -57,6 +63,8 @@ struct ks_error *ks_target_read(struct ks_target *t, uint64_t addr, void *buf, s
 enum ks_error_code ks_target_try_read(struct ks_target *t, uint64_t addr, void *buf, size_t len);
 struct ks_error *ks_target_read_phys(struct ks_target *t, uint64_t addr, void *buf, size_t len);
 const char *ks_target_name(const struct ks_target *t);
+/* What the dump file lacks, as the backend found it at open; NULL when nothing. */
+const char *ks_target_damage(const struct ks_target *t);
 
 /* How the read cache fared, for the benchmark (KSTALL_STATS=1 prints it). */
 struct ks_target_stats {
