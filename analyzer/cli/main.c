@@ -198,7 +198,12 @@ static bool flattened(const char *path)
 
 static int fail(const char *what, struct ks_error *err)
 {
-	fprintf(stderr, "kstall: %s%s%s\n", what ? what : "", what ? ": " : "", err->message);
+	/* Memory running out is told apart from a bad dump: the remedy differs. */
+	if (err->code == KS_ERR_NOMEM)
+		fprintf(stderr, "kstall: %s%sout of memory: this dump needs more memory than the process "
+			"may have (ulimit -v)\n", what ? what : "", what ? ": " : "");
+	else
+		fprintf(stderr, "kstall: %s%s%s\n", what ? what : "", what ? ": " : "", err->message);
 	ks_error_destroy(err);
 	return EXIT_USAGE;
 }
@@ -341,13 +346,24 @@ static int parse(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+/* root NULL: building it ran out of memory (jansson says no more than that). */
 static int emit_json(json_t *root)
 {
-	int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) ? EXIT_USAGE : 0;
+	int rc;
 
+	if (!root)
+		return fail("cannot build the JSON", &ks_error_nomem);
+	errno = 0;
+	rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(root);
+	if (rc) {
+		if (!errno || errno == ENOMEM)
+			return fail("cannot write the JSON", &ks_error_nomem);
+		fprintf(stderr, "kstall: cannot write the JSON: %s\n", strerror(errno));
+		return EXIT_USAGE;
+	}
 	putchar('\n');
-	return rc;
+	return 0;
 }
 
 static char *hex(uint64_t v, char buf[19])

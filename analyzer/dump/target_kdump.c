@@ -777,11 +777,13 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 	 * repeats: 1024 pages by default, 4 MiB of heap for little.
 	 */
 	kdump_set_number_attr(p->ctx, "cache.size", 64);
+	errno = 0;
 	st = kdump_open_fd(p->ctx, p->fd);
 	if (st == KDUMP_OK)
 		st = kdump_set_string_attr(p->ctx, KDUMP_ATTR_OSTYPE, "linux");
 	if (st != KDUMP_OK) {
-		struct ks_error *err = ks_error_create(KS_ERR_BAD_DATA, "%s is not a readable vmcore: %s%s%s",
+		/* libkdumpfile words a failed allocation as its own ("Cannot allocate file cache") */
+		struct ks_error *err = errno == ENOMEM ? &ks_error_nomem : ks_error_create(KS_ERR_BAD_DATA, "%s is not a readable vmcore: %s%s%s",
 						       path, kdump_get_err(p->ctx),
 						       p->truncated[0] ? "; " : "", p->truncated);
 

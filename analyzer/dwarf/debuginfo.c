@@ -335,12 +335,23 @@ struct ks_error *ks_debuginfo_open(const char *path, const struct ks_settings *s
 	err = open_elf_fd(path, settings, &di->fd);
 	if (err)
 		goto fail;
+	errno = 0;
 	di->elf = elf_begin(di->fd, ELF_C_READ_MMAP, NULL);
+	if (!di->elf && errno == ENOMEM) {
+		err = &ks_error_nomem;
+		goto fail;
+	}
 	if (!di->elf || elf_kind(di->elf) != ELF_K_ELF) {
 		err = ks_error_create(KS_ERR_BAD_DATA, "%s is not an ELF file", path);
 		goto fail;
 	}
+	errno = 0;
 	di->dwarf = dwarf_begin_elf(di->elf, DWARF_C_READ, NULL);
+	/* libdw says "invalid ELF file" when a section's mapping or copy found no memory */
+	if (!di->dwarf && errno == ENOMEM) {
+		err = &ks_error_nomem;
+		goto fail;
+	}
 	if (!di->dwarf) {
 		err = ks_error_create(KS_ERR_LOOKUP, "%s has no DWARF debuginfo: %s", path,
 				      dwarf_errmsg(-1));
