@@ -1,6 +1,9 @@
 #include "cli/heap.h"
 
+#include <fcntl.h>
 #include <malloc.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,4 +57,34 @@ void ks_heap_setup(void)
 	if (before != (uintptr_t)-1 && after > before && after - before >= RESERVE && end > start)
 		madvise((void *)start, end - start, MADV_HUGEPAGE);
 	free(probe);
+}
+
+/* Address space the process may still take before its limit: the ENOMEM a library hit. */
+#define OOM_PROBE (16u << 20)
+
+static void oom_abort(int sig)
+{
+	static const char msg[] = "kstall: out of memory: a library (libdw) aborted when an allocation "
+				  "failed; this dump needs more memory than the process may have (ulimit -v)\n";
+	void *m = mmap(NULL, OOM_PROBE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (m == MAP_FAILED) {
+		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+		(void)w;
+		_exit(2);
+	}
+	munmap(m, OOM_PROBE);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void ks_heap_catch_oom_abort(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = oom_abort;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGABRT, &sa, NULL);
 }

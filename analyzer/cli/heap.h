@@ -17,4 +17,12 @@
  */
 void ks_heap_setup(void);
 
+/*
+ * libdw asserts (abort) where an allocation of its hash tables fails. An abort
+ * that comes when memory has run out is reported as running out of memory
+ * (exit 2), as kstall's own failed allocations are; any other abort is left
+ * as it is. Call once in main.
+ */
+void ks_heap_catch_oom_abort(void);
+
 #endif

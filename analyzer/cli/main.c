@@ -872,6 +872,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	ks_heap_setup();
+	ks_heap_catch_oom_abort();
 	/* Many dumps, not one: its own options and arguments. */
 	if (argc > 1 && !strcmp(argv[1], "triage"))
 		return ks_triage_main(argc - 1, argv + 1);
