@@ -459,7 +459,10 @@ static struct ks_error *load_cpus(struct ks_kernel *k)
 	if (err)
 		return ks_error_wrap(err, "nr_cpu_ids");
 	if (!nr || nr > MAX_CPUS)
-		return ks_error_create(KS_ERR_BAD_DATA, "nr_cpu_ids is %u", nr);
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "nr_cpu_ids reads %u, which no kernel kstall reads has (1 to %u): the "
+				       "dump is damaged where it holds it, or the vmlinux is not this dump's",
+				       nr, MAX_CPUS);
 	k->nr_cpus = nr;
 	k->per_cpu_offset = calloc(nr, sizeof(uint64_t));
 	k->online = calloc(nr, 1);

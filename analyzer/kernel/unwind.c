@@ -211,8 +211,8 @@ static struct ks_error *load_orc(struct ks_unwinder *u)
 	}
 	n = ipsize / 4;
 	if (esize / 6 < n)
-		return ks_error_create(KS_ERR_BAD_DATA, "ORC tables disagree: %zu ips, %zu entries",
-				       n, esize / 6);
+		return ks_error_create(KS_ERR_BAD_DATA, "%s is damaged: its ORC tables disagree: %zu ips, "
+				       "%zu entries", ks_debuginfo_path(di), n, esize / 6);
 	/* Both read in place, as the file has them: a binary search reads a few pages of each. */
 	u->orc.rel_ips = ipdata;
 	u->orc.rel_base = ipaddr + kaslr;
@@ -231,7 +231,8 @@ static struct ks_error *load_orc(struct ks_unwinder *u)
 	/* The linker sorts them; check rather than trust (and give the pages read back). */
 	for (size_t i = 1; i < n; i++)
 		if (orc_ip(&u->orc, i) < orc_ip(&u->orc, i - 1))
-			return ks_error_create(KS_ERR_BAD_DATA, "ORC table is not sorted");
+			return ks_error_create(KS_ERR_BAD_DATA, "%s is damaged: its ORC table "
+					       "(.orc_unwind_ip) is not sorted", ks_debuginfo_path(di));
 	ks_debuginfo_release(di, ".orc_unwind_ip");
 	return NULL;
 }
