@@ -1,9 +1,10 @@
-/* The one binary search: over any sorted sequence whose i-th key a function gives. */
+/* The one binary search (over any sorted sequence whose i-th key a function gives), and sorting. */
 #ifndef KSTALL_BASE_SEARCH_H
 #define KSTALL_BASE_SEARCH_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 /*
  * How many of the n keys, sorted ascending, are <= x: the index of the first key
@@ -25,6 +26,16 @@ static inline size_t ks_count_le(size_t n, uint64_t x, uint64_t (*key)(const voi
 			hi = mid;
 	}
 	return lo;
+}
+
+/*
+ * qsort for tables that may be empty: qsort(NULL, 0, ...) is undefined (its
+ * pointer argument is declared nonnull) and a damaged input makes empty tables.
+ */
+static inline void ks_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
 }
 
 #endif

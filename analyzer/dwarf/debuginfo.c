@@ -169,7 +169,7 @@ static struct ks_error *load_symbols(struct ks_debuginfo *di)
 	}
 	if (!di->nsyms)
 		return ks_error_create(KS_ERR_LOOKUP, "%s has no symbol table", di->path);
-	qsort(di->syms, di->nsyms, sizeof(*di->syms), sym_cmp);
+	ks_sort(di->syms, di->nsyms, sizeof(*di->syms), sym_cmp);
 	if (di->nsyms >= UINT32_MAX / 4)
 		return ks_error_create(KS_ERR_BAD_DATA, "%s has too many symbols", di->path);
 	for (di->by_name_cap = 64; di->by_name_cap < 2 * di->nsyms; di->by_name_cap *= 2)

@@ -184,7 +184,7 @@ struct ks_dwarf_units *ks_dwarf_units_load(Elf *elf, Dwarf *dwarf)
 	if (units)
 		read_aranges(u, elf, units, n);
 	free(units);
-	qsort(u->ranges, u->nranges, sizeof(*u->ranges), range_cmp);
+	ks_sort(u->ranges, u->nranges, sizeof(*u->ranges), range_cmp);
 	return u;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/hashmap.h"
+#include "base/search.h"
 
 #define MAGIC "kstall-index-memo 1"
 /* A memo holds a few hundred answers; anything far larger is not one. */
@@ -185,7 +186,7 @@ static char *render(const struct ks_index_memo *m, size_t *len)
 		return NULL;
 	for (size_t i = 0; i < m->count; i++)
 		sorted[i] = &m->answers[i];
-	qsort(sorted, m->count, sizeof(*sorted), by_key);
+	ks_sort(sorted, m->count, sizeof(*sorted), by_key);
 	f = open_memstream(&text, &size);
 	if (!f) {
 		free(sorted);

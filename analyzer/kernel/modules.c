@@ -135,7 +135,7 @@ static void load_syms(struct ks_kernel *k, const struct mod_layout *l, uint64_t 
 			continue;
 		m->syms[m->nsyms++] = (struct ks_symbol){ m->strtab + name, value, size };
 	}
-	qsort(m->syms, m->nsyms, sizeof(*m->syms), sym_cmp);
+	ks_sort(m->syms, m->nsyms, sizeof(*m->syms), sym_cmp);
 out:
 	free(raw);
 }

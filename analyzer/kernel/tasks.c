@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/hashmap.h"
+#include "base/search.h"
 
 /* Far above any real system; a longer list is a loop the visited set missed. */
 #define MAX_TASKS (1u << 22)
@@ -377,7 +378,7 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 	if (err)
 		goto out;
 	mark_active(&w);
-	qsort(ret->tasks, ret->count, sizeof(*ret->tasks), task_cmp);
+	ks_sort(ret->tasks, ret->count, sizeof(*ret->tasks), task_cmp);
 	/* up to half the table is room never used: the analysis's tables take its place */
 	if (ret->count && ret->count < w.cap) {
 		struct ks_task *fit = realloc(ret->tasks, ret->count * sizeof(*fit));

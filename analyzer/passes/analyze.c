@@ -12,6 +12,7 @@
 #include "model/build.h"
 #include "base/hashmap.h"
 #include "base/strpool.h"
+#include "base/search.h"
 
 /*
  * The stack pages the passes will read for t: *npages of them from *from (its
@@ -96,7 +97,7 @@ static size_t *task_order(const struct ks_tasks *tasks)
 	}
 	for (size_t i = 0; i < tasks->count; i++)
 		keys[i] = (struct by_process){ tasks->tasks[i].tgid, i };
-	qsort(keys, tasks->count, sizeof(*keys), by_process_cmp);
+	ks_sort(keys, tasks->count, sizeof(*keys), by_process_cmp);
 	for (size_t i = 0; i < tasks->count; i++)
 		order[i] = keys[i].i;
 	free(keys);

@@ -13,6 +13,7 @@
 #include "passes/pass.h"
 #include "base/hashmap.h"
 #include "base/strpool.h"
+#include "base/search.h"
 
 #define MAX_CGROUPS 4096
 #define MAX_DEPTH 32
@@ -235,7 +236,7 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	ks_u64map_free(&w.index);
 	c->cgroups_known = w.n > 0;
 	c->cgroups_seen = w.n;
-	qsort(w.all, w.n, sizeof(*w.all), by_interest);
+	ks_sort(w.all, w.n, sizeof(*w.all), by_interest);
 	c->ncgroups = w.n < KS_TOP_CGROUPS ? w.n : KS_TOP_CGROUPS;
 	memcpy(c->cgroups, w.all, c->ncgroups * sizeof(*w.all));
 	/* the onset fit (thousands of steps) only for the cgroups kept */

@@ -11,6 +11,7 @@
 #include "passes/files.h"
 #include "base/hashmap.h"
 #include "kstall/mm.h"
+#include "base/search.h"
 
 /* More inodes than any real tmpfs holds; a longer walk is a loop. */
 #define MAX_INODES 262144
@@ -259,7 +260,7 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 	}
 	ks_mm_procs_deinit(&mp);
 	c->processes = n;
-	qsort(procs, n, sizeof(*procs), by_rss);
+	ks_sort(procs, n, sizeof(*procs), by_rss);
 	c->ntop = n < KS_TOP_PROCESSES ? n : KS_TOP_PROCESSES;
 	memcpy(c->top, procs, c->ntop * sizeof(*procs));
 	free(procs);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "passes/pass.h"
+#include "base/search.h"
 
 struct member {
 	const struct ks_analysis *a;
@@ -99,7 +100,7 @@ static struct ks_error *groups_finish(struct ks_analysis *a, void *ctx)
 	for (size_t i = 0; i < a->tasks.count; i++)
 		if (!a->tasks.tasks[i].idle)
 			m[n++] = (struct member){ a, i, hash_of(a, i) };
-	qsort(m, n, sizeof(*m), by_key);
+	ks_sort(m, n, sizeof(*m), by_key);
 	g = calloc(n ? n : 1, sizeof(*g));
 	a->group_tasks = malloc((n ? n : 1) * sizeof(*a->group_tasks));
 	if (!g || !a->group_tasks) {
@@ -114,7 +115,7 @@ static struct ks_error *groups_finish(struct ks_analysis *a, void *ctx)
 							  .stalled = ks_task_stalled(a, m[k].task) };
 		g[ng - 1].count++;
 	}
-	qsort(g, ng, sizeof(*g), by_rank);
+	ks_sort(g, ng, sizeof(*g), by_rank);
 	/* members in task order, each group's after those of the groups ranked before it */
 	for (size_t k = 0; k < ng; k++) {
 		for (size_t j = 0; j < g[k].count; j++)

@@ -27,6 +27,7 @@
 
 #include "passes/pass.h"
 #include "base/hashmap.h"
+#include "base/search.h"
 
 #define MAX_MAP_BYTES (256ULL << 20)
 #define CHUNK_PAGES 512
@@ -312,7 +313,7 @@ static struct ks_error *slab_finish(struct ks_analysis *a, void *ctx)
 	/* nothing of the map read: no figure at all, rather than zeros */
 	s->state = s->map_pages && s->unreadable_map_pages == s->map_pages ? KS_SLAB_UNREADABLE : KS_SLAB_READ;
 	s->caches = n;
-	qsort(all, n, sizeof(*all), by_pages);
+	ks_sort(all, n, sizeof(*all), by_pages);
 	s->ntop = n < KS_TOP_SLABS ? n : KS_TOP_SLABS;
 	while (s->ntop && !all[s->ntop - 1].pages)
 		s->ntop--;

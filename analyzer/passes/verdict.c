@@ -6,6 +6,7 @@
 #include "passes/pass.h"
 #include "passes/files.h"
 #include "base/hashmap.h"
+#include "base/search.h"
 
 #define MAX_CHAIN 64
 
@@ -1173,7 +1174,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 				 "No stall found: no lock cycle, no OOM victim, no task looping in the allocator.");
 		snprintf(v->signature, sizeof(v->signature), "none");
 	}
-	qsort(a->verdicts, a->nverdicts, sizeof(*a->verdicts), by_score);
+	ks_sort(a->verdicts, a->nverdicts, sizeof(*a->verdicts), by_score);
 	return NULL;
 }
 

@@ -24,6 +24,7 @@
 
 #include "render/report.h"
 #include "base/utf8.h"
+#include "base/search.h"
 
 /* U+2026 HORIZONTAL ELLIPSIS, in UTF-8. */
 #define ELLIPSIS "\xe2\x80\xa6"
@@ -751,7 +752,7 @@ static bool graph_layout(struct html *h, struct graph *g, size_t *nshown)
 		for (size_t v = 0; a->nverdicts && v < a->verdicts[0].nlocks; v++)
 			r[l].verdict |= a->verdicts[0].locks[v] == (long)l;
 	}
-	qsort(r, a->nlocks, sizeof(*r), lock_rank_cmp);
+	ks_sort(r, a->nlocks, sizeof(*r), lock_rank_cmp);
 	*nshown = a->nlocks < G_MAX_LOCKS ? a->nlocks : G_MAX_LOCKS;
 	for (size_t k = 0; k < *nshown; k++)
 		graph_place_lock(h, g, r[k].idx, &y);
@@ -1134,7 +1135,7 @@ static void html_timeline(struct html *h)
 			idx[n++] = i;
 	}
 	sort_a = a;
-	qsort(idx, n, sizeof(*idx), by_stall_start);
+	ks_sort(idx, n, sizeof(*idx), by_stall_start);
 	size_t shown = n < TL_MAX_BARS ? n : TL_MAX_BARS;
 
 	for (size_t k = 0; k < shown; k++)

@@ -10,6 +10,7 @@
 
 #include "triage/triage.h"
 #include "kstall/settings.h"
+#include "base/search.h"
 
 #ifndef KSTALL_VERSION
 #define KSTALL_VERSION "0"
@@ -397,7 +398,7 @@ static void print_groups(const struct ks_triage_dumps *d, bool json, bool wide)
 			groups[ng++] = (struct group){ e->signature, e->verdict, i, 0 };
 		groups[ng - 1].count++;
 	}
-	qsort(groups, ng, sizeof(*groups), by_count);
+	ks_sort(groups, ng, sizeof(*groups), by_count);
 	if (!json && ng)
 		printf("\nGROUPS (by signature)\n");
 	for (size_t g = 0; g < ng; g++) {

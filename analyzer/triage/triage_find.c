@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "triage/triage.h"
+#include "base/search.h"
 
 struct file_id {
 	dev_t dev;
@@ -217,7 +218,7 @@ static struct ks_error *walk(struct finder *f, const char *dir, int depth)
 	closedir(d);
 	/* Name order: the first of two paths to one file is the one kept, the same on every run. */
 	if (names)
-		qsort(names, n, sizeof(*names), name_cmp);
+		ks_sort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (!err)
 			err = visit(f, names[i], depth);
@@ -312,7 +313,7 @@ struct ks_error *ks_triage_find(const char *const *paths, size_t n, struct ks_tr
 		return err;
 	}
 	if (out.count)
-		qsort(out.entries, out.count, sizeof(*out.entries), entry_cmp);
+		ks_sort(out.entries, out.count, sizeof(*out.entries), entry_cmp);
 	*ret = out;
 	return NULL;
 }
