@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "base/term.h"
 #include "host.h"
 #include "kstall/analysis.h"
 #include "kstall/open.h"
@@ -88,7 +89,7 @@ void kscrash_run(enum kscrash_view view, FILE *out)
 	struct ks_error *err = session_analysis(&a);
 
 	if (err) {
-		fprintf(out, "kstall: %s\n", err->message);
+		ks_term_printf(out, "kstall: %s\n", err->message);
 		ks_error_destroy(err);
 	} else {
 		render(view, out, a);
