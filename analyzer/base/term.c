@@ -375,3 +375,51 @@ int ks_term_fputs(const char *s, FILE *out)
 	put_escaped(out, s, NO_MAX, &cols);
 	return ferror(out) ? EOF : 0;
 }
+
+struct json_out {
+	FILE *out;
+	bool c2; /* the last byte was 0xc2: a C1 control may follow */
+};
+
+static int json_chunk(const char *buffer, size_t size, void *data)
+{
+	struct json_out *j = data;
+	const unsigned char *b = (const unsigned char *)buffer;
+	size_t from = 0;
+
+	/* a 0xc2 held back from the chunk before: a C1 control if this one opens with 0x80-0x9f */
+	if (j->c2 && size) {
+		if (b[0] >= 0x80 && b[0] < 0xa0)
+			fprintf(j->out, "\\u%04X", b[0]);
+		else
+			putc(0xc2, j->out);
+		from = b[0] >= 0x80 && b[0] < 0xa0;
+		j->c2 = false;
+	}
+	for (size_t i = from; i < size; i++) {
+		if (b[i] == 0x7f || (b[i] == 0xc2 && (i + 1 == size || (b[i + 1] >= 0x80 && b[i + 1] < 0xa0)))) {
+			fwrite(b + from, 1, i - from, j->out);
+			if (b[i] == 0x7f) {
+				fputs("\\u007F", j->out);
+			} else if (i + 1 == size) {
+				j->c2 = true;
+			} else {
+				fprintf(j->out, "\\u%04X", b[i + 1]);
+				i++;
+			}
+			from = i + 1;
+		}
+	}
+	fwrite(b + from, 1, size - from, j->out);
+	return ferror(j->out) ? -1 : 0;
+}
+
+int ks_term_json_dumpf(const json_t *j, FILE *out, size_t flags)
+{
+	struct json_out o = { out, false };
+	int rc = json_dump_callback(j, json_chunk, &o, flags);
+
+	if (o.c2)
+		putc(0xc2, out);
+	return rc || ferror(out) ? -1 : 0;
+}

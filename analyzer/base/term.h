@@ -18,6 +18,7 @@
 #ifndef KSTALL_TERM_H
 #define KSTALL_TERM_H
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -45,5 +46,12 @@ int ks_term_vprintf(FILE *out, const char *fmt, va_list ap) __attribute__((forma
 
 /* s escaped, as fputs. */
 int ks_term_fputs(const char *s, FILE *out);
+
+/*
+ * json_dumpf, with DEL and the C1 controls as \u escapes too: JSON lets them stand raw in a
+ * string (jansson escapes only the C0 ones), and JSON is read on terminals as well. The same
+ * JSON text otherwise. 0, or -1 on error.
+ */
+int ks_term_json_dumpf(const json_t *j, FILE *out, size_t flags);
 
 #endif

@@ -344,7 +344,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 
 static int emit_json(json_t *root)
 {
-	int rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) ? EXIT_USAGE : 0;
+	int rc = ks_term_json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) ? EXIT_USAGE : 0;
 
 	json_decref(root);
 	putchar('\n');

@@ -127,6 +127,24 @@ static void test_problems(void **state)
 	ks_problems_deinit(&p);
 }
 
+/* JSON: DEL and the C1 controls as \u escapes, as jansson writes the C0 ones; other characters raw. */
+static void test_json(void **state)
+{
+	json_t *j = json_pack("{s:s}", "c", "\x1b[1m \xc2\x9b" "31m del\x7f caf\xc3\xa9 \xc2\xa0 \xc2\x80\xc2\x9f");
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+
+	(void)state;
+	assert_non_null(j);
+	assert_non_null(f);
+	assert_int_equal(ks_term_json_dumpf(j, f, JSON_COMPACT), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(out, "{\"c\":\"\\u001B[1m \\u009B31m del\\u007F caf\xc3\xa9 \xc2\xa0 \\u0080\\u009F\"}");
+	free(out);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_width),
 		cmocka_unit_test(test_printf),
 		cmocka_unit_test(test_problems),
+		cmocka_unit_test(test_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -198,7 +198,7 @@ static void print_progress(const struct batch *b)
 static void emit_json_line(json_t *j)
 {
 	if (j)
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		ks_term_json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(j);
 }
