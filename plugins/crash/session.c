@@ -73,7 +73,7 @@ static void render(enum kscrash_view view, FILE *out, const struct ks_analysis *
 		json_t *root = ks_report_json(a);
 
 		/* the CLI's format exactly, so the two can be compared byte for byte */
-		if (!root || json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS))
+		if (!root || ks_term_json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS))
 			fprintf(out, "kstall: cannot write the JSON\n");
 		else
 			fputc('\n', out);
