@@ -1,4 +1,5 @@
 #include "kstall/error.h"
+#include "base/term.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -167,7 +168,7 @@ void ks_problems_append(struct ks_problems *to, const struct ks_problems *from)
 void ks_problems_print(FILE *out, const struct ks_problems *p)
 {
 	for (size_t i = 0; i < p->count; i++)
-		fprintf(out, "%s\n", p->items[i].text);
+		ks_term_printf(out, "%s\n", p->items[i].text);
 }
 
 void ks_problems_deinit(struct ks_problems *p)

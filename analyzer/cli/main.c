@@ -19,6 +19,7 @@
 #include "kstall/target.h"
 #include "kstall/tasks.h"
 #include "kstall/unwind.h"
+#include "base/term.h"
 #include "cli/heap.h"
 #include "render/html.h"
 #include "render/report.h"
@@ -152,34 +153,34 @@ static void explain_file(const char *path)
 	int fd;
 
 	if (stat(path, &st)) {
-		fprintf(stderr, "kstall: %s: %s\n", path, strerror(errno));
+		ks_term_printf(stderr, "kstall: %s: %s\n", path, strerror(errno));
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "kstall: %s is a directory; give the vmcore file in it (kstall triage reads "
+		ks_term_printf(stderr, "kstall: %s is a directory; give the vmcore file in it (kstall triage reads "
 				"directories)\n", path);
 		return;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "kstall: cannot read %s: %s\n", path, strerror(errno));
+		ks_term_printf(stderr, "kstall: cannot read %s: %s\n", path, strerror(errno));
 		return;
 	}
 	n = read(fd, hdr, sizeof(hdr) - 1);
 	close(fd);
 	/* a compressed vmlinux is read as it is: this one holds something else, or is corrupt */
 	if (n >= 6 && !memcmp(hdr, "\xfd" "7zXZ", 6))
-		fprintf(stderr, "kstall: %s is xz-compressed, but what it holds is no vmlinux (or it is "
+		ks_term_printf(stderr, "kstall: %s is xz-compressed, but what it holds is no vmlinux (or it is "
 				"corrupt); a compressed dump must be unpacked first (xz -dk %s)\n", path, path);
 	else if (n >= 2 && hdr[0] == 0x1f && hdr[1] == 0x8b)
-		fprintf(stderr, "kstall: %s is gzip-compressed, but what it holds is no vmlinux (or it is "
+		ks_term_printf(stderr, "kstall: %s is gzip-compressed, but what it holds is no vmlinux (or it is "
 				"corrupt); a compressed dump must be unpacked first (gzip -dk %s)\n", path, path);
 	else if (n >= 16 && strspn((const char *)hdr, "0123456789abcdef") == 16)
-		fprintf(stderr, "kstall: %s looks like a System.map; kstall needs the vmlinux with its debug "
+		ks_term_printf(stderr, "kstall: %s looks like a System.map; kstall needs the vmlinux with its debug "
 				"info (Debian: linux-image-...-dbg)\n", path);
 	else if (n == 0)
-		fprintf(stderr, "kstall: %s is empty\n", path);
+		ks_term_printf(stderr, "kstall: %s is empty\n", path);
 	else
-		fprintf(stderr, "kstall: %s is neither a vmcore nor a vmlinux\n", path);
+		ks_term_printf(stderr, "kstall: %s is neither a vmcore nor a vmlinux\n", path);
 }
 
 /* A flattened dump (makedumpfile -F) must be rebuilt before anything can read it. */
@@ -200,10 +201,10 @@ static int fail(const char *what, struct ks_error *err)
 {
 	/* Memory running out is told apart from a bad dump: the remedy differs. */
 	if (err->code == KS_ERR_NOMEM)
-		fprintf(stderr, "kstall: %s%sout of memory: this dump needs more memory than the process "
-			"may have (ulimit -v)\n", what ? what : "", what ? ": " : "");
+		ks_term_printf(stderr, "kstall: %s%sout of memory: this dump needs more memory than the "
+			       "process may have (ulimit -v)\n", what ? what : "", what ? ": " : "");
 	else
-		fprintf(stderr, "kstall: %s%s%s\n", what ? what : "", what ? ": " : "", err->message);
+		ks_term_printf(stderr, "kstall: %s%s%s\n", what ? what : "", what ? ": " : "", err->message);
 	ks_error_destroy(err);
 	return EXIT_USAGE;
 }
@@ -236,7 +237,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 			exit(0);
 		}
 		if (argv[1][0] != '-' && !strchr(argv[1], '/') && stat(argv[1], &st)) {
-			fprintf(stderr, "kstall: '%s' is no command (report, ps, bt, log, mod, triage) and no file; "
+			ks_term_printf(stderr, "kstall: '%s' is no command (report, ps, bt, log, mod, triage) and no file; "
 					"try kstall --help\n", argv[1]);
 			return EXIT_USAGE;
 		}
@@ -264,7 +265,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 			cli->states = optarg;
 			break;
 		case 'V':
-			printf("kstall %s\n", KSTALL_VERSION);
+			ks_term_printf(stdout, "kstall %s\n", KSTALL_VERSION);
 			exit(0);
 		case 'v':
 			cli->verbose = true;
@@ -312,7 +313,7 @@ static int parse(int argc, char **argv, struct cli *cli)
 		switch (ks_file_kind(argv[i])) {
 		case KS_FILE_VMCORE:
 			if (flattened(argv[i])) {
-				fprintf(stderr, "kstall: %s is a flattened dump (makedumpfile -F); rebuild it first: "
+				ks_term_printf(stderr, "kstall: %s is a flattened dump (makedumpfile -F); rebuild it first: "
 						"makedumpfile -R vmcore < %s\n", argv[i], argv[i]);
 				return EXIT_USAGE;
 			}
@@ -331,15 +332,15 @@ static int parse(int argc, char **argv, struct cli *cli)
 		}
 	}
 	if (cli->nsel && strcmp(cli->command, "bt") && strcmp(cli->command, "ps")) {
-		fprintf(stderr, "kstall: %s takes no tasks ('%s')\n", cli->command, cli->sel[0].arg);
+		ks_term_printf(stderr, "kstall: %s takes no tasks ('%s')\n", cli->command, cli->sel[0].arg);
 		return EXIT_USAGE;
 	}
 	if (cli->html && strcmp(cli->command, "report")) {
-		fprintf(stderr, "kstall: --html is an option of report only\n");
+		ks_term_printf(stderr, "kstall: --html is an option of report only\n");
 		return EXIT_USAGE;
 	}
 	if (!cli->vmcore) {
-		fprintf(stderr, "kstall: no vmcore given; usage: kstall %s VMCORE [VMLINUX]\n",
+		ks_term_printf(stderr, "kstall: no vmcore given; usage: kstall %s VMCORE [VMLINUX]\n",
 			cli->command);
 		return EXIT_USAGE;
 	}
@@ -354,12 +355,12 @@ static int emit_json(json_t *root)
 	if (!root)
 		return fail("cannot build the JSON", &ks_error_nomem);
 	errno = 0;
-	rc = json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+	rc = ks_term_json_dumpf(root, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
 	json_decref(root);
 	if (rc) {
 		if (!errno || errno == ENOMEM)
 			return fail("cannot write the JSON", &ks_error_nomem);
-		fprintf(stderr, "kstall: cannot write the JSON: %s\n", strerror(errno));
+		ks_term_printf(stderr, "kstall: cannot write the JSON: %s\n", strerror(errno));
 		return EXIT_USAGE;
 	}
 	putchar('\n');
@@ -418,7 +419,7 @@ static bool selectors_match(struct cli *cli, const struct ks_tasks *tasks)
 		for (size_t j = 0; j < tasks->count && !cli->sel[i].matched; j++)
 			cli->sel[i].matched = selects(&cli->sel[i], &tasks->tasks[j]);
 		if (!cli->sel[i].matched) {
-			fprintf(stderr, "kstall: no task %s '%s' in the dump\n",
+			ks_term_printf(stderr, "kstall: no task %s '%s' in the dump\n",
 				cli->sel[i].kind == SEL_PID ? "with pid" : cli->sel[i].kind == SEL_ADDR
 										? "at address"
 										: "named",
@@ -439,7 +440,7 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 	char h[19];
 
 	if (!cli->json)
-		printf("%-24s %-18s %10s  %-8s %7s  %s\n", "NAME", "BASE", "SIZE", "TAINTS", "SYMBOLS", "DEBUGINFO");
+		ks_term_printf(stdout, "%-24s %-18s %10s  %-8s %7s  %s\n", "NAME", "BASE", "SIZE", "TAINTS", "SYMBOLS", "DEBUGINFO");
 	for (size_t i = 0; mods && i < mods->count; i++) {
 		const struct ks_module *m = &mods->mods[i];
 		struct ks_debuginfo *di = ks_kernel_module_dwarf(k, m);
@@ -463,7 +464,7 @@ static int cmd_mod(const struct cli *cli, struct ks_kernel *k)
 			json_object_set_new(o, "debuginfo_missing", di ? json_null() : ks_json_text(m->dwarf_why));
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-24s %016llx %10llu  %-8s %7zu  %s%s\n", m->name,
+			ks_term_printf(stdout, "%-24s %016llx %10llu  %-8s %7zu  %s%s\n", m->name,
 			       (unsigned long long)(m->nranges ? m->ranges[0].base : 0), (unsigned long long)size,
 			       m->taints_known ? (taint[0] ? taint : "-") : "?", m->nsyms,
 			       di ? ks_debuginfo_path(di) : m->dwarf_why,
@@ -548,7 +549,7 @@ static int cmd_ps(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 		return emit_json(root);
 	}
 	/* as crash's ps: RSS in KiB; '-' a kernel thread, '?' not readable */
-	printf("   PID    PPID  CPU       TASK        ST       RSS  COMM\n");
+	ks_term_printf(stdout, "   PID    PPID  CPU       TASK        ST       RSS  COMM\n");
 	for (size_t i = 0; i < tasks->count; i++) {
 		const struct ks_task *t = &tasks->tasks[i];
 		char kib[24];
@@ -559,7 +560,7 @@ static int cmd_ps(const struct cli *cli, struct ks_kernel *k, const struct ks_ta
 			snprintf(kib, sizeof(kib), "%lld", (long long)(rss[i] / 1024));
 		else
 			snprintf(kib, sizeof(kib), "%s", rss[i] == -1 ? "-" : "?");
-		printf("%c%6d %7d %4d  %016llx  %c   %8s  %s%s%s\n", t->active ? '>' : ' ', t->pid,
+		ks_term_printf(stdout, "%c%6d %7d %4d  %016llx  %c   %8s  %s%s%s\n", t->active ? '>' : ' ', t->pid,
 		       t->ppid, t->cpu, (unsigned long long)t->address, t->state_char, kib,
 		       t->idle || (t->flags & 0x200000) ? "[" : "", t->comm,
 		       t->idle || (t->flags & 0x200000) ? "]" : "");
@@ -593,9 +594,9 @@ static void print_params(struct ks_kernel *k, const struct ks_frame *f)
 
 	for (size_t i = 0; i < n; i++) {
 		if (vars[i].known)
-			printf("        %s = 0x%llx\n", vars[i].name, (unsigned long long)vars[i].value);
+			ks_term_printf(stdout, "        %s = 0x%llx\n", vars[i].name, (unsigned long long)vars[i].value);
 		else
-			printf("        %s = <%s>\n", vars[i].name, vars[i].why);
+			ks_term_printf(stdout, "        %s = <%s>\n", vars[i].name, vars[i].why);
 	}
 }
 
@@ -626,9 +627,9 @@ static void print_exception(struct ks_unwinder *u, const struct ks_frame *f)
 		{ KS_PT_ORIG_AX, KS_PT_CS, KS_PT_SS },
 	};
 
-	printf("    [exception RIP: %s+%llu]\n", f->symbol, (unsigned long long)f->offset);
+	ks_term_printf(stdout, "    [exception RIP: %s+%llu]\n", f->symbol, (unsigned long long)f->offset);
 	if (!ks_unwinder_pt_regs(u, f->regs_at, f->regs_full, &r)) {
-		printf("    (the saved registers at %016llx could not be read)\n",
+		ks_term_printf(stdout, "    (the saved registers at %016llx could not be read)\n",
 		       (unsigned long long)f->regs_at);
 		return;
 	}
@@ -642,7 +643,7 @@ static void print_exception(struct ks_unwinder *u, const struct ks_frame *f)
 
 			if (!(r.valid & 1u << g))
 				continue;
-			printf("%s%*s: %0*llx", shown++ ? "  " : "    ", g >= KS_PT_R8 && g <= KS_PT_R9 ? 3 : 0,
+			ks_term_printf(stdout, "%s%*s: %0*llx", shown++ ? "  " : "    ", g >= KS_PT_R8 && g <= KS_PT_R9 ? 3 : 0,
 			       ks_pt_reg_name(g), width, (unsigned long long)r.v[g]);
 		}
 		if (shown)
@@ -723,7 +724,7 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 							     s.note[0] ? s.note : NULL, "stack_freed",
 							     s.freed));
 		} else {
-			printf("PID: %-6d TASK: %016llx  CPU: %-3d COMMAND: \"%s\"\n", t->pid,
+			ks_term_printf(stdout, "PID: %-6d TASK: %016llx  CPU: %-3d COMMAND: \"%s\"\n", t->pid,
 			       (unsigned long long)t->address, t->cpu, t->comm);
 			for (size_t f = 0; f < s.count; f++) {
 				const struct ks_frame *fr = &s.frames[f];
@@ -731,19 +732,19 @@ static int cmd_bt(const struct cli *cli, struct ks_kernel *k, struct ks_tasks *t
 				/* as crash does: the frames above ran on another stack (IRQ, exception) */
 				if (f && stack_of(t, thread_size, fr->sp) == 1 &&
 				    stack_of(t, thread_size, s.frames[f - 1].sp) == 0)
-					printf("    --- <interrupt stack> ---\n");
+					ks_term_printf(stdout, "    --- <interrupt stack> ---\n");
 				if (fr->regs_at)
 					print_exception(u, fr);
-				printf(" #%-2zu [%016llx] %s%s at %016llx\n", f,
+				ks_term_printf(stdout, " #%-2zu [%016llx] %s%s at %016llx\n", f,
 				       (unsigned long long)fr->sp, fr->inlined ? fr->function : fr->symbol,
 				       fr->inlined ? " (inlined)" : "", (unsigned long long)fr->pc);
 				if (cli->verbose)
 					print_params(k, fr);
 			}
 			if (s.note[0])
-				printf("    (unwind stopped: %s)\n", s.note);
+				ks_term_printf(stdout, "    (unwind stopped: %s)\n", s.note);
 			if (s.freed)
-				printf("    (the task has exited and the kernel freed its stack: these "
+				ks_term_printf(stdout, "    (the task has exited and the kernel freed its stack: these "
 				       "frames are what its memory still held)\n");
 			putchar('\n');
 		}
@@ -766,10 +767,24 @@ static int cmd_log(struct ks_kernel *k)
 
 	if (err)
 		return fail("cannot read the kernel log", err);
-	for (size_t i = 0; i < log.count; i++)
-		printf("[%5llu.%06llu] %s\n", (unsigned long long)(log.records[i].ts_nsec / 1000000000),
-		       (unsigned long long)(log.records[i].ts_nsec % 1000000000 / 1000),
-		       log.records[i].text);
+	for (size_t i = 0; i < log.count; i++) {
+		const char *text = log.records[i].text;
+
+		/*
+		 * A record that holds newlines (lockdep's reports do) is a line each, every one
+		 * after its record's timestamp as the kernel prints it: a line of the log text
+		 * cannot pass for a record of its own.
+		 */
+		do {
+			size_t n = strcspn(text, "\n");
+
+			ks_term_printf(stdout, "[%5llu.%06llu] %.*s\n",
+				       (unsigned long long)(log.records[i].ts_nsec / 1000000000),
+				       (unsigned long long)(log.records[i].ts_nsec % 1000000000 / 1000), (int)n,
+				       text);
+			text += n;
+		} while (*text++ == '\n');
+	}
 	ks_log_deinit(&log);
 	return 0;
 }
@@ -780,13 +795,13 @@ static int write_html(const char *path, const struct ks_analysis *a)
 	int rc = 0;
 
 	if (!f) {
-		fprintf(stderr, "kstall: cannot write %s: %s\n", path, strerror(errno));
+		ks_term_printf(stderr, "kstall: cannot write %s: %s\n", path, strerror(errno));
 		rc = EXIT_USAGE;
 	} else {
 		rc = ks_report_html(f, a);
 		rc |= f == stdout ? fflush(f) : fclose(f);
 		if (rc) {
-			fprintf(stderr, "kstall: cannot write %s\n", path);
+			ks_term_printf(stderr, "kstall: cannot write %s\n", path);
 			rc = EXIT_USAGE;
 		}
 	}
@@ -820,7 +835,7 @@ static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 	else if (!rc && !cli->html)
 		ks_report_text(stdout, &a);
 	if (!rc && a.problems.count) {
-		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
+		ks_term_printf(stderr, "kstall: parts of the dump could not be read:\n");
 		ks_problems_print(stderr, &a.problems);
 		rc = EXIT_PARTIAL;
 	}
@@ -829,7 +844,7 @@ static int cmd_report(const struct cli *cli, struct ks_kernel *k)
 		const struct ks_support_gap *gaps = ks_model_support(&a, &n);
 
 		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "kstall: not supported on this kernel: %s: %s\n",
+			ks_term_printf(stderr, "kstall: not supported on this kernel: %s: %s\n",
 				gaps[i].capability, gaps[i].cost);
 		if (n)
 			rc = EXIT_PARTIAL;
@@ -852,7 +867,7 @@ static int cmd_sys(const struct cli *cli, struct ks_kernel *k)
 		ks_sys_text(stdout, &a, cli->vmcore);
 	/* as report: what could not be read is said, and a count from a partial walk is marked */
 	if (!rc && a.problems.count) {
-		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
+		ks_term_printf(stderr, "kstall: parts of the dump could not be read:\n");
 		ks_problems_print(stderr, &a.problems);
 		rc = EXIT_PARTIAL;
 	}
@@ -884,7 +899,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cli.command, "ps") && strcmp(cli.command, "bt") && strcmp(cli.command, "log") &&
 	    strcmp(cli.command, "report") && strcmp(cli.command, "mod") && strcmp(cli.command, "sys")) {
-		fprintf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
+		ks_term_printf(stderr, "kstall: unknown command '%s'; try kstall --help\n", cli.command);
 		cli_free(&cli);
 		return EXIT_USAGE;
 	}
@@ -933,7 +948,7 @@ int main(int argc, char **argv)
 	else
 		rc = cmd_bt(&cli, k, &tasks);
 	if (!rc && tasks.problems.count) {
-		fprintf(stderr, "kstall: parts of the dump could not be read:\n");
+		ks_term_printf(stderr, "kstall: parts of the dump could not be read:\n");
 		ks_problems_print(stderr, &tasks.problems);
 		rc = EXIT_PARTIAL;
 	}
@@ -947,10 +962,10 @@ out:
 		struct ks_index_stats ix;
 
 		ks_debuginfo_index_stats(ks_kernel_debuginfo(k), &ix);
-		fprintf(stderr, "kstall: %llu page reads, %llu from the dump (%llu of them read ahead)\n",
+		ks_term_printf(stderr, "kstall: %llu page reads, %llu from the dump (%llu of them read ahead)\n",
 			(unsigned long long)st.reads, (unsigned long long)st.misses,
 			(unsigned long long)st.ahead);
-		fprintf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index ",
+		ks_term_printf(stderr, "kstall: DWARF names: %u answers kept from earlier runs, index ",
 			ix.memo_answers);
 		if (ix.built)
 			fprintf(stderr,
@@ -959,12 +974,12 @@ out:
 				ix.units, ix.units_libdw, ix.units_helper, ix.read / 1e6,
 				ix.size / 1e6);
 		else
-			fprintf(stderr, "not built\n");
-		fprintf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);
+			ks_term_printf(stderr, "not built\n");
+		ks_term_printf(stderr, "kstall: open %.3f s", stamps[1] - stamps[0]);
 		if (stamps[2])
-			fprintf(stderr, ", analysis %.3f s, report %.3f s", stamps[2] - stamps[1],
+			ks_term_printf(stderr, ", analysis %.3f s, report %.3f s", stamps[2] - stamps[1],
 				end - stamps[2]);
-		fprintf(stderr, "\n");
+		ks_term_printf(stderr, "\n");
 	}
 	ks_kernel_destroy(k);
 	cli_free(&cli);

@@ -1,5 +1,6 @@
 /* Rendering the analysis: the text report an engineer reads first, and its JSON. */
 #include "render/report.h"
+#include "base/term.h"
 #include "base/utf8.h"
 
 #include <stdio.h>
@@ -56,7 +57,7 @@ static void stack_key(const struct ks_analysis *a, size_t i, char *buf, size_t s
 static void text_psi_line(FILE *out, const char *what, const struct ks_psi_line *l)
 {
 	if (l->known)
-		fprintf(out, "  %-4s %6.2f%% %6.2f%% %6.2f%% %9.1f s", what, l->avg10, l->avg60, l->avg300,
+		ks_term_printf(out, "  %-4s %6.2f%% %6.2f%% %6.2f%% %9.1f s", what, l->avg10, l->avg60, l->avg300,
 			l->total_seconds);
 }
 
@@ -66,13 +67,13 @@ static void text_onset(FILE *out, const char *indent, const struct ks_psi_group 
 {
 	if (g->onset < 0)
 		return;
-	fprintf(out, "%s", indent);
+	ks_term_printf(out, "%s", indent);
 	if (g->onset_at_least)
-		fprintf(out, "memory stall going on since %.0f s or more before the crash", g->onset_min);
+		ks_term_printf(out, "memory stall going on since %.0f s or more before the crash", g->onset_min);
 	else
-		fprintf(out, "memory stall going on since about %.0f s before the crash (%.0f-%.0f s)", g->onset,
+		ks_term_printf(out, "memory stall going on since about %.0f s before the crash (%.0f-%.0f s)", g->onset,
 			g->onset_min, g->onset_max);
-	fprintf(out, ", %.0f%% of the time since [PSI estimate]\n", g->onset_share);
+	ks_term_printf(out, ", %.0f%% of the time since [PSI estimate]\n", g->onset_share);
 }
 
 /*
@@ -88,10 +89,10 @@ static void text_cgroup_pressure(FILE *out, const struct ks_memory *m)
 
 		if (!g->psi_known || !strcmp(g->path, "/") || g->psi.some[KS_PSI_MEMORY].avg10 < 1.0)
 			continue;
-		fprintf(out, "    cgroup %s memory", g->path);
+		ks_term_printf(out, "    cgroup %s memory", g->path);
 		text_psi_line(out, "some", &g->psi.some[KS_PSI_MEMORY]);
 		text_psi_line(out, "full", &g->psi.full[KS_PSI_MEMORY]);
-		fprintf(out, "\n");
+		ks_term_printf(out, "\n");
 		text_onset(out, "      ", &g->psi);
 	}
 }
@@ -102,21 +103,21 @@ static void text_pressure(FILE *out, const struct ks_memory *m)
 	const struct ks_pressure *p = &m->pressure;
 
 	if (p->state != KS_PSI_READ) {
-		fprintf(out, "  PRESSURE  %s\n",
+		ks_term_printf(out, "  PRESSURE  %s\n",
 			p->state == KS_PSI_DISABLED ? "PSI is disabled in this kernel (psi=0 or CONFIG_PSI_DEFAULT_DISABLED)"
 			: p->state == KS_PSI_UNREADABLE ? "psi_system could not be read"
 							: "no PSI in this kernel (CONFIG_PSI=n, or a layout kstall does not know)");
 		return;
 	}
-	fprintf(out, "  PRESSURE (PSI: avg10 avg60 avg300, total stall");
+	ks_term_printf(out, "  PRESSURE (PSI: avg10 avg60 avg300, total stall");
 	if (p->sys.updated_seconds_before >= 0)
-		fprintf(out, "; as of %.1f s before the crash", p->sys.updated_seconds_before);
-	fprintf(out, ")\n");
+		ks_term_printf(out, "; as of %.1f s before the crash", p->sys.updated_seconds_before);
+	ks_term_printf(out, ")\n");
 	for (int r = 0; r < KS_PSI__COUNT; r++) {
-		fprintf(out, "    %-7s", ks_psi_resource_name((enum ks_psi_resource)r));
+		ks_term_printf(out, "    %-7s", ks_psi_resource_name((enum ks_psi_resource)r));
 		text_psi_line(out, "some", &p->sys.some[r]);
 		text_psi_line(out, "full", &p->sys.full[r]);
-		fprintf(out, "\n");
+		ks_term_printf(out, "\n");
 	}
 	text_onset(out, "    ", &p->sys);
 	text_cgroup_pressure(out, m);
@@ -136,45 +137,45 @@ static void text_cgroups(FILE *out, const struct ks_memory *m)
 		if (!g->limited && !g->high_limited && !g->stalled)
 			continue;
 		if (!shown++)
-			fprintf(out, "    memory cgroups (of %zu):\n", c->cgroups_seen);
-		fprintf(out, "      %-24s %.1f MiB", g->path, ks_memory_mib(m, g->usage_pages));
+			ks_term_printf(out, "    memory cgroups (of %zu):\n", c->cgroups_seen);
+		ks_term_printf(out, "      %-24s %.1f MiB", g->path, ks_memory_mib(m, g->usage_pages));
 		if (g->limited)
-			fprintf(out, " of memory.max %.1f MiB (%.0f%%)", ks_memory_mib(m, g->max_pages),
+			ks_term_printf(out, " of memory.max %.1f MiB (%.0f%%)", ks_memory_mib(m, g->max_pages),
 				g->max_pages ? 100.0 * (double)g->usage_pages / (double)g->max_pages : 0.0);
 		if (g->high_limited)
-			fprintf(out, ", memory.high %.1f MiB", ks_memory_mib(m, g->high_pages));
+			ks_term_printf(out, ", memory.high %.1f MiB", ks_memory_mib(m, g->high_pages));
 		if (g->events_known && g->high_limited)
-			fprintf(out, "; over its high %llu times", (unsigned long long)g->ev_high);
+			ks_term_printf(out, "; over its high %llu times", (unsigned long long)g->ev_high);
 		if (g->events_known)
-			fprintf(out, "; hit its max %llu times, %llu OOMs, %llu OOM kills",
+			ks_term_printf(out, "; hit its max %llu times, %llu OOMs, %llu OOM kills",
 				(unsigned long long)g->ev_max, (unsigned long long)g->ev_oom,
 				(unsigned long long)g->ev_oom_kill);
-		fprintf(out, "; %zu stalled task%s\n", g->stalled, g->stalled == 1 ? "" : "s");
+		ks_term_printf(out, "; %zu stalled task%s\n", g->stalled, g->stalled == 1 ? "" : "s");
 	}
 }
 
 /* vmalloc, percpu and the hugetlb pools, as /proc/meminfo's VmallocUsed, Percpu and Hugetlb */
 static void text_kernel_mem(FILE *out, const struct ks_memory *m, const struct ks_kernel_mem *km)
 {
-	fprintf(out, "    kernel: vmalloc ");
+	ks_term_printf(out, "    kernel: vmalloc ");
 	if (km->vmalloc_known)
-		fprintf(out, "%.1f MiB", ks_memory_mib(m, km->vmalloc_pages));
+		ks_term_printf(out, "%.1f MiB", ks_memory_mib(m, km->vmalloc_pages));
 	else
-		fprintf(out, "?");
-	fprintf(out, ", percpu ");
+		ks_term_printf(out, "?");
+	ks_term_printf(out, ", percpu ");
 	if (km->percpu_known)
-		fprintf(out, "%.1f MiB", ks_memory_mib(m, km->percpu_pages));
+		ks_term_printf(out, "%.1f MiB", ks_memory_mib(m, km->percpu_pages));
 	else
-		fprintf(out, "?");
+		ks_term_printf(out, "?");
 	if (km->hugetlb_absent)
-		fprintf(out, ", no hugetlb pools (no hugetlbfs)\n");
+		ks_term_printf(out, ", no hugetlb pools (no hugetlbfs)\n");
 	else if (!km->hugetlb_known)
-		fprintf(out, ", hugetlb pools ?\n");
+		ks_term_printf(out, ", hugetlb pools ?\n");
 	else
-		fprintf(out, ", hugetlb pools %.1f MiB (%.1f MiB free)\n", ks_memory_mib(m, km->hugetlb_pages),
+		ks_term_printf(out, ", hugetlb pools %.1f MiB (%.1f MiB free)\n", ks_memory_mib(m, km->hugetlb_pages),
 			ks_memory_mib(m, km->hugetlb_free_pages));
 	if (km->threads_known)
-		fprintf(out, "    threads: %llu of max_threads %llu; %llu forks since boot\n",
+		ks_term_printf(out, "    threads: %llu of max_threads %llu; %llu forks since boot\n",
 			(unsigned long long)km->nr_threads, (unsigned long long)km->max_threads,
 			(unsigned long long)km->total_forks);
 }
@@ -189,27 +190,27 @@ static void text_slab(FILE *out, const struct ks_memory *m)
 	case KS_SLAB_UNREAD:
 		return;
 	case KS_SLAB_NOT_SLUB:
-		fprintf(out, "    slab caches: not counted (the allocator is SLOB or SLAB: its pages name no cache)\n");
+		ks_term_printf(out, "    slab caches: not counted (the allocator is SLOB or SLAB: its pages name no cache)\n");
 		return;
 	case KS_SLAB_TOO_BIG:
-		fprintf(out, "    slab caches: not counted (the memory map is too big to walk in a report)\n");
+		ks_term_printf(out, "    slab caches: not counted (the memory map is too big to walk in a report)\n");
 		return;
 	case KS_SLAB_UNREADABLE:
-		fprintf(out, "    slab caches: not counted (the dump lacks the memory map's tables)\n");
+		ks_term_printf(out, "    slab caches: not counted (the dump lacks the memory map's tables)\n");
 		return;
 	case KS_SLAB_READ:
 		break;
 	}
-	fprintf(out, "    slab caches: %zu holding %.1f MiB in %llu slabs%s\n", s->caches, ks_memory_mib(m, s->pages),
+	ks_term_printf(out, "    slab caches: %zu holding %.1f MiB in %llu slabs%s\n", s->caches, ks_memory_mib(m, s->pages),
 		(unsigned long long)s->slabs,
 		s->unreadable_map_pages ? " (part of the memory map is missing from the dump: a lower bound)" : "");
 	for (size_t i = 0; i < s->ntop && i < 5; i++) {
 		const struct ks_slab_cache *c = &s->top[i];
 
-		fprintf(out, "      %-24s %9.1f MiB", c->name[0] ? c->name : "?", ks_memory_mib(m, c->pages));
+		ks_term_printf(out, "      %-24s %9.1f MiB", c->name[0] ? c->name : "?", ks_memory_mib(m, c->pages));
 		if (total)
-			fprintf(out, " %5.1f%%", 100.0 * (double)c->pages / total);
-		fprintf(out, "  %llu of %llu objects of %llu bytes in use\n", (unsigned long long)c->inuse,
+			ks_term_printf(out, " %5.1f%%", 100.0 * (double)c->pages / total);
+		ks_term_printf(out, "  %llu of %llu objects of %llu bytes in use\n", (unsigned long long)c->inuse,
 			(unsigned long long)c->objects, (unsigned long long)c->object_size);
 	}
 }
@@ -221,9 +222,9 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 	const struct ks_consumers *c = &m->consumers;
 	double total = m->known[KS_MEM_TOTAL] ? (double)m->pages[KS_MEM_TOTAL] : 0;
 
-	fprintf(out, "  CONSUMERS (processes by resident memory, from their mm counters)\n");
+	ks_term_printf(out, "  CONSUMERS (processes by resident memory, from their mm counters)\n");
 	if (!c->known)
-		fprintf(out, "    the mm counters' layout is unknown: no per-process memory\n");
+		ks_term_printf(out, "    the mm counters' layout is unknown: no per-process memory\n");
 	for (size_t p = 0; p < c->ntop; p++) {
 		const struct ks_process_mem *pm = &c->top[p];
 		const struct ks_task *t = &a->tasks.tasks[pm->task];
@@ -231,45 +232,45 @@ static void text_consumers(FILE *out, const struct ks_analysis *a)
 
 		if (!rss && !pm->swap)
 			break;
-		fprintf(out, "    %-16s pid %-7d %9.1f MiB", t->comm, t->tgid, ks_memory_mib(m, rss));
+		ks_term_printf(out, "    %-16s pid %-7d %9.1f MiB", t->comm, t->tgid, ks_memory_mib(m, rss));
 		if (total)
-			fprintf(out, " %5.1f%%", 100.0 * (double)rss / total);
-		fprintf(out, "  anon %.1f, file %.1f, shmem %.1f MiB; swap %.1f MiB", ks_memory_mib(m, pm->anon),
+			ks_term_printf(out, " %5.1f%%", 100.0 * (double)rss / total);
+		ks_term_printf(out, "  anon %.1f, file %.1f, shmem %.1f MiB; swap %.1f MiB", ks_memory_mib(m, pm->anon),
 			ks_memory_mib(m, pm->file), ks_memory_mib(m, pm->shmem), ks_memory_mib(m, pm->swap));
 		if (pm->pgtables_known)
-			fprintf(out, "; page tables %.1f MiB", (double)pm->pgtables_bytes / 1048576.0);
-		fprintf(out, "; %zu thread%s\n", pm->threads, pm->threads == 1 ? "" : "s");
+			ks_term_printf(out, "; page tables %.1f MiB", (double)pm->pgtables_bytes / 1048576.0);
+		ks_term_printf(out, "; %zu thread%s\n", pm->threads, pm->threads == 1 ? "" : "s");
 	}
 	if (c->known)
-		fprintf(out, "    all %zu processes: anon %.1f, file %.1f, shmem %.1f MiB; swap %.1f MiB; page tables "
+		ks_term_printf(out, "    all %zu processes: anon %.1f, file %.1f, shmem %.1f MiB; swap %.1f MiB; page tables "
 			     "%.1f MiB%s\n",
 			c->processes, ks_memory_mib(m, c->anon), ks_memory_mib(m, c->file), ks_memory_mib(m, c->shmem),
 			ks_memory_mib(m, c->swap), (double)c->pgtables_bytes / 1048576.0,
 			c->unreadable ? " (some processes' counters could not be read)" : "");
 	if (c->young_known)
-		fprintf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
+		ks_term_printf(out, "    tasks forked in the last %d s: %zu of %zu\n", KS_YOUNG_SECONDS, c->young,
 			a->tasks.count);
 	text_kernel_mem(out, m, &c->kernel);
 	text_slab(out, m);
 	text_cgroups(out, m);
 	if (c->files_known) {
-		fprintf(out, "    tmpfs files: %zu holding %.1f MiB%s\n", c->files_seen, ks_memory_mib(m, c->files_pages),
+		ks_term_printf(out, "    tmpfs files: %zu holding %.1f MiB%s\n", c->files_seen, ks_memory_mib(m, c->files_pages),
 			c->files_cut ? " (the walk stopped at its bound)" : "");
 		for (size_t f = 0; f < c->nfiles; f++) {
 			char label[sizeof(c->files[f].file.path) + 32];
 
 			ks_file_label(&c->files[f].file, label, sizeof(label));
-			fprintf(out, "      %-40s %9.1f MiB", label, ks_memory_mib(m, c->files[f].pages));
+			ks_term_printf(out, "      %-40s %9.1f MiB", label, ks_memory_mib(m, c->files[f].pages));
 			if (total)
-				fprintf(out, " %5.1f%%", 100.0 * (double)c->files[f].pages / total);
+				ks_term_printf(out, " %5.1f%%", 100.0 * (double)c->files[f].pages / total);
 			/* who holds it open: whom to ask to let go of it */
 			for (size_t h = 0; h < c->files[f].nholders && h < KS_FILE_HOLDERS; h++)
-				fprintf(out, "%s%s (pid %d)", h ? ", " : "  open in ",
+				ks_term_printf(out, "%s%s (pid %d)", h ? ", " : "  open in ",
 					a->tasks.tasks[c->files[f].holders[h]].comm,
 					a->tasks.tasks[c->files[f].holders[h]].tgid);
 			if (c->files[f].nholders > KS_FILE_HOLDERS)
-				fprintf(out, " and %zu more", c->files[f].nholders - KS_FILE_HOLDERS);
-			fprintf(out, "\n");
+				ks_term_printf(out, " and %zu more", c->files[f].nholders - KS_FILE_HOLDERS);
+			ks_term_printf(out, "\n");
 		}
 	}
 }
@@ -284,44 +285,44 @@ static void text_memory(FILE *out, const struct ks_analysis *a)
 		KS_MEM_PAGETABLES,  KS_MEM_SWAP_TOTAL,	  KS_MEM_SWAP_FREE,
 	};
 
-	fprintf(out, "\nMEMORY (pages of %llu bytes)\n", (unsigned long long)m->page_size);
+	ks_term_printf(out, "\nMEMORY (pages of %llu bytes)\n", (unsigned long long)m->page_size);
 	text_pressure(out, m);
 	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
 		enum ks_mem_item it = shown[i];
 
 		if (!m->known[it])
 			continue;
-		fprintf(out, "  %-20s %10llu  %9.1f MiB", ks_mem_item_name(it),
+		ks_term_printf(out, "  %-20s %10llu  %9.1f MiB", ks_mem_item_name(it),
 			(unsigned long long)m->pages[it], ks_memory_mib(&a->memory, m->pages[it]));
 		if (m->known[KS_MEM_TOTAL] && m->pages[KS_MEM_TOTAL] && it != KS_MEM_TOTAL &&
 		    it != KS_MEM_SWAP_TOTAL && it != KS_MEM_SWAP_FREE)
-			fprintf(out, "  %5.1f%% of total",
+			ks_term_printf(out, "  %5.1f%% of total",
 				100.0 * (double)m->pages[it] / (double)m->pages[KS_MEM_TOTAL]);
-		fprintf(out, "\n");
+		ks_term_printf(out, "\n");
 	}
 	for (size_t z = 0; z < m->nzones; z++) {
 		const struct ks_zone_info *zi = &m->zones[z];
 
-		fprintf(out, "  node %d zone %-8s free %8llu", zi->node, zi->name,
+		ks_term_printf(out, "  node %d zone %-8s free %8llu", zi->node, zi->name,
 			(unsigned long long)zi->free);
 		if (zi->watermarks_known)
-			fprintf(out, "  min %6llu low %6llu high %6llu%s",
+			ks_term_printf(out, "  min %6llu low %6llu high %6llu%s",
 				(unsigned long long)zi->min, (unsigned long long)zi->low,
 				(unsigned long long)zi->high,
 				zi->free < zi->min	? "  BELOW MIN"
 				: zi->free < zi->low ? "  below low"
 						     : "");
-		fprintf(out, "\n");
+		ks_term_printf(out, "\n");
 	}
 	if (m->kswapd_failed_nodes)
-		fprintf(out, "  kswapd gave up on %u node%s\n", m->kswapd_failed_nodes,
+		ks_term_printf(out, "  kswapd gave up on %u node%s\n", m->kswapd_failed_nodes,
 			m->kswapd_failed_nodes == 1 ? "" : "s");
 	text_consumers(out, a);
 }
 
 static void text_task(FILE *out, const struct ks_analysis *a, long i)
 {
-	fprintf(out, "%s (pid %d, %c)", a->tasks.tasks[i].comm, a->tasks.tasks[i].pid,
+	ks_term_printf(out, "%s (pid %d, %c)", a->tasks.tasks[i].comm, a->tasks.tasks[i].pid,
 		a->tasks.tasks[i].state_char);
 }
 
@@ -332,17 +333,17 @@ static void text_victim_memory(FILE *out, const struct ks_analysis *a, size_t i)
 	     r = a->ta[i].oom_reap_event < (long)a->nevents ? a->ta[i].oom_reap_event : -1;
 
 	if (k >= 0 && a->events[k].rss_known)
-		fprintf(out, "    at the kill: anon %.1f, file %.1f, shmem %.1f MiB\n", a->events[k].anon_kb / 1024.0,
+		ks_term_printf(out, "    at the kill: anon %.1f, file %.1f, shmem %.1f MiB\n", a->events[k].anon_kb / 1024.0,
 			a->events[k].file_kb / 1024.0, a->events[k].shmem_kb / 1024.0);
 	if (r >= 0 && a->events[r].rss_known) {
-		fprintf(out, "    the OOM reaper left: anon %.1f, file %.1f, shmem %.1f MiB", a->events[r].anon_kb / 1024.0,
+		ks_term_printf(out, "    the OOM reaper left: anon %.1f, file %.1f, shmem %.1f MiB", a->events[r].anon_kb / 1024.0,
 			a->events[r].file_kb / 1024.0, a->events[r].shmem_kb / 1024.0);
-		fprintf(out, "%s\n", a->events[r].shmem_kb ? " (the reaper cannot free shared memory: it goes only "
+		ks_term_printf(out, "%s\n", a->events[r].shmem_kb ? " (the reaper cannot free shared memory: it goes only "
 							   "when every process mapping it has exited, and a tmpfs file keeps "
 							   "its pages even then)"
 							 : "");
 	} else if (k >= 0) {
-		fprintf(out, "    the log has no word of the OOM reaper on it\n");
+		ks_term_printf(out, "    the log has no word of the OOM reaper on it\n");
 	}
 }
 
@@ -350,54 +351,54 @@ static void text_oom(FILE *out, const struct ks_analysis *a)
 {
 	const struct ks_oom *o = &a->oom;
 
-	fprintf(out, "\nOOM\n");
+	ks_term_printf(out, "\nOOM\n");
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		if (!a->ta[i].oom_victim || a->tasks.tasks[i].pid != a->tasks.tasks[i].tgid)
 			continue;
-		fprintf(out, "  victim ");
+		ks_term_printf(out, "  victim ");
 		text_task(out, a, (long)i);
 		if (a->ta[i].oom_killed_seconds >= 0)
-			fprintf(out, ", killed %.0f s before the crash", a->ta[i].oom_killed_seconds);
-		fprintf(out, ": %s\n", a->ta[i].activity);
+			ks_term_printf(out, ", killed %.0f s before the crash", a->ta[i].oom_killed_seconds);
+		ks_term_printf(out, ": %s\n", a->ta[i].activity);
 		text_victim_memory(out, a, i);
 	}
 	if (!o->victims)
-		fprintf(out, "  no OOM victim\n");
-	fprintf(out, "  oom_lock: ");
+		ks_term_printf(out, "  no OOM victim\n");
+	ks_term_printf(out, "  oom_lock: ");
 	if (o->lock_owner >= 0) {
-		fprintf(out, "held by ");
+		ks_term_printf(out, "held by ");
 		text_task(out, a, o->lock_owner);
-		fprintf(out, ", %s", a->ta[o->lock_owner].activity);
+		ks_term_printf(out, ", %s", a->ta[o->lock_owner].activity);
 	} else {
-		fprintf(out, "%s", o->lock_owner == -2 ? "unreadable" : "free");
+		ks_term_printf(out, "%s", o->lock_owner == -2 ? "unreadable" : "free");
 	}
-	fprintf(out, "; %zu task%s sleeping for it\n", o->lock_waiters, o->lock_waiters == 1 ? "" : "s");
-	fprintf(out, "  oom_reaper: ");
+	ks_term_printf(out, "; %zu task%s sleeping for it\n", o->lock_waiters, o->lock_waiters == 1 ? "" : "s");
+	ks_term_printf(out, "  oom_reaper: ");
 	if (o->reaper >= 0) {
 		text_task(out, a, o->reaper);
-		fprintf(out, ", %s", a->ta[o->reaper].activity);
+		ks_term_printf(out, ", %s", a->ta[o->reaper].activity);
 	} else {
-		fprintf(out, "no reaper thread");
+		ks_term_printf(out, "no reaper thread");
 	}
-	fprintf(out, "; %zu queued", o->nreaper_queue);
+	ks_term_printf(out, "; %zu queued", o->nreaper_queue);
 	for (size_t q = 0; q < o->nreaper_queue; q++) {
-		fprintf(out, q ? ", " : ": ");
+		ks_term_printf(out, q ? ", " : ": ");
 		text_task(out, a, o->reaper_queue[q]);
 	}
 	if (a->log_known)
-		fprintf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
+		ks_term_printf(out, "\n  %zu OOM kill%s in the log", o->kills, o->kills == 1 ? "" : "s");
 	else
-		fprintf(out, "\n  OOM kills in the log: unknown (the log could not be read)");
+		ks_term_printf(out, "\n  OOM kills in the log: unknown (the log could not be read)");
 	if (o->kills > 1 && o->first_kill_seconds > o->last_kill_seconds)
-		fprintf(out, " over %.0f s (%.1f a second), the last %.0f s before the crash",
+		ks_term_printf(out, " over %.0f s (%.1f a second), the last %.0f s before the crash",
 			o->first_kill_seconds - o->last_kill_seconds,
 			(double)(o->kills - 1) / (o->first_kill_seconds - o->last_kill_seconds), o->last_kill_seconds);
 	if (o->oom_kill_counter_known)
-		fprintf(out, "; the kernel counted %llu since boot (oom_kill)", (unsigned long long)o->oom_kill_counter);
+		ks_term_printf(out, "; the kernel counted %llu since boot (oom_kill)", (unsigned long long)o->oom_kill_counter);
 	if (o->unkillable_stuck)
-		fprintf(out, "; %zu stuck task%s with oom_score_adj -1000 (the killer may not pick them)",
+		ks_term_printf(out, "; %zu stuck task%s with oom_score_adj -1000 (the killer may not pick them)",
 			o->unkillable_stuck, o->unkillable_stuck == 1 ? "" : "s");
-	fprintf(out, "\n");
+	ks_term_printf(out, "\n");
 }
 
 #define TEXT_EVENTS_MAX 20
@@ -406,19 +407,19 @@ static void text_events(FILE *out, const struct ks_analysis *a)
 {
 	size_t first = a->nevents > TEXT_EVENTS_MAX ? a->nevents - TEXT_EVENTS_MAX : 0;
 
-	fprintf(out, "\nLOG (OOM, reaper, hung-task and allocation-failure lines)\n");
+	ks_term_printf(out, "\nLOG (OOM, reaper, hung-task and allocation-failure lines)\n");
 	if (first)
-		fprintf(out, "  ... %zu earlier lines (see --json)\n", first);
+		ks_term_printf(out, "  ... %zu earlier lines (see --json)\n", first);
 	for (size_t e = first; e < a->nevents; e++) {
 		const struct ks_event *ev = &a->events[e];
 
 		if (ev->seconds_before >= 0)
-			fprintf(out, "  %8.1f s before: %s\n", ev->seconds_before, ev->text);
+			ks_term_printf(out, "  %8.1f s before: %s\n", ev->seconds_before, ev->text);
 		else
-			fprintf(out, "  %s\n", ev->text);
+			ks_term_printf(out, "  %s\n", ev->text);
 	}
 	if (!a->nevents)
-		fprintf(out, "  none\n");
+		ks_term_printf(out, "  none\n");
 }
 
 #define GROUP_PIDS_SHOWN 8
@@ -436,14 +437,14 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 		n += gr->count;
 		stack_key(a, i, key, sizeof(key));
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
-		fprintf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", gr->count, a->tasks.tasks[i].state_char,
+		ks_term_printf(out, "  %3zu x %c  %-16s %s, %s\n         %s\n", gr->count, a->tasks.tasks[i].state_char,
 			a->tasks.tasks[i].comm, a->ta[i].activity, when, key);
 		/* who they are: the first few pids and how many more */
-		fprintf(out, "         pid%s", gr->count == 1 ? "" : "s");
+		ks_term_printf(out, "         pid%s", gr->count == 1 ? "" : "s");
 		for (size_t m = gr->first; m < gr->first + gr->count && m < gr->first + GROUP_PIDS_SHOWN; m++)
-			fprintf(out, "%s %d", m == gr->first ? "" : ",", a->tasks.tasks[a->group_tasks[m]].pid);
+			ks_term_printf(out, "%s %d", m == gr->first ? "" : ",", a->tasks.tasks[a->group_tasks[m]].pid);
 		if (gr->count > GROUP_PIDS_SHOWN)
-			fprintf(out, " and %zu more", gr->count - GROUP_PIDS_SHOWN);
+			ks_term_printf(out, " and %zu more", gr->count - GROUP_PIDS_SHOWN);
 		{
 			/* their cgroup, where it is one below the root for the whole group */
 			const char *cg = a->ta[i].cgroup;
@@ -452,9 +453,9 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 				if (!a->ta[a->group_tasks[m]].cgroup || strcmp(a->ta[a->group_tasks[m]].cgroup, cg))
 					cg = NULL;
 			if (cg && strcmp(cg, "/"))
-				fprintf(out, "; cgroup %s", cg);
+				ks_term_printf(out, "; cgroup %s", cg);
 		}
-		fprintf(out, "\n");
+		ks_term_printf(out, "\n");
 		if (a->ta[i].alloc.phase != KS_ALLOC_NONE && a->ta[i].alloc.gfp_known) {
 			char loops[64] = "";
 			int lo = 0, hi = 0;
@@ -474,7 +475,7 @@ static size_t text_groups(FILE *out, const struct ks_analysis *a)
 				snprintf(loops, sizeof(loops), ", no_progress_loops %d", lo);
 			else if (any)
 				snprintf(loops, sizeof(loops), ", no_progress_loops %d-%d", lo, hi);
-			fprintf(out, "         gfp %s, order %u, %s%s\n", a->ta[i].alloc.gfp_names,
+			ks_term_printf(out, "         gfp %s, order %u, %s%s\n", a->ta[i].alloc.gfp_names,
 				a->ta[i].alloc.order,
 				ks_alloc_oom_words(&a->ta[i].alloc),
 				loops);
@@ -557,7 +558,7 @@ static int cycle_of_task(const struct chain_cycle *cycles, int ncycles, long j)
 
 static void chain_task(FILE *out, const struct ks_analysis *a, long j)
 {
-	fprintf(out, "%s (pid %d, %c%s)", a->tasks.tasks[j].comm, a->tasks.tasks[j].pid,
+	ks_term_printf(out, "%s (pid %d, %c%s)", a->tasks.tasks[j].comm, a->tasks.tasks[j].pid,
 		a->tasks.tasks[j].state_char, a->ta[j].oom_victim ? ", OOM victim" : "");
 }
 
@@ -575,24 +576,24 @@ static void text_owner_chain(FILE *out, const struct ks_analysis *a, long lock,
 		int cycle;
 
 		if (j < 0) {
-			fprintf(out, " -> %s", no_owner_words(&a->locks[l]));
+			ks_term_printf(out, " -> %s", no_owner_words(&a->locks[l]));
 			return;
 		}
-		fprintf(out, " -> ");
+		ks_term_printf(out, " -> ");
 		if (a->locks[l].owner_is_hint)
-			fprintf(out, "%s (a hint) ", a->locks[l].hint_words ? a->locks[l].hint_words : "maybe");
+			ks_term_printf(out, "%s (a hint) ", a->locks[l].hint_words ? a->locks[l].hint_words : "maybe");
 		chain_task(out, a, j);
 		if ((cycle = cycle_of_task(cycles, ncycles, j))) {
-			fprintf(out, ": in cycle %d", cycle);
+			ks_term_printf(out, ": in cycle %d", cycle);
 			return;
 		}
 		l = a->ta[j].waits_on;
 		/* the end, or an owner waiting on its own lock: a percpu_rwsem writer waiting for readers */
 		if (l < 0 || a->locks[l].owner == j) {
-			fprintf(out, ": %s", a->ta[j].activity);
+			ks_term_printf(out, ": %s", a->ta[j].activity);
 			return;
 		}
-		fprintf(out, " -> %s %s", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
+		ks_term_printf(out, " -> %s %s", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
 	}
 }
 
@@ -651,9 +652,9 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 	size_t more_locks = 0, more_waiters = 0, by_type[8] = { 0 };
 	int ntypes = 0;
 
-	fprintf(out, "\nLOCK CHAINS (LOCK <- its waiters; -> its owner, the lock that owner waits for, and on)\n");
+	ks_term_printf(out, "\nLOCK CHAINS (LOCK <- its waiters; -> its owner, the lock that owner waits for, and on)\n");
 	if (!waiters || !order || !cycle) {
-		fprintf(out, "  (out of memory)\n");
+		ks_term_printf(out, "  (out of memory)\n");
 		goto out;
 	}
 	for (size_t i = 0; i < a->tasks.count; i++)
@@ -671,15 +672,15 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 			cycles[ncycles++] = c;
 	}
 	for (int k = 0; k < ncycles; k++) {
-		fprintf(out, "  cycle %d: ", k + 1);
+		ks_term_printf(out, "  cycle %d: ", k + 1);
 		for (int t = 0; t < cycles[k].n; t++) {
 			const struct ks_lock *lk = &a->locks[cycles[k].locks[t]];
 
 			chain_task(out, a, cycles[k].tasks[t]);
-			fprintf(out, " -> %s %s -> ", ks_lock_type_name(lk->type), lock_name(lk));
+			ks_term_printf(out, " -> %s %s -> ", ks_lock_type_name(lk->type), lock_name(lk));
 			cycle[cycles[k].locks[t]] = k + 1;
 		}
-		fprintf(out, "back to %s (pid %d)\n", a->tasks.tasks[cycles[k].tasks[0]].comm,
+		ks_term_printf(out, "back to %s (pid %d)\n", a->tasks.tasks[cycles[k].tasks[0]].comm,
 			a->tasks.tasks[cycles[k].tasks[0]].pid);
 	}
 	for (size_t l = 0; l < a->nlocks; l++)
@@ -703,39 +704,39 @@ static void text_chains(FILE *out, const struct ks_analysis *a)
 				by_type[t]++;
 			continue;
 		}
-		fprintf(out, "  %s %s <- ", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
+		ks_term_printf(out, "  %s %s <- ", ks_lock_type_name(a->locks[l].type), lock_name(&a->locks[l]));
 		for (size_t i = 0, prev = 0; i < a->tasks.count && shown < WAITERS_SHOWN; i++) {
 			if (a->ta[i].waits_on != (long)l)
 				continue;
 			/* a storm's waiters share a comm: it is said once */
 			if (shown && !strcmp(a->tasks.tasks[prev].comm, a->tasks.tasks[i].comm))
-				fprintf(out, ", (pid %d%s)", a->tasks.tasks[i].pid,
+				ks_term_printf(out, ", (pid %d%s)", a->tasks.tasks[i].pid,
 					mode_words(a->ta[i].wait_type));
 			else
-				fprintf(out, "%s%s (pid %d%s)", shown ? ", " : "", a->tasks.tasks[i].comm,
+				ks_term_printf(out, "%s%s (pid %d%s)", shown ? ", " : "", a->tasks.tasks[i].comm,
 					a->tasks.tasks[i].pid, mode_words(a->ta[i].wait_type));
 			shown++;
 			prev = i;
 		}
 		if (waiters[l] > WAITERS_SHOWN)
-			fprintf(out, " and %zu more", waiters[l] - WAITERS_SHOWN);
-		fprintf(out, "\n   ");
+			ks_term_printf(out, " and %zu more", waiters[l] - WAITERS_SHOWN);
+		ks_term_printf(out, "\n   ");
 		text_owner_chain(out, a, (long)l, cycles, ncycles);
-		fprintf(out, "\n");
+		ks_term_printf(out, "\n");
 	}
 	if (more_locks) {
 		const char *sep = "";
 
-		fprintf(out, "  and %zu more lock%s (", more_locks, more_locks == 1 ? "" : "s");
+		ks_term_printf(out, "  and %zu more lock%s (", more_locks, more_locks == 1 ? "" : "s");
 		for (int t = 0; t < ntypes; t++) {
-			fprintf(out, "%s%zu %s", sep, by_type[t], type_names[t]);
+			ks_term_printf(out, "%s%zu %s", sep, by_type[t], type_names[t]);
 			sep = ", ";
 		}
-		fprintf(out, ") with %zu waiter%s: kstall report --json lists every one\n", more_waiters,
+		ks_term_printf(out, ") with %zu waiter%s: kstall report --json lists every one\n", more_waiters,
 			more_waiters == 1 ? "" : "s");
 	}
 	if (!a->nlocks)
-		fprintf(out, "  none\n");
+		ks_term_printf(out, "  none\n");
 out:
 	free(waiters);
 	free(order);
@@ -750,53 +751,53 @@ static void text_facts(FILE *out, const struct ks_analysis *a)
 
 	ks_facts_crash_time(f, when, sizeof(when));
 	ks_facts_vmlinux_match(f, match, sizeof(match));
-	fprintf(out, "  host %s, crashed %s", f->host[0] ? f->host : "(unknown)", when[0] ? when : "(time unknown)");
+	ks_term_printf(out, "  host %s, crashed %s", f->host[0] ? f->host : "(unknown)", when[0] ? when : "(time unknown)");
 	if (f->panic_cpu >= 0)
-		fprintf(out, " on CPU %d", f->panic_cpu);
-	fprintf(out, ": %s\n", f->panic[0] ? f->panic : "(the log names no panic)");
+		ks_term_printf(out, " on CPU %d", f->panic_cpu);
+	ks_term_printf(out, ": %s\n", f->panic[0] ? f->panic : "(the log names no panic)");
 	if (!f->taint_known)
-		fprintf(out, "  taints unknown");
+		ks_term_printf(out, "  taints unknown");
 	else if (!f->taint_mask)
-		fprintf(out, "  not tainted");
+		ks_term_printf(out, "  not tainted");
 	else
-		fprintf(out, "  tainted %s%s%s%s", f->taint, f->ntainting_modules ? " by modules " : "",
+		ks_term_printf(out, "  tainted %s%s%s%s", f->taint, f->ntainting_modules ? " by modules " : "",
 			f->tainting_modules, "");
-	fprintf(out, "; kernel %s\n", f->version[0] ? f->version : "(build unknown)");
+	ks_term_printf(out, "; kernel %s\n", f->version[0] ? f->version : "(build unknown)");
 	if (a->kernel)
-		fprintf(out, "  vmlinux %s (%s); kstall %s\n",
+		ks_term_printf(out, "  vmlinux %s (%s); kstall %s\n",
 			ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)), match, KSTALL_VERSION);
 }
 
 static void report_verdicts(FILE *out, const struct ks_analysis *a)
 {
-	fprintf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n",
+	ks_term_printf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n",
 		ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
 	text_facts(out, a);
-	fprintf(out, "\n");
+	ks_term_printf(out, "\n");
 	for (size_t v = 0; v < a->nverdicts; v++) {
 		const struct ks_verdict *vd = &a->verdicts[v];
 
 		if (v == 0)
-			fprintf(out, "VERDICT  %s (score %.2f)\n  %s\n  signature: %s\n", ks_verdict_name(vd->kind),
+			ks_term_printf(out, "VERDICT  %s (score %.2f)\n  %s\n  signature: %s\n", ks_verdict_name(vd->kind),
 				vd->score, vd->summary, vd->signature);
 		else {
 			if (v == 1)
-				fprintf(out, "\nOther hypotheses:\n");
-			fprintf(out, "  %.2f %s: %s\n", vd->score, ks_verdict_name(vd->kind), vd->summary);
+				ks_term_printf(out, "\nOther hypotheses:\n");
+			ks_term_printf(out, "  %.2f %s: %s\n", vd->score, ks_verdict_name(vd->kind), vd->summary);
 		}
 	}
 }
 
 static void report_stalled(FILE *out, const struct ks_analysis *a)
 {
-	fprintf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
+	ks_term_printf(out, "\nSTALLED TASKS (grouped by state, activity and stack, biggest groups first)\n");
 	if (!text_groups(out, a))
-		fprintf(out, "  none\n");
+		ks_term_printf(out, "  none\n");
 }
 
 static void report_locks(FILE *out, const struct ks_analysis *a)
 {
-	fprintf(out, "\nLOCKS\n");
+	ks_term_printf(out, "\nLOCKS\n");
 	for (size_t l = 0; l < a->nlocks; l++) {
 		const struct ks_lock *lk = &a->locks[l];
 		char owner[64] = "none recorded";
@@ -809,12 +810,12 @@ static void report_locks(FILE *out, const struct ks_analysis *a)
 		if (lk->readers >= 0)
 			snprintf(readers, sizeof(readers), ", %ld reader%s inside", lk->readers,
 				 lk->readers == 1 ? "" : "s");
-		fprintf(out, "  %-10s %-24s 0x%llx  owner %s%s, %zu waiter%s\n", ks_lock_type_name(lk->type),
+		ks_term_printf(out, "  %-10s %-24s 0x%llx  owner %s%s, %zu waiter%s\n", ks_lock_type_name(lk->type),
 			lock_name(lk), (unsigned long long)lk->address, owner, readers, lk->nwaiters,
 			lk->nwaiters == 1 ? "" : "s");
 	}
 	if (!a->nlocks)
-		fprintf(out, "  no task waits on a lock\n");
+		ks_term_printf(out, "  no task waits on a lock\n");
 }
 
 /* Every task in the page allocator, one by one (crash's `kstall -a`). */
@@ -822,7 +823,7 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 {
 	size_t n = 0;
 
-	fprintf(out, "\nALLOCATOR STATES\n");
+	ks_term_printf(out, "\nALLOCATOR STATES\n");
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_task *t = &a->tasks.tasks[i];
 		const struct ks_alloc_state *al = &a->ta[i].alloc;
@@ -834,14 +835,14 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 		ks_report_stall_words(&a->ta[i].stall, when, sizeof(when));
 		if (al->order_known)
 			snprintf(order, sizeof(order), "%u", al->order);
-		fprintf(out, "  %-16s pid %-6d %c  %-14s in %s%s%s, %s", t->comm, t->pid, t->state_char,
+		ks_term_printf(out, "  %-16s pid %-6d %c  %-14s in %s%s%s, %s", t->comm, t->pid, t->state_char,
 			ks_alloc_phase_name(al->phase), al->where ? al->where : "?",
 			al->context && al->context[0] ? ", for " : "", al->context ? al->context : "", when);
 		/* a container's tasks apart from the machine's */
 		if (a->ta[i].cgroup && strcmp(a->ta[i].cgroup, "/"))
-			fprintf(out, "; cgroup %s", a->ta[i].cgroup);
-		fprintf(out, "\n");
-		fprintf(out, "         gfp %s, order %s, %s%s\n",
+			ks_term_printf(out, "; cgroup %s", a->ta[i].cgroup);
+		ks_term_printf(out, "\n");
+		ks_term_printf(out, "         gfp %s, order %s, %s%s\n",
 			al->gfp_known ? al->gfp_names : "unknown", order,
 			ks_alloc_oom_words(al),
 			al->nofail ? ", __GFP_NOFAIL" : "");
@@ -852,11 +853,11 @@ static void report_alloc(FILE *out, const struct ks_analysis *a)
 				snprintf(np, sizeof(np), "%d", al->no_progress_loops);
 			if (al->compaction_retries_known)
 				snprintf(cr, sizeof(cr), "%d", al->compaction_retries);
-			fprintf(out, "         no_progress_loops %s, compaction_retries %s\n", np, cr);
+			ks_term_printf(out, "         no_progress_loops %s, compaction_retries %s\n", np, cr);
 		}
 	}
 	if (!n)
-		fprintf(out, "  no task is in the page allocator\n");
+		ks_term_printf(out, "  no task is in the page allocator\n");
 }
 
 static void report_support(FILE *out, const struct ks_analysis *a)
@@ -866,15 +867,15 @@ static void report_support(FILE *out, const struct ks_analysis *a)
 
 	if (!n)
 		return;
-	fprintf(out, "\nKERNEL SUPPORT (what kstall cannot read on this kernel, and what it costs)\n");
+	ks_term_printf(out, "\nKERNEL SUPPORT (what kstall cannot read on this kernel, and what it costs)\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "  %s: %s\n", gaps[i].capability, gaps[i].cost);
+		ks_term_printf(out, "  %s: %s\n", gaps[i].capability, gaps[i].cost);
 }
 
 static void report_problems(FILE *out, const struct ks_analysis *a)
 {
 	if (a->problems.count) {
-		fprintf(out, "\nCOULD NOT READ\n");
+		ks_term_printf(out, "\nCOULD NOT READ\n");
 		ks_problems_print(out, &a->problems);
 	}
 }

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/term.h"
 #include "render/report.h"
 #include "render/sys.h"
 
@@ -44,38 +45,38 @@ void ks_sys_text(FILE *out, const struct ks_analysis *a, const char *dumpfile)
 	ks_facts_vmlinux_match(f, match, sizeof(match));
 	for (int i = 0; i < 3; i++)
 		ks_facts_loadavg(f, i, load[i], sizeof(load[i]));
-	fprintf(out, "      KERNEL: %s  (%s)\n",
+	ks_term_printf(out, "      KERNEL: %s  (%s)\n",
 		a->kernel ? ks_debuginfo_path(ks_kernel_debuginfo(a->kernel)) : "?", match);
-	fprintf(out, "    DUMPFILE: %s\n", dumpfile);
-	fprintf(out, "        CPUS: %u", possible);
+	ks_term_printf(out, "    DUMPFILE: %s\n", dumpfile);
+	ks_term_printf(out, "        CPUS: %u", possible);
 	if (online != possible)
-		fprintf(out, " (%u online)", online);
-	fprintf(out, "\n        DATE: %s\n", when[0] ? when : "? (the dump has no CRASHTIME)");
+		ks_term_printf(out, " (%u online)", online);
+	ks_term_printf(out, "\n        DATE: %s\n", when[0] ? when : "? (the dump has no CRASHTIME)");
 	if (a->now_ns)
-		fprintf(out, "      UPTIME: %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 "\n", up / 3600,
+		ks_term_printf(out, "      UPTIME: %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 "\n", up / 3600,
 			up / 60 % 60, up % 60);
 	else
-		fprintf(out, "      UPTIME: ?\n");
-	fprintf(out, "LOAD AVERAGE: %s, %s, %s\n", load[0], load[1], load[2]);
-	fprintf(out, "       TASKS: %zu%s\n", a->tasks.count,
+		ks_term_printf(out, "      UPTIME: ?\n");
+	ks_term_printf(out, "LOAD AVERAGE: %s, %s, %s\n", load[0], load[1], load[2]);
+	ks_term_printf(out, "       TASKS: %zu%s\n", a->tasks.count,
 		a->tasks.problems.count ? " (at least: the task list could not all be read)" : "");
-	fprintf(out, "    NODENAME: %s\n", f->host[0] ? f->host : "?");
-	fprintf(out, "     RELEASE: %s\n", a->kernel ? ks_kernel_release(a->kernel) : "?");
-	fprintf(out, "     VERSION: %s\n", f->version[0] ? f->version : "?");
+	ks_term_printf(out, "    NODENAME: %s\n", f->host[0] ? f->host : "?");
+	ks_term_printf(out, "     RELEASE: %s\n", a->kernel ? ks_kernel_release(a->kernel) : "?");
+	ks_term_printf(out, "     VERSION: %s\n", f->version[0] ? f->version : "?");
 	if (ram_known)
-		fprintf(out, "      MEMORY: %.1f MiB (totalram)\n", (double)ram / (1 << 20));
+		ks_term_printf(out, "      MEMORY: %.1f MiB (totalram)\n", (double)ram / (1 << 20));
 	else
-		fprintf(out, "      MEMORY: ?\n");
+		ks_term_printf(out, "      MEMORY: ?\n");
 	if (f->panic[0])
-		fprintf(out, "       PANIC: \"%s\"", f->panic);
+		ks_term_printf(out, "       PANIC: \"%s\"", f->panic);
 	else
-		fprintf(out, "       PANIC: ? (the log names none)");
+		ks_term_printf(out, "       PANIC: ? (the log names none)");
 	if (f->panic_cpu >= 0)
-		fprintf(out, " (CPU %d)", f->panic_cpu);
-	fprintf(out, "\n     TAINTED: %s%s%s\n",
+		ks_term_printf(out, " (CPU %d)", f->panic_cpu);
+	ks_term_printf(out, "\n     TAINTED: %s%s%s\n",
 		!f->taint_known ? "?" : f->taint_mask ? f->taint : "no",
 		f->ntainting_modules ? " by " : "", f->tainting_modules);
-	fprintf(out, "      KSTALL: %s\n", KSTALL_VERSION);
+	ks_term_printf(out, "      KSTALL: %s\n", KSTALL_VERSION);
 }
 
 json_t *ks_sys_json(const struct ks_analysis *a, const char *dumpfile)

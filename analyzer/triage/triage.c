@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/term.h"
 #include "triage/triage.h"
 #include "kstall/settings.h"
 #include "base/search.h"
@@ -96,7 +97,7 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 		switch (c) {
 		case 'j':
 			if (!parse_count(optarg, MAX_JOBS, &cli->jobs) || !cli->jobs) {
-				fprintf(stderr,
+				ks_term_printf(stderr,
 					"kstall: triage -j wants a number from 1 to %d, not '%s'\n",
 					MAX_JOBS, optarg);
 				return EXIT_USAGE;
@@ -119,7 +120,7 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 			break;
 		case 't':
 			if (!parse_count(optarg, 86400 * 7, &cli->timeout)) {
-				fprintf(stderr, "kstall: triage --timeout wants seconds, not '%s'\n",
+				ks_term_printf(stderr, "kstall: triage --timeout wants seconds, not '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -138,11 +139,11 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 	for (int i = optind; i < argc; i++)
 		ok &= push(&cli->paths, &cli->npaths, argv[i]);
 	if (!ok) {
-		fprintf(stderr, "kstall: out of memory\n");
+		ks_term_printf(stderr, "kstall: out of memory\n");
 		return EXIT_USAGE;
 	}
 	if (cli->similar && cli->npaths) {
-		fprintf(stderr, "kstall: triage --similar lists the index; it takes no PATH\n");
+		ks_term_printf(stderr, "kstall: triage --similar lists the index; it takes no PATH\n");
 		return EXIT_USAGE;
 	}
 	/* A mistyped candidate would only show as "no vmlinux" on every row: say it at once. */
@@ -150,13 +151,13 @@ static int parse(int argc, char **argv, struct triage_cli *cli)
 		const char *p = i < cli->nfiles ? cli->files[i] : cli->dirs[i - cli->nfiles];
 
 		if (access(p, R_OK)) {
-			fprintf(stderr, "kstall: cannot read %s %s: %s\n",
+			ks_term_printf(stderr, "kstall: cannot read %s %s: %s\n",
 				i < cli->nfiles ? "--vmlinux" : "--debug-dir", p, strerror(errno));
 			return EXIT_USAGE;
 		}
 	}
 	if (!cli->similar && !cli->npaths) {
-		fprintf(stderr,
+		ks_term_printf(stderr,
 			"kstall: triage wants a PATH (a directory such as /var/crash, or a dump)\n");
 		return EXIT_USAGE;
 	}
@@ -189,7 +190,7 @@ static void print_progress(const struct batch *b)
 {
 	size_t n = b->dumps->count, width = 30, filled = n ? b->done * width / n : width;
 
-	fprintf(stderr, "\r[%.*s%.*s] %zu/%zu dumps, %zu cached, %zu failed", (int)filled,
+	ks_term_printf(stderr, "\r[%.*s%.*s] %zu/%zu dumps, %zu cached, %zu failed", (int)filled,
 		"##############################", (int)(width - filled),
 		"..............................", b->done, n, b->cached, b->failed);
 	fflush(stderr);
@@ -198,7 +199,7 @@ static void print_progress(const struct batch *b)
 static void emit_json_line(json_t *j)
 {
 	if (j)
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
+		ks_term_json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(j);
 }
@@ -231,8 +232,12 @@ static void on_done(void *arg, size_t i)
 		if (err) {
 			/* The batch is worth more than its index: say so once and go on. */
 			if (!b->index_failed)
-				fprintf(stderr, "%skstall: %s\n", b->progress ? "\r\033[K" : "",
-					err->message);
+			{
+				/* clear the progress line first: that escape is kstall's own */
+				if (b->progress)
+					fputs("\r\033[K", stderr);
+				ks_term_printf(stderr, "kstall: %s\n", err->message);
+			}
 			b->index_failed = true;
 			ks_error_destroy(err);
 		}
@@ -327,24 +332,24 @@ static void print_table(const struct ks_triage_dumps *d, bool wide)
 	for (size_t i = 0; i < d->count; i++) {
 		row_words(&d->entries[i], wide, w);
 		for (int c = 0; c < NCOLS; c++)
-			width[c] = max_int(width[c], strlen(w[c]));
+			width[c] = max_int(width[c], ks_term_width(w[c]));
 	}
 	for (int c = 0; c < NCOLS; c++)
-		printf("%-*s%s", c == NCOLS - 1 && !wide ? 0 : width[c], heads[c],
+		ks_term_printf(stdout, "%-*s%s", c == NCOLS - 1 && !wide ? 0 : width[c], heads[c],
 		       c == NCOLS - 1 ? "" : "  ");
-	printf("%s\n", wide ? "  SIGNATURE / REASON" : "");
+	ks_term_printf(stdout, "%s\n", wide ? "  SIGNATURE / REASON" : "");
 	for (size_t i = 0; i < d->count; i++) {
 		const struct ks_triage_entry *e = &d->entries[i];
 
 		row_words(e, wide, w);
 		for (int c = 0; c < NCOLS; c++)
-			printf("%-*s%s", c == NCOLS - 1 && !wide ? 0 : width[c], w[c],
+			ks_term_printf(stdout, "%-*s%s", c == NCOLS - 1 && !wide ? 0 : width[c], w[c],
 			       c == NCOLS - 1 ? "" : "  ");
 		if (wide)
-			printf("  %s\n", e->status == KS_TRIAGE_FAILED ? or_dash(e->reason)
+			ks_term_printf(stdout, "  %s\n", e->status == KS_TRIAGE_FAILED ? or_dash(e->reason)
 								: or_dash(e->signature));
 		else if (e->status != KS_TRIAGE_OK && e->reason)
-			printf("\n    %s: %s\n", e->status == KS_TRIAGE_FAILED ? "failed" : "partly read",
+			ks_term_printf(stdout, "\n    %s: %s\n", e->status == KS_TRIAGE_FAILED ? "failed" : "partly read",
 			       e->reason);
 		else
 			putchar('\n');
@@ -384,7 +389,7 @@ static void print_groups(const struct ks_triage_dumps *d, bool json, bool wide)
 	if (!order || !groups) {
 		free(order);
 		free(groups);
-		fprintf(stderr, "kstall: out of memory for the groups\n");
+		ks_term_printf(stderr, "kstall: out of memory for the groups\n");
 		return;
 	}
 	for (size_t i = 0; i < d->count; i++)
@@ -400,19 +405,19 @@ static void print_groups(const struct ks_triage_dumps *d, bool json, bool wide)
 	}
 	ks_sort(groups, ng, sizeof(*groups), by_count);
 	if (!json && ng)
-		printf("\nGROUPS (by signature)\n");
+		ks_term_printf(stdout, "\nGROUPS (by signature)\n");
 	for (size_t g = 0; g < ng; g++) {
 		json_t *paths = json ? json_array() : NULL;
 
 		if (!json)
-			printf("  %zu x %s\n", groups[g].count, groups[g].signature);
+			ks_term_printf(stdout, "  %zu x %s\n", groups[g].count, groups[g].signature);
 		for (size_t i = groups[g].first; i < groups[g].first + groups[g].count; i++) {
 			const char *path = d->entries[order[i]].path;
 
 			if (json)
 				json_array_append_new(paths, ks_triage_json_text(path));
 			else
-				printf("        %s\n", shown_path(path, wide));
+				ks_term_printf(stdout, "        %s\n", shown_path(path, wide));
 		}
 		if (json)
 			emit_json_line(json_pack("{s:s,s:i,s:o,s:o,s:I,s:o}", "type", "group",
@@ -440,7 +445,7 @@ static void print_summary(const struct batch *b, const char *index)
 					 b->version));
 		return;
 	}
-	printf("\n%zu dump%s: %zu analyzed, %zu from the index (%s), %zu failed\n", n,
+	ks_term_printf(stdout, "\n%zu dump%s: %zu analyzed, %zu from the index (%s), %zu failed\n", n,
 	       n == 1 ? "" : "s", analyzed, b->cached, b->idx ? index : "none: nothing kept", b->failed);
 }
 
@@ -455,7 +460,7 @@ static int similar(const struct triage_cli *cli, const char *index, const char *
 		ks_triage_index_close(idx);
 	}
 	if (err) {
-		fprintf(stderr, "kstall: %s\n", err->message);
+		ks_term_printf(stderr, "kstall: %s\n", err->message);
 		ks_error_destroy(err);
 		return EXIT_USAGE;
 	}
@@ -465,7 +470,7 @@ static int similar(const struct triage_cli *cli, const char *index, const char *
 	else if (d.count)
 		print_table(&d, cli->wide);
 	if (!d.count)
-		fprintf(stderr, "kstall: no dump in %s has the signature %s\n", index, cli->similar);
+		ks_term_printf(stderr, "kstall: no dump in %s has the signature %s\n", index, cli->similar);
 	ks_triage_dumps_deinit(&d);
 	return 0;
 }
@@ -497,22 +502,28 @@ static int run(const struct triage_cli *cli, const char *index, const char *vers
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (err) {
-		fprintf(stderr, "kstall: %s\n", err->message);
+		ks_term_printf(stderr, "kstall: %s\n", err->message);
 		ks_error_destroy(err);
 		return EXIT_USAGE;
 	}
 	if (d.problems)
-		fprintf(stderr, "kstall: %s", d.problems);
+		/* one escaped line each: a newline of kstall's ends each */
+		for (const char *l = d.problems; *l;) {
+			size_t n = strcspn(l, "\n");
+
+			ks_term_printf(stderr, "kstall: %.*s\n", (int)n, l);
+			l += n + (l[n] == '\n');
+		}
 	/*
 	 * The batch is worth more than its index: with no place for one (no HOME,
 	 * a read-only cache) triage runs without, and says so.
 	 */
 	if (!index) {
-		fprintf(stderr, "kstall: no place for the triage index (set HOME or XDG_CACHE_HOME, or give "
+		ks_term_printf(stderr, "kstall: no place for the triage index (set HOME or XDG_CACHE_HOME, or give "
 				"--index FILE): running without one, nothing is kept\n");
 	} else if ((err = ks_triage_index_open(index, version, false, &b.idx)) && err->code == KS_ERR_OS) {
 		/* a place it cannot write; a file that is no index stays an error (below) */
-		fprintf(stderr, "kstall: %s: running without the index, nothing is kept\n", err->message);
+		ks_term_printf(stderr, "kstall: %s: running without the index, nothing is kept\n", err->message);
 		ks_error_destroy(err);
 		err = NULL;
 		b.idx = NULL;
@@ -520,14 +531,14 @@ static int run(const struct triage_cli *cli, const char *index, const char *vers
 	if (!err && b.idx)
 		err = take_cached(b.idx, &d);
 	if (err) {
-		fprintf(stderr, "kstall: %s\n", err->message);
+		ks_term_printf(stderr, "kstall: %s\n", err->message);
 		ks_error_destroy(err);
 		ks_triage_index_close(b.idx);
 		ks_triage_dumps_deinit(&d);
 		return EXIT_USAGE;
 	}
 	if (!d.count)
-		fprintf(stderr, "kstall: no dumps found\n");
+		ks_term_printf(stderr, "kstall: no dumps found\n");
 	b.progress = isatty(STDERR_FILENO) && d.count;
 	ro.jobs = cli->jobs ? cli->jobs : cpus > 0 ? (unsigned int)cpus : 1;
 	ro.timeout = cli->timeout;
@@ -564,7 +575,7 @@ int ks_triage_main(int argc, char **argv)
 	int rc = parse(argc, argv, &cli);
 
 	if (!rc && !cli.index && !(index = cache_file("triage.sqlite")) && cli.similar) {
-		fprintf(stderr, "kstall: no place for the triage index: set HOME or XDG_CACHE_HOME, "
+		ks_term_printf(stderr, "kstall: no place for the triage index: set HOME or XDG_CACHE_HOME, "
 				"or give --index FILE\n");
 		rc = EXIT_USAGE;
 	}

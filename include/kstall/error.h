@@ -81,7 +81,7 @@ void ks_problems_add_error(struct ks_problems *p, const struct ks_error *err, ui
 			   const char *prefix);
 /* Append copies of every problem of from. */
 void ks_problems_append(struct ks_problems *to, const struct ks_problems *from);
-/* One line each. */
+/* One line each, for a terminal: the dump strings in them escaped (base/term.h). */
 void ks_problems_print(FILE *out, const struct ks_problems *p);
 void ks_problems_deinit(struct ks_problems *p);
 

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "base/term.h"
 #include "host.h"
 #include "kstall/analysis.h"
 #include "kstall/open.h"
@@ -72,7 +73,7 @@ static void render(enum kscrash_view view, FILE *out, const struct ks_analysis *
 		json_t *root = ks_report_json(a);
 
 		/* the CLI's format exactly, so the two can be compared byte for byte */
-		if (!root || json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS))
+		if (!root || ks_term_json_dumpf(root, out, JSON_INDENT(1) | JSON_SORT_KEYS))
 			fprintf(out, "kstall: cannot write the JSON\n");
 		else
 			fputc('\n', out);
@@ -88,7 +89,7 @@ void kscrash_run(enum kscrash_view view, FILE *out)
 	struct ks_error *err = session_analysis(&a);
 
 	if (err) {
-		fprintf(out, "kstall: %s\n", err->message);
+		ks_term_printf(out, "kstall: %s\n", err->message);
 		ks_error_destroy(err);
 	} else {
 		render(view, out, a);
