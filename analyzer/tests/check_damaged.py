@@ -177,6 +177,9 @@ def coverage_of(name):
     if not p or not p.stdout:
         failures.append(f"{name}: no JSON report")
         return None
+    # what could not be read is said: exit 1 and a line on stderr, never a quiet 0
+    if p.returncode != 1 or not p.stderr.strip():
+        failures.append(f"{name}: exit {p.returncode}, stderr {p.stderr[-300:]!r}: want 1 and the problems")
     return json.loads(p.stdout)
 
 
