@@ -1020,6 +1020,19 @@ static bool reported_hung(const struct ks_analysis *a, size_t i)
 	return false;
 }
 
+/* Event e is the log's first hung-task report of a task the walk did not read (no task of the model). */
+static bool unread_hung(const struct ks_analysis *a, size_t e)
+{
+	const struct ks_event *ev = &a->events[e];
+
+	if (ev->kind != KS_EVENT_HUNG_TASK || ev->task >= 0 || ev->pid <= 0)
+		return false;
+	for (size_t p = 0; p < e; p++)
+		if (a->events[p].kind == KS_EVENT_HUNG_TASK && a->events[p].task < 0 && a->events[p].pid == ev->pid)
+			return false;
+	return true;
+}
+
 /*
  * The last word on tasks stuck in D that no other verdict names, so that
  * minutes of uninterruptible sleep never read as "no stall": a task counts
@@ -1040,7 +1053,7 @@ static void hung_tasks(struct builder *b)
 	struct ks_verdict *v;
 	/* decided before the verdict exists: its own pids must not explain them */
 	int32_t pids[KS_VERDICT_MAX_PIDS];
-	size_t npids = 0, unread = 0, unread_first = 0;
+	size_t npids = 0, unread = 0, logged[KS_VERDICT_MAX_PIDS], nlogged = 0;
 
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_stall *st = &a->ta[i].stall;
@@ -1072,22 +1085,13 @@ static void hung_tasks(struct builder *b)
 	 */
 	if (!a->coverage.complete)
 		for (size_t e = 0; e < a->nevents; e++) {
-			const struct ks_event *ev = &a->events[e];
-			bool seen = false;
-
-			if (ev->kind != KS_EVENT_HUNG_TASK || ev->task >= 0 || ev->pid <= 0)
+			if (!unread_hung(a, e))
 				continue;
-			for (size_t p = 0; p < npids && !seen; p++)
-				seen = pids[p] == ev->pid;
-			for (size_t p = 0; p < e && !seen; p++)
-				seen = a->events[p].kind == KS_EVENT_HUNG_TASK && a->events[p].task < 0 &&
-				       a->events[p].pid == ev->pid;
-			if (seen)
-				continue;
-			if (!unread++)
-				unread_first = e;
+			unread++;
+			if (nlogged < KS_VERDICT_MAX_PIDS)
+				logged[nlogged++] = e;
 			if (npids < KS_VERDICT_MAX_PIDS)
-				pids[npids++] = ev->pid;
+				pids[npids++] = a->events[e].pid;
 		}
 	if (!(total || unread) || !(v = add(b, KS_VERDICT_HUNG_TASKS, 0.45)))
 		return;
@@ -1118,22 +1122,15 @@ static void hung_tasks(struct builder *b)
 		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
 					"%sThe kernel log reports %zu hung task%s kstall could not read: ", total ? " " : "",
 					unread, unread == 1 ? "" : "s");
-		for (size_t e = unread_first, n = 0; e < a->nevents && n < unread && len < sizeof(v->summary); e++) {
-			const struct ks_event *ev = &a->events[e];
-			bool again = false;
+		for (size_t n = 0; n < nlogged && len < sizeof(v->summary); n++) {
+			const struct ks_event *ev = &a->events[logged[n]];
 
-			if (ev->kind != KS_EVENT_HUNG_TASK || ev->task >= 0 || ev->pid <= 0)
-				continue;
-			for (size_t p = 0; p < npids && !again && p < total; p++)
-				again = pids[p] == ev->pid;
-			for (size_t p = 0; p < e && !again; p++)
-				again = a->events[p].kind == KS_EVENT_HUNG_TASK && a->events[p].task < 0 &&
-					a->events[p].pid == ev->pid;
-			if (again)
-				continue;
-			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d)",
-						n++ ? ", " : "", ev->comm[0] ? ev->comm : "?", ev->pid);
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d)", n ? ", " : "",
+						ev->comm[0] ? ev->comm : "?", ev->pid);
 		}
+		if (unread > nlogged && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, " and %zu more",
+						unread - nlogged);
 		if (len < sizeof(v->summary))
 			snprintf(v->summary + len, sizeof(v->summary) - len,
 				 ". Their stacks are not in what was read; the log's reports show where they slept.");

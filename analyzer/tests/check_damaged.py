@@ -235,6 +235,21 @@ if r:
     if cov["tasks_read"] != vf["threads_readable"] + vf["idle_readable"]:
         failures.append(f"vmstat-filtered: {cov['tasks_read']} tasks read, drgn reads {vf}")
 
+# the task list looping early loses the scenario's tasks: the log's hung-task reports still name them
+g = run(["report", "--json", good, lean_vmlinux])
+r = coverage_of("task-loop")
+honest += 1
+if g and g.stdout and r:
+    hung = {e["pid"] for e in json.loads(g.stdout)["events"] if e["kind"] == "hung_task"}
+    lost = hung - {t["pid"] for t in r["tasks"]}
+    v = next((v for v in r["verdicts"] if v["kind"] == "hung_tasks"), None)
+    if not lost:
+        failures.append(f"task-loop: no hung task reported in the log is lost ({sorted(hung)}): the copy tests nothing")
+    elif not v or not lost <= set(v["pids"]) or "The kernel log reports" not in v["summary"]:
+        failures.append(f"task-loop: the log reports {sorted(lost)} hung and unread, verdict {v}")
+    elif r["verdicts"][0]["kind"] != "hung_tasks" or v["score"] != 0.45:
+        failures.append(f"task-loop: top verdict {r['verdicts'][0]['kind']}, want hung_tasks at 0.45 from the log")
+
 # triage: the damaged copies apart from a dump read in full, in their own group
 tri = os.path.join(damaged, "triage")
 os.makedirs(tri, exist_ok=True)
