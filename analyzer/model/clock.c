@@ -40,13 +40,25 @@ void ks_model_load_clocks(struct ks_analysis *a)
 
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
 		uint64_t rq, clock;
+		enum ks_error_code code;
 
-		if (ks_kernel_runqueue(k, c, &rq) && ks_try_read_field(k, rq, KS_F_RQ_CLOCK, &clock) &&
-		    clock > a->now_ns)
+		if (!ks_kernel_cpu_online(k, c))
+			continue;
+		/* the newest clock is the crash's: one CPU unread may hide it, so each is a problem */
+		code = ks_kernel_runqueue(k, c, &rq) ? ks_read_field_code(k, rq, KS_F_RQ_CLOCK, &clock) : KS_ERR_FAULT;
+		if (code)
+			ks_problems_add(&a->problems, code, 0, 0, "cannot read the run queue clock of CPU %u (%s): "
+					"the uptime may be older than the crash", c, ks_error_code_name(code));
+		else if (clock > a->now_ns)
 			a->now_ns = clock;
 	}
-	if (ks_kernel_symbol(k, "jiffies_64", &addr) || ks_kernel_symbol(k, "jiffies", &addr))
-		ks_try_read_u64(k, addr, &a->jiffies);
+	if (ks_kernel_symbol(k, "jiffies_64", &addr) || ks_kernel_symbol(k, "jiffies", &addr)) {
+		enum ks_error_code code = ks_read_code(k, addr, &a->jiffies, sizeof(a->jiffies));
+
+		if (code)
+			ks_problems_add(&a->problems, code, 0, addr, "cannot read jiffies (%s): stall ages from "
+					"jiffies are unknown", ks_error_code_name(code));
+	}
 	/* tick_nsec is NSEC_PER_SEC / HZ, give or take NTP's adjustment. */
 	if (ks_kernel_symbol(k, "tick_nsec", &addr)) {
 		uint64_t tick;

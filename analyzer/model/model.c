@@ -4,6 +4,7 @@
  * here, so that the text, JSON and HTML reports can never disagree on them.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -125,8 +126,47 @@ const char *ks_verdict_name(enum ks_verdict_kind kind)
 		[KS_VERDICT_FORK_STORM] = "fork_storm",
 		[KS_VERDICT_MEMCG_LIMIT] = "memcg_limit",
 		[KS_VERDICT_SLAB_UNRECLAIMABLE] = "slab_unreclaimable",
+		[KS_VERDICT_INCONCLUSIVE] = "inconclusive",
 	};
-	return names[kind];
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind] ? names[kind] : "?";
+}
+
+bool ks_problem_is_read_failure(enum ks_error_code code)
+{
+	return code == KS_ERR_FAULT || code == KS_ERR_NODATA || code == KS_ERR_BAD_DATA || code == KS_ERR_OS;
+}
+
+void ks_coverage_add_part(struct ks_coverage *c, const char *part)
+{
+	for (size_t i = 0; i < c->nparts; i++)
+		if (!strcmp(c->parts[i], part))
+			return;
+	if (c->nparts < KS_COVERAGE_MAX_PARTS)
+		c->parts[c->nparts++] = part;
+}
+
+double ks_coverage_scale(const struct ks_coverage *c)
+{
+	if (c->complete)
+		return 1.0;
+	if (!c->threads_known || !c->tasks_expected)
+		return 0.5;
+	return c->tasks_read >= c->tasks_expected ? 1.0 : (double)c->tasks_read / (double)c->tasks_expected;
+}
+
+void ks_coverage_words(const struct ks_coverage *c, char *buf, size_t size)
+{
+	char expected[32] = "?";
+	size_t len;
+
+	if (c->threads_known)
+		snprintf(expected, sizeof(expected), "%llu", (unsigned long long)c->tasks_expected);
+	len = (size_t)snprintf(buf, size, "%s: %zu of %s tasks read%s, %zu read%s failed",
+			       c->complete ? "complete" : "incomplete", c->tasks_read, expected,
+			       c->threads_known ? "" : " (nr_threads unreadable)", c->read_failures,
+			       c->read_failures == 1 ? "" : "s");
+	for (size_t i = 0; i < c->nparts && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "; not read in full: ", c->parts[i]);
 }
 
 const char *ks_mem_item_name(enum ks_mem_item item)

@@ -104,16 +104,31 @@ static size_t *task_order(const struct ks_tasks *tasks)
 	return order;
 }
 
+/*
+ * A failed read among the problems from `from` on: part could not be read in
+ * full (the coverage says so). A count compared per hook, nothing read.
+ */
+static void note_part(struct ks_analysis *a, size_t from, const char *part)
+{
+	for (size_t i = from; i < a->problems.count; i++)
+		if (ks_problem_is_read_failure(a->problems.items[i].code)) {
+			ks_coverage_add_part(&a->coverage, part);
+			return;
+		}
+}
+
 /* The model before any pass: tasks, their index, and the clocks. */
 static struct ks_error *build_model(struct ks_kernel *k, struct ks_analysis *a)
 {
 	struct ks_u64map *map;
 	struct ks_error *err = ks_tasks_load(k, &a->tasks);
+	size_t before;
 
 	if (err)
 		return err;
 	/* The walk's problems come first. */
 	ks_problems_append(&a->problems, &a->tasks.problems);
+	note_part(a, 0, "tasks");
 	map = calloc(1, sizeof(*map));
 	a->task_index = map;
 	a->strings = ks_strpool_create();
@@ -125,7 +140,9 @@ static struct ks_error *build_model(struct ks_kernel *k, struct ks_analysis *a)
 		if (!a->tasks.tasks[i].idle &&
 		    !ks_u64map_put_index(map, a->tasks.tasks[i].address, i))
 			return &ks_error_nomem;
+	before = a->problems.count;
 	ks_model_load_clocks(a);
+	note_part(a, before, "clocks");
 	return NULL;
 }
 
@@ -158,8 +175,13 @@ static struct ks_error *task_loop(struct ks_analysis *a, void **ctx)
 			break;
 		a->ta[i].first_frame = ks_model_first_frame(&a->tasks.tasks[i], &a->stacks[i]);
 		for (size_t p = 0; !err && p < ks_pass_count; p++)
-			if (ks_pass_table[p]->task)
+			if (ks_pass_table[p]->task) {
+				size_t before = a->problems.count;
+
 				err = ks_pass_table[p]->task(a, ctx[p], i);
+				if (a->problems.count != before)
+					note_part(a, before, ks_pass_table[p]->name);
+			}
 		if (err)
 			break;
 		ks_model_share_stack(a, &pool, i);
@@ -189,22 +211,33 @@ struct ks_error *ks_analyze(struct ks_kernel *k, struct ks_analysis *ret)
 	ret->kernel = k;
 	err = ctx ? build_model(k, ret) : &ks_error_nomem;
 	for (size_t p = 0; !err && p < ks_pass_count; p++)
-		if (ks_pass_table[p]->begin)
+		if (ks_pass_table[p]->begin) {
+			size_t before = ret->problems.count;
+
 			err = ks_pass_table[p]->begin(ret, &ctx[p]);
+			note_part(ret, before, ks_pass_table[p]->name);
+		}
 	if (!err)
 		err = task_loop(ret, ctx);
 	if (!err) {
+		size_t before = ret->problems.count;
+
 		for (size_t i = 0; i < ret->tasks.count; i++)
 			if (ret->stacks[i].note[0] && !ret->stacks[i].freed)
 				ks_problems_add(&ret->problems, ret->stacks[i].note_code,
 						ret->tasks.tasks[i].address, 0,
 						"stack of pid %d (%s) incomplete: %s", ret->tasks.tasks[i].pid,
 						ret->tasks.tasks[i].comm, ret->stacks[i].note);
+		note_part(ret, before, "stacks");
 		ks_debuginfo_trim(ks_kernel_debuginfo(k));
 	}
 	for (size_t p = 0; !err && p < ks_pass_count; p++)
-		if (ks_pass_table[p]->finish)
+		if (ks_pass_table[p]->finish) {
+			size_t before = ret->problems.count;
+
 			err = ks_pass_table[p]->finish(ret, ctx[p]);
+			note_part(ret, before, ks_pass_table[p]->name);
+		}
 	for (size_t p = 0; ctx && p < ks_pass_count; p++)
 		if (ks_pass_table[p]->end)
 			ks_pass_table[p]->end(ctx[p]);

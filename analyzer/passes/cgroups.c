@@ -90,24 +90,26 @@ static bool visit(struct walk *w, uint64_t cgrp, const char *path)
 	uint64_t css, memcg, page_size = ks_kernel_page_size(k);
 
 	if (w->n >= MAX_CGROUPS ||
-	    !ks_try_read_u64(k, cgrp + w->subsys + (uint64_t)w->memory_id * 8, &css) || !css)
+	    !ks_pass_read_u64(w->a, cgrp + w->subsys + (uint64_t)w->memory_id * 8, &css, "a cgroup's memory css") ||
+	    !css)
 		return false;
 	memcg = css - w->memcg_css;
 	c = &w->all[w->n];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if (!ks_try_read_u64(k, memcg + w->usage, &c->usage_pages) ||
-	    !ks_try_read_u64(k, memcg + w->max, &c->max_pages))
+	if (!ks_pass_read_u64(w->a, memcg + w->usage, &c->usage_pages, "a memory cgroup's usage") ||
+	    !ks_pass_read_u64(w->a, memcg + w->max, &c->max_pages, "a memory cgroup's memory.max"))
 		return false;
 	/* PAGE_COUNTER_MAX is LONG_MAX / PAGE_SIZE: "max" in memory.max */
 	c->limited = c->max_pages < (uint64_t)INT64_MAX / page_size;
-	c->high_limited = w->have_high && ks_try_read_u64(k, memcg + w->high, &c->high_pages) &&
+	c->high_limited = w->have_high && ks_pass_read_u64(w->a, memcg + w->high, &c->high_pages, "a memory cgroup's memory.high") &&
 			  c->high_pages < (uint64_t)INT64_MAX / page_size;
 	c->events_known = w->events_known &&
-			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_high * 8, &c->ev_high) &&
-			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_max * 8, &c->ev_max) &&
-			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom * 8, &c->ev_oom) &&
-			  ks_try_read_u64(k, memcg + w->events + (uint64_t)w->ev_oom_kill * 8, &c->ev_oom_kill);
+			  ks_pass_read_u64(w->a, memcg + w->events + (uint64_t)w->ev_high * 8, &c->ev_high, "memory.events high") &&
+			  ks_pass_read_u64(w->a, memcg + w->events + (uint64_t)w->ev_max * 8, &c->ev_max, "memory.events max") &&
+			  ks_pass_read_u64(w->a, memcg + w->events + (uint64_t)w->ev_oom * 8, &c->ev_oom, "memory.events oom") &&
+			  ks_pass_read_u64(w->a, memcg + w->events + (uint64_t)w->ev_oom_kill * 8, &c->ev_oom_kill,
+					   "memory.events oom_kill");
 	psi_group(w, cgrp, c);
 	if (!ks_u64map_put_index(&w->index, cgrp, w->n))
 		return false;
@@ -151,7 +153,7 @@ static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problem
 		uint64_t head = f.cgrp + w->self + w->children, pos;
 
 		visit(w, f.cgrp, f.path);
-		if (!ks_try_read_u64(w->k, head, &pos))
+		if (!ks_pass_read_u64(w->a, head, &pos, "a cgroup's children list"))
 			continue;
 		/* children: css entries linked by sibling, each its cgroup's self */
 		for (size_t n = 0; pos != head && n < MAX_CGROUPS; n++) {
@@ -171,7 +173,7 @@ static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problem
 			stack[top] = (struct frame){ child, f.depth + 1, "" };
 			join_path(stack[top].path, sizeof(stack[top].path), f.path, part[0] ? part : "?");
 			top++;
-			if (!ks_try_read_u64(w->k, pos, &pos))
+			if (!ks_pass_read_u64(w->a, pos, &pos, "a cgroup's children list entry"))
 				break;
 		}
 	}

@@ -64,7 +64,7 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 	size_t budget = MAX_INODES;
 
 	if (!ks_kernel_has_all(k, need, sizeof(need) / sizeof(need[0])) ||
-	    !ks_kernel_symbol(k, "super_blocks", &head) || !ks_try_read_u64(k, head, &pos))
+	    !ks_kernel_symbol(k, "super_blocks", &head) || !ks_pass_read_u64(a, head, &pos, "super_blocks"))
 		return;
 	c->files_known = true;
 	for (size_t nsb = 0; pos != head && nsb < 4096; nsb++) {
@@ -73,8 +73,10 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 
 		if (ks_fstype_of_sb(k, sb, fstype, sizeof(fstype)) && !strcmp(fstype, "tmpfs")) {
 			ihead = sb + ks_kernel_off(k, KS_F_SB_INODES);
-			if (!ks_try_read_u64(k, ihead, &ipos))
+			if (!ks_pass_read_u64(a, ihead, &ipos, "a tmpfs superblock's inode list")) {
+				c->files_cut = true;
 				ipos = ihead;
+			}
 			while (ipos != ihead) {
 				uint64_t inode = ipos - ks_kernel_off(k, KS_F_INODE_SB_LIST), mapping, pages;
 
@@ -88,14 +90,16 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 					c->files_pages += pages;
 					keep_file(c, inode, pages);
 				}
-				if (!ks_try_read_u64(k, ipos, &ipos)) {
+				if (!ks_pass_read_u64(a, ipos, &ipos, "a tmpfs inode list entry")) {
 					c->files_cut = true;
 					break;
 				}
 			}
 		}
-		if (!ks_try_read_u64(k, pos, &pos))
+		if (!ks_pass_read_u64(a, pos, &pos, "the superblock list")) {
+			c->files_cut = true;
 			break;
+		}
 	}
 	for (size_t f = 0; f < c->nfiles; f++) {
 		uint64_t inode = c->files[f].file.inode;
@@ -103,6 +107,22 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 		if (!ks_file_of_inode(k, inode, &c->files[f].file))
 			c->files[f].file.inode = inode;
 	}
+}
+
+/* A read of a file table, its failure counted (the first one's code and address kept). */
+static bool files_read(struct ks_kernel *k, uint64_t addr, void *ret, size_t size, enum ks_error_code *code,
+		       uint64_t *at, size_t *unread)
+{
+	enum ks_error_code c = ks_read_code(k, addr, ret, size);
+
+	if (!c)
+		return true;
+	if (!*code) {
+		*code = c;
+		*at = addr;
+	}
+	(*unread)++;
+	return false;
 }
 
 /* More descriptors than a process may have (fs.nr_open's ceiling is 2^30, its default 2^20). */
@@ -123,8 +143,10 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 	uint64_t files_off, fdt_off, max_off, fd_off, inode_off, size;
 	struct ks_u64map seen = { 0 };
 	uint64_t *slots = NULL, dummy, budget = MAX_FD_SLOTS;
-	size_t last[KS_TOP_FILES];
+	size_t last[KS_TOP_FILES], unread = 0;
 	bool complete = true;
+	enum ks_error_code code = 0;
+	uint64_t at = 0;
 
 	for (size_t f = 0; f < KS_TOP_FILES; f++)
 		last[f] = SIZE_MAX;
@@ -145,15 +167,16 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 		 * and any of them stands for the process (its leader may have exited) */
 		if (t->idle || !t->mm)
 			continue;
-		if (!ks_try_read_u64(k, t->address + files_off, &files) || !files) {
+		if (!files_read(k, t->address + files_off, &files, 8, &code, &at, &unread) || !files) {
 			complete = false;
 			continue;
 		}
 		if (ks_u64map_get_u64(&seen, files, &dummy))
 			continue;
 		ks_u64map_put_u64(&seen, files, 1);
-		if (!ks_try_read_u64(k, files + fdt_off, &fdt) || !ks_try_read_u32(k, fdt + max_off, &max) ||
-		    !ks_try_read_u64(k, fdt + fd_off, &fd) || max > MAX_FDS) {
+		if (!files_read(k, files + fdt_off, &fdt, 8, &code, &at, &unread) ||
+		    !files_read(k, fdt + max_off, &max, 4, &code, &at, &unread) ||
+		    !files_read(k, fdt + fd_off, &fd, 8, &code, &at, &unread) || max > MAX_FDS) {
 			complete = false;
 			continue;
 		}
@@ -168,9 +191,16 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 			break;
 		}
 		slots = grown;
-		if (max && !ks_try_read(k, fd, slots, max * sizeof(*slots))) {
-			complete = false;
-			continue;
+		if (max) {
+			enum ks_error_code c_ = ks_read_code(k, fd, slots, max * sizeof(*slots));
+
+			if (c_) {
+				code = code ? code : c_;
+				at = at ? at : fd;
+				unread++;
+				complete = false;
+				continue;
+			}
 		}
 		for (uint32_t d = 0; d < max; d++) {
 			uint64_t inode;
@@ -194,6 +224,10 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 	}
 	free(slots);
 	ks_u64map_free(&seen);
+	if (unread)
+		ks_problems_add(&a->problems, code, 0, at,
+				"%zu file table read%s failed (%s): who holds the tmpfs files open is unknown", unread,
+				unread == 1 ? "" : "s", ks_error_code_name(code));
 	for (size_t f = 0; f < c->nfiles; f++)
 		c->files[f].holders_known = complete;
 }
@@ -239,6 +273,14 @@ static struct ks_error *consumers_finish(struct ks_analysis *a, void *ctx)
 		struct ks_process_mem *pm;
 
 		if (!mp.read[p]) {
+			const struct ks_task *t = &a->tasks.tasks[mp.task[p]];
+			uint64_t probe;
+			/* why: the mm_struct's page itself, else what it points to was bad */
+			enum ks_error_code code = ks_read_code(k, t->mm, &probe, sizeof(probe));
+
+			ks_problems_add(&a->problems, code ? code : KS_ERR_BAD_DATA, t->address, t->mm,
+					"memory counters of %s (pid %d) could not be read: process sums leave it out",
+					t->comm, t->tgid);
 			c->unreadable++;
 			continue;
 		}

@@ -53,27 +53,33 @@ static void load_counters(struct ks_analysis *a)
 	struct ks_memory *m = &a->memory;
 	struct ks_kernel *k = a->kernel;
 	uint64_t addr, v;
+	char what[64];
 
-	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
-		if (ks_kernel_vmstat(k, counters[i].vm, &addr) && ks_try_read_u64(k, addr, &v)) {
+	/* a counter the kernel lacks stays unknown; one it has but the dump cannot give is a problem */
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		if (!ks_kernel_vmstat(k, counters[i].vm, &addr))
+			continue;
+		snprintf(what, sizeof(what), "the memory counter %s", ks_mem_item_name(counters[i].item));
+		if (ks_pass_read_u64(a, addr, &v, what)) {
 			v = clamp(v);
 			m->pages[counters[i].item] = counters[i].kib ? v * 1024 / m->page_size : v;
 			m->known[counters[i].item] = true;
 		}
+	}
 	/* _totalram_pages (atomic_long, 5.0+) or totalram_pages */
-	if ((ks_kernel_symbol(k, "_totalram_pages", &addr) ||
-	     ks_kernel_symbol(k, "totalram_pages", &addr)) &&
-	    ks_try_read_u64(k, addr, &v)) {
+	if ((ks_kernel_symbol(k, "_totalram_pages", &addr) || ks_kernel_symbol(k, "totalram_pages", &addr)) &&
+	    ks_pass_read_u64(a, addr, &v, "the memory counter total")) {
 		m->pages[KS_MEM_TOTAL] = v;
 		m->known[KS_MEM_TOTAL] = true;
 	}
 	/* Without CONFIG_SWAP neither symbol exists, and there is no swap. */
 	if (ks_kernel_symbol(k, "total_swap_pages", &addr)) {
-		if (ks_try_read_u64(k, addr, &v)) {
+		if (ks_pass_read_u64(a, addr, &v, "the memory counter swap_total")) {
 			m->pages[KS_MEM_SWAP_TOTAL] = clamp(v);
 			m->known[KS_MEM_SWAP_TOTAL] = true;
 		}
-		if (ks_kernel_symbol(k, "nr_swap_pages", &addr) && ks_try_read_u64(k, addr, &v)) {
+		if (ks_kernel_symbol(k, "nr_swap_pages", &addr) &&
+		    ks_pass_read_u64(a, addr, &v, "the memory counter swap_free")) {
 			m->pages[KS_MEM_SWAP_FREE] = clamp(v);
 			m->known[KS_MEM_SWAP_FREE] = true;
 		}
@@ -97,23 +103,26 @@ static void load_zone(struct ks_analysis *a, const struct zone_layout *zl, uint6
 	struct ks_zone_info z = { .node = node };
 	uint64_t name, boost = 0;
 
-	if (!ks_try_read_field(k, zone, KS_F_ZONE_MANAGED, &z.managed) || !z.managed)
+	if (!ks_pass_read_field(a, zone, KS_F_ZONE_MANAGED, &z.managed, "zone.managed_pages") || !z.managed)
 		return;
 	if (!ks_try_read_field(k, zone, KS_F_ZONE_NAME, &name) ||
 	    !ks_try_read_string(k, name, z.name, sizeof(z.name)))
 		snprintf(z.name, sizeof(z.name), "?");
+	z.free_unread = true;
 	if (zl->free_idx >= 0)
-		ks_try_read_u64(k, zone + ks_kernel_off(k, KS_F_ZONE_VM_STAT) + 8 * (uint64_t)zl->free_idx,
-				&z.free);
-	z.free = clamp(z.free);
+		z.free_unread = !ks_pass_read_u64(a, zone + ks_kernel_off(k, KS_F_ZONE_VM_STAT) + 8 * (uint64_t)zl->free_idx,
+						  &z.free, "a zone's free pages (NR_FREE_PAGES)");
+	z.free = z.free_unread ? 0 : clamp(z.free);
 	if (zl->have_wmarks) {
 		uint64_t base = zone + ks_kernel_off(k, KS_F_ZONE_WATERMARK);
 
 		if (ks_kernel_has(k, KS_F_ZONE_WATERMARK_BOOST))
-			ks_try_read_field(k, zone, KS_F_ZONE_WATERMARK_BOOST, &boost);
-		z.watermarks_known = ks_try_read_u64(k, base + 8 * (uint64_t)zl->wmark[0], &z.min) &&
-				     ks_try_read_u64(k, base + 8 * (uint64_t)zl->wmark[1], &z.low) &&
-				     ks_try_read_u64(k, base + 8 * (uint64_t)zl->wmark[2], &z.high);
+			ks_pass_read_field(a, zone, KS_F_ZONE_WATERMARK_BOOST, &boost, "zone.watermark_boost");
+		z.watermarks_known = ks_pass_read_u64(a, base + 8 * (uint64_t)zl->wmark[0], &z.min, "zone watermark min") &&
+				     ks_pass_read_u64(a, base + 8 * (uint64_t)zl->wmark[1], &z.low, "zone watermark low") &&
+				     ks_pass_read_u64(a, base + 8 * (uint64_t)zl->wmark[2], &z.high, "zone watermark high");
+		/* the watermarks are there to be compared with free: not without it */
+		z.watermarks_known &= !z.free_unread;
 		z.min += boost;
 		z.low += boost;
 		z.high += boost;
@@ -136,9 +145,10 @@ static void load_node(struct ks_analysis *a, const struct zone_layout *zl, uint6
 	struct ks_kernel *k = a->kernel;
 	uint64_t node = 0, failures;
 
-	ks_try_read_field(k, pgdat, KS_F_PGDAT_NODE_ID, &node);
+	ks_pass_read_field(a, pgdat, KS_F_PGDAT_NODE_ID, &node, "pglist_data.node_id");
 	/* MAX_RECLAIM_RETRIES (16): kswapd stops trying on this node */
-	if (ks_try_read_field(k, pgdat, KS_F_PGDAT_KSWAPD_FAILURES, &failures) && failures >= 16)
+	if (ks_pass_read_field(a, pgdat, KS_F_PGDAT_KSWAPD_FAILURES, &failures, "pglist_data.kswapd_failures") &&
+	    failures >= 16)
 		a->memory.kswapd_failed_nodes++;
 	for (uint64_t z = 0; z < zl->nzones; z++)
 		load_zone(a, zl, pgdat + ks_kernel_off(k, KS_F_PGDAT_NODE_ZONES) + z * zl->zone_size,
@@ -179,7 +189,7 @@ static void load_zones(struct ks_analysis *a)
 		for (uint64_t i = 0; i < n && i < MAX_NODES; i++) {
 			uint64_t pgdat;
 
-			if (ks_try_read_u64(k, addr + 8 * i, &pgdat) && pgdat)
+			if (ks_pass_read_u64(a, addr + 8 * i, &pgdat, "node_data[]") && pgdat)
 				load_node(a, &zl, pgdat, &cap);
 		}
 	}

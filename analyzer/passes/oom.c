@@ -50,7 +50,7 @@ static void kill_counter(struct ks_analysis *a)
 			ks_error_destroy(err);
 			return;
 		}
-		if (!ks_try_read_u64(k, base + (uint64_t)item * 8, &v))
+		if (!ks_pass_read_u64(a, base + (uint64_t)item * 8, &v, "a CPU's OOM_KILL vm event count"))
 			return;
 		sum += v;
 	}
@@ -129,7 +129,7 @@ static void reaper(struct ks_analysis *a)
 			break;
 		}
 	if (!ks_kernel_has(k, KS_F_TASK_OOM_REAPER_LIST) ||
-	    !ks_kernel_symbol(k, "oom_reaper_list", &head) || !ks_try_read_u64(k, head, &task))
+	    !ks_kernel_symbol(k, "oom_reaper_list", &head) || !ks_pass_read_u64(a, head, &task, "oom_reaper_list"))
 		return;
 	/* A singly linked list through task_struct.oom_reaper_list; bounded by the task count. */
 	for (size_t n = 0; task && n <= a->tasks.count; n++) {
@@ -151,7 +151,7 @@ static void reaper(struct ks_analysis *a)
 			return;
 		a->oom.reaper_queue = q;
 		q[a->oom.nreaper_queue++] = idx;
-		if (!ks_try_read_field(k, task, KS_F_TASK_OOM_REAPER_LIST, &task))
+		if (!ks_pass_read_field(a, task, KS_F_TASK_OOM_REAPER_LIST, &task, "task_struct.oom_reaper_list"))
 			return;
 	}
 }

@@ -47,6 +47,20 @@ void ks_psi_fit_onset(const struct ks_analysis *a, struct ks_psi_group *g);
  */
 bool ks_event_parse(const char *text, enum ks_event_kind *kind, int32_t *pid, char comm[16]);
 
+/*
+ * An integer global of the size its ELF symbol has (int, long, atomic_long_t):
+ * 0 when read, LOOKUP when the kernel has no such symbol (or no size for it),
+ * else why the read failed.
+ */
+enum ks_error_code ks_read_global(struct ks_kernel *k, const char *name, uint64_t *ret);
+/*
+ * A read whose failure the coverage must see: false and a problem "cannot
+ * read WHAT at 0xADDR (code)" with the read's code (coverage.c).
+ */
+bool ks_pass_read_u64(struct ks_analysis *a, uint64_t addr, uint64_t *ret, const char *what);
+bool ks_pass_read_u32(struct ks_analysis *a, uint64_t addr, uint32_t *ret, const char *what);
+/* The same for a field of the object at base; a field the kernel lacks is no problem (false). */
+bool ks_pass_read_field(struct ks_analysis *a, uint64_t base, enum ks_field f, uint64_t *ret, const char *what);
 
 /*
  * A pass: what it adds to the model, through up to four hooks, each optional.

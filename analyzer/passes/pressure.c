@@ -170,8 +170,8 @@ enum ks_error_code ks_psi_read_group(struct ks_analysis *a, uint64_t group, stru
 		memset(g->full, 0, sizeof(g->full));
 		return code;
 	}
-	if (l.last_update != UINT64_MAX && ks_try_read_u64(k, group + l.last_update, &last) && a->now_ns &&
-	    last <= a->now_ns)
+	if (l.last_update != UINT64_MAX && ks_pass_read_u64(a, group + l.last_update, &last, "psi_group.avg_last_update") &&
+	    a->now_ns && last <= a->now_ns)
 		g->updated_seconds_before = (double)(a->now_ns - last) / 1e9;
 	return 0;
 }

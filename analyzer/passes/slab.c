@@ -126,9 +126,17 @@ static bool read_caches(struct ks_kernel *k, struct ks_slab_cache **ret, size_t 
 	    !ks_kernel_late_field(k, KS_LF_KMEM_CACHE_LIST, &list_off, &size) ||
 	    !ks_kernel_late_field(k, KS_LF_KMEM_CACHE_NAME, &name_off, &size) ||
 	    !ks_kernel_late_field(k, KS_LF_KMEM_CACHE_SIZE, &size_off, &size) || size != 4 ||
-	    !ks_kernel_late_field(k, KS_LF_KMEM_CACHE_OBJECT_SIZE, &osize_off, &osize) || osize != 4 ||
-	    !ks_try_read_u64(k, head, &pos))
+	    !ks_kernel_late_field(k, KS_LF_KMEM_CACHE_OBJECT_SIZE, &osize_off, &osize) || osize != 4)
 		return false;
+	{
+		enum ks_error_code code = ks_read_code(k, head, &pos, sizeof(pos));
+
+		if (code) {
+			ks_problems_add(problems, code, 0, head, "cannot read slab_caches (%s): no cache named",
+					ks_error_code_name(code));
+			return false;
+		}
+	}
 	all = calloc(MAX_CACHES, sizeof(*all));
 	if (!all)
 		return false;
@@ -147,13 +155,18 @@ static bool read_caches(struct ks_kernel *k, struct ks_slab_cache **ret, size_t 
 			ks_try_read_string(k, name, c->name, sizeof(c->name));
 		if (ks_try_read_u32(k, cache + size_off, &v))
 			c->stride = v;
+		else
+			ks_problems_add(problems, ks_read_code(k, cache + size_off, &v, sizeof(v)), 0, cache + size_off,
+					"cannot read the size of slab cache 0x%llx: its objects not counted",
+					(unsigned long long)cache);
 		if (ks_try_read_u32(k, cache + osize_off, &v))
 			c->object_size = v;
 		if (!ks_u64map_put_index(index, cache, n))
 			break;
 		n++;
 		if (!ks_try_read_u64(k, pos, &pos)) {
-			ks_problems_add(problems, KS_ERR_NODATA, 0, pos, "slab_caches list cut: an entry is unreadable");
+			ks_problems_add(problems, ks_read_code(k, pos, &pos, sizeof(pos)), 0, pos,
+					"slab_caches list cut: an entry is unreadable");
 			break;
 		}
 	}

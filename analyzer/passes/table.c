@@ -16,6 +16,7 @@
  *   cgroups   finish: the cgroup v2 tree, alloc, locks -> memory.consumers.cgroups
  *   oom       task: the task               -> oom marks; finish: events, alloc -> oom
  *   activity  finish: alloc, locks         -> ta.activity, ta.dirty_throttled
+ *   coverage  finish: tasks, problems, nr_threads -> coverage
  *   verdict   finish: all of the above     -> verdicts
  *   groups    finish: stacks, activity     -> groups, group_tasks
  *
@@ -24,7 +25,7 @@
 #include "passes/pass.h"
 
 extern const struct ks_pass ks_pass_alloc, ks_pass_memory, ks_pass_pressure, ks_pass_locks, ks_pass_timing,
-	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_kmem, ks_pass_slab, ks_pass_cgroups, ks_pass_oom, ks_pass_activity, ks_pass_verdict, ks_pass_groups;
+	ks_pass_log, ks_pass_events, ks_pass_facts, ks_pass_consumers, ks_pass_kmem, ks_pass_slab, ks_pass_cgroups, ks_pass_oom, ks_pass_activity, ks_pass_coverage, ks_pass_verdict, ks_pass_groups;
 
 const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_alloc,
@@ -41,6 +42,7 @@ const struct ks_pass *const ks_pass_table[] = {
 	&ks_pass_cgroups,
 	&ks_pass_oom,
 	&ks_pass_activity,
+	&ks_pass_coverage,
 	&ks_pass_verdict,
 	&ks_pass_groups,
 };

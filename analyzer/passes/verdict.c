@@ -13,6 +13,8 @@
 struct builder {
 	struct ks_analysis *a;
 	size_t cap;
+	/* the verdict whose evidence is the log alone, not scaled by the tasks read; -1 none */
+	long unscaled;
 };
 
 static struct ks_verdict *add(struct builder *b, enum ks_verdict_kind kind, double score)
@@ -1019,6 +1021,19 @@ static bool reported_hung(const struct ks_analysis *a, size_t i)
 	return false;
 }
 
+/* Event e is the log's first hung-task report of a task the walk did not read (no task of the model). */
+static bool unread_hung(const struct ks_analysis *a, size_t e)
+{
+	const struct ks_event *ev = &a->events[e];
+
+	if (ev->kind != KS_EVENT_HUNG_TASK || ev->task >= 0 || ev->pid <= 0)
+		return false;
+	for (size_t p = 0; p < e; p++)
+		if (a->events[p].kind == KS_EVENT_HUNG_TASK && a->events[p].task < 0 && a->events[p].pid == ev->pid)
+			return false;
+	return true;
+}
+
 /*
  * The last word on tasks stuck in D that no other verdict names, so that
  * minutes of uninterruptible sleep never read as "no stall": a task counts
@@ -1039,7 +1054,7 @@ static void hung_tasks(struct builder *b)
 	struct ks_verdict *v;
 	/* decided before the verdict exists: its own pids must not explain them */
 	int32_t pids[KS_VERDICT_MAX_PIDS];
-	size_t npids = 0;
+	size_t npids = 0, unread = 0, logged[KS_VERDICT_MAX_PIDS], nlogged = 0;
 
 	for (size_t i = 0; i < a->tasks.count; i++) {
 		const struct ks_stall *st = &a->ta[i].stall;
@@ -1065,25 +1080,62 @@ static void hung_tasks(struct builder *b)
 		else
 			other++;
 	}
-	if (!total || !(v = add(b, KS_VERDICT_HUNG_TASKS, 0.45)))
+	/*
+	 * On a dump not read in full, the kernel's own hung-task reports of tasks kstall could not
+	 * read still stand: the log names them (a task read in full and gone exited since).
+	 */
+	if (!a->coverage.complete)
+		for (size_t e = 0; e < a->nevents; e++) {
+			if (!unread_hung(a, e))
+				continue;
+			unread++;
+			if (nlogged < KS_VERDICT_MAX_PIDS)
+				logged[nlogged++] = e;
+			if (npids < KS_VERDICT_MAX_PIDS)
+				pids[npids++] = a->events[e].pid;
+		}
+	if (!(total || unread) || !(v = add(b, KS_VERDICT_HUNG_TASKS, 0.45)))
 		return;
+	if (unread)
+		b->unscaled = (long)(v - a->verdicts);
 	for (size_t p = 0; p < npids; p++)
 		add_pid(v, pids[p]);
-	len = (size_t)snprintf(v->summary, sizeof(v->summary),
-			       "%zu task%s ha%s slept uninterruptibly for %.0f s or more (%s) with no cause "
-			       "kstall can name: ",
-			       total, total == 1 ? "" : "s", total == 1 ? "s" : "ve", timeout,
-			       a->hung_task_timeout ? "the kernel's hung-task timeout"
-						    : "the kernel's default hung-task timeout");
-	for (size_t k = 0; k < nwhere && len < sizeof(v->summary); k++)
-		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s%s %.100s",
-					k ? ", " : "", count[k], kind[k] ? "waiting for " : "in",
-					kind[k] ? kind[k] : "", where[k]);
-	if (other && len < sizeof(v->summary))
-		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ", %zu elsewhere", other);
-	if (len < sizeof(v->summary))
-		snprintf(v->summary + len, sizeof(v->summary) - len, ". %s what %s for.",
-			 total == 1 ? "Its stack shows" : "Their stacks show", total == 1 ? "it waits" : "they wait");
+	len = 0;
+	if (total) {
+		len = (size_t)snprintf(v->summary, sizeof(v->summary),
+				       "%zu task%s ha%s slept uninterruptibly for %.0f s or more (%s) with no cause "
+				       "kstall can name: ",
+				       total, total == 1 ? "" : "s", total == 1 ? "s" : "ve", timeout,
+				       a->hung_task_timeout ? "the kernel's hung-task timeout"
+							    : "the kernel's default hung-task timeout");
+		for (size_t k = 0; k < nwhere && len < sizeof(v->summary); k++)
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%zu %s%s %.100s",
+						k ? ", " : "", count[k], kind[k] ? "waiting for " : "in",
+						kind[k] ? kind[k] : "", where[k]);
+		if (other && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ", %zu elsewhere", other);
+		if (len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, ". %s what %s for.",
+						total == 1 ? "Its stack shows" : "Their stacks show",
+						total == 1 ? "it waits" : "they wait");
+	}
+	if (unread && len < sizeof(v->summary)) {
+		len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len,
+					"%sThe kernel log reports %zu hung task%s kstall could not read: ", total ? " " : "",
+					unread, unread == 1 ? "" : "s");
+		for (size_t n = 0; n < nlogged && len < sizeof(v->summary); n++) {
+			const struct ks_event *ev = &a->events[logged[n]];
+
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, "%s%s (pid %d)", n ? ", " : "",
+						ev->comm[0] ? ev->comm : "?", ev->pid);
+		}
+		if (unread > nlogged && len < sizeof(v->summary))
+			len += (size_t)snprintf(v->summary + len, sizeof(v->summary) - len, " and %zu more",
+						unread - nlogged);
+		if (len < sizeof(v->summary))
+			snprintf(v->summary + len, sizeof(v->summary) - len,
+				 ". Their stacks are not in what was read; the log's reports show where they slept.");
+	}
 	/* names only, sorted: the same hang gives the same signature whatever the task order */
 	sign_names(v, keys, nwhere, NULL);
 }
@@ -1119,6 +1171,38 @@ static void add_memory_onset(struct ks_analysis *a)
 	}
 }
 
+/*
+ * Not all of the dump was read: never "none" then, but this, saying what is
+ * missing, next to whatever the tasks read did show. A fixed score below
+ * every cause found in full (its certainty is what is missing, not a guess).
+ */
+#define INCONCLUSIVE_SCORE 0.40
+static bool inconclusive(struct builder *b, double scale)
+{
+	struct ks_analysis *a = b->a;
+	size_t found = a->nverdicts, len;
+	struct ks_verdict *v = add(b, KS_VERDICT_INCONCLUSIVE, INCONCLUSIVE_SCORE);
+	char what[320];
+
+	if (!v)
+		return false;
+	ks_coverage_words(&a->coverage, what, sizeof(what));
+	len = (size_t)snprintf(v->summary, sizeof(v->summary), "The dump could not be read in full, coverage %s "
+			       "(COULD NOT READ says what). ", what);
+	if (len < sizeof(v->summary)) {
+		if (found)
+			snprintf(v->summary + len, sizeof(v->summary) - len,
+				 "The other verdicts rest on what was read, their scores scaled by %.2f; a cause may "
+				 "lie in what was not.", scale);
+		else
+			snprintf(v->summary + len, sizeof(v->summary) - len,
+				 "No stall was found in what was read, but a stall may lie in what was not: this is "
+				 "no \"none\".");
+	}
+	snprintf(v->signature, sizeof(v->signature), "inconclusive");
+	return true;
+}
+
 static int by_score(const void *x, const void *y)
 {
 	const struct ks_verdict *a = x, *b = y;
@@ -1128,7 +1212,8 @@ static int by_score(const void *x, const void *y)
 
 static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 {
-	struct builder b = { .a = a };
+	struct builder b = { .a = a, .unscaled = -1 };
+	double scale = ks_coverage_scale(&a->coverage);
 	struct census c;
 
 	(void)ctx;
@@ -1145,12 +1230,19 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 	memcg_limit(&b);
 	hung_tasks(&b);
 	add_memory_onset(a);
-	if (!a->nverdicts) {
+	/* a verdict rests on the tasks read: scaled by their share (1 on complete coverage) */
+	for (size_t v = 0; v < a->nverdicts; v++)
+		if ((long)v != b.unscaled)
+			a->verdicts[v].score *= scale;
+	if (!a->coverage.complete) {
+		if (!inconclusive(&b, scale))
+			return &ks_error_nomem;
+	} else if (!a->nverdicts) {
 		size_t gaps = 0;
 		bool partial;
 
 		ks_model_support(a, &gaps);
-		/* what could not be read may hold the stall: no confident "nothing wrong" then */
+		/* what kstall cannot look up on this kernel may hold the stall: no confident "nothing wrong" then */
 		partial = a->problems.count || gaps;
 		struct ks_verdict *v = add(&b, KS_VERDICT_NONE, partial ? 0.5 : 1.0);
 
@@ -1160,7 +1252,7 @@ static struct ks_error *verdict_finish(struct ks_analysis *a, void *ctx)
 			char unread[96] = "", unknown[96] = "";
 
 			if (a->problems.count)
-				snprintf(unread, sizeof(unread), "%zu part%s of the dump could not be read (COULD NOT READ)",
+				snprintf(unread, sizeof(unread), "%zu thing%s kstall could not look up (COULD NOT READ)",
 					 a->problems.count, a->problems.count == 1 ? "" : "s");
 			if (gaps)
 				snprintf(unknown, sizeof(unknown), "%zu capabilit%s of this kernel kstall cannot read "

@@ -256,6 +256,8 @@ static const char STYLE[] =
 	"table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:3px 8px;"
 	"border-bottom:1px solid #eceff2;vertical-align:top}th{background:#f6f8fa;font-weight:600}\n"
 	".verdict{border-left:6px solid #c62828}.verdict.ok{border-left-color:#2e7d32}\n"
+	".verdict.inconclusive{border-left-color:#ef8f00}.verdict.inconclusive .kind{background:#fff3e0;color:#e65100}\n"
+	".coverage.incomplete{color:#e65100;font-weight:600}\n"
 	".verdict .kind{font-family:ui-monospace,monospace;background:#fdecea;color:#b71c1c;padding:1px 6px;"
 	"border-radius:4px}.verdict.ok .kind{background:#e8f5e9;color:#1b5e20}\n"
 	".summary{font-size:15px;margin:6px 0}.muted{color:#5f6b76}\n"
@@ -360,9 +362,14 @@ static void html_header(struct html *h)
 
 	put(h, "<header><h1>kstall report</h1><p>kernel <span class=\"mono\">");
 	esc(h, release(h));
-	put(h, "</span> &middot; up %.0f s at the crash &middot; %zu tasks &middot; %zu stalled &middot; "
-	       "%zu lock%s waited on</p>\n",
-	    (double)a->now_ns / 1e9, a->tasks.count, h->nstalled, a->nlocks, a->nlocks == 1 ? "" : "s");
+	put(h, "</span> &middot; ");
+	/* the clock unread is no uptime of 0 */
+	if (a->now_ns)
+		put(h, "up %.0f s at the crash", (double)a->now_ns / 1e9);
+	else
+		put(h, "uptime unknown");
+	put(h, " &middot; %zu tasks &middot; %zu stalled &middot; %zu lock%s waited on</p>\n", a->tasks.count,
+	    h->nstalled, a->nlocks, a->nlocks == 1 ? "" : "s");
 	{
 		/* the dump facts: which machine, when, why it crashed, what tainted it */
 		const struct ks_dump_facts *f = &a->facts;
@@ -578,10 +585,17 @@ static void html_verdicts(struct html *h)
 	const struct ks_analysis *a = h->a;
 	const struct ks_verdict *vd = a->nverdicts ? &a->verdicts[0] : NULL;
 	bool ok = !vd || vd->kind == KS_VERDICT_NONE;
+	char cover[400];
 
 	put(h, "<section id=\"verdict\" class=\"verdict%s\">\n<h2>Verdict: <span class=\"kind\">%s</span> "
 	       "<span class=\"muted\">score %.2f</span></h2>\n",
-	    ok ? " ok" : "", vd ? ks_verdict_name(vd->kind) : "none", vd ? vd->score : 0.0);
+	    ok ? " ok" : vd->kind == KS_VERDICT_INCONCLUSIVE ? " inconclusive" : "",
+	    vd ? ks_verdict_name(vd->kind) : "none", vd ? vd->score : 0.0);
+	/* how much of the dump the verdicts rest on, before them */
+	ks_coverage_words(&a->coverage, cover, sizeof(cover));
+	put(h, "<p class=\"coverage%s\">coverage ", a->coverage.complete ? "" : " incomplete");
+	esc(h, cover);
+	put(h, "</p>\n");
 	if (!vd) {
 		put(h, "<p class=\"summary\">No hypothesis.</p></section>\n");
 		return;

@@ -303,8 +303,11 @@ static void text_memory(FILE *out, const struct ks_analysis *a)
 	for (size_t z = 0; z < m->nzones; z++) {
 		const struct ks_zone_info *zi = &m->zones[z];
 
-		ks_term_printf(out, "  node %d zone %-8s free %8llu", zi->node, zi->name,
-			(unsigned long long)zi->free);
+		if (zi->free_unread)
+			ks_term_printf(out, "  node %d zone %-8s free %8s", zi->node, zi->name, "?");
+		else
+			ks_term_printf(out, "  node %d zone %-8s free %8llu", zi->node, zi->name,
+				(unsigned long long)zi->free);
 		if (zi->watermarks_known)
 			ks_term_printf(out, "  min %6llu low %6llu high %6llu%s",
 				(unsigned long long)zi->min, (unsigned long long)zi->low,
@@ -770,10 +773,18 @@ static void text_facts(FILE *out, const struct ks_analysis *a)
 
 static void report_verdicts(FILE *out, const struct ks_analysis *a)
 {
-	ks_term_printf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n",
-		ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
+	char cover[400];
+
+	/* the clock unread is no uptime of 0 */
+	if (a->now_ns)
+		ks_term_printf(out, "kstall report: kernel %s, up %.0f s at the crash, %zu tasks\n",
+			ks_kernel_release(a->kernel), (double)a->now_ns / 1e9, a->tasks.count);
+	else
+		ks_term_printf(out, "kstall report: kernel %s, uptime unknown, %zu tasks\n", ks_kernel_release(a->kernel),
+			a->tasks.count);
 	text_facts(out, a);
-	ks_term_printf(out, "\n");
+	ks_coverage_words(&a->coverage, cover, sizeof(cover));
+	ks_term_printf(out, "  coverage %s\n\n", cover);
 	for (size_t v = 0; v < a->nverdicts; v++) {
 		const struct ks_verdict *vd = &a->verdicts[v];
 
@@ -977,6 +988,25 @@ static json_t *json_problems(const struct ks_analysis *a)
 						     p->address ? hexstr(p->address) : json_null()));
 	}
 	return arr;
+}
+
+/* How much of the dump was read (struct ks_coverage); the count null when nr_threads was unreadable. */
+static json_t *json_coverage(const struct ks_analysis *a)
+{
+	const struct ks_coverage *c = &a->coverage;
+	json_t *parts = json_array(), *o;
+
+	for (size_t i = 0; i < c->nparts; i++)
+		json_array_append_new(parts, json_string(c->parts[i]));
+	o = json_pack("{s:b,s:I,s:o,s:o,s:i,s:I,s:I,s:I,s:I,s:o,s:f}", "complete", c->complete, "tasks_read",
+		      (json_int_t)c->tasks_read, "tasks_expected",
+		      c->threads_known ? json_integer((json_int_t)c->tasks_expected) : json_null(), "nr_threads",
+		      c->threads_known ? json_integer((json_int_t)c->nr_threads) : json_null(), "idle_expected",
+		      (int)c->idle_expected, "idle_read", (json_int_t)c->idle_read, "tasks_partial",
+		      (json_int_t)c->tasks_partial, "stacks_incomplete", (json_int_t)c->stacks_incomplete,
+		      "read_failures", (json_int_t)c->read_failures, "incomplete_parts", parts, "score_scale",
+		      ks_coverage_scale(c));
+	return o;
 }
 
 static json_t *json_support(const struct ks_analysis *a)
@@ -1258,8 +1288,9 @@ static json_t *json_memory(const struct ks_analysis *a)
 				    m->known[it] ? json_integer((json_int_t)m->pages[it]) : json_null());
 	for (size_t z = 0; z < m->nzones; z++) {
 		const struct ks_zone_info *zi = &m->zones[z];
-		json_t *o = json_pack("{s:i,s:o,s:I,s:I}", "node", zi->node, "name", ks_json_text(zi->name), "free",
-				      (json_int_t)zi->free, "managed", (json_int_t)zi->managed);
+		json_t *o = json_pack("{s:i,s:o,s:o,s:I}", "node", zi->node, "name", ks_json_text(zi->name), "free",
+				      zi->free_unread ? json_null() : json_integer((json_int_t)zi->free), "managed",
+				      (json_int_t)zi->managed);
 
 		json_object_set_new(o, "min", zi->watermarks_known ? json_integer((json_int_t)zi->min) : json_null());
 		json_object_set_new(o, "low", zi->watermarks_known ? json_integer((json_int_t)zi->low) : json_null());
@@ -1418,11 +1449,12 @@ json_t *ks_report_json(const struct ks_analysis *a)
 	}
 	json_object_set_new(root, "schema_version", json_integer(REPORT_SCHEMA_VERSION));
 	json_object_set_new(root, "kernel",
-			    json_pack("{s:o,s:i,s:f,s:I}", "release",
+			    json_pack("{s:o,s:i,s:o,s:I}", "release",
 				      ks_json_text(k ? ks_kernel_release(k) : "(unknown)"), "hz",
-				      (int)a->hz, "uptime_seconds", (double)a->now_ns / 1e9, "jiffies",
-				      (json_int_t)a->jiffies));
+				      (int)a->hz, "uptime_seconds", a->now_ns ? json_real((double)a->now_ns / 1e9) : json_null(),
+				      "jiffies", (json_int_t)a->jiffies));
 	json_object_set_new(root, "dump", json_facts(a));
+	json_object_set_new(root, "coverage", json_coverage(a));
 	json_object_set_new(root, "verdicts", verdicts);
 	json_object_set_new(root, "tasks", tasks);
 	json_object_set_new(root, "locks", locks);

@@ -53,6 +53,17 @@ def main():
                 failures.append(f"task {addr} pid {w['pid']}: {key} drgn={w[key]!r} kstall={g[gkey]!r}")
     print(f"ps: {len(got)} tasks compared")
 
+    # Coverage: a dump read in full says so, its tasks the kernel's count (nr_threads, and one
+    # idle task per online CPU), which is drgn's count of them.
+    cov = json.loads(run([kstall, "report", "--json", vmcore, vmlinux] + modules))["coverage"]
+    expected = oracle["nr_threads"] + oracle["online_cpus"]
+    if not cov["complete"] or cov["tasks_read"] != len(want) or cov["tasks_expected"] != expected or \
+            len(want) != expected or cov["idle_read"] != oracle["online_cpus"] or cov["read_failures"] or \
+            cov["incomplete_parts"] or cov["score_scale"] != 1:
+        failures.append(f"coverage {cov}: want complete, {len(want)} tasks as drgn reads, nr_threads "
+                        f"{oracle['nr_threads']} + {oracle['online_cpus']} idle")
+    print(f"coverage: {cov['tasks_read']} of {cov['tasks_expected']} tasks")
+
     # Stacks: every blocked task's function names equal drgn's.
     stacks = {t["task"]: t for t in bt["tasks"]}
     compared = through_irq = beyond_module = 0

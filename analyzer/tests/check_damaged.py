@@ -183,7 +183,117 @@ if rep and rep.stdout:
     if not any(p["code"] == "bad_data" and f"task {loop['to']} listed twice" in p["message"] for p in probs):
         failures.append(f"task-loop: want a bad_data problem for the loop, got {probs}")
 
+# Honest verdicts: a copy that lost tasks or counters says how much it read (coverage), is never
+# "none", names each counter it could not read, and triage keeps it apart from complete dumps.
+EXPECTED = facts["nr_threads"] + facts["online_cpus"]
+honest = 0
+
+
+def coverage_of(name):
+    p = run(["report", "--json", core(name), lean_vmlinux])
+    if not p or not p.stdout:
+        failures.append(f"{name}: no JSON report")
+        return None
+    # what could not be read is said: exit 1 and a line on stderr, never a quiet 0
+    if p.returncode != 1 or not p.stderr.strip():
+        failures.append(f"{name}: exit {p.returncode}, stderr {p.stderr[-300:]!r}: want 1 and the problems")
+    return json.loads(p.stdout)
+
+
+for name in ("cut90", "vmstat-filtered", "tail", "stack-filtered", "task-loop", "thread-loop"):
+    honest += 1
+    r = coverage_of(name)
+    if not r:
+        continue
+    cov, kinds = r["coverage"], [v["kind"] for v in r["verdicts"]]
+    if cov["complete"] or "none" in kinds or "inconclusive" not in kinds:
+        failures.append(f"{name}: coverage {cov}, verdicts {kinds}: want incomplete, an inconclusive, no none")
+    if cov["tasks_expected"] != EXPECTED or cov["nr_threads"] != facts["nr_threads"]:
+        failures.append(f"{name}: tasks_expected {cov['tasks_expected']}, want nr_threads "
+                        f"{facts['nr_threads']} + {facts['online_cpus']} idle = {EXPECTED}")
+    if cov["read_failures"] < 1 or cov["read_failures"] > len(r["problems"]):
+        failures.append(f"{name}: read_failures {cov['read_failures']} of {len(r['problems'])} problems")
+
+# cut at 90%: the per-CPU pages are gone: the idle tasks and the clocks with them
+cut = facts["cut90"]
+r = coverage_of("cut90")
+if r:
+    cov = r["coverage"]
+    want = cut["threads_readable"] + cut["idle_readable"]
+    if cut["threads_readable"] is None or cov["tasks_read"] != want or cov["idle_read"] != cut["idle_readable"]:
+        failures.append(f"cut90: {cov['tasks_read']} tasks read ({cov['idle_read']} idle), drgn reads {cut}")
+    if "tasks" not in cov["incomplete_parts"]:
+        failures.append(f"cut90: incomplete_parts {cov['incomplete_parts']} does not name the tasks")
+    top = r["verdicts"][0]
+    scale = cov["tasks_read"] / EXPECTED
+    if top["kind"] != "lock_cycle" or abs(top["score"] - 0.95 * scale) > 1e-6 or abs(cov["score_scale"] - scale) > 1e-9:
+        failures.append(f"cut90: top verdict {top['kind']} {top['score']}, want lock_cycle at 0.95 x {scale:.4f}")
+    if cut["idle_readable"] == 0 and r["kernel"]["uptime_seconds"] is not None:
+        failures.append(f"cut90: no run queue read, yet uptime {r['kernel']['uptime_seconds']}")
+    p = run(["report", core("cut90"), lean_vmlinux])
+    words = f"coverage incomplete: {want} of {EXPECTED} tasks read"
+    if not p or words not in p.stdout or "up 0 s" in p.stdout or "uptime unknown" not in p.stdout:
+        failures.append(f"cut90: the text report does not say {words!r} and 'uptime unknown'")
+
+# the global memory counters' page filtered out: each of them unknown (null), each a nodata problem
+vf = facts["vmstat_filtered"]
+r = coverage_of("vmstat-filtered")
+if r:
+    cov, pages, probs = r["coverage"], r["memory"]["pages"], r["problems"]
+    if not vf["counters"]:
+        failures.append("vmstat-filtered: damage.py found no counter on the filtered page")
+    for c in vf["counters"]:
+        if pages.get(c) is not None:
+            failures.append(f"vmstat-filtered: counter {c} reads {pages[c]}, want null")
+        if not any(p["code"] == "nodata" and f"memory counter {c} " in p["message"] for p in probs):
+            failures.append(f"vmstat-filtered: no nodata problem names the counter {c}")
+    if "memory" not in cov["incomplete_parts"]:
+        failures.append(f"vmstat-filtered: incomplete_parts {cov['incomplete_parts']} does not name memory")
+    if cov["tasks_read"] != vf["threads_readable"] + vf["idle_readable"]:
+        failures.append(f"vmstat-filtered: {cov['tasks_read']} tasks read, drgn reads {vf}")
+
+# the task list looping early loses the scenario's tasks: the log's hung-task reports still name them
+g = run(["report", "--json", good, lean_vmlinux])
+r = coverage_of("task-loop")
+honest += 1
+if g and g.stdout and r:
+    hung = {e["pid"] for e in json.loads(g.stdout)["events"] if e["kind"] == "hung_task"}
+    lost = hung - {t["pid"] for t in r["tasks"]}
+    v = next((v for v in r["verdicts"] if v["kind"] == "hung_tasks"), None)
+    if not lost:
+        failures.append(f"task-loop: no hung task reported in the log is lost ({sorted(hung)}): the copy tests nothing")
+    elif not v or not lost <= set(v["pids"]) or "The kernel log reports" not in v["summary"]:
+        failures.append(f"task-loop: the log reports {sorted(lost)} hung and unread, verdict {v}")
+    elif r["verdicts"][0]["kind"] != "hung_tasks" or v["score"] != 0.45:
+        failures.append(f"task-loop: top verdict {r['verdicts'][0]['kind']}, want hung_tasks at 0.45 from the log")
+
+# triage: the damaged copies apart from a dump read in full, in their own group
+tri = os.path.join(damaged, "triage")
+os.makedirs(tri, exist_ok=True)
+for name, src in (("good.vmcore", good), ("cut90.vmcore", core("cut90")),
+                  ("vmstat-filtered.vmcore", core("vmstat-filtered"))):
+    dst = os.path.join(tri, name)
+    if os.path.lexists(dst):
+        os.unlink(dst)
+    os.symlink(os.path.abspath(src), dst)
+p = run(["triage", "--json", "--index", os.path.join(damaged, "triage.sqlite"), "--vmlinux", lean_vmlinux, tri])
+honest += 1
+if not p or p.returncode not in (0, 1):
+    failures.append(f"triage of the damaged copies: {p and p.returncode}, {p and p.stderr[-800:]}")
+else:
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+    status = {os.path.basename(x["path"]): x["status"] for x in rows if x["type"] == "dump"}
+    groups = {x["signature"]: sorted(os.path.basename(q) for q in x["paths"]) for x in rows if x["type"] == "group"}
+    if status != {"good.vmcore": "ok", "cut90.vmcore": "inconclusive", "vmstat-filtered.vmcore": "inconclusive"}:
+        failures.append(f"triage: statuses {status}")
+    if groups.get("inconclusive") != ["cut90.vmcore", "vmstat-filtered.vmcore"] or \
+            groups.get("lock_cycle:stall_mutex_a:stall_mutex_b") != ["good.vmcore"]:
+        failures.append(f"triage: groups {groups}, want the damaged copies apart from the good dump")
+    p = run(["triage", "--index", os.path.join(damaged, "triage.sqlite"), "--vmlinux", lean_vmlinux, tri])
+    if not p or "inconclusive: coverage incomplete" not in p.stdout or "  2 x inconclusive\n" not in p.stdout:
+        failures.append(f"triage text: no inconclusive row and group: {p and p.stdout}")
+
 for f in failures:
     print("FAIL:", f)
-print(f"{len(jobs) + 4 - len(failures)} passed, {len(failures)} failed")
+print(f"{len(jobs) + 4 + honest + 3 - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)

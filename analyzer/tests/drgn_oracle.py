@@ -76,7 +76,8 @@ def main():
             continue
         tasks.append(task_record(prog, t, False, image))
     json.dump({"tasks": tasks, "dmesg": get_dmesg(prog).decode(errors="replace"),
-               "modules_loaded": modules_loaded}, sys.stdout)
+               "modules_loaded": modules_loaded, "nr_threads": prog["nr_threads"].value_(),
+               "online_cpus": len(list(for_each_online_cpu(prog)))}, sys.stdout)
 
 
 main()

@@ -56,6 +56,27 @@ static void model_init(struct model *m, size_t ntasks, size_t nlocks)
 	m->a.nlocks = nlocks;
 	m->a.oom.lock_owner = -1;
 	m->a.oom.reaper = -1;
+	/* every task read, as the kernel counts them: what the rules are about unless a test says */
+	m->a.coverage = (struct ks_coverage){ .threads_known = true, .nr_threads = ntasks, .tasks_expected = ntasks,
+					      .tasks_read = ntasks, .complete = true };
+}
+
+/* Coverage cut: read of expected tasks, failures reads failed, one part named. */
+static void cut(struct model *m, size_t read, uint64_t expected, size_t failures)
+{
+	m->a.coverage.tasks_read = read;
+	m->a.coverage.nr_threads = m->a.coverage.tasks_expected = expected;
+	m->a.coverage.read_failures = failures;
+	m->a.coverage.complete = false;
+	ks_coverage_add_part(&m->a.coverage, "tasks");
+}
+
+static const struct ks_verdict *find_kind(const struct model *m, enum ks_verdict_kind kind)
+{
+	for (size_t v = 0; v < m->a.nverdicts; v++)
+		if (m->a.verdicts[v].kind == kind)
+			return &m->a.verdicts[v];
+	return NULL;
 }
 
 /* Task i sleeps in D on lock l (held by owner, -1 for none) since `seconds`. */
@@ -106,6 +127,8 @@ static bool names_pid(const struct ks_verdict *v, int32_t pid)
 static void done(struct model *m)
 {
 	free(m->a.verdicts);
+	m->a.verdicts = NULL;
+	m->a.nverdicts = 0;
 }
 
 /* No lock, no allocation, no victim: "none", said once, with a stable signature. */
@@ -581,6 +604,144 @@ static void test_slab_unreclaimable(void **state)
 	done(&m);
 }
 
+
+/* The scale: 1 on complete coverage, the share of tasks read, 0.5 when the kernel's count is unknown. */
+static void test_coverage_scale(void **state)
+{
+	struct ks_coverage c = { .threads_known = true, .tasks_expected = 64, .tasks_read = 64, .complete = true };
+	char words[200];
+
+	(void)state;
+	assert_true(ks_coverage_scale(&c) == 1.0);
+	ks_coverage_words(&c, words, sizeof(words));
+	assert_string_equal(words, "complete: 64 of 64 tasks read, 0 reads failed");
+	c.complete = false;
+	c.tasks_read = 28;
+	c.read_failures = 3;
+	ks_coverage_add_part(&c, "tasks");
+	ks_coverage_add_part(&c, "memory");
+	ks_coverage_add_part(&c, "tasks");
+	assert_int_equal(c.nparts, 2);
+	assert_true(ks_coverage_scale(&c) == 28.0 / 64.0);
+	ks_coverage_words(&c, words, sizeof(words));
+	assert_string_equal(words, "incomplete: 28 of 64 tasks read, 3 reads failed; not read in full: tasks, memory");
+	/* every task read but a counter failed: the tasks' share is whole */
+	c.tasks_read = 64;
+	assert_true(ks_coverage_scale(&c) == 1.0);
+	c.tasks_read = 70;
+	assert_true(ks_coverage_scale(&c) == 1.0);
+	c.threads_known = false;
+	assert_true(ks_coverage_scale(&c) == 0.5);
+	ks_coverage_words(&c, words, sizeof(words));
+	assert_non_null(strstr(words, "70 of ? tasks read (nr_threads unreadable)"));
+}
+
+/* Nothing found in a dump not read in full: inconclusive, saying what is missing, never "none". */
+static void test_inconclusive(void **state)
+{
+	struct model m;
+
+	(void)state;
+	model_init(&m, 3, 0);
+	cut(&m, 3, 64, 2);
+	run(&m);
+	assert_int_equal(m.a.nverdicts, 1);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_INCONCLUSIVE);
+	assert_string_equal(ks_verdict_name(m.a.verdicts[0].kind), "inconclusive");
+	assert_true(m.a.verdicts[0].score == 0.40);
+	assert_string_equal(m.a.verdicts[0].signature, "inconclusive");
+	assert_non_null(strstr(m.a.verdicts[0].summary, "3 of 64 tasks read, 2 reads failed; not read in full: tasks"));
+	assert_non_null(strstr(m.a.verdicts[0].summary, "a stall may lie in what was not"));
+	done(&m);
+	/* complete: the same model is "none" at 1.00 */
+	model_init(&m, 3, 0);
+	run(&m);
+	assert_int_equal(m.a.nverdicts, 1);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	assert_true(m.a.verdicts[0].score == 1.0);
+	done(&m);
+}
+
+/* A cause found in what was read keeps its rank, its score scaled by the share of tasks read. */
+static void test_scaled_by_coverage(void **state)
+{
+	struct model m;
+	const struct ks_verdict *inc;
+
+	(void)state;
+	model_init(&m, 3, 2);
+	waits(&m, 0, 0, 1, 60);
+	waits(&m, 1, 1, 0, 60);
+	m.ta[0].in_cycle = m.ta[1].in_cycle = true;
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_LOCK_CYCLE);
+	assert_true(m.a.verdicts[0].score == 0.95);
+	assert_null(find_kind(&m, KS_VERDICT_INCONCLUSIVE));
+	done(&m);
+	model_init(&m, 3, 2);
+	waits(&m, 0, 0, 1, 60);
+	waits(&m, 1, 1, 0, 60);
+	m.ta[0].in_cycle = m.ta[1].in_cycle = true;
+	cut(&m, 3, 4, 1);
+	run(&m);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_LOCK_CYCLE);
+	assert_true(m.a.verdicts[0].score > 0.95 * 0.75 - 1e-12 && m.a.verdicts[0].score < 0.95 * 0.75 + 1e-12);
+	assert_non_null(inc = find_kind(&m, KS_VERDICT_INCONCLUSIVE));
+	assert_true(inc->score == 0.40);
+	assert_non_null(strstr(inc->summary, "scores scaled by 0.75"));
+	assert_null(find_kind(&m, KS_VERDICT_NONE));
+	done(&m);
+	/* the kernel's count unknown: half */
+	model_init(&m, 3, 2);
+	waits(&m, 0, 0, 1, 60);
+	waits(&m, 1, 1, 0, 60);
+	m.ta[0].in_cycle = m.ta[1].in_cycle = true;
+	cut(&m, 3, 0, 1);
+	m.a.coverage.threads_known = false;
+	run(&m);
+	assert_true(m.a.verdicts[0].score == 0.95 * 0.5);
+	done(&m);
+}
+
+/* The log's hung-task reports of tasks that could not be read give a verdict naming them. */
+static void test_hung_from_log(void **state)
+{
+	struct ks_event ev[] = {
+		{ .kind = KS_EVENT_HUNG_TASK, .pid = 77, .comm = "lost_a", .task = -1, .seconds_before = 5 },
+		{ .kind = KS_EVENT_HUNG_TASK, .pid = 78, .comm = "lost_b", .task = -1, .seconds_before = 5 },
+		/* reported twice: named once */
+		{ .kind = KS_EVENT_HUNG_TASK, .pid = 77, .comm = "lost_a", .task = -1, .seconds_before = 1 },
+	};
+	struct model m;
+	const struct ks_verdict *v;
+
+	(void)state;
+	model_init(&m, 3, 0);
+	m.a.events = ev;
+	m.a.nevents = 3;
+	cut(&m, 3, 64, 5);
+	run(&m);
+	assert_non_null(v = find_kind(&m, KS_VERDICT_HUNG_TASKS));
+	assert_int_equal(v->npids, 2);
+	assert_true(names_pid(v, 77) && names_pid(v, 78));
+	/* the log's word, not the tasks read: not scaled, and above the inconclusive */
+	assert_true(v->score == 0.45);
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_HUNG_TASKS);
+	assert_non_null(strstr(v->summary, "The kernel log reports 2 hung tasks kstall could not read: lost_a (pid 77), "
+					  "lost_b (pid 78)."));
+	assert_non_null(find_kind(&m, KS_VERDICT_INCONCLUSIVE));
+	assert_null(find_kind(&m, KS_VERDICT_NONE));
+	done(&m);
+	/* read in full: a task the log reported and the walk did not meet has exited since */
+	model_init(&m, 3, 0);
+	m.a.events = ev;
+	m.a.nevents = 3;
+	run(&m);
+	assert_null(find_kind(&m, KS_VERDICT_HUNG_TASKS));
+	assert_int_equal(m.a.verdicts[0].kind, KS_VERDICT_NONE);
+	done(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +757,10 @@ int main(void)
 		cmocka_unit_test(test_memory_causes_ranked),
 		cmocka_unit_test(test_memcg_limit),
 		cmocka_unit_test(test_slab_unreclaimable),
+		cmocka_unit_test(test_coverage_scale),
+		cmocka_unit_test(test_inconclusive),
+		cmocka_unit_test(test_scaled_by_coverage),
+		cmocka_unit_test(test_hung_from_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

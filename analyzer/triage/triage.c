@@ -349,7 +349,10 @@ static void print_table(const struct ks_triage_dumps *d, bool wide)
 			ks_term_printf(stdout, "  %s\n", e->status == KS_TRIAGE_FAILED ? or_dash(e->reason)
 								: or_dash(e->signature));
 		else if (e->status != KS_TRIAGE_OK && e->reason)
-			ks_term_printf(stdout, "\n    %s: %s\n", e->status == KS_TRIAGE_FAILED ? "failed" : "partly read",
+			ks_term_printf(stdout, "\n    %s: %s\n",
+			       e->status == KS_TRIAGE_FAILED	     ? "failed"
+			       : e->status == KS_TRIAGE_INCONCLUSIVE ? "inconclusive"
+								     : "partly read",
 			       e->reason);
 		else
 			putchar('\n');
@@ -361,12 +364,22 @@ struct group {
 	size_t first, count; /* a run of order[] */
 };
 
+/*
+ * What a dump is grouped by: its signature; a dump not read in full goes to
+ * the group "inconclusive" whatever its verdict, never next to the dumps read
+ * in full (a cut dump's "none" is no healthy machine).
+ */
+static const char *group_key(const struct ks_triage_entry *e)
+{
+	return e->status == KS_TRIAGE_INCONCLUSIVE ? "inconclusive" : e->signature;
+}
+
 static int by_signature(const void *a, const void *b, void *arg)
 {
 	const struct ks_triage_dumps *d = arg;
 	const struct ks_triage_entry *x = &d->entries[*(const size_t *)a],
 				     *y = &d->entries[*(const size_t *)b];
-	int c = strcmp(x->signature, y->signature);
+	int c = strcmp(group_key(x), group_key(y));
 
 	return c ? c : strcmp(x->path, y->path);
 }
@@ -399,8 +412,10 @@ static void print_groups(const struct ks_triage_dumps *d, bool json, bool wide)
 	for (size_t i = 0; i < n; i++) {
 		const struct ks_triage_entry *e = &d->entries[order[i]];
 
-		if (!ng || strcmp(groups[ng - 1].signature, e->signature))
-			groups[ng++] = (struct group){ e->signature, e->verdict, i, 0 };
+		if (!ng || strcmp(groups[ng - 1].signature, group_key(e)))
+			groups[ng++] = (struct group){ group_key(e),
+						       e->status == KS_TRIAGE_INCONCLUSIVE ? "inconclusive" : e->verdict,
+						       i, 0 };
 		groups[ng - 1].count++;
 	}
 	ks_sort(groups, ng, sizeof(*groups), by_count);

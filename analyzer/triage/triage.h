@@ -24,6 +24,9 @@ enum ks_triage_status {
 	KS_TRIAGE_OK,
 	KS_TRIAGE_PARTIAL, /* analyzed, but parts of the dump could not be read */
 	KS_TRIAGE_FAILED,  /* not analyzed; reason says why */
+	/* analyzed, but the dump could not be read in full (its coverage is incomplete): apart from
+	 * the dumps read in full, whatever its verdict; reason says what is missing */
+	KS_TRIAGE_INCONCLUSIVE,
 };
 
 /* One dump and what triage found in it. Strings are owned; NULL when unknown. */
@@ -45,7 +48,8 @@ struct ks_triage_entry {
 	double score;
 	int32_t pids[KS_VERDICT_MAX_PIDS];
 	size_t npids;
-	/* why it failed; for a partial analysis, the first thing that could not be read */
+	/* why it failed; for a partial analysis, the first thing that could not be read; for an
+	 * inconclusive one, the coverage in words and that first thing */
 	char *reason;
 	/* seconds since the epoch, and by which kstall */
 	int64_t analyzed_at;
@@ -61,7 +65,7 @@ struct ks_triage_dumps {
 
 void ks_triage_entry_deinit(struct ks_triage_entry *e);
 void ks_triage_dumps_deinit(struct ks_triage_dumps *d);
-/* "ok", "partial", "failed" */
+/* "ok", "partial", "failed", "inconclusive" */
 const char *ks_triage_status_name(enum ks_triage_status s);
 bool ks_triage_status_parse(const char *name, enum ks_triage_status *ret);
 /* A JSON string, or null for NULL; bytes that are not UTF-8 become '?'. */

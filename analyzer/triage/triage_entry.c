@@ -9,6 +9,7 @@ static const char *const status_names[] = {
 	[KS_TRIAGE_OK] = "ok",
 	[KS_TRIAGE_PARTIAL] = "partial",
 	[KS_TRIAGE_FAILED] = "failed",
+	[KS_TRIAGE_INCONCLUSIVE] = "inconclusive",
 };
 
 const char *ks_triage_status_name(enum ks_triage_status s)
@@ -72,7 +73,8 @@ json_t *ks_triage_json_text(const char *s)
 
 json_t *ks_triage_entry_json(const struct ks_triage_entry *e)
 {
-	bool analyzed = e->status == KS_TRIAGE_OK || e->status == KS_TRIAGE_PARTIAL;
+	bool analyzed = e->status == KS_TRIAGE_OK || e->status == KS_TRIAGE_PARTIAL ||
+			e->status == KS_TRIAGE_INCONCLUSIVE;
 	json_t *o = json_object(), *pids = json_array();
 
 	for (size_t i = 0; i < e->npids; i++)

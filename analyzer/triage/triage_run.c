@@ -59,15 +59,25 @@ static void take_verdict(struct ks_triage_entry *e, const struct ks_analysis *a)
 {
 	const struct ks_verdict *v = &a->verdicts[0];
 
-	e->status = a->problems.count ? KS_TRIAGE_PARTIAL : KS_TRIAGE_OK;
+	e->status = !a->coverage.complete ? KS_TRIAGE_INCONCLUSIVE
+		    : a->problems.count	 ? KS_TRIAGE_PARTIAL
+					 : KS_TRIAGE_OK;
 	e->verdict = strdup(ks_verdict_name(v->kind));
 	e->signature = strdup(v->signature);
 	e->summary = strdup(v->summary);
 	e->score = v->score;
 	for (e->npids = 0; e->npids < v->npids && e->npids < KS_VERDICT_MAX_PIDS; e->npids++)
 		e->pids[e->npids] = v->pids[e->npids];
-	if (a->problems.count)
+	if (e->status == KS_TRIAGE_INCONCLUSIVE) {
+		char cover[400], *first = a->problems.count ? first_problem(&a->problems) : NULL;
+
+		ks_coverage_words(&a->coverage, cover, sizeof(cover));
+		if (asprintf(&e->reason, "coverage %s%s%s", cover, first ? ": " : "", first ? first : "") < 0)
+			e->reason = NULL;
+		free(first);
+	} else if (a->problems.count) {
 		e->reason = first_problem(&a->problems);
+	}
 }
 
 void ks_triage_analyze(struct ks_triage_entry *e, const struct ks_vmlinux_search *search)

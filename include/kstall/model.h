@@ -174,6 +174,8 @@ enum ks_verdict_kind {
 	KS_VERDICT_FORK_STORM,
 	KS_VERDICT_MEMCG_LIMIT,
 	KS_VERDICT_SLAB_UNRECLAIMABLE,
+	/* not all of the dump could be read (struct ks_coverage): no "none" on a guess */
+	KS_VERDICT_INCONCLUSIVE,
 };
 
 #define KS_VERDICT_MAX_PIDS 16
@@ -222,6 +224,8 @@ struct ks_zone_info {
 	/* pages; the watermarks include watermark_boost where the kernel has it */
 	uint64_t free, managed, min, low, high;
 	bool watermarks_known;
+	/* free could not be read (a problem says why): unknown, not 0, and watermarks_known false */
+	bool free_unread;
 };
 
 /* Pressure stall information (PSI) of the whole system: one resource, some or full. */
@@ -498,6 +502,35 @@ struct ks_dump_facts {
 	enum ks_vmlinux_check vmlinux_check;
 };
 
+/*
+ * How much of the dump the analysis read: the tasks against the kernel's own
+ * count of them (nr_threads, which leaves out the idle tasks, plus one idle
+ * task per online CPU, as the task walk takes them), and the reads that
+ * failed. complete only when every task was read and no read failed; the
+ * verdicts are scaled by what was read (ks_coverage_scale) and "none" is
+ * given only on complete coverage.
+ */
+#define KS_COVERAGE_MAX_PARTS 24
+struct ks_coverage {
+	/* nr_threads could be read; tasks_expected is known only then */
+	bool threads_known;
+	uint64_t nr_threads;
+	/* the online CPUs: one idle task each */
+	unsigned int idle_expected;
+	uint64_t tasks_expected;
+	/* tasks in the model (idle ones included), the idle ones among them, and those some of whose
+	 * fields could not be read */
+	size_t tasks_read, idle_read, tasks_partial;
+	/* stacks that could not be unwound to their end */
+	size_t stacks_incomplete;
+	/* problems of a failed read: fault, nodata, bad_data, os (not lookup: a support gap) */
+	size_t read_failures;
+	/* what could not be read in full: "tasks", "stacks", or the passes by name (static text) */
+	const char *parts[KS_COVERAGE_MAX_PARTS];
+	size_t nparts;
+	bool complete;
+};
+
 struct ks_analysis {
 	struct ks_kernel *kernel;
 	struct ks_tasks tasks;
@@ -532,6 +565,8 @@ struct ks_analysis {
 	size_t log_nrelevant;
 	/* what could not be read or resolved, in the order met (the task walk's first) */
 	struct ks_problems problems;
+	/* how much of that is (struct ks_coverage); set before the verdicts */
+	struct ks_coverage coverage;
 	/* private: task_struct address -> index */
 	void *task_index;
 	/* private: the texts tasks share (activity) */
@@ -541,6 +576,19 @@ struct ks_analysis {
 /* What kstall cannot read on the analysed kernel (none without a kernel). */
 const struct ks_support_gap *ks_model_support(const struct ks_analysis *a, size_t *count);
 const char *ks_verdict_name(enum ks_verdict_kind kind);
+/* A problem of this code is a read that failed (the dump lacks or garbles it), not a support gap. */
+bool ks_problem_is_read_failure(enum ks_error_code code);
+/* Note that part (static text) could not be read in full; once each. */
+void ks_coverage_add_part(struct ks_coverage *c, const char *part);
+/*
+ * The share of the tasks read, what every verdict's score is multiplied by:
+ * 1 when coverage is complete, tasks_read / tasks_expected (at most 1) when
+ * the count is known, 0.5 when it is not (nr_threads unreadable).
+ */
+double ks_coverage_scale(const struct ks_coverage *c);
+/* In words: "complete: 43 of 43 tasks read, 0 reads failed", or "incomplete: 41 of 43 tasks read,
+ * 2 reads failed; not read in full: tasks, memory". */
+void ks_coverage_words(const struct ks_coverage *c, char *buf, size_t size);
 const char *ks_alloc_phase_name(enum ks_alloc_phase phase);
 /* "may invoke the OOM killer", "may not ...", or that it is not known (gfp mask unknown) */
 const char *ks_alloc_oom_words(const struct ks_alloc_state *alloc);

@@ -19,6 +19,9 @@ with uncompressed pages). Writes into OUT_DIR:
                       compressed data (over a page: libkdumpfile < 0.5.4 overflows)
   desc-flags.vmcore   the same descriptors with an unknown compression flag
   page-zlib.vmcore    the same pages' zlib data damaged (a byte flipped mid-stream)
+  cut90.vmcore        the vmcore cut at 90% of its size (the per-CPU pages at its end lost)
+  vmstat-filtered.vmcore  the page of the global memory counters (vm_zone_stat,
+                      vm_node_stat) filtered out, recompressed
   facts.json          what was damaged (pids, addresses), for the test to check
 
 The page edits are made on the uncompressed form, where a page's bytes lie in
@@ -35,8 +38,10 @@ import subprocess
 import sys
 
 import drgn
-from drgn.helpers.linux.pid import find_task
+from drgn.helpers.linux.pid import find_task, for_each_task
 from drgn.helpers.linux.mm import virt_to_phys
+from drgn.helpers.linux.cpumask import for_each_online_cpu
+from drgn.helpers.linux.percpu import per_cpu
 
 PAGE = 4096
 PD_SIZE = 24  # struct page_desc {off_t offset; u32 size, flags; u64 page_flags}
@@ -121,6 +126,50 @@ def makedumpfile(src, dst):
         os.unlink(dst)
     subprocess.run(["makedumpfile", "--message-level", "4", "-c", "-d", "31", src, dst],
                    check=True, stdout=subprocess.DEVNULL)
+
+
+# the memory counters of kstall's JSON (memory.counters) and the kernel's global each is read from
+MEM_COUNTERS = {
+    "free": "NR_FREE_PAGES", "file": "NR_FILE_PAGES", "shmem": "NR_SHMEM", "dirty": "NR_FILE_DIRTY",
+    "writeback": "NR_WRITEBACK", "anon": "NR_ANON_MAPPED", "active_anon": "NR_ACTIVE_ANON",
+    "inactive_anon": "NR_INACTIVE_ANON", "active_file": "NR_ACTIVE_FILE",
+    "inactive_file": "NR_INACTIVE_FILE", "unevictable": "NR_UNEVICTABLE", "mlocked": "NR_MLOCK",
+    "slab_reclaimable": "NR_SLAB_RECLAIMABLE_B", "slab_unreclaimable": "NR_SLAB_UNRECLAIMABLE_B",
+    "kernel_stack": "NR_KERNEL_STACK_KB", "pagetables": "NR_PAGETABLE",
+    "isolated_anon": "NR_ISOLATED_ANON", "isolated_file": "NR_ISOLATED_FILE",
+}
+
+
+def counter_address(prog, item):
+    """Where the global counter of a node_stat_item or zone_stat_item lives."""
+    for enum, array in (("enum node_stat_item", "vm_node_stat"), ("enum zone_stat_item", "vm_zone_stat")):
+        for name, value in prog.type(enum).enumerators:
+            if name == item:
+                return prog[array].address_ + 8 * value
+    return None
+
+
+def readable_tasks(core, vmlinux):
+    """What drgn can read of the tasks in a damaged copy: the threads on the task lists (None
+    when a list cannot be walked to its end) and the idle tasks (rq->idle) of the online CPUs."""
+    prog = drgn.Program()
+    prog.set_core_dump(core)
+    prog.load_debug_info([vmlinux])
+    idle = 0
+    for cpu in for_each_online_cpu(prog):
+        try:
+            per_cpu(prog["runqueues"], cpu).idle.value_()
+            idle += 1
+        except drgn.FaultError:
+            pass
+    threads = 0
+    try:
+        for t in for_each_task(prog):
+            t.pid.value_()
+            threads += 1
+    except drgn.FaultError:
+        threads = None
+    return threads, idle
 
 
 def write(path, data):
@@ -244,6 +293,43 @@ def main():
         makedumpfile(tmp, os.path.join(out, name + ".vmcore"))
         os.unlink(tmp)
     facts["thread_loop"] = {"pid": 1, "task": hex(init.value_()), "into": hex(kthreadd.value_())}
+
+    # Honest verdicts: a cut that loses the per-CPU pages (the idle tasks, the run queue clocks),
+    # and the global memory counters' page filtered out. What the kernel counts, and what drgn
+    # can still read of each copy, for the coverage the report must give.
+    online = len(list(for_each_online_cpu(prog)))
+    facts["nr_threads"] = prog["nr_threads"].value_()
+    facts["online_cpus"] = online
+    cut = os.path.join(out, "cut90.vmcore")
+    write(cut, orig[: len(orig) * 9 // 10])
+    threads, idle = readable_tasks(cut, vmlinux)
+    facts["cut90"] = {"threads_readable": threads, "idle_readable": idle}
+
+    pages = sorted({prog[s].address_ & ~(PAGE - 1) for s in ("vm_zone_stat", "vm_node_stat")})
+    dd = Diskdump(plain)
+    for page in pages:
+        dd.filter_out(kvirt_to_phys(prog, page) // PAGE)
+    tmp = os.path.join(out, "vmstat-filtered.plain")
+    write(tmp, dd.d)
+    makedumpfile(tmp, os.path.join(out, "vmstat-filtered.vmcore"))
+    os.unlink(tmp)
+    lost = []
+    for name, item in MEM_COUNTERS.items():
+        addr = counter_address(prog, item)
+        if addr is not None and (addr & ~(PAGE - 1)) in pages:
+            lost.append(name)
+    for name, sym in (("total", "_totalram_pages"), ("total", "totalram_pages"),
+                      ("swap_total", "total_swap_pages"), ("swap_free", "nr_swap_pages")):
+        try:
+            addr = prog.variable(sym).address_
+        except (KeyError, LookupError):
+            continue
+        if addr is not None and (addr & ~(PAGE - 1)) in pages and name not in lost:
+            lost.append(name)
+    threads, idle = readable_tasks(os.path.join(out, "vmstat-filtered.vmcore"), vmlinux)
+    facts["vmstat_filtered"] = {"pages": [hex(p) for p in pages], "counters": lost,
+                                "threads_readable": threads, "idle_readable": idle,
+                                "nr_threads_lost": (prog["nr_threads"].address_ & ~(PAGE - 1)) in pages}
 
     with open(os.path.join(out, "facts.json"), "w") as f:
         json.dump(facts, f, indent=1)
