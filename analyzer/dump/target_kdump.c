@@ -99,9 +99,11 @@ static struct ks_error *kdump_translate(struct kdump_priv *p, kdump_status st, u
 					      "cannot read 0x%llx: the page at physical 0x%llx is damaged "
 					      "in the dump: %s", (unsigned long long)addr,
 					      (unsigned long long)paddr, why);
-		return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: %s%s%s%s",
-				      (unsigned long long)addr, err,
-				      trunc[0] ? " (" : "", trunc, trunc[0] ? ")" : "");
+		/* in a cut file libkdumpfile decodes what is no page ("unknown compression method"): the cut first */
+		if (trunc[0])
+			return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: %s (libkdumpfile: %s)",
+					      (unsigned long long)addr, trunc, err);
+		return ks_error_fault(KS_ERR_FAULT, addr, "cannot read 0x%llx: %s", (unsigned long long)addr, err);
 	}
 }
 

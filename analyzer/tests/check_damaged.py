@@ -27,10 +27,6 @@ env.pop("DEBUGINFOD_URLS", None)
 supp = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsan.supp")
 env["LSAN_OPTIONS"] = ":".join(filter(None, [env.get("LSAN_OPTIONS"), f"suppressions={supp}",
                                             "print_suppressions=0"]))
-# The library has no frame pointers: the suppression needs the slow unwinder to see
-# the frame. Slower, so only for the dump cut at half, the one that meets that leak.
-env_slow = dict(env)
-env_slow["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "fast_unwind_on_malloc=0"]))
 
 
 def core(name):
@@ -40,7 +36,7 @@ def core(name):
 def run(args):
     try:
         p = subprocess.run([kstall] + args, capture_output=True, text=True, timeout=TIMEOUT,
-                           env=env_slow if any("half" in a for a in args) else env,
+                           env=env,
                            errors="replace")
     except subprocess.TimeoutExpired:
         return None
