@@ -387,6 +387,13 @@ static void resolve_fields(struct ks_kernel *k)
 	check_lock_layouts(k);
 }
 
+bool ks_build_id_well_formed(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n && n % 2 == 0 && strspn(id, "0123456789abcdefABCDEF") == n;
+}
+
 static struct ks_error *check_match(struct ks_kernel *k, bool force)
 {
 	char dump_id[160], release[65];
@@ -398,7 +405,9 @@ static struct ks_error *check_match(struct ks_kernel *k, bool force)
 	k->check = KS_VMLINUX_FORCED;
 	if (force)
 		return NULL;
-	if (ks_target_vmcoreinfo(k->target, "BUILD-ID", dump_id, sizeof(dump_id)) && *file_id) {
+	/* a damaged build-id is none: the banners decide */
+	if (ks_target_vmcoreinfo(k->target, "BUILD-ID", dump_id, sizeof(dump_id)) &&
+	    ks_build_id_well_formed(dump_id) && *file_id) {
 		k->check = KS_VMLINUX_BUILD_ID;
 		if (!strncmp(dump_id, file_id, strlen(dump_id)))
 			return NULL;

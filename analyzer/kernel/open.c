@@ -175,6 +175,10 @@ struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_se
 
 	if (!ks_target_vmcoreinfo(t, "BUILD-ID", w.build_id, sizeof(w.build_id)))
 		w.build_id[0] = '\0';
+	/* a damaged VMCOREINFO: its bytes must not become paths, debuginfod queries or messages */
+	bool id_damaged = w.build_id[0] && !ks_build_id_well_formed(w.build_id);
+	if (id_damaged)
+		w.build_id[0] = '\0';
 	if (!ks_target_vmcoreinfo(t, "OSRELEASE", w.release, sizeof(w.release)))
 		w.release[0] = '\0';
 	for (size_t i = 0; search && !found && i < search->nfiles; i++)
@@ -200,7 +204,8 @@ struct ks_error *ks_find_vmlinux(struct ks_target *t, const struct ks_vmlinux_se
 	err = ks_error_create(KS_ERR_LOOKUP,
 			      "no vmlinux for kernel %s (build-id %s) found in %sthe debug paths or "
 			      "debuginfod%s; name it on the command line",
-			      w.release[0] ? w.release : "?", w.build_id[0] ? w.build_id : "unknown",
+			      w.release[0] ? w.release : "?",
+			      w.build_id[0] ? w.build_id : id_damaged ? "damaged in VMCOREINFO: not hex" : "unknown",
 			      search && (search->nfiles || search->ndirs) ? "the given files, " : "",
 			      w.refused ? w.refused : "");
 	free(w.refused);

@@ -94,6 +94,10 @@ for h in facts["headers"]:
         jobs.append((c + [core("header-" + h), lean_vmlinux], codes,
                      {"stderr_words": words if codes == {2} else []}))
 
+# A BUILD-ID that is no hex: said so (no raw byte), and with the vmlinux given the banners match.
+jobs.append((["report", core("build-id")], {2}, {"stderr_words": ["build-id damaged in VMCOREINFO"]}))
+jobs.append((["report", core("build-id"), lean_vmlinux], {0}, {"stdout_words": ["VERDICT"]}))
+
 # One task's stack pages all filtered out: everything else is still analysed.
 st = facts["stack_task"]
 missing = f"stack of pid {st['pid']} ({st['comm']}) incomplete"

@@ -188,4 +188,7 @@ bool ks_kernel_enumerator(struct ks_kernel *k, enum ks_enumerator e, int64_t *re
 bool ks_kernel_array(struct ks_kernel *k, enum ks_array array, uint64_t *addr, uint64_t *len);
 bool ks_kernel_vmstat(struct ks_kernel *k, enum ks_vmstat item, uint64_t *addr);
 
+/* A build-id as VMCOREINFO should hold it: hex digits, whole bytes. Anything else is damage. */
+bool ks_build_id_well_formed(const char *id);
+
 #endif

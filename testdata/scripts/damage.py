@@ -9,6 +9,7 @@ with uncompressed pages). Writes into OUT_DIR:
   half.vmcore         the vmcore cut at half its size
   tail.vmcore         the vmcore without its last 64 KiB (only page data lost)
   header-*.vmcore     the vmcore with one field of its headers made nonsense
+  build-id.vmcore     VMCOREINFO's BUILD-ID made of bytes that are no hex
   stack-filtered.vmcore  every page of one task's kernel stack filtered out
                       (as makedumpfile would when told to), recompressed
   task-loop.vmcore    one task's tasks.next pointed back at an earlier task:
@@ -212,6 +213,13 @@ def main():
     header("vmcoreinfo-size", sub + S_SIZE_VMCOREINFO, "<Q", 1 << 40)
     header("note-size", sub + S_SIZE_NOTE, "<Q", 1 << 40)
     header("zeroed", 0x1A8, f"{PAGE - 0x1A8}s", bytes(PAGE - 0x1A8))
+
+    # VMCOREINFO's BUILD-ID with bytes that are no hex (an escape among them): never a path,
+    # a debuginfod query or raw bytes on the terminal; with the vmlinux given, the banners decide.
+    d = bytearray(orig)
+    at = d.find(b"BUILD-ID=")
+    d[at + 9:at + 12] = b"\x1b\xffz"
+    write(os.path.join(out, "build-id.vmcore"), d)
 
     # Pick the task to damage: the first scenario task with a kernel stack of its own.
     victim = None
