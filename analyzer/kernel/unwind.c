@@ -230,9 +230,14 @@ static struct ks_error *load_orc(struct ks_unwinder *u)
 	ks_orc_set_numbering(&u->orc_format, numbering);
 	/* The linker sorts them; check rather than trust (and give the pages read back). */
 	for (size_t i = 1; i < n; i++)
-		if (orc_ip(&u->orc, i) < orc_ip(&u->orc, i - 1))
-			return ks_error_create(KS_ERR_BAD_DATA, "%s is damaged: its ORC table "
-					       "(.orc_unwind_ip) is not sorted", ks_debuginfo_path(di));
+		if (orc_ip(&u->orc, i) < orc_ip(&u->orc, i - 1)) {
+			/* the vmlinux is damaged, not the dump: unwind without ORC, and say so */
+			memset(&u->orc, 0, sizeof(u->orc));
+			ks_kernel_support_add(u->k, "ORC unwind table",
+					      "the vmlinux's .orc_unwind_ip is not sorted (the file is damaged): "
+					      "entry code and frames without CFI cannot be unwound");
+			return NULL;
+		}
 	ks_debuginfo_release(di, ".orc_unwind_ip");
 	return NULL;
 }
