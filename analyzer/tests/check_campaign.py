@@ -278,12 +278,13 @@ class Campaign:
                     if first:
                         outcome, said = bad[0], [ln for ln in p.stderr.splitlines() if "ERROR:" in ln][:1]
                     continue
-                if cmd == ["report", "--json"]:
-                    fails += self.check_json(m, p, baseline)
+                if first:
+                    found = self.check_json(m, p, baseline)
+                    fails += found
                     outcome = f"exit {p.returncode}"
                     said = p.stderr.strip().splitlines()[:3]
-                    if p.returncode == 0:
-                        outcome += " same" if p.stdout.strip() and json.loads(p.stdout) == baseline else " differs"
+                    if p.returncode == 0 and not any(f[0] == "json" for f in found):
+                        outcome += " same" if json.loads(p.stdout) == baseline else " differs"
         finally:
             os.unlink(path)
         return fails, outcome, said
