@@ -4,7 +4,8 @@
 Usage: check_campaign.py KSTALL TESTDATA WORKDIR [--full] [--seed N] [--record]
 
 From a seed, testdata/scripts/mutate.py damages copies of real fixtures, in the
-kdump-compressed format and written as an ELF vmcore, over every region of the
+kdump-compressed format (zlib as captured, and LZO) and written as an ELF vmcore,
+over every region of the
 file (headers, notes and VMCOREINFO, bitmaps, page descriptors, page data, cuts).
 KSTALL (the ASan+UBSan build, or the plain one: ctest runs both) runs
 `report --json` on each, and on every fourth also `report`, `ps` and `bt -A`.
@@ -24,8 +25,9 @@ For every input:
     text fields) only has to pass the rules above.
 
 The default is the CI slice (a fixed seed, lean/abba and lean-6.12/abba, 50 inputs
-per fixture and format); --full or KSTALL_CAMPAIGN=full runs the whole campaign
-(three fixtures, 150 inputs each per format; KSTALL_CAMPAIGN_SEED picks the seed).
+per fixture in kdump and ELF, 20 in LZO); --full or KSTALL_CAMPAIGN=full runs the
+whole campaign (three fixtures, 150 inputs each in kdump and ELF, 75 in LZO;
+KSTALL_CAMPAIGN_SEED picks the seed).
 Every run also replays campaign_corpus.json: the recipes of inputs that once
 failed. A failure matching KNOWN (a cause being fixed) is listed but does not fail
 the test. New failures are written to WORKDIR/campaign-failures.json; --record
@@ -48,8 +50,12 @@ CORPUS = os.path.join(HERE, "campaign_corpus.json")
 TIMEOUT = 60  # an ASan run takes under a second here; a hang is what this catches
 SANITIZER = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "SUMMARY: ",
              "AddressSanitizer:", "UndefinedBehaviorSanitizer")
-SLICE_SEED, SLICE_COUNT = 1, 50
-FULL_COUNT = 150
+SLICE_SEED = 1
+# Inputs per fixture and format. LZO pages are read by libkdumpfile alone (kstall's own page
+# reader knows zlib), the same paths as zlib's but for the decompressor: fewer of them.
+SLICE_COUNT = {"kdump": 50, "elf": 50, "lzo": 20}
+FULL_COUNT = {"kdump": 150, "elf": 150, "lzo": 75}
+FORMATS = ("kdump", "elf", "lzo")
 SLICE_FIXTURES = ["lean/abba", "lean-6.12/abba"]
 FULL_FIXTURES = SLICE_FIXTURES + ["debug/abba"]
 TEXT_EVERY = 4  # report, ps and bt -A as text on every fourth input
@@ -150,7 +156,7 @@ KNOWN = [
     ("kdump-cut-in-header",
      "a kdump file cut inside its first block: libkdumpfile's 'Invalid diskdump header content', "
      "not that the file is cut",
-     lambda m, check, msg: m["format"] == "kdump" and m["region"] == "truncate"
+     lambda m, check, msg: m["format"] in ("kdump", "lzo") and m["region"] == "truncate"
      and m.get("cut", 1 << 30) < PAGE_BLOCK and check == "unnamed-damage"),
 ]
 PAGE_BLOCK = 4096
@@ -228,8 +234,8 @@ class Campaign:
         return p, time.monotonic() - t
 
     def prepare(self, fixture):
-        """The fixture in both formats, each with its undamaged report."""
-        for fmt in ("kdump", "elf"):
+        """The fixture in each format, each with its undamaged report."""
+        for fmt in FORMATS:
             data = mutate.base(self.vmcore(fixture), fmt)
             path = os.path.join(self.work, f"base-{fixture.replace('/', '-')}.{fmt}")
             with open(path, "wb") as f:
@@ -240,9 +246,11 @@ class Campaign:
                          f"{p and p.returncode} {p and p.stderr[-2000:]}")
             self.bases[fixture, fmt] = (data, json.loads(p.stdout))
             os.unlink(path)
-        a, b = (self.bases[fixture, f][1] for f in ("kdump", "elf"))
-        if a != b:
-            sys.exit(f"{fixture}: the ELF copy's report differs from the kdump file's: {diff_paths(a, b)}")
+        a = self.bases[fixture, "kdump"][1]
+        for fmt in FORMATS[1:]:
+            b = self.bases[fixture, fmt][1]
+            if a != b:
+                sys.exit(f"{fixture}: the {fmt} copy's report differs from the kdump file's: {diff_paths(a, b)}")
 
     def check(self, fixture, m, n, text):
         """Run kstall on the damaged copy m describes; the failures, as (check, message)."""
@@ -368,9 +376,9 @@ def main():
     count = FULL_COUNT if full else SLICE_COUNT
     for fixture in seeded:
         hot = mutate.hot_pfns(c.vmcore(fixture), c.vmlinux(fixture))
-        for fmt in ("kdump", "elf"):
+        for fmt in FORMATS:
             gen = mutate.Generator(fmt, c.bases[fixture, fmt][0], hot, seed, fixture)
-            for m in gen.generate(count):
+            for m in gen.generate(count[fmt]):
                 jobs.append((fixture, m, len(jobs), len(jobs) % TEXT_EVERY == 0, "seed"))
     for e in corpus:
         if e["fixture"] in fixtures:

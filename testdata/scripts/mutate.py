@@ -10,9 +10,11 @@ damaged copy again from its recipe:
   mutate.py apply VMCORE RECIPE OUT     write the damaged copy a recipe describes
                                         (RECIPE: a JSON object, or @FILE)
 
-FORMAT is kdump (the fixture as it is) or elf (the same dump written as an ELF
-vmcore by elf_from_kdump: one PT_NOTE with the dump's notes, one PT_LOAD per
-run of dumped pages). Every region's offsets come from parsing the file: the
+FORMAT is kdump (the fixture as it is, zlib-compressed pages), lzo (the same
+dump with LZO-compressed pages: makedumpfile -l from the fixture's
+vmcore.kdump.xz) or elf (the same dump written as an ELF vmcore by
+elf_from_kdump: one PT_NOTE with the dump's notes, one PT_LOAD per run of
+dumped pages). Every region's offsets come from parsing the file: the
 diskdump header, sub header, notes (the VMCOREINFO note line by line), the two
 bitmaps, the page descriptors and the page data of a kdump file; the ELF
 header, program headers, notes and page data of an ELF one.
@@ -32,7 +34,7 @@ import zlib
 
 PAGE = 4096
 PD_SIZE = 24  # struct page_desc {off_t offset; u32 size, flags; u64 page_flags}
-DUMP_DH_COMPRESSED_ZLIB = 1
+DUMP_DH_COMPRESSED_ZLIB, DUMP_DH_COMPRESSED_LZO = 1, 2
 
 # struct disk_dump_header (makedumpfile's diskdump_mod.h), x86_64: name, offset, size, detect.
 KDUMP_HEADER = [
@@ -230,7 +232,7 @@ class Generator:
         self.seed = seed
         self.rng = random.Random(f"{label}:{fmt}:{seed}")
         self.n = 0
-        self.k = Kdump(data) if fmt == "kdump" else None
+        self.k = Kdump(data) if fmt in ("kdump", "lzo") else None
         self.e = Elf(data) if fmt == "elf" else None
         self.notes = self.k.notes if self.k else self.e.notes
 
@@ -376,8 +378,10 @@ class Generator:
         pfn = self.pick_pfn(k.rank)
         i = k.rank[pfn]
         off, size, flags, _ = k.pd(i)
+        # zlib checks its data (adler32); LZO does not, so damage there may decode to other bytes.
         zlib_page = flags & DUMP_DH_COMPRESSED_ZLIB
-        region = "kdump.data.zlib" if zlib_page else "kdump.data.raw"
+        region = ("kdump.data.zlib" if zlib_page else
+                  "kdump.data.lzo" if flags & DUMP_DH_COMPRESSED_LZO else "kdump.data.raw")
         where = f"page data of pfn {pfn:#x} (descriptor {i}, {size} bytes at {off:#x}, flags {flags:#x})"
         r = self.rng.random()
         if r < 0.6:
@@ -471,7 +475,32 @@ def fixture_label(vmcore):
     return "/".join(vmcore.rstrip("/").split("/")[-3:-1])
 
 
+def lzo_from_fixture(vmcore):
+    """The fixture with LZO-compressed pages: makedumpfile -l on its uncompressed form
+    (vmcore.kdump.xz beside it), at the dump level the fixture was saved with."""
+    import lzma
+    import os
+    import subprocess
+    import tempfile
+    with open(vmcore, "rb") as f:
+        level = le(f.read(PAGE + 16), PAGE + 8, 4)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain, out = os.path.join(tmp, "plain"), os.path.join(tmp, "lzo")
+        with lzma.open(vmcore + ".kdump.xz") as src, open(plain, "wb") as dst:
+            while True:
+                chunk = src.read(1 << 22)
+                if not chunk:
+                    break
+                dst.write(chunk)
+        subprocess.run(["makedumpfile", "--message-level", "4", "-l", "-d", str(level), plain, out],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(out, "rb") as f:
+            return f.read()
+
+
 def base(vmcore, fmt):
+    if fmt == "lzo":
+        return lzo_from_fixture(vmcore)
     with open(vmcore, "rb") as f:
         d = f.read()
     return elf_from_kdump(d) if fmt == "elf" else d
