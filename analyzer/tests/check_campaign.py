@@ -123,6 +123,15 @@ KNOWN = [
     ("elf-phdr-size-alloc",
      "an ELF program header with a huge p_filesz: ASan allocation-size-too-big inside libkdumpfile",
      lambda m, check, msg: m["region"] == "elf.phdr" and check in CRASH and "allocation-size-too-big" in msg),
+    ("elf-note-size-overflow",
+     "the PT_NOTE's p_filesz set to 2^64-1: stack overflow inside libkdumpfile's open (ASan: "
+     "stack-overflow; plain build: SIGSEGV)",
+     lambda m, check, msg: m["region"] == "elf.phdr" and check in CRASH
+     and ("stack-overflow" in msg or "signal 11" in msg)),
+    ("log-reason-dropped",
+     "the report's problem for an unreadable kernel log drops why ('cannot read the kernel log: no OOM "
+     "kills or hung-task reports linked to tasks'; `kstall log` says 'Wrong page size: 4097')",
+     lambda m, check, msg: check == "unnamed-damage" and "cannot read the kernel log: no OOM" in msg),
     ("elf-header-unnamed",
      "damaged ELF header or program header fields are not checked: the error is a failed translation "
      "('No way to translate', 'PDPT table not present') or, for e_type, 'no vmcore given'",
