@@ -209,7 +209,9 @@ static const char *desc_fault(const struct ks_diskdump *d, uint64_t off, uint64_
 		snprintf(why, len, "compressed data of %llu bytes (the page size is %u)",
 			 (unsigned long long)size, d->page_size);
 	else if (off > d->fsize || size > d->fsize - off)
-		return NULL; /* a cut file: check_length's message says so */
+		/* a cut file, or an offset gone wrong: either way the data is not there */
+		snprintf(why, len, "data at byte %llu, %llu bytes, past the end of the file (%llu bytes)",
+			 (unsigned long long)off, (unsigned long long)size, (unsigned long long)d->fsize);
 	else
 		return NULL;
 	return why;

@@ -60,6 +60,7 @@ struct kdump_priv {
 	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
 	char truncated[128];
 	char damage[256]; /* kdump_priv_damage's text */
+	char notes_damage[128]; /* "" or what check_notes found wrong in notes it could still read */
 };
 
 /*
@@ -446,6 +447,8 @@ static const char *kdump_priv_damage(void *priv)
 
 	if (p->truncated[0])
 		return p->truncated;
+	if (p->notes_damage[0])
+		return p->notes_damage;
 	if (p->dd && (bad = ks_diskdump_damaged(p->dd, &pfn, &why))) {
 		snprintf(p->damage, sizeof(p->damage),
 			 "%llu page descriptor%s of the file %s corrupt: %s page%s cannot be read (the "
@@ -537,6 +540,70 @@ static void check_length(struct kdump_priv *p, uint64_t fsize, uint64_t bitmap_o
 			 (unsigned long long)fsize, (unsigned long long)need);
 }
 
+/*
+ * The ELF notes (the CPUs' registers, VMCOREINFO), as both formats carry them:
+ * libkdumpfile walks them trusting each note's sizes (a huge one overflowed its
+ * stack), and a VMCOREINFO cut by a NUL loses every line after it without a
+ * word. A note that overruns the region is refused, naming it; a NUL inside
+ * VMCOREINFO is damage kstall reports (p->notes_damage).
+ */
+#define NOTES_MAX (16u << 20)
+
+static struct ks_error *check_notes(struct kdump_priv *p, const char *path, uint64_t off, uint64_t size)
+{
+	unsigned char *n;
+	uint64_t at = 0, i = 0;
+
+	if (!size)
+		return NULL;
+	if (size > NOTES_MAX)
+		return ks_error_create(KS_ERR_BAD_DATA, "%s: damaged header: %llu bytes of ELF notes (the "
+				       "notes of a dump are a few KiB)", path, (unsigned long long)size);
+	n = malloc(size);
+	if (!n)
+		return &ks_error_nomem;
+	if (!ks_diskdump_pread(p->fd, n, size, off)) {
+		free(n);
+		return ks_error_create(KS_ERR_BAD_DATA, "%s: the ELF notes at byte %llu cannot be read", path,
+				       (unsigned long long)off);
+	}
+	for (; size - at >= 12; i++) {
+		uint64_t namesz = ks_diskdump_le(n + at, 4), descsz = ks_diskdump_le(n + at + 4, 4);
+		uint64_t name = at + 12, desc = name + ((namesz + 3) & ~3ull), end = desc + ((descsz + 3) & ~3ull);
+
+		if (!namesz && !descsz && !ks_diskdump_le(n + at + 8, 4))
+			break; /* zero padding ends the notes */
+		if (end > size) {
+			free(n);
+			return ks_error_create(KS_ERR_BAD_DATA,
+					       "%s: damaged ELF note %llu at byte %llu: %llu name and %llu data "
+					       "bytes run past the end of the notes (%llu bytes)",
+					       path, (unsigned long long)i, (unsigned long long)(off + at),
+					       (unsigned long long)namesz, (unsigned long long)descsz,
+					       (unsigned long long)size);
+		}
+		if (namesz == 11 && !memcmp(n + name, "VMCOREINFO", 11)) {
+			const unsigned char *nul = memchr(n + desc, 0, descsz);
+
+			/* trailing NULs are padding; one before text is damage */
+			if (nul) {
+				uint64_t cut = (uint64_t)(nul - (n + desc)), rest = cut;
+
+				while (rest < descsz && !n[desc + rest])
+					rest++;
+				if (rest < descsz)
+					snprintf(p->notes_damage, sizeof(p->notes_damage),
+						 "VMCOREINFO is damaged: a NUL byte at %llu of its %llu bytes hides "
+						 "the lines after it", (unsigned long long)cut,
+						 (unsigned long long)descsz);
+			}
+		}
+		at = end;
+	}
+	free(n);
+	return NULL;
+}
+
 static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 				       const unsigned char *hdr, uint64_t fsize)
 {
@@ -570,6 +637,9 @@ static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 		return err;
 	if (version >= 4 && (err = check_region(path, "ELF notes", subhdr + KS_DD_SUB_OFF_NOTE, fsize)))
 		return err;
+	if (version >= 4 && (err = check_notes(p, path, ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE, 8),
+					       ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE + 8, 8))))
+		return err;
 	if (version >= 6)
 		mapnr = ks_diskdump_le(subhdr + KS_DD_SUB_MAX_MAPNR_64, 8);
 	/* makedumpfile writes two bitmaps, each of max_mapnr bits. */
@@ -602,7 +672,8 @@ static struct ks_error *check_descriptors(struct kdump_priv *p, const char *path
 	bad = ks_diskdump_damaged(p->dd, &pfn, &why);
 	if (bad && ks_diskdump_oversized(p->dd) && KDUMPFILE_VERSION < KDUMPFILE_MKVER(0, 5, 4))
 		return ks_error_create(KS_ERR_BAD_DATA,
-				       "%s: damaged page table: %llu page descriptor%s corrupt (the first, "
+				       "%s: damaged page descriptor table (or a header field that misplaces it): "
+				       "%llu page descriptor%s corrupt (the first, "
 				       "of pfn 0x%llx, gives %s); libkdumpfile " KDUMPFILE_VERSION_STRING " would overflow its buffer "
 				       "on such a page, so the dump is not read (0.5.4 and later can)",
 				       path, (unsigned long long)bad, bad == 1 ? " is" : "s are",
@@ -628,8 +699,19 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 	uint64_t need = 0, max;
 	unsigned char *ph;
 
-	if (hdr[4] != 2 || hdr[5] != 1) /* ELFCLASS64, little-endian: libkdumpfile judges others */
-		return NULL;
+	uint64_t shnum = ks_diskdump_le(hdr + 60, 2), shentsize = ks_diskdump_le(hdr + 58, 2);
+
+	/* libkdumpfile 0.5.1 crashes on an ELFCLASS32 header over a 64-bit dump */
+	if (hdr[4] != 2 || hdr[5] != 1)
+		return ks_error_create(KS_ERR_UNSUPPORTED,
+				       "%s: damaged ELF header, or not an x86_64 vmcore: class %u, byte order %u "
+				       "(kstall reads ELF64 little-endian)", path, hdr[4], hdr[5]);
+	if (shnum && (shentsize != 64 || shoff > fsize || shnum > (fsize - shoff) / 64))
+		return ks_error_create(KS_ERR_BAD_DATA,
+				       "%s: damaged ELF header: %llu section headers of %llu bytes at byte %llu "
+				       "do not fit the file (%llu bytes)", path, (unsigned long long)shnum,
+				       (unsigned long long)shentsize, (unsigned long long)shoff,
+				       (unsigned long long)fsize);
 	if (phnum == ELF_PN_XNUM) {
 		unsigned char sh0[64];
 
@@ -659,7 +741,23 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 		uint64_t paddr = ks_diskdump_le(e + 24, 8), filesz = ks_diskdump_le(e + 32, 8);
 		uint64_t end = off + filesz < off ? UINT64_MAX : off + filesz;
 
-		if ((type != 1 && type != 4) || end <= fsize) /* PT_LOAD, PT_NOTE */
+		if (type == 4 && end > fsize) { /* PT_NOTE: the file must hold it, cut or not */
+			free(ph);
+			return ks_error_create(KS_ERR_BAD_DATA,
+					       "%s: damaged ELF program header %llu: PT_NOTE at byte %llu, %llu "
+					       "bytes, past the end of the file (%llu bytes)",
+					       path, (unsigned long long)i, (unsigned long long)off,
+					       (unsigned long long)filesz, (unsigned long long)fsize);
+		}
+		if (type == 4) {
+			struct ks_error *err = check_notes(p, path, off, filesz);
+
+			if (err) {
+				free(ph);
+				return err;
+			}
+		}
+		if (type != 1 || end <= fsize) /* PT_LOAD */
 			continue;
 		need = end > need ? end : need;
 		if (type == 1) {
