@@ -330,21 +330,30 @@ bool ks_try_read_field(struct ks_kernel *k, uint64_t base, enum ks_field f, uint
 	return !ks_read_field_code(k, base, f, ret);
 }
 
-bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
+enum ks_error_code ks_read_string_code(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
 {
+	enum ks_error_code code;
+
 	if (!size)
-		return true;
+		return 0;
 	if (ks_read_code(k, addr, buf, size - 1)) {
 		/* A string may end before an unreadable page: read byte by byte. */
 		for (size_t i = 0; i + 1 < size; i++) {
-			if (ks_read_code(k, addr + i, buf + i, 1))
-				return false;
+			if ((code = ks_read_code(k, addr + i, buf + i, 1))) {
+				buf[i] = '\0';
+				return code;
+			}
 			if (!buf[i])
-				return true;
+				return 0;
 		}
 	}
 	buf[size - 1] = '\0';
-	return true;
+	return 0;
+}
+
+bool ks_try_read_string(struct ks_kernel *k, uint64_t addr, char *buf, size_t size)
+{
+	return !ks_read_string_code(k, addr, buf, size);
 }
 
 /*

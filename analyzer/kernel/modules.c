@@ -81,19 +81,43 @@ static int sym_cmp(const void *a, const void *b)
 	return x->address < y->address ? -1 : x->address > y->address;
 }
 
+/* The first read of a module's that failed: why and where (code 0: none). */
+struct mod_fail {
+	enum ks_error_code code;
+	uint64_t at;
+};
+
+static bool mod_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len, struct mod_fail *f)
+{
+	enum ks_error_code code = ks_read_code(k, addr, buf, len);
+
+	if (code && !f->code) {
+		f->code = code;
+		f->at = addr;
+	}
+	return !code;
+}
+
+static bool mod_read_uint(struct ks_kernel *k, uint64_t addr, size_t size, uint64_t *ret, struct mod_fail *f)
+{
+	unsigned char buf[8];
+
+	/* the failure's code from a read of the same bytes: a second read on failure only */
+	return ks_try_read_uint(k, addr, size, ret) || (size <= sizeof(buf) && mod_read(k, addr, buf, size, f));
+}
+
 static void load_syms(struct ks_kernel *k, const struct mod_layout *l, uint64_t mod,
-		      struct ks_module *m)
+		      struct ks_module *m, struct mod_fail *f)
 {
 	uint64_t ks, symtab, strtab, n = 0;
 	unsigned char *raw = NULL;
 
-	if (!ks_try_read_u64(k, mod + l->kallsyms, &ks) || !ks ||
-	    !ks_try_read_u64(k, ks + l->symtab, &symtab) ||
-	    !ks_try_read_uint(k, ks + l->num_symtab, 4, &n) ||
-	    !ks_try_read_u64(k, ks + l->strtab, &strtab) || !n || n > MAX_MODULE_SYMS)
+	if (!mod_read(k, mod + l->kallsyms, &ks, 8, f) || !ks || !mod_read(k, ks + l->symtab, &symtab, 8, f) ||
+	    !mod_read_uint(k, ks + l->num_symtab, 4, &n, f) || !mod_read(k, ks + l->strtab, &strtab, 8, f) || !n ||
+	    n > MAX_MODULE_SYMS)
 		return;
 	raw = malloc(n * 24);
-	if (!raw || !ks_try_read(k, symtab, raw, n * 24))
+	if (!raw || !mod_read(k, symtab, raw, n * 24, f))
 		goto out;
 	/* The string table ends after the last name; find its extent from the names. */
 	uint64_t strsize = 0;
@@ -111,7 +135,7 @@ static void load_syms(struct ks_kernel *k, const struct mod_layout *l, uint64_t 
 	m->syms = calloc(n, sizeof(*m->syms));
 	if (!m->strtab || !m->syms)
 		goto out;
-	/* Read page by page: the tail past the real table may be unmapped. */
+	/* Read page by page: the tail past the real table may be unmapped, by design no problem. */
 	for (uint64_t off = 0; off < strsize;) {
 		uint64_t chunk = 4096 - ((strtab + off) & 4095);
 
@@ -141,20 +165,19 @@ out:
 }
 
 static void load_orc(struct ks_kernel *k, const struct mod_layout *l, uint64_t mod,
-		     struct ks_module *m)
+		     struct ks_module *m, struct mod_fail *f)
 {
 	uint64_t ipaddr, eaddr, n;
 	int32_t *rel = NULL;
 
-	if (!l->have_orc || !ks_try_read_u64(k, mod + l->orc_ip, &ipaddr) ||
-	    !ks_try_read_u64(k, mod + l->orc, &eaddr) || !ks_try_read_uint(k, mod + l->num_orcs, 4, &n) ||
-	    !n || n > MAX_ORCS)
+	if (!l->have_orc || !mod_read(k, mod + l->orc_ip, &ipaddr, 8, f) || !mod_read(k, mod + l->orc, &eaddr, 8, f) ||
+	    !mod_read_uint(k, mod + l->num_orcs, 4, &n, f) || !n || n > MAX_ORCS)
 		return;
 	rel = malloc(n * 4);
 	m->orc.ips = malloc(n * sizeof(uint64_t));
 	m->orc.entries = m->orc.owned = malloc(n * 6);
-	if (!rel || !m->orc.ips || !m->orc.owned || !ks_try_read(k, ipaddr, rel, n * 4) ||
-	    !ks_try_read(k, eaddr, m->orc.owned, n * 6))
+	if (!rel || !m->orc.ips || !m->orc.owned || !mod_read(k, ipaddr, rel, n * 4, f) ||
+	    !mod_read(k, eaddr, m->orc.owned, n * 6, f))
 		goto fail;
 	for (uint64_t i = 0; i < n; i++)
 		m->orc.ips[i] = ipaddr + 4 * i + (int64_t)rel[i];
@@ -188,11 +211,23 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 				      "module symbols and locks in modules cannot be named");
 		return NULL;
 	}
-	if (!ks_try_read_u64(k, head, &pos))
-		return NULL;
+	{
+		enum ks_error_code code = ks_read_code(k, head, &pos, sizeof(pos));
+
+		if (code) {
+			ks_problems_add(&ret->problems, code, 0, head,
+					"cannot read the module list at 0x%llx (%s): no module's frames, symbols or "
+					"locks can be named",
+					(unsigned long long)head, ks_error_code_name(code));
+			return NULL;
+		}
+	}
 	for (size_t n = 0; pos != head && pos && n < MAX_MODULES; n++) {
 		uint64_t mod = pos - l.list;
 		struct ks_module *m;
+		struct mod_fail f = { 0 }, extra = { 0 };
+		uint64_t next;
+		enum ks_error_code code;
 
 		if (ret->count == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
@@ -205,28 +240,49 @@ struct ks_error *ks_modules_load(struct ks_kernel *k, struct ks_modules *ret)
 		}
 		m = &ret->mods[ret->count];
 		memset(m, 0, sizeof(*m));
-		if (ks_try_read_string(k, mod + l.name, m->name,
-				       l.name_size < sizeof(m->name) ? l.name_size : sizeof(m->name))) {
+		if ((code = ks_read_string_code(k, mod + l.name, m->name,
+						l.name_size < sizeof(m->name) ? l.name_size : sizeof(m->name)))) {
+			f.code = code;
+			f.at = mod + l.name;
+		} else {
 			for (size_t r = 0; r < l.nranges; r++) {
 				uint64_t base, size;
 
-				if (ks_try_read_u64(k, mod + l.base[r], &base) &&
-				    ks_try_read_uint(k, mod + l.size[r], 4, &size) && base && size) {
+				if (mod_read(k, mod + l.base[r], &base, 8, &f) &&
+				    mod_read_uint(k, mod + l.size[r], 4, &size, &f) && base && size) {
 					m->ranges[m->nranges].base = base;
 					m->ranges[m->nranges].size = size;
 					m->nranges++;
 				}
 			}
 		}
-		m->taints_known = l.have_taints && ks_try_read_u64(k, mod + l.taints, &m->taints);
+		m->taints_known = l.have_taints && mod_read(k, mod + l.taints, &m->taints, 8, &extra);
 		m->module = mod;
 		if (m->nranges) {
-			load_syms(k, &l, mod, m);
-			load_orc(k, &l, mod, m);
+			load_syms(k, &l, mod, m, &extra);
+			load_orc(k, &l, mod, m, &extra);
 			ret->count++;
 		}
-		if (!ks_try_read_u64(k, pos, &pos))
+		/* one problem a module: it is lost, or some of what names its frames is */
+		if (!m->nranges && f.code)
+			ks_problems_add(&ret->problems, f.code, 0, f.at,
+					"cannot read the module at 0x%llx (%s at 0x%llx): its frames, symbols and locks "
+					"cannot be named",
+					(unsigned long long)mod, ks_error_code_name(f.code), (unsigned long long)f.at);
+		else if (m->nranges && (f.code || extra.code))
+			ks_problems_add(&ret->problems, f.code ? f.code : extra.code, 0, f.code ? f.at : extra.at,
+					"module %s (0x%llx) read in part (%s at 0x%llx): its taints, symbols or ORC "
+					"table may be missing",
+					m->name, (unsigned long long)mod, ks_error_code_name(f.code ? f.code : extra.code),
+					(unsigned long long)(f.code ? f.at : extra.at));
+		if ((code = ks_read_code(k, pos, &next, sizeof(next)))) {
+			ks_problems_add(&ret->problems, code, 0, pos,
+					"the module list is cut after %zu entries (%s at 0x%llx): the modules past it cannot be "
+					"named",
+					n + 1, ks_error_code_name(code), (unsigned long long)pos);
 			break;
+		}
+		pos = next;
 	}
 	return NULL;
 }
@@ -241,6 +297,7 @@ void ks_modules_deinit(struct ks_modules *m)
 		ks_debuginfo_destroy(m->mods[i].dwarf);
 	}
 	free(m->mods);
+	ks_problems_deinit(&m->problems);
 	memset(m, 0, sizeof(*m));
 }
 

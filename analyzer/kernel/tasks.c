@@ -90,6 +90,14 @@ static void load_state_letters(struct walk *w)
 	w->nletters = n;
 }
 
+/* Keep the first failed read's code in *partial; true when code says the read went through. */
+static bool read_part(enum ks_error_code *partial, enum ks_error_code code)
+{
+	if (code && !*partial)
+		*partial = code;
+	return !code;
+}
+
 static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 {
 	struct ks_kernel *k = w->k;
@@ -157,8 +165,10 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 			{ KS_F_TASK_CGROUPS, offsetof(struct ks_task, css_set) },
 		};
 
+		/* a field the kernel lacks is no problem; one it has that cannot be read makes the task partial */
 		for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
-			if (ks_kernel_has(k, optional[i].f) && ks_try_read_field(k, addr, optional[i].f, &v))
+			if (ks_kernel_has(k, optional[i].f) &&
+			    read_part(&partial, ks_read_field_code(k, addr, optional[i].f, &v)))
 				memcpy((char *)t + optional[i].off, &v, sizeof(v));
 	}
 	{
@@ -166,20 +176,23 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 
 		t->switch_known = ks_kernel_has_all(k, (enum ks_field[]){ KS_F_TASK_LAST_SWITCH_COUNT,
 									 KS_F_TASK_NVCSW, KS_F_TASK_NIVCSW }, 3) &&
-				  ks_try_read_field(k, addr, KS_F_TASK_LAST_SWITCH_COUNT, &t->last_switch_count) &&
-				  ks_try_read_field(k, addr, KS_F_TASK_NVCSW, &nv) &&
-				  ks_try_read_field(k, addr, KS_F_TASK_NIVCSW, &niv);
+				  read_part(&partial, ks_read_field_code(k, addr, KS_F_TASK_LAST_SWITCH_COUNT,
+									  &t->last_switch_count)) &&
+				  read_part(&partial, ks_read_field_code(k, addr, KS_F_TASK_NVCSW, &nv)) &&
+				  read_part(&partial, ks_read_field_code(k, addr, KS_F_TASK_NIVCSW, &niv));
 		t->switch_count = t->switch_known ? nv + niv : 0;
 	}
 	if (ks_kernel_has(k, KS_F_TASK_RSS_STAT_COUNT) &&
 	    ks_kernel_fsize(k, KS_F_TASK_RSS_STAT_COUNT) == sizeof(t->rss_delta))
-		t->rss_delta_known = ks_try_read(k, addr + ks_kernel_off(k, KS_F_TASK_RSS_STAT_COUNT), t->rss_delta,
-						 sizeof(t->rss_delta));
+		t->rss_delta_known = read_part(&partial, ks_read_code(k, addr + ks_kernel_off(k, KS_F_TASK_RSS_STAT_COUNT),
+								     t->rss_delta, sizeof(t->rss_delta)));
 	/* The OOM marks live in the signal_struct, which the thread walk reads anyway. */
 	if (t->signal) {
-		if (ks_try_read_field(k, t->signal, KS_F_SIGNAL_OOM_MM, &v))
+		if (ks_kernel_has(k, KS_F_SIGNAL_OOM_MM) &&
+		    read_part(&partial, ks_read_field_code(k, t->signal, KS_F_SIGNAL_OOM_MM, &v)))
 			t->oom_mm = v;
-		if (ks_try_read_field(k, t->signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &v)) {
+		if (ks_kernel_has(k, KS_F_SIGNAL_OOM_SCORE_ADJ) &&
+		    read_part(&partial, ks_read_field_code(k, t->signal, KS_F_SIGNAL_OOM_SCORE_ADJ, &v))) {
 			t->oom_score_adj = (int16_t)v;
 			t->oom_score_adj_known = true;
 		}
@@ -190,7 +203,7 @@ static struct ks_error *add_task(struct walk *w, uint64_t addr, bool idle)
 		partial = partial ? partial : c;
 	}
 	t->comm[KS_COMM_LEN] = '\0';
-	if (ks_try_read_field(k, addr, KS_F_TASK_REAL_PARENT, &parent) && parent) {
+	if (read_part(&partial, ks_read_field_code(k, addr, KS_F_TASK_REAL_PARENT, &parent)) && parent) {
 		enum ks_error_code c = ks_read_field_code(k, parent, KS_F_TASK_PID, &v);
 
 		if (c)
@@ -326,8 +339,18 @@ static void mark_active(struct walk *w)
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {
 		uint64_t rq, curr;
 
-		if (!ks_kernel_runqueue(k, c, &rq) || !ks_try_read_field(k, rq, KS_F_RQ_CURR, &curr))
+		enum ks_error_code code;
+
+		if (!ks_kernel_runqueue(k, c, &rq))
 			continue;
+		if ((code = ks_read_field_code(k, rq, KS_F_RQ_CURR, &curr))) {
+			if (code != KS_ERR_LOOKUP)
+				ks_problems_add(&w->out->problems, code, 0, rq + ks_kernel_off(k, KS_F_RQ_CURR),
+						"cannot read CPU %u's running task (rq.curr, %s): the task on it is "
+						"taken as sleeping",
+						c, ks_error_code_name(code));
+			continue;
+		}
 		for (size_t i = 0; i < w->out->count; i++) {
 			struct ks_task *t = &w->out->tasks[i];
 

@@ -40,9 +40,11 @@ struct alloc_ctx {
 	uint64_t fs, noretry, nofail, mayfail, thisnode;
 };
 
-static void gfp_table_load(struct ks_kernel *k, struct gfp_table *t)
+static void gfp_table_load(struct ks_analysis *a, struct gfp_table *t)
 {
+	struct ks_kernel *k = a->kernel;
 	uint64_t addr;
+	enum ks_error_code code;
 
 	memset(t, 0, sizeof(*t));
 	if (!ks_kernel_symbol(k, "gfpflag_names", &addr))
@@ -55,10 +57,17 @@ static void gfp_table_load(struct ks_kernel *k, struct gfp_table *t)
 		uint64_t mask, name;
 		char *s = t->strings + 48 * i;
 
-		if (!ks_try_read_u64(k, addr + 16 * i, &mask) ||
-		    !ks_try_read_u64(k, addr + 16 * i + 8, &name) || !name ||
-		    !ks_try_read_string(k, name, s, 48))
+		/* the table ends at a NULL name ({0, NULL}); a read that fails ends it early */
+		if (!ks_pass_read_u64(a, addr + 16 * i, &mask, "gfpflag_names[].mask") ||
+		    !ks_pass_read_u64(a, addr + 16 * i + 8, &name, "gfpflag_names[].name") || !name)
 			break;
+		if ((code = ks_read_string_code(k, name, s, 48))) {
+			ks_problems_add(&a->problems, code, 0, name,
+					"cannot read the name of gfp flag 0x%llx at 0x%llx (%s): gfp masks shown in part as "
+					"numbers",
+					(unsigned long long)mask, (unsigned long long)name, ks_error_code_name(code));
+			break;
+		}
 		t->names[t->count++] = (struct ks_gfp_name){ mask, s };
 	}
 }
@@ -169,7 +178,7 @@ static struct ks_error *alloc_begin(struct ks_analysis *a, void **ret)
 
 	if (!c)
 		return &ks_error_nomem;
-	gfp_table_load(a->kernel, &c->gfp);
+	gfp_table_load(a, &c->gfp);
 	c->fs = gfp_bit(&c->gfp, "__GFP_FS");
 	c->noretry = gfp_bit(&c->gfp, "__GFP_NORETRY");
 	c->nofail = gfp_bit(&c->gfp, "__GFP_NOFAIL");
@@ -371,13 +380,14 @@ static struct ks_error *alloc_task(struct ks_analysis *a, void *ctx, size_t i)
 			st->order_known = true;
 		}
 	}
+	/* task_struct fields, read only for a task in the allocator: unread, the mask stays unknown */
 	if (!st->gfp_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_GFP) &&
-	    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_GFP, &v)) {
+	    ks_pass_read_task_field(a, i, KS_F_TASK_MEMALLOC_GFP, &v, "task_struct.memalloc gfp")) {
 		st->gfp = v;
 		st->gfp_known = true;
 	}
 	if (!st->order_known && ks_kernel_has(k, KS_F_TASK_MEMALLOC_ORDER) &&
-	    ks_try_read_field(k, a->tasks.tasks[i].address, KS_F_TASK_MEMALLOC_ORDER, &v)) {
+	    ks_pass_read_task_field(a, i, KS_F_TASK_MEMALLOC_ORDER, &v, "task_struct.memalloc order")) {
 		st->order = (unsigned int)v;
 		st->order_known = true;
 	}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "passes/pass.h"
+#include "kstall/modules.h"
 #include "model/build.h"
 #include "base/hashmap.h"
 #include "base/strpool.h"
@@ -129,6 +130,10 @@ static struct ks_error *build_model(struct ks_kernel *k, struct ks_analysis *a)
 	/* The walk's problems come first. */
 	ks_problems_append(&a->problems, &a->tasks.problems);
 	note_part(a, 0, "tasks");
+	/* what the kernel open could not read of the modules (frames and locks in them go unnamed) */
+	before = a->problems.count;
+	ks_problems_append(&a->problems, &ks_kernel_modules(k)->problems);
+	note_part(a, before, "modules");
 	map = calloc(1, sizeof(*map));
 	a->task_index = map;
 	a->strings = ks_strpool_create();

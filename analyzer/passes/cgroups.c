@@ -72,13 +72,22 @@ static void psi_group(struct walk *w, uint64_t cgrp, struct ks_cgroup_mem *c)
 		group = w->psi_system;
 	else if (w->psi_size != 8)
 		group = cgrp + w->psi_off;
-	else if (!ks_try_read_u64(w->k, cgrp + w->psi_off, &group))
+	else if (!ks_pass_read_u64(w->a, cgrp + w->psi_off, &group, "a cgroup's PSI pointer (cgroup.psi)"))
 		group = 0;
+	/* NULL: cgroup PSI is off for it, by the kernel's own word */
 	if (!group)
 		return;
-	if (ks_kernel_late_field(w->k, KS_LF_PSI_GROUP_ENABLED, &off, &size) && size == 1 &&
-	    (!ks_try_read(w->k, group + off, &enabled, 1) || !enabled))
-		return;
+	if (ks_kernel_late_field(w->k, KS_LF_PSI_GROUP_ENABLED, &off, &size) && size == 1) {
+		enum ks_error_code code = ks_read_code(w->k, group + off, &enabled, 1);
+
+		if (code)
+			ks_problems_add(&w->a->problems, code, 0, group + off,
+					"cannot read whether a cgroup's PSI is on (psi_group.enabled at 0x%llx, %s): "
+					"its pressure unknown",
+					(unsigned long long)(group + off), ks_error_code_name(code));
+		if (code || !enabled)
+			return;
+	}
 	c->psi_known = !ks_psi_read_group(w->a, group, &c->psi);
 }
 
@@ -143,7 +152,9 @@ static void join_path(char *out, size_t size, const char *parent, const char *na
 static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problems)
 {
 	struct frame *stack = calloc(MAX_CGROUPS, sizeof(*stack));
-	size_t top = 0, seen = 0;
+	size_t top = 0, seen = 0, unnamed = 0;
+	enum ks_error_code code, name_code = 0;
+	uint64_t name_at = 0;
 
 	if (!stack)
 		return;
@@ -164,12 +175,19 @@ static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problem
 				ks_problems_add(problems, KS_ERR_BAD_DATA, 0, f.cgrp,
 						"cgroup tree cut at %d cgroups or %d levels: a loop?", MAX_CGROUPS,
 						MAX_DEPTH);
-				free(stack);
-				return;
+				top = 0; /* the walk ends here */
+				break;
 			}
-			if (ks_try_read_u64(w->k, child + w->kn, &kn) && kn &&
-			    ks_try_read_u64(w->k, kn + w->name, &name) && name)
-				ks_try_read_string(w->k, name, part, sizeof(part));
+			/* a name unread is "?" in the path, counted (one problem for the tree) */
+			if ((code = ks_read_code(w->k, child + w->kn, &kn, sizeof(kn))) == 0 && kn &&
+			    (code = ks_read_code(w->k, kn + w->name, &name, sizeof(name))) == 0 && name)
+				code = ks_read_string_code(w->k, name, part, sizeof(part));
+			if (code && !unnamed++) {
+				name_code = code;
+				name_at = child;
+			}
+			if (code)
+				part[0] = '\0';
 			stack[top] = (struct frame){ child, f.depth + 1, "" };
 			join_path(stack[top].path, sizeof(stack[top].path), f.path, part[0] ? part : "?");
 			top++;
@@ -178,6 +196,11 @@ static void walk_tree(struct walk *w, uint64_t root, struct ks_problems *problem
 		}
 	}
 	free(stack);
+	if (unnamed)
+		ks_problems_add(problems, name_code, 0, name_at,
+				"%zu cgroup name%s could not be read (%s, the first of the cgroup at 0x%llx): '?' in their "
+				"paths",
+				unnamed, unnamed == 1 ? "" : "s", ks_error_code_name(name_code), (unsigned long long)name_at);
 }
 
 /* limited (memory.max or memory.high) or stalled first, then the biggest charge; then the path */
@@ -200,6 +223,10 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 	struct ks_consumers *c = &a->memory.consumers;
 	struct walk w = { .a = a, .k = k };
 	struct ks_u64map cgroup_of_set = { 0 };
+	size_t unread_sets = 0;
+	enum ks_error_code set_code = 0;
+	uint64_t set_task = 0, set_at = 0;
+	int32_t set_pid = 0;
 	uint64_t root, root_off, size, dfl_off;
 
 	(void)ctx;
@@ -225,8 +252,18 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 			if (t->idle || !t->css_set || !ks_task_stalled(a, i))
 				continue;
 			if (!ks_u64map_get_u64(&cgroup_of_set, t->css_set, &cgrp)) {
-				if (!ks_try_read_u64(k, t->css_set + dfl_off, &cgrp))
+				enum ks_error_code code = ks_read_code(k, t->css_set + dfl_off, &cgrp, sizeof(cgrp));
+
+				/* read once per css_set; its tasks' cgroup is unknown, counted */
+				if (code) {
 					cgrp = 0;
+					if (!unread_sets++) {
+						set_code = code;
+						set_task = t->address;
+						set_pid = t->pid;
+						set_at = t->css_set + dfl_off;
+					}
+				}
 				ks_u64map_put_u64(&cgroup_of_set, t->css_set, cgrp);
 			}
 			if (cgrp && (at = ks_u64map_get_index(&w.index, cgrp)) >= 0) {
@@ -234,6 +271,12 @@ static struct ks_error *cgroups_finish(struct ks_analysis *a, void *ctx)
 				a->ta[i].cgroup = ks_strpool_intern(a->strings, w.all[at].path);
 			}
 		}
+	if (unread_sets)
+		ks_problems_add(&a->problems, set_code, set_task, set_at,
+				"%zu css_set%s of stalled tasks could not be read (%s, the first of pid %d at 0x%llx): "
+				"their cgroups unknown",
+				unread_sets, unread_sets == 1 ? "" : "s", ks_error_code_name(set_code), set_pid,
+				(unsigned long long)set_at);
 	ks_u64map_free(&cgroup_of_set);
 	ks_u64map_free(&w.index);
 	c->cgroups_known = w.n > 0;

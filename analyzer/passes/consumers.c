@@ -60,8 +60,9 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 	static const enum ks_field need[] = { KS_F_SB_LIST, KS_F_SB_INODES, KS_F_INODE_SB_LIST, KS_F_INODE_MAPPING,
 					      KS_F_MAPPING_NRPAGES, KS_F_SB_TYPE, KS_F_FSTYPE_NAME };
 	struct ks_kernel *k = a->kernel;
-	uint64_t head, pos;
-	size_t budget = MAX_INODES;
+	uint64_t head, pos, unread_at = 0;
+	size_t budget = MAX_INODES, unread = 0;
+	enum ks_error_code code, unread_code = 0;
 
 	if (!ks_kernel_has_all(k, need, sizeof(need) / sizeof(need[0])) ||
 	    !ks_kernel_symbol(k, "super_blocks", &head) || !ks_pass_read_u64(a, head, &pos, "super_blocks"))
@@ -84,8 +85,18 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 					c->files_cut = true;
 					break;
 				}
-				if (ks_try_read_field(k, inode, KS_F_INODE_MAPPING, &mapping) && mapping &&
-				    ks_try_read_field(k, mapping, KS_F_MAPPING_NRPAGES, &pages) && pages) {
+				/* i_mapping is never NULL (&i_data at least); unread, the sums leave the inode out */
+				if ((code = ks_read_field_code(k, inode, KS_F_INODE_MAPPING, &mapping)) == 0 && mapping)
+					code = ks_read_field_code(k, mapping, KS_F_MAPPING_NRPAGES, &pages);
+				else
+					pages = 0;
+				if (code && !unread++) {
+					unread_code = code;
+					unread_at = inode;
+				}
+				if (code) {
+					c->files_cut = true;
+				} else if (pages) {
 					c->files_seen++;
 					c->files_pages += pages;
 					keep_file(c, inode, pages);
@@ -101,6 +112,11 @@ static void tmpfs_files(struct ks_analysis *a, struct ks_consumers *c)
 			break;
 		}
 	}
+	if (unread)
+		ks_problems_add(&a->problems, unread_code, 0, unread_at,
+				"%zu tmpfs inode%s could not be read (%s, the first at 0x%llx): their pages are left out of "
+				"the tmpfs sums",
+				unread, unread == 1 ? "" : "s", ks_error_code_name(unread_code), (unsigned long long)unread_at);
 	for (size_t f = 0; f < c->nfiles; f++) {
 		uint64_t inode = c->files[f].file.inode;
 
@@ -205,8 +221,13 @@ static void file_holders(struct ks_analysis *a, struct ks_consumers *c)
 		for (uint32_t d = 0; d < max; d++) {
 			uint64_t inode;
 
-			if (!slots[d] || !ks_try_read_u64(k, slots[d] + inode_off, &inode))
+			/* an empty slot is NULL; a file whose inode is unread makes the holders unknown */
+			if (!slots[d])
 				continue;
+			if (!files_read(k, slots[d] + inode_off, &inode, 8, &code, &at, &unread)) {
+				complete = false;
+				continue;
+			}
 			for (size_t f = 0; f < c->nfiles; f++) {
 				struct ks_file_mem *fm = &c->files[f];
 

@@ -35,6 +35,29 @@ bool ks_pass_read_field(struct ks_analysis *a, uint64_t base, enum ks_field f, u
 	return code == KS_ERR_LOOKUP ? false : failed(a, code, base + ks_kernel_off(a->kernel, f), what);
 }
 
+static bool task_failed(struct ks_analysis *a, size_t i, enum ks_error_code code, uint64_t addr, const char *what)
+{
+	const struct ks_task *t = &a->tasks.tasks[i];
+
+	if (code)
+		ks_problems_add(&a->problems, code, t->address, addr, "cannot read %s of pid %d (%s) at 0x%llx (%s)", what,
+				t->pid, t->comm, (unsigned long long)addr, ks_error_code_name(code));
+	return !code;
+}
+
+bool ks_pass_read_task_u64(struct ks_analysis *a, size_t i, uint64_t addr, uint64_t *ret, const char *what)
+{
+	return task_failed(a, i, ks_read_code(a->kernel, addr, ret, sizeof(*ret)), addr, what);
+}
+
+bool ks_pass_read_task_field(struct ks_analysis *a, size_t i, enum ks_field f, uint64_t *ret, const char *what)
+{
+	uint64_t base = a->tasks.tasks[i].address;
+	enum ks_error_code code = ks_read_field_code(a->kernel, base, f, ret);
+
+	return code == KS_ERR_LOOKUP ? false : task_failed(a, i, code, base + ks_kernel_off(a->kernel, f), what);
+}
+
 /* PID_MAX_LIMIT: no kernel has more threads than pids */
 #define MAX_THREADS (4u << 20)
 

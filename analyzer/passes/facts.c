@@ -17,15 +17,24 @@ static void uts(struct ks_analysis *a)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t ns, off, size;
+	enum ks_error_code code;
 
 	if (!ks_kernel_symbol(k, "init_uts_ns", &ns))
 		return;
+	/* unread: empty, which the report shows as unknown */
 	if (ks_kernel_late_field(k, KS_LF_UTS_NODENAME, &off, &size) && size <= sizeof(a->facts.host) &&
-	    !ks_try_read_string(k, ns + off, a->facts.host, size))
+	    (code = ks_read_string_code(k, ns + off, a->facts.host, size))) {
 		a->facts.host[0] = '\0';
+		ks_problems_add(&a->problems, code, 0, ns + off, "cannot read the host name (init_uts_ns) at 0x%llx (%s)",
+				(unsigned long long)(ns + off), ks_error_code_name(code));
+	}
 	if (ks_kernel_late_field(k, KS_LF_UTS_VERSION, &off, &size) && size <= sizeof(a->facts.version) &&
-	    !ks_try_read_string(k, ns + off, a->facts.version, size))
+	    (code = ks_read_string_code(k, ns + off, a->facts.version, size))) {
 		a->facts.version[0] = '\0';
+		ks_problems_add(&a->problems, code, 0, ns + off,
+				"cannot read the kernel version (init_uts_ns) at 0x%llx (%s)", (unsigned long long)(ns + off),
+				ks_error_code_name(code));
+	}
 }
 
 /* The last panic line of the log; else the SysRq trigger; else the last Oops. */
@@ -69,10 +78,10 @@ static struct ks_error *facts_finish(struct ks_analysis *a, void *ctx)
 	}
 	panic_text(a);
 	f->loadavg_known = ks_kernel_symbol(k, "avenrun", &addr) &&
-			   ks_try_read_u64(k, addr, &f->loadavg[0]) &&
-			   ks_try_read_u64(k, addr + 8, &f->loadavg[1]) &&
-			   ks_try_read_u64(k, addr + 16, &f->loadavg[2]);
-	if (ks_kernel_symbol(k, "tainted_mask", &addr) && ks_try_read_u64(k, addr, &f->taint_mask)) {
+			   ks_pass_read_u64(a, addr, &f->loadavg[0], "avenrun[0]") &&
+			   ks_pass_read_u64(a, addr + 8, &f->loadavg[1], "avenrun[1]") &&
+			   ks_pass_read_u64(a, addr + 16, &f->loadavg[2], "avenrun[2]");
+	if (ks_kernel_symbol(k, "tainted_mask", &addr) && ks_pass_read_u64(a, addr, &f->taint_mask, "tainted_mask")) {
 		f->taint_known = true;
 		if (!ks_kernel_taint_letters(k, f->taint_mask, f->taint, sizeof(f->taint)))
 			snprintf(f->taint, sizeof(f->taint), "0x%llx", (unsigned long long)f->taint_mask);

@@ -153,12 +153,23 @@ static struct waiter_fields fields_of(enum ks_lock_type type)
  * waits on one lock at a time, so task -> lock is all that is kept.
  */
 struct list_walk {
-	uint64_t head, pos;
+	uint64_t lock, head, pos;
 	size_t n;
 	enum ks_lock_type type;
 	bool done;
 	/* a 7.x ring: head is the first waiter's node, itself a waiter still to read */
 	bool head_pending;
+	/* why the walk stopped short (0: it did not), and where */
+	enum ks_error_code code;
+	uint64_t at;
+	/*
+	 * asked about by the kernel's own word for the task (a lock parameter, the
+	 * blocker, its mmap_lock), and the first task that asked so: only then is
+	 * a failed read a problem. A stack scan tries words that may be no lock,
+	 * whose reads are expected to fail.
+	 */
+	bool vouched;
+	uint64_t task;
 };
 
 /* Does this kernel keep the waiters of this kind of lock in a ring (7.x)? */
@@ -177,8 +188,34 @@ struct wait_cache {
 	bool stacks_loaded;
 };
 
+/*
+ * Failed reads of one kind, counted over the pass: the first named, the rest
+ * summed in one problem at the end (a damaged dump fails them by the thousand).
+ */
+struct fails {
+	size_t n;
+	enum ks_error_code code;
+	uint64_t task, at;
+};
+
+/* Count a read's failure (code 0: none); true when it did not fail. */
+static bool failed_read(struct fails *f, enum ks_error_code code, uint64_t task, uint64_t at)
+{
+	if (!code)
+		return true;
+	if (!f->n++) {
+		f->code = code;
+		f->task = task;
+		f->at = at;
+	}
+	return false;
+}
+
 struct ks_locks_ctx {
 	struct wait_cache cache;
+	/* the lock words of the locks found (owners, readers), the waiting tasks' stack words, the
+	 * folio wait table's entries, the rt_mutex waiter records (pi_blocked_on) */
+	struct fails owners, stack_words, folio_table, pi_waiters;
 	size_t cap; /* of a->locks */
 	bool params;
 	/* task -> folio + 1, for tasks waiting for PG_locked on the folio wait table */
@@ -213,17 +250,21 @@ static struct list_walk *walk_of(struct ks_kernel *k, struct wait_cache *c, uint
 		return NULL;
 	w = &c->walks[c->nwalks++];
 	memset(w, 0, sizeof(*w));
+	w->lock = lock;
 	w->type = type;
 	if (ring) {
 		uint64_t first;
 
-		w->done = !ks_try_read_field(k, lock, wf.first, &first) || !first;
+		w->code = ks_read_field_code(k, lock, wf.first, &first);
+		w->at = lock + ks_kernel_off(k, wf.first);
+		w->done = w->code || !first;
 		w->head = w->pos = first + ks_kernel_off(k, wf.wlist);
 		w->head_pending = !w->done;
 		return w;
 	}
-	w->head = lock + ks_kernel_off(k, wf.list);
-	w->done = !ks_try_read_u64(k, w->head, &w->pos);
+	w->head = w->at = lock + ks_kernel_off(k, wf.list);
+	w->code = ks_read_code(k, w->head, &w->pos, sizeof(w->pos));
+	w->done = w->code != 0;
 	return w;
 }
 
@@ -235,9 +276,13 @@ static bool waits_in(const struct wait_cache *c, uint64_t task, uint64_t lock)
 	return ks_u64map_get_u64(&c->waiter_of, task, &on) && on == lock;
 }
 
-/* Does the lock's wait list hold a waiter for this task? The walk goes on until it does. */
+/*
+ * Does the lock's wait list hold a waiter for this task? The walk goes on
+ * until it does. vouched: the kernel's own word for the task names the lock
+ * (a read of its list that fails is then a problem, at the pass's end).
+ */
 static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t lock,
-			 enum ks_lock_type type, uint64_t task)
+			 enum ks_lock_type type, uint64_t task, bool vouched)
 {
 	struct list_walk *w = walk_of(k, c, lock, type);
 	struct waiter_fields wf;
@@ -245,13 +290,21 @@ static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t loc
 
 	if (!w)
 		return false;
+	if (vouched && !w->vouched) {
+		w->vouched = true;
+		w->task = task;
+	}
 	/* the list is read with the layout of the waiter type it was first asked with */
 	wf = fields_of(w->type);
 	while (!waits_in(c, task, lock) && !w->done) {
 		uint64_t waiter = w->pos - ks_kernel_off(k, wf.wlist), who;
 
-		if ((w->pos == w->head && !w->head_pending) || w->n++ >= MAX_WAITERS ||
-		    !ks_try_read_u64(k, waiter + ks_kernel_off(k, wf.wtask), &who)) {
+		if ((w->pos == w->head && !w->head_pending) || w->n++ >= MAX_WAITERS) {
+			w->done = true;
+			break;
+		}
+		w->at = waiter + ks_kernel_off(k, wf.wtask);
+		if ((w->code = ks_read_code(k, w->at, &who, sizeof(who)))) {
 			w->done = true;
 			break;
 		}
@@ -260,7 +313,8 @@ static bool on_wait_list(struct ks_kernel *k, struct wait_cache *c, uint64_t loc
 		if (!ks_u64map_get_u64(&c->waiter_of, who, &seen) &&
 		    !ks_u64map_put_u64(&c->waiter_of, who, lock))
 			return false;
-		if (!ks_try_read_u64(k, w->pos, &w->pos))
+		w->at = w->pos;
+		if ((w->code = ks_read_code(k, w->pos, &w->pos, sizeof(w->pos))))
 			w->done = true;
 		if (who == task)
 			break;
@@ -338,19 +392,24 @@ static bool scan_ring(struct ks_kernel *k, struct wait_cache *c, const uint64_t 
 
 	if (!ring)
 		return false;
-	/* every waiter on the ring, the task's own first */
+	/*
+	 * every waiter on the ring, the task's own first; the record is a stack
+	 * word that names the task, maybe a stale one, so a read that fails here
+	 * is expected and no problem (a lock that is found is read again, vouched)
+	 */
 	do {
 		ring[n++] = pos - olist;
 	} while (n < RING_MAX && ks_try_read_u64(k, pos, &pos) && pos != node);
 	for (uint64_t o = lo; !found && o + 8 <= hi; o += 8) {
 		uint64_t cand = words[o / 8], first;
 
-		/* a kernel address, word-aligned, on no task's stack (where the ring itself lies) */
+		/* a kernel address, word-aligned, on no task's stack (where the ring itself lies); any
+		 * stack word is tried, so its read may fail by design */
 		if (cand >> 47 != 0x1ffff || cand % 8 || ks_u64map_get(&c->stacks, cand & ~(size - 1)) ||
 		    !ks_try_read_u64(k, cand + ofirst, &first))
 			continue;
 		for (size_t r = 0; r < n && !found; r++)
-			if (ring[r] == first && on_wait_list(k, c, cand, type, task))
+			if (ring[r] == first && on_wait_list(k, c, cand, type, task, false))
 				found = true;
 		if (found)
 			*ret = cand;
@@ -366,8 +425,8 @@ static bool scan_ring(struct ks_kernel *k, struct wait_cache *c, const uint64_t 
  * stacks of their own, and through one node that is on no stack: the lock's
  * wait_list head. The answer stands only if that lock's list holds the task.
  */
-static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, size_t f,
-		       enum ks_lock_type type, uint64_t *ret)
+static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, struct fails *stack_words, size_t i,
+		       size_t f, enum ks_lock_type type, uint64_t *ret)
 {
 	struct ks_kernel *k = a->kernel;
 	struct waiter_fields wf = fields_of(type);
@@ -385,7 +444,7 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	}
 	/* An rwsem wait is most often on the task's own mmap_lock: try that list first. */
 	if ((type == KS_LOCK_RWSEM_READ || type == KS_LOCK_RWSEM_WRITE) &&
-	    mmap_lock_of(k, &a->tasks.tasks[i], &mmap_lock) && on_wait_list(k, c, mmap_lock, type, task)) {
+	    mmap_lock_of(k, &a->tasks.tasks[i], &mmap_lock) && on_wait_list(k, c, mmap_lock, type, task, true)) {
 		*ret = mmap_lock;
 		return true;
 	}
@@ -405,7 +464,8 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 	 */
 	if (ring_of(k, wf))
 		innermost_sp(&a->stacks[i], f, base, &lo);
-	if (!ks_try_read(k, base + lo, (unsigned char *)words + lo, hi - lo)) {
+	if (!failed_read(stack_words, ks_read_code(k, base + lo, (unsigned char *)words + lo, hi - lo), task,
+			 base + lo)) {
 		free(words);
 		return false;
 	}
@@ -424,12 +484,13 @@ static bool scan_stack(struct ks_analysis *a, struct wait_cache *c, size_t i, si
 			if (!ks_u64map_get(&c->stacks, pos & ~(size - 1))) {
 				uint64_t lock = pos - ks_kernel_off(k, wf.list);
 
-				if (on_wait_list(k, c, lock, type, task)) {
+				if (on_wait_list(k, c, lock, type, task, false)) {
 					*ret = lock;
 					found = true;
 				}
 				break;
 			}
+			/* a stale record's list may lead anywhere: a failed read ends the try */
 			if (!ks_try_read_u64(k, pos, &pos))
 				break;
 		}
@@ -512,19 +573,25 @@ static void name_heap_lock(struct ks_analysis *a, struct ks_lock *l, size_t wait
 	}
 }
 
-/* Readers inside a percpu_rw_semaphore: the per-CPU counts summed, modulo 2^32 as the kernel does. */
-static bool percpu_readers(struct ks_kernel *k, uint64_t sem, long *ret)
+/*
+ * Readers inside a percpu_rw_semaphore: the per-CPU counts summed, modulo 2^32
+ * as the kernel does; a count that cannot be read leaves them unknown (-1).
+ */
+static bool percpu_readers(struct ks_kernel *k, struct fails *owners, uint64_t sem, long *ret)
 {
 	uint64_t counts, size = ks_kernel_fsize(k, KS_F_PCPU_RWSEM_READ_COUNT);
 	uint32_t sum = 0;
 
-	if (!ks_try_read_field(k, sem, KS_F_PCPU_RWSEM_READ_COUNT, &counts) || !counts || size != 8)
+	if (size != 8 || !ks_kernel_has(k, KS_F_PCPU_RWSEM_READ_COUNT) ||
+	    !failed_read(owners, ks_read_field_code(k, sem, KS_F_PCPU_RWSEM_READ_COUNT, &counts), 0, sem) ||
+	    !counts)
 		return false;
 	for (unsigned int cpu = 0; cpu < ks_kernel_nr_cpus(k); cpu++) {
 		uint64_t at;
 		uint32_t v;
 
-		if (!ks_kernel_per_cpu_ptr(k, counts, cpu, &at) || !ks_try_read_u32(k, at, &v))
+		if (!ks_kernel_per_cpu_ptr(k, counts, cpu, &at) ||
+		    !failed_read(owners, ks_read_code(k, at, &v, sizeof(v)), 0, at))
 			return false;
 		sum += v;
 	}
@@ -541,25 +608,32 @@ static bool percpu_readers(struct ks_kernel *k, uint64_t sem, long *ret)
  * writer waiting for readers kstall cannot name, and is shown as a hint.
  * READER_BIAS (1 << 31) and WRITER_BIAS (1 << 30) are #defines, not in DWARF.
  */
-static void rt_rwsem_owner(struct ks_analysis *a, struct ks_lock *l)
+static void rt_rwsem_owner(struct ks_analysis *a, struct fails *owners, struct ks_lock *l)
 {
 	struct ks_kernel *k = a->kernel;
 	const uint64_t writer_bias = 1u << 30;
-	uint64_t word, readers;
+	uint64_t word, readers, mutex = l->address + ks_kernel_off(k, KS_F_RWSEM_RWBASE_RTMUTEX);
 
-	if (ks_try_read_field(k, l->address + ks_kernel_off(k, KS_F_RWSEM_RWBASE_RTMUTEX), KS_F_RTMUTEX_OWNER,
-			      &word) &&
+	if (failed_read(owners, ks_read_field_code(k, mutex, KS_F_RTMUTEX_OWNER, &word), 0, mutex) &&
 	    (l->owner = ks_model_task_index(a, ks_lock_owner_task(word))) >= 0) {
-		l->owner_is_hint = !ks_try_read_field(k, l->address, KS_F_RWSEM_RWBASE_READERS, &readers) ||
+		/* readers unread: the writer may still wait for them, a hint */
+		l->owner_is_hint = !failed_read(owners, ks_read_field_code(k, l->address, KS_F_RWSEM_RWBASE_READERS,
+									   &readers),
+						0, l->address) ||
 				   (uint32_t)readers != writer_bias;
 		l->hint_words = "a writer that may wait for readers";
 	}
 }
 
-static void find_owner(struct ks_analysis *a, struct ks_lock *l)
+/*
+ * The owner as the lock records it. A lock word that cannot be read leaves the
+ * owner at -1 and is counted (the pass's problem says the owners are unknown).
+ */
+static void find_owner(struct ks_analysis *a, struct fails *owners, struct ks_lock *l)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t word;
+	enum ks_error_code code;
 
 	switch (l->type) {
 	case KS_LOCK_SEMAPHORE:
@@ -568,7 +642,9 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 		 * when that task gives it back. A semaphore may have several holders, so
 		 * it is a hint, as a reader-owned rwsem's last reader is.
 		 */
-		if (ks_try_read_field(k, l->address, KS_F_SEM_LAST_HOLDER, &word) && word &&
+		if (ks_kernel_has(k, KS_F_SEM_LAST_HOLDER) &&
+		    failed_read(owners, ks_read_field_code(k, l->address, KS_F_SEM_LAST_HOLDER, &word), 0, l->address) &&
+		    word &&
 		    (l->owner = ks_model_task_index(a, word)) >= 0) {
 			l->owner_is_hint = true;
 			l->hint_words = "last holder";
@@ -583,23 +659,32 @@ static void find_owner(struct ks_analysis *a, struct ks_lock *l)
 		 * Only a writer waiting for the readers to leave is recorded (the
 		 * rcuwait's task); one that got in is not, nor is any reader.
 		 */
-		if (ks_try_read_field(k, l->address, KS_F_PCPU_RWSEM_WRITER, &word) && word)
+		if (failed_read(owners, ks_read_field_code(k, l->address, KS_F_PCPU_RWSEM_WRITER, &word), 0,
+				l->address) &&
+		    word)
 			l->owner = ks_model_task_index(a, word);
 		l->write_held = l->owner >= 0 ||
-				(ks_try_read_field(k, l->address, KS_F_PCPU_RWSEM_BLOCK, &word) && word);
-		percpu_readers(k, l->address, &l->readers);
+				(failed_read(owners, ks_read_field_code(k, l->address, KS_F_PCPU_RWSEM_BLOCK, &word), 0,
+					     l->address) &&
+				 word);
+		percpu_readers(k, owners, l->address, &l->readers);
 		return;
 	case KS_LOCK_MUTEX:
-		if (!ks_mutex_owner_word(k, l->address, &word))
+		code = ks_mutex_owner_word(k, l->address, &word);
+		/* LOOKUP: a layout kstall lacks, a support gap the kernel open names */
+		if (!code)
 			l->owner = ks_model_task_index(a, ks_lock_owner_task(word));
+		else if (code != KS_ERR_LOOKUP)
+			failed_read(owners, code, 0, l->address);
 		return;
 	case KS_LOCK_RWSEM_READ:
 	case KS_LOCK_RWSEM_WRITE:
 		if (!ks_kernel_has(k, KS_F_RWSEM_OWNER) && ks_kernel_has(k, KS_F_RWSEM_RWBASE_RTMUTEX)) {
-			rt_rwsem_owner(a, l);
+			rt_rwsem_owner(a, owners, l);
 			return;
 		}
-		if (!ks_try_read_field(k, l->address, KS_F_RWSEM_OWNER, &word))
+		if (!ks_kernel_has(k, KS_F_RWSEM_OWNER) ||
+		    !failed_read(owners, ks_read_field_code(k, l->address, KS_F_RWSEM_OWNER, &word), 0, l->address))
 			return;
 		if (word & 1) {
 			l->owner_is_hint = true; /* reader-owned: the last reader, maybe gone */
@@ -634,27 +719,32 @@ static void load_folio_waiters(struct ks_analysis *a, struct ks_locks_ctx *c)
 	for (uint64_t b = 0; b < n && budget; b++) {
 		uint64_t head = table + b * esize + ks_kernel_off(k, KS_F_WQ_HEAD_HEAD), pos, seen;
 
-		if (!ks_try_read_u64(k, head, &pos))
+		if (!failed_read(&c->folio_table, ks_read_code(k, head, &pos, sizeof(pos)), 0, head))
 			continue;
 		for (; pos != head && budget; budget--) {
 			uint64_t entry = pos - ks_kernel_off(k, KS_F_WQ_ENTRY_ENTRY);
 			uint64_t wpq = entry - ks_kernel_off(k, KS_F_WPQ_WAIT), task, folio, bit;
 
-			if (!ks_try_read_field(k, entry, KS_F_WQ_ENTRY_PRIVATE, &task) ||
-			    !ks_try_read_field(k, wpq, KS_F_WPQ_FOLIO, &folio) ||
-			    !ks_try_read_field(k, wpq, KS_F_WPQ_BIT_NR, &bit))
+			if (!failed_read(&c->folio_table, ks_read_field_code(k, entry, KS_F_WQ_ENTRY_PRIVATE, &task), 0,
+					 entry) ||
+			    !failed_read(&c->folio_table, ks_read_field_code(k, wpq, KS_F_WPQ_FOLIO, &folio), 0, wpq) ||
+			    !failed_read(&c->folio_table, ks_read_field_code(k, wpq, KS_F_WPQ_BIT_NR, &bit), 0, wpq))
 				break;
 			if ((int64_t)(int32_t)bit == pg_locked && task && folio &&
 			    !ks_u64map_get_u64(&c->folio_waiter, task, &seen) &&
 			    !ks_u64map_put_u64(&c->folio_waiter, task, folio))
 				return;
-			if (!ks_try_read_u64(k, pos, &pos))
+			if (!failed_read(&c->folio_table, ks_read_code(k, pos, &pos, sizeof(pos)), 0, pos))
 				break;
 		}
 	}
 }
 
-/* The writer of a percpu_rw_semaphore waiting in rcuwait for its readers to leave. */
+/*
+ * The writer of a percpu_rw_semaphore waiting in rcuwait for its readers to
+ * leave. Asked of stack words that may be no semaphore: a failed read is no
+ * problem (a semaphore that is found has its words read again, counted).
+ */
 static bool is_draining_writer(struct ks_kernel *k, uint64_t sem, uint64_t task)
 {
 	uint64_t w;
@@ -666,7 +756,7 @@ static bool is_draining_writer(struct ks_kernel *k, uint64_t sem, uint64_t task)
  * A draining writer has no waiter record: look among the words of its
  * percpu_down_write frame for a semaphore whose rcuwait names the task.
  */
-static bool scan_draining(struct ks_analysis *a, size_t i, size_t f, uint64_t *ret)
+static bool scan_draining(struct ks_analysis *a, struct fails *stack_words, size_t i, size_t f, uint64_t *ret)
 {
 	struct ks_kernel *k = a->kernel;
 	uint64_t task = a->tasks.tasks[i].address, size = ks_kernel_thread_size(k);
@@ -683,7 +773,7 @@ static bool scan_draining(struct ks_analysis *a, size_t i, size_t f, uint64_t *r
 	innermost_sp(&a->stacks[i], f, base, &lo);
 	if (hi - lo > sizeof(words))
 		hi = lo + sizeof(words);
-	if (!ks_try_read(k, base + lo, words, hi - lo))
+	if (!failed_read(stack_words, ks_read_code(k, base + lo, words, hi - lo), task, base + lo))
 		return false;
 	for (uint64_t o = 0; o < (hi - lo) / 8; o++) {
 		/* a kernel address, word-aligned */
@@ -737,7 +827,7 @@ static bool wait_in_frame(struct ks_analysis *a, struct ks_locks_ctx *c, size_t 
 	if (is_percpu(type))
 		type = percpu_how(s, f, type);
 	*how = type;
-	if (param && on_wait_list(k, &c->cache, v, type, task)) {
+	if (param && on_wait_list(k, &c->cache, v, type, task, true)) {
 		*lock = v;
 		return true;
 	}
@@ -747,11 +837,11 @@ static bool wait_in_frame(struct ks_analysis *a, struct ks_locks_ctx *c, size_t 
 			*lock = v;
 			return true;
 		}
-		if (scan_draining(a, i, f, lock))
+		if (scan_draining(a, &c->stack_words, i, f, lock))
 			return true;
 		*how = type;
 	}
-	return scan_stack(a, &c->cache, i, f, type, lock);
+	return scan_stack(a, &c->cache, &c->stack_words, i, f, type, lock);
 }
 
 /* The kernel's own record where it keeps one (task_struct.blocker), checked like a parameter. */
@@ -773,7 +863,7 @@ static bool wait_from_blocker(struct ks_analysis *a, struct ks_locks_ctx *c, siz
 	} else {
 		return false;
 	}
-	return on_wait_list(k, &c->cache, *lock, *how, task);
+	return on_wait_list(k, &c->cache, *lock, *how, task, true);
 }
 
 /*
@@ -813,13 +903,17 @@ static bool rt_wait_kind(struct ks_kernel *k, const struct ks_stack *s, enum ks_
  * around that rt_mutex. The kernel sets and clears the record under the
  * lock's wait_lock, so, like the blocker word, it is the kernel's own answer.
  */
-static bool wait_from_pi(struct ks_analysis *a, size_t i, uint64_t *lock, enum ks_lock_type *how)
+static bool wait_from_pi(struct ks_analysis *a, struct fails *pi_waiters, size_t i, uint64_t *lock,
+			 enum ks_lock_type *how)
 {
 	struct ks_kernel *k = a->kernel;
-	uint64_t waiter = a->tasks.tasks[i].pi_blocked_on, who, base;
+	uint64_t task = a->tasks.tasks[i].address, waiter = a->tasks.tasks[i].pi_blocked_on, who, base;
 
-	if (!waiter || !ks_try_read_field(k, waiter, KS_F_RT_WAITER_TASK, &who) ||
-	    who != a->tasks.tasks[i].address || !ks_try_read_field(k, waiter, KS_F_RT_WAITER_LOCK, &base) ||
+	/* NULL: no rt_mutex wait, by the kernel's own word (pi_blocked_on is set under the wait_lock) */
+	if (!waiter || !ks_kernel_has(k, KS_F_RT_WAITER_TASK) || !ks_kernel_has(k, KS_F_RT_WAITER_LOCK) ||
+	    !failed_read(pi_waiters, ks_read_field_code(k, waiter, KS_F_RT_WAITER_TASK, &who), task, waiter) ||
+	    who != task ||
+	    !failed_read(pi_waiters, ks_read_field_code(k, waiter, KS_F_RT_WAITER_LOCK, &base), task, waiter) ||
 	    !base || !rt_wait_kind(k, &a->stacks[i], how))
 		return false;
 	*lock = base - ks_kernel_off(k, *how == KS_LOCK_MUTEX ? KS_F_MUTEX_RTMUTEX : KS_F_RWSEM_RWBASE_RTMUTEX);
@@ -867,7 +961,7 @@ static struct ks_error *locks_task(struct ks_analysis *a, void *ctx, size_t i)
 	if (t->active)
 		return NULL;
 	/* pi_blocked_on is no parameter: an rt_mutex wait has no list a stack scan could check it on */
-	found = (c->params && wait_from_blocker(a, c, i, &lock, &how)) || wait_from_pi(a, i, &lock, &how);
+	found = (c->params && wait_from_blocker(a, c, i, &lock, &how)) || wait_from_pi(a, &c->pi_waiters, i, &lock, &how);
 	for (size_t f = ta->first_frame; f < s->count && !found; f++) {
 		for (size_t m = 0; m < sizeof(lock_frames) / sizeof(lock_frames[0]); m++) {
 			if (strcmp(s->frames[f].function, lock_frames[m].function))
@@ -927,16 +1021,90 @@ static struct ks_error *settle_order(struct ks_analysis *a)
 	return NULL;
 }
 
+/* "mutex stall_mutex_a (0xADDR)", or "mutex at 0xADDR" where no symbol holds it. */
+static void lock_words(struct ks_kernel *k, uint64_t addr, enum ks_lock_type type, char *buf, size_t size)
+{
+	struct ks_symbol sym;
+
+	if (ks_kernel_symbolize(k, addr, &sym) && addr == sym.address)
+		snprintf(buf, size, "%s %.100s (0x%llx)", ks_lock_type_name(type), sym.name, (unsigned long long)addr);
+	else
+		snprintf(buf, size, "%s at 0x%llx", ks_lock_type_name(type), (unsigned long long)addr);
+}
+
+/* One problem for the failures counted of one kind: how many, the first's code, task and address. */
+static void add_fails(struct ks_analysis *a, const struct fails *f, const char *what, const char *cost)
+{
+	long t = f->task ? ks_model_task_index(a, f->task) : -1;
+	char who[64] = "";
+
+	if (!f->n)
+		return;
+	if (t >= 0)
+		snprintf(who, sizeof(who), ", the first of pid %d (%s)", a->tasks.tasks[t].pid, a->tasks.tasks[t].comm);
+	ks_problems_add(&a->problems, f->code, f->task, f->at, "%zu %s could not be read (%s, at 0x%llx%s): %s",
+			f->n, what, ks_error_code_name(f->code), (unsigned long long)f->at, who, cost);
+}
+
+/* Wait lists named one by one up to this many, the rest summed in one problem. */
+#define MAX_NAMED_LISTS 8
+
+/*
+ * The wait lists that could not be read, of the locks the kernel's word for a
+ * task named: whether that task waits there, and who else does, is unknown.
+ */
+static void add_list_failures(struct ks_analysis *a, const struct wait_cache *c)
+{
+	struct ks_kernel *k = a->kernel;
+	size_t named = 0, more = 0;
+	const struct list_walk *first_more = NULL;
+
+	for (size_t n = 0; n < c->nwalks; n++) {
+		const struct list_walk *w = &c->walks[n];
+		long t;
+		char what[160], who[64] = "";
+
+		if (!w->code || !w->vouched)
+			continue;
+		if (named == MAX_NAMED_LISTS) {
+			more++;
+			first_more = first_more ? first_more : w;
+			continue;
+		}
+		named++;
+		lock_words(k, w->lock, w->type, what, sizeof(what));
+		if ((t = ks_model_task_index(a, w->task)) >= 0)
+			snprintf(who, sizeof(who), "pid %d (%s)", a->tasks.tasks[t].pid, a->tasks.tasks[t].comm);
+		ks_problems_add(&a->problems, w->code, w->task, w->at,
+				"cannot read the wait list of %s (%s at 0x%llx%s): whether %s waits on it, and who "
+				"else does, is unknown",
+				what, ks_error_code_name(w->code), (unsigned long long)w->at,
+				w->n ? ", past its first waiters" : "", who[0] ? who : "its waiter");
+	}
+	if (more)
+		ks_problems_add(&a->problems, first_more->code, first_more->task, first_more->at,
+				"%zu more wait lists could not be read (%s, the first at 0x%llx): their waiters are unknown",
+				more, ks_error_code_name(first_more->code), (unsigned long long)first_more->at);
+}
+
 /* Once every task is in: lock order and names, owners, and the wait-for graph. */
 static struct ks_error *locks_finish(struct ks_analysis *a, void *ctx)
 {
+	struct ks_locks_ctx *c = ctx;
 	struct ks_error *err = settle_order(a);
 
-	(void)ctx;
 	if (err)
 		return err;
 	for (size_t l = 0; l < a->nlocks; l++)
-		find_owner(a, &a->locks[l]);
+		find_owner(a, &c->owners, &a->locks[l]);
+	add_list_failures(a, &c->cache);
+	add_fails(a, &c->owners, "lock words", "those locks' owners or readers are unknown");
+	add_fails(a, &c->stack_words, "stack reads of the lock scan",
+		  "the locks those tasks wait on are unknown");
+	add_fails(a, &c->folio_table, "entries of the folio wait table",
+		  "tasks waiting for a page lock may be missing");
+	add_fails(a, &c->pi_waiters, "rt_mutex waiter records (pi_blocked_on)",
+		  "the rt_mutexes those tasks wait on are unknown");
 	return wait_for_graph(a);
 }
 

@@ -105,9 +105,17 @@ static void load_zone(struct ks_analysis *a, const struct zone_layout *zl, uint6
 
 	if (!ks_pass_read_field(a, zone, KS_F_ZONE_MANAGED, &z.managed, "zone.managed_pages") || !z.managed)
 		return;
-	if (!ks_try_read_field(k, zone, KS_F_ZONE_NAME, &name) ||
-	    !ks_try_read_string(k, name, z.name, sizeof(z.name)))
+	if (!ks_pass_read_field(a, zone, KS_F_ZONE_NAME, &name, "zone.name")) {
 		snprintf(z.name, sizeof(z.name), "?");
+	} else {
+		enum ks_error_code code = ks_read_string_code(k, name, z.name, sizeof(z.name));
+
+		if (code) {
+			ks_problems_add(&a->problems, code, 0, name, "cannot read the name of zone 0x%llx at 0x%llx (%s)",
+					(unsigned long long)zone, (unsigned long long)name, ks_error_code_name(code));
+			snprintf(z.name, sizeof(z.name), "?");
+		}
+	}
 	z.free_unread = true;
 	if (zl->free_idx >= 0)
 		z.free_unread = !ks_pass_read_u64(a, zone + ks_kernel_off(k, KS_F_ZONE_VM_STAT) + 8 * (uint64_t)zl->free_idx,

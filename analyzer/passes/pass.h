@@ -61,6 +61,13 @@ bool ks_pass_read_u64(struct ks_analysis *a, uint64_t addr, uint64_t *ret, const
 bool ks_pass_read_u32(struct ks_analysis *a, uint64_t addr, uint32_t *ret, const char *what);
 /* The same for a field of the object at base; a field the kernel lacks is no problem (false). */
 bool ks_pass_read_field(struct ks_analysis *a, uint64_t base, enum ks_field f, uint64_t *ret, const char *what);
+/*
+ * The same for a read that concerns task i (a field of its task_struct, or
+ * what it points to): the problem names the task, "cannot read WHAT of pid N
+ * (comm) at 0xADDR (code)".
+ */
+bool ks_pass_read_task_u64(struct ks_analysis *a, size_t i, uint64_t addr, uint64_t *ret, const char *what);
+bool ks_pass_read_task_field(struct ks_analysis *a, size_t i, enum ks_field f, uint64_t *ret, const char *what);
 
 /*
  * A pass: what it adds to the model, through up to four hooks, each optional.

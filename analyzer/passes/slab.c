@@ -120,7 +120,9 @@ static bool read_caches(struct ks_kernel *k, struct ks_slab_cache **ret, size_t 
 {
 	uint64_t head, pos, list_off, name_off, size_off, osize_off, size, osize;
 	struct ks_slab_cache *all;
-	size_t n = 0;
+	size_t n = 0, unnamed = 0;
+	enum ks_error_code code, name_code = 0;
+	uint64_t name_at = 0;
 
 	if (!ks_kernel_symbol(k, "slab_caches", &head) ||
 	    !ks_kernel_late_field(k, KS_LF_KMEM_CACHE_LIST, &list_off, &size) ||
@@ -151,8 +153,16 @@ static bool read_caches(struct ks_kernel *k, struct ks_slab_cache **ret, size_t 
 			break;
 		}
 		c->cache = cache;
-		if (ks_try_read_u64(k, cache + name_off, &name) && name)
-			ks_try_read_string(k, name, c->name, sizeof(c->name));
+		/* a name unread is none (the cache shown by address), counted: one problem for the list */
+		if ((code = ks_read_code(k, cache + name_off, &name, sizeof(name))) == 0 && name)
+			code = ks_read_string_code(k, name, c->name, sizeof(c->name));
+		if (code) {
+			c->name[0] = '\0';
+			if (!unnamed++) {
+				name_code = code;
+				name_at = cache;
+			}
+		}
 		if (ks_try_read_u32(k, cache + size_off, &v))
 			c->stride = v;
 		else
@@ -161,6 +171,9 @@ static bool read_caches(struct ks_kernel *k, struct ks_slab_cache **ret, size_t 
 					(unsigned long long)cache);
 		if (ks_try_read_u32(k, cache + osize_off, &v))
 			c->object_size = v;
+		else
+			ks_problems_add(problems, ks_read_code(k, cache + osize_off, &v, sizeof(v)), 0, cache + osize_off,
+					"cannot read the object size of slab cache 0x%llx", (unsigned long long)cache);
 		if (!ks_u64map_put_index(index, cache, n))
 			break;
 		n++;
@@ -170,6 +183,10 @@ static bool read_caches(struct ks_kernel *k, struct ks_slab_cache **ret, size_t 
 			break;
 		}
 	}
+	if (unnamed)
+		ks_problems_add(problems, name_code, 0, name_at,
+				"%zu slab cache name%s could not be read (%s, the first of cache 0x%llx): shown by address",
+				unnamed, unnamed == 1 ? "" : "s", ks_error_code_name(name_code), (unsigned long long)name_at);
 	*ret = all;
 	*count = n;
 	return true;
@@ -282,7 +299,7 @@ static struct ks_error *slab_finish(struct ks_analysis *a, void *ctx)
 		return NULL;
 	}
 	/* the map spans at most max_pfn struct pages: too big is known before any is read */
-	if (ks_kernel_symbol(k, "max_pfn", &off) && ks_try_read_u64(k, off, &map_pages) &&
+	if (ks_kernel_symbol(k, "max_pfn", &off) && ks_pass_read_u64(a, off, &map_pages, "max_pfn") &&
 	    map_pages > MAX_MAP_BYTES / l.stride) {
 		s->state = KS_SLAB_TOO_BIG;
 		return NULL;

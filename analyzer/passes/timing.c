@@ -72,7 +72,9 @@ static struct ks_error *timing_task(struct ks_analysis *a, void *ctx, size_t i)
 	}
 	if (ta->alloc.phase != KS_ALLOC_NONE && st->source == KS_STALL_NONE &&
 	    ks_kernel_has(k, KS_F_DELAYS_FREEPAGES_START) && t->delays &&
-	    ks_try_read_u64(k, t->delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v) && v &&
+	    ks_pass_read_task_u64(a, i, t->delays + ks_kernel_off(k, KS_F_DELAYS_FREEPAGES_START), &v,
+				  "task_delay_info.freepages_start") &&
+	    v &&
 	    v <= a->now_ns) {
 		/* Set at each reclaim attempt: the stall began no later than that. */
 		st->source = KS_STALL_DELAYACCT;

@@ -112,6 +112,8 @@ struct ks_error *ks_read_string(struct ks_kernel *k, uint64_t addr, char *buf, s
 /* Why a read failed (0: it did not), without making a message; LOOKUP for a field the kernel lacks. */
 enum ks_error_code ks_read_code(struct ks_kernel *k, uint64_t addr, void *buf, size_t len);
 enum ks_error_code ks_read_field_code(struct ks_kernel *k, uint64_t base, enum ks_field f, uint64_t *ret);
+/* A NUL-terminated string of at most size-1 bytes; on failure buf holds what was read before it. */
+enum ks_error_code ks_read_string_code(struct ks_kernel *k, uint64_t addr, char *buf, size_t size);
 /* The same reads as a yes/no, for callers that go on without the value: no error is made. */
 bool ks_try_read(struct ks_kernel *k, uint64_t addr, void *buf, size_t len);
 bool ks_try_read_u64(struct ks_kernel *k, uint64_t addr, uint64_t *ret);

@@ -48,6 +48,8 @@ struct ks_module {
 struct ks_modules {
 	struct ks_module *mods;
 	size_t count;
+	/* the reads that failed: the list, a module lost or read in part (the analysis reports them) */
+	struct ks_problems problems;
 };
 
 /* Never fails on bad module data: a module that cannot be read is skipped. */

@@ -23,6 +23,8 @@ with uncompressed pages). Writes into OUT_DIR:
   cut90.vmcore        the vmcore cut at 90% of its size (the per-CPU pages at its end lost)
   vmstat-filtered.vmcore  the page of the global memory counters (vm_zone_stat,
                       vm_node_stat) filtered out, recompressed
+  lock-filtered.vmcore  the page of the scenario module's mutex abba_t2 waits on
+                      (stall_mutex_a, in the lock cycle) filtered out, recompressed
   facts.json          what was damaged (pids, addresses), for the test to check
 
 The page edits are made on the uncompressed form, where a page's bytes lie in
@@ -171,6 +173,14 @@ def readable_tasks(core, vmlinux):
     except drgn.FaultError:
         threads = None
     return threads, idle
+
+
+def find_task_pid(prog, task):
+    """The pid of the task_struct at task, None if it is no task on the lists."""
+    for t in for_each_task(prog):
+        if t.value_() == task:
+            return t.pid.value_()
+    return None
 
 
 def write(path, data):
@@ -338,6 +348,29 @@ def main():
     facts["vmstat_filtered"] = {"pages": [hex(p) for p in pages], "counters": lost,
                                 "threads_readable": threads, "idle_readable": idle,
                                 "nr_threads_lost": (prog["nr_threads"].address_ & ~(PAGE - 1)) in pages}
+
+    # A lock of the cycle unreadable: the page of the mutex abba_t2 (pid 43) waits on, found as
+    # the lock parameter of its __mutex_lock frame (the module's own symbols are not drgn's).
+    waiter = find_task(prog, 43)
+    lock = next(f["lock"].value_() for f in prog.stack_trace(waiter) if f.name == "__mutex_lock")
+    owner = prog.read_u64(lock) & ~7  # mutex.owner is the first field; the low bits are flags
+    page = lock & ~(PAGE - 1)
+    dd = Diskdump(plain)
+    dd.filter_out(kvirt_to_phys(prog, page) // PAGE)
+    tmp = os.path.join(out, "lock-filtered.plain")
+    write(tmp, dd.d)
+    makedumpfile(tmp, os.path.join(out, "lock-filtered.vmcore"))
+    os.unlink(tmp)
+    waiters = []
+    for t in for_each_task(prog):
+        try:
+            trace = prog.stack_trace(t)
+        except (drgn.FaultError, ValueError):
+            continue
+        if any(f.name == "__mutex_lock" and f["lock"].value_() == lock for f in trace):
+            waiters.append(t.pid.value_())
+    facts["lock_filtered"] = {"lock": hex(lock), "page": hex(page), "waiter": 43, "waiters": sorted(waiters),
+                              "owner": find_task_pid(prog, owner)}
 
     with open(os.path.join(out, "facts.json"), "w") as f:
         json.dump(facts, f, indent=1)
