@@ -179,6 +179,9 @@ static void explain_file(const char *path)
 				"info (Debian: linux-image-...-dbg)\n", path);
 	else if (n == 0)
 		ks_term_printf(stderr, "kstall: %s is empty\n", path);
+	else if (!memcmp(hdr, "\177ELF", (size_t)(n < 4 ? n : 4)) || !memcmp(hdr, "KDUMP   ", (size_t)(n < 8 ? n : 8)))
+		ks_term_printf(stderr, "kstall: %s is cut short: %lld bytes, less than the header of the %s it "
+				"begins as\n", path, (long long)st.st_size, hdr[0] == 0x7f ? "ELF file" : "vmcore");
 	else
 		ks_term_printf(stderr, "kstall: %s is neither a vmcore nor a vmlinux\n", path);
 }

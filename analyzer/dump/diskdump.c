@@ -45,6 +45,8 @@ struct ks_diskdump {
 	struct desc_slot *descs;
 	/* descriptors the scan found corrupt, the first of them, and why it is */
 	uint64_t nbad, first_bad, noversize;
+	uint64_t bitmap1_off; /* the first bitmap: the pages that exist */
+	char layout_bad[160]; /* "" or how the bitmaps disagree with the descriptors */
 	char bad_why[80];
 	/* bitmap and rank belong to the reader this one was cloned from */
 	bool borrowed;
@@ -93,6 +95,7 @@ struct ks_diskdump *ks_diskdump_open(int fd, const unsigned char *hdr, uint64_t 
 	d->max_mapnr = mapnr;
 	d->fsize = fsize;
 	d->desc_off = (1 + sub + bitmap_blocks) * block;
+	d->bitmap1_off = (1 + sub) * block;
 	d->nwords = (size_t)((mapnr + 63) / 64);
 	d->bitmap = malloc(d->nwords * 8);
 	d->rank = malloc((d->nwords / WORDS_PER_RANK + 1) * sizeof(*d->rank));
@@ -219,10 +222,49 @@ static const char *desc_fault(const struct ks_diskdump *d, uint64_t off, uint64_
 
 #define SCAN_DESCS 43690u /* about 1 MiB of descriptors per read */
 
+/*
+ * makedumpfile writes one descriptor per bit of the second bitmap, then the
+ * page data right after the descriptors (the shared zero page first), and
+ * dumps only pages the first bitmap says exist. A bit flipped in a bitmap moves
+ * every later pfn onto another page's descriptor: each read would return some
+ * other page, with nothing to see. Both rules are checked.
+ */
+static bool check_layout(struct ks_diskdump *d, uint64_t min_off, bool all_read)
+{
+	uint64_t table_end = d->desc_off + d->ndescs * KS_DD_PAGE_DESC_SIZE;
+	uint64_t *b1 = malloc(d->nwords * 8);
+
+	if (!b1)
+		return false;
+	if (all_read && d->ndescs && min_off != table_end)
+		snprintf(d->layout_bad, sizeof(d->layout_bad),
+			 "the page bitmap marks %llu pages as dumped, so page data should begin at byte "
+			 "%llu, but the descriptors place it at %llu",
+			 (unsigned long long)d->ndescs, (unsigned long long)table_end,
+			 (unsigned long long)min_off);
+	else if (ks_diskdump_pread(d->fd, b1, d->nwords * 8, d->bitmap1_off))
+		for (size_t w = 0; w < d->nwords; w++)
+			if (word(d, w) & ~ks_diskdump_le((const unsigned char *)&b1[w], 8)) {
+				snprintf(d->layout_bad, sizeof(d->layout_bad),
+					 "the page bitmaps disagree: pfn 0x%llx is dumped but not a page "
+					 "the first bitmap lists",
+					 (unsigned long long)(w * 64 + (uint64_t)__builtin_ctzll(
+						 word(d, w) & ~ks_diskdump_le((const unsigned char *)&b1[w], 8))));
+				break;
+			}
+	free(b1);
+	return true;
+}
+
+const char *ks_diskdump_layout_damage(const struct ks_diskdump *d)
+{
+	return d->layout_bad[0] ? d->layout_bad : NULL;
+}
+
 bool ks_diskdump_scan(struct ks_diskdump *d)
 {
+	uint64_t avail, min_off = UINT64_MAX;
 	unsigned char *buf;
-	uint64_t avail;
 
 	if (d->borrowed)
 		return true;
@@ -244,6 +286,9 @@ bool ks_diskdump_scan(struct ks_diskdump *d)
 			char why[sizeof(d->bad_why)];
 			uint64_t idx = first + i;
 
+			if (ks_diskdump_le(e, 8) < min_off)
+				min_off = ks_diskdump_le(e, 8);
+
 			if (!desc_fault(d, ks_diskdump_le(e, 8), ks_diskdump_le(e + 8, 4),
 					ks_diskdump_le(e + 12, 4), why, sizeof(why)))
 				continue;
@@ -256,7 +301,7 @@ bool ks_diskdump_scan(struct ks_diskdump *d)
 		}
 	}
 	free(buf);
-	return true;
+	return check_layout(d, min_off, avail == d->ndescs);
 }
 
 uint64_t ks_diskdump_oversized(const struct ks_diskdump *d)

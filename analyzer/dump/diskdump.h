@@ -80,6 +80,9 @@ bool ks_diskdump_scan(struct ks_diskdump *d);
 /* How many descriptors the scan found corrupt; the first one's pfn and why. */
 uint64_t ks_diskdump_damaged(const struct ks_diskdump *d, uint64_t *first_pfn, const char **why);
 
+/* How the bitmaps disagree with the descriptors (a flipped bit), found by the scan; NULL when they agree. */
+const char *ks_diskdump_layout_damage(const struct ks_diskdump *d);
+
 /* Of those, the compressed ones bigger than a page (what overflows libkdumpfile < 0.5.4). */
 uint64_t ks_diskdump_oversized(const struct ks_diskdump *d);
 

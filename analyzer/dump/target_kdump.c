@@ -82,9 +82,14 @@ static bool damaged_page_named(struct kdump_priv *p, const char *err, uint64_t *
 	return ks_diskdump_read_page(p->dd, *paddr, p->page, why, len) == KS_DD_DAMAGED;
 }
 
+static const char *kdump_priv_damage(void *priv);
+
 static struct ks_error *kdump_translate(struct kdump_priv *p, kdump_status st, uint64_t addr)
 {
-	const char *err = kdump_get_err(p->ctx), *trunc = p->truncated;
+	/* what the file lacks, found at open, explains a failed read better than libkdumpfile can */
+	const char *err = kdump_get_err(p->ctx), *trunc = kdump_priv_damage(p);
+
+	trunc = trunc ? trunc : "";
 	char why[96];
 	uint64_t paddr;
 
@@ -449,6 +454,8 @@ static const char *kdump_priv_damage(void *priv)
 		return p->truncated;
 	if (p->notes_damage[0])
 		return p->notes_damage;
+	if (p->dd && ks_diskdump_layout_damage(p->dd))
+		return ks_diskdump_layout_damage(p->dd);
 	if (p->dd && (bad = ks_diskdump_damaged(p->dd, &pfn, &why))) {
 		snprintf(p->damage, sizeof(p->damage),
 			 "%llu page descriptor%s of the file %s corrupt: %s page%s cannot be read (the "
@@ -725,8 +732,8 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 	max = phoff < fsize ? (fsize - phoff) / ELF_PHDR_SIZE : 0;
 	if (phentsize != ELF_PHDR_SIZE || !phnum || phnum > max)
 		return ks_error_create(KS_ERR_BAD_DATA,
-				       "%s: damaged ELF header: %llu program headers of %llu bytes at byte "
-				       "%llu do not fit the file (%llu bytes)",
+				       "%s: damaged ELF header, or a file cut short: %llu program headers of "
+				       "%llu bytes at byte %llu do not fit the file (%llu bytes)",
 				       path, (unsigned long long)phnum, (unsigned long long)phentsize,
 				       (unsigned long long)phoff, (unsigned long long)fsize);
 	ph = malloc(phnum * ELF_PHDR_SIZE);
