@@ -179,6 +179,9 @@ static void explain_file(const char *path)
 				"info (Debian: linux-image-...-dbg)\n", path);
 	else if (n == 0)
 		ks_term_printf(stderr, "kstall: %s is empty\n", path);
+	else if (n == 16 && !memcmp(hdr, "\177ELF", 4) && st.st_size >= 18)
+		ks_term_printf(stderr, "kstall: %s is an ELF file of no type kstall reads (e_type is neither "
+				"ET_CORE, a vmcore's, nor ET_EXEC, a vmlinux's): a damaged ELF header?\n", path);
 	else if (!memcmp(hdr, "\177ELF", (size_t)(n < 4 ? n : 4)) || !memcmp(hdr, "KDUMP   ", (size_t)(n < 8 ? n : 8)))
 		ks_term_printf(stderr, "kstall: %s is cut short: %lld bytes, less than the header of the %s it "
 				"begins as\n", path, (long long)st.st_size, hdr[0] == 0x7f ? "ELF file" : "vmcore");
@@ -323,6 +326,12 @@ static int parse(int argc, char **argv, struct cli *cli)
 			cli->vmcore = argv[i];
 			break;
 		case KS_FILE_VMLINUX:
+			if (cli->vmlinux) {
+				ks_term_printf(stderr, "kstall: %s and %s are both ELF files that are not vmcores "
+						"(e_type is not ET_CORE): give one vmcore and one vmlinux; a vmcore with "
+						"a damaged ELF header looks like this\n", cli->vmlinux, argv[i]);
+				return EXIT_USAGE;
+			}
 			cli->vmlinux = argv[i];
 			break;
 		case KS_FILE_MODULE:

@@ -556,16 +556,18 @@ static void check_length(struct kdump_priv *p, uint64_t fsize, uint64_t bitmap_o
  */
 #define NOTES_MAX (16u << 20)
 
-static struct ks_error *check_notes(struct kdump_priv *p, const char *path, uint64_t off, uint64_t size)
+static struct ks_error *check_notes(struct kdump_priv *p, const char *path, const char *where, uint64_t off,
+				    uint64_t size, bool require_vmcoreinfo)
 {
 	unsigned char *n;
 	uint64_t at = 0, i = 0;
+	bool vmcoreinfo = false;
 
 	if (!size)
 		return NULL;
 	if (size > NOTES_MAX)
-		return ks_error_create(KS_ERR_BAD_DATA, "%s: damaged header: %llu bytes of ELF notes (the "
-				       "notes of a dump are a few KiB)", path, (unsigned long long)size);
+		return ks_error_create(KS_ERR_BAD_DATA, "%s: damaged %s: %llu bytes of ELF notes (the "
+				       "notes of a dump are a few KiB)", path, where, (unsigned long long)size);
 	n = malloc(size);
 	if (!n)
 		return &ks_error_nomem;
@@ -583,12 +585,21 @@ static struct ks_error *check_notes(struct kdump_priv *p, const char *path, uint
 		if (end > size) {
 			free(n);
 			return ks_error_create(KS_ERR_BAD_DATA,
-					       "%s: damaged ELF note %llu at byte %llu: %llu name and %llu data "
+					       "%s: damaged %s: ELF note %llu at byte %llu: %llu name and %llu data "
 					       "bytes run past the end of the notes (%llu bytes)",
-					       path, (unsigned long long)i, (unsigned long long)(off + at),
+					       path, where, (unsigned long long)i, (unsigned long long)(off + at),
 					       (unsigned long long)namesz, (unsigned long long)descsz,
 					       (unsigned long long)size);
 		}
+		/* a name is a C string of namesz bytes, NUL included: a walk gone astray meets none */
+		if (!namesz || n[name + namesz - 1] || strlen((const char *)n + name) != namesz - 1) {
+			free(n);
+			return ks_error_create(KS_ERR_BAD_DATA,
+					       "%s: damaged %s: ELF note %llu at byte %llu: its name (%llu bytes) is "
+					       "not one string", path, where, (unsigned long long)i,
+					       (unsigned long long)(off + at), (unsigned long long)namesz);
+		}
+		vmcoreinfo |= namesz == 11 && !memcmp(n + name, "VMCOREINFO", 11);
 		if (namesz == 11 && !memcmp(n + name, "VMCOREINFO", 11)) {
 			const unsigned char *nul = memchr(n + desc, 0, descsz);
 
@@ -608,6 +619,11 @@ static struct ks_error *check_notes(struct kdump_priv *p, const char *path, uint
 		at = end;
 	}
 	free(n);
+	/* the kernel's own layout facts, without which nothing can be translated */
+	if (!vmcoreinfo && require_vmcoreinfo)
+		return ks_error_create(KS_ERR_BAD_DATA, "%s: damaged %s: the ELF notes (%llu bytes at byte %llu) "
+				       "hold no VMCOREINFO note", path, where, (unsigned long long)size,
+				       (unsigned long long)off);
 	return NULL;
 }
 
@@ -644,8 +660,11 @@ static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 		return err;
 	if (version >= 4 && (err = check_region(path, "ELF notes", subhdr + KS_DD_SUB_OFF_NOTE, fsize)))
 		return err;
-	if (version >= 4 && (err = check_notes(p, path, ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE, 8),
-					       ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE + 8, 8))))
+	/* version 3 keeps VMCOREINFO apart; from 4 (makedumpfile 1.4) it is one of the notes */
+	if (version >= 4 && (err = check_notes(p, path, "sub header or ELF notes",
+					       ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE, 8),
+					       ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE + 8, 8),
+					       !ks_diskdump_le(subhdr + KS_DD_SUB_OFF_VMCOREINFO + 8, 8))))
 		return err;
 	if (version >= 6)
 		mapnr = ks_diskdump_le(subhdr + KS_DD_SUB_MAX_MAPNR_64, 8);
@@ -713,6 +732,22 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 		return ks_error_create(KS_ERR_UNSUPPORTED,
 				       "%s: damaged ELF header, or not an x86_64 vmcore: class %u, byte order %u "
 				       "(kstall reads ELF64 little-endian)", path, hdr[4], hdr[5]);
+	if (ks_diskdump_le(hdr + 18, 2) != 62) /* EM_X86_64 */
+		return ks_error_create(KS_ERR_UNSUPPORTED,
+				       "%s: damaged ELF header, or not an x86_64 vmcore: e_machine %llu (x86_64 is "
+				       "62)", path, (unsigned long long)ks_diskdump_le(hdr + 18, 2));
+	/* e_shnum 0 with e_shoff set: the count is section 0's sh_size (libkdumpfile reads it) */
+	if (shoff && !shnum) {
+		unsigned char sh0[64];
+
+		if (shentsize != 64 || shoff > fsize || fsize - shoff < sizeof(sh0) ||
+		    !ks_diskdump_pread(p->fd, sh0, sizeof(sh0), shoff))
+			return ks_error_create(KS_ERR_BAD_DATA,
+					       "%s: damaged ELF header: e_shoff %llu names a section header past "
+					       "the end of the file (%llu bytes)", path, (unsigned long long)shoff,
+					       (unsigned long long)fsize);
+		shnum = ks_diskdump_le(sh0 + 32, 8);
+	}
 	if (shnum && (shentsize != 64 || shoff > fsize || shnum > (fsize - shoff) / 64))
 		return ks_error_create(KS_ERR_BAD_DATA,
 				       "%s: damaged ELF header: %llu section headers of %llu bytes at byte %llu "
@@ -757,7 +792,7 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 					       (unsigned long long)filesz, (unsigned long long)fsize);
 		}
 		if (type == 4) {
-			struct ks_error *err = check_notes(p, path, off, filesz);
+			struct ks_error *err = check_notes(p, path, "PT_NOTE segment", off, filesz, true);
 
 			if (err) {
 				free(ph);

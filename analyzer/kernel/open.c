@@ -36,6 +36,9 @@ enum ks_file_kind ks_file_kind(const char *path)
 		return KS_FILE_UNKNOWN;
 	if (hdr[16] == 4 /* ET_CORE */)
 		return KS_FILE_VMCORE;
+	/* ET_REL, ET_EXEC, ET_DYN (little-endian e_type); anything else is a damaged header */
+	if (hdr[17] || hdr[16] < 1 || hdr[16] > 3)
+		return KS_FILE_UNKNOWN;
 	if ((len > 3 && !strcmp(path + len - 3, ".ko")) ||
 	    (len > 9 && !strcmp(path + len - 9, ".ko.debug")))
 		return KS_FILE_MODULE;

@@ -230,9 +230,14 @@ static void count_page(const struct layout *l, const unsigned char *page, struct
 	s->inuse += inuse < objects ? inuse : objects;
 }
 
+/* struct pages whose read failed other than by being filtered out: the dump is damaged there */
+struct map_damage {
+	uint64_t count, first;
+};
+
 static void walk_section(struct ks_kernel *k, const struct layout *l, const struct ks_memmap_section *sec,
 			 unsigned char *buf, struct ks_slab_census *s, struct ks_slab_cache *all,
-			 const struct ks_u64map *index)
+			 const struct ks_u64map *index, struct map_damage *damage)
 {
 	if (!sec->map) {
 		s->map_pages += sec->pages;
@@ -247,8 +252,12 @@ static void walk_section(struct ks_kernel *k, const struct layout *l, const stru
 		if (ks_read_code(k, map, buf, n * l->stride)) {
 			/* a part of the chunk missing from the dump: the rest a struct page at a time */
 			for (uint64_t i = 0; i < n; i++) {
-				if (ks_read_code(k, map + i * l->stride, buf, l->stride)) {
+				enum ks_error_code code = ks_read_code(k, map + i * l->stride, buf, l->stride);
+
+				if (code) {
 					s->unreadable_map_pages++;
+					if (code != KS_ERR_NODATA && !damage->count++)
+						damage->first = map + i * l->stride;
 					continue;
 				}
 				if (is_slab(l, buf))
@@ -331,14 +340,27 @@ static struct ks_error *slab_finish(struct ks_analysis *a, void *ctx)
 		free(sections);
 		return buf ? NULL : &ks_error_nomem;
 	}
+	struct map_damage damage = { 0, 0 };
+
 	for (size_t i = 0; i < nsections; i++)
-		walk_section(k, &l, &sections[i], buf, s, all, &index);
+		walk_section(k, &l, &sections[i], buf, s, all, &index, &damage);
 	free(buf);
 	free(sections);
-	if (s->unreadable_map_pages)
+	if (s->unreadable_map_pages > damage.count)
 		ks_problems_add(&a->problems, KS_ERR_NODATA, 0, 0,
 				"%llu of %llu struct pages of the memory map are not in the dump: slab figures are lower bounds",
-				(unsigned long long)s->unreadable_map_pages, (unsigned long long)s->map_pages);
+				(unsigned long long)(s->unreadable_map_pages - damage.count),
+				(unsigned long long)s->map_pages);
+	if (damage.count) {
+		/* the first one's reason, read again: the walk kept codes only */
+		struct ks_error *why = ks_read(k, damage.first, &(uint64_t){ 0 }, 8);
+
+		ks_problems_add(&a->problems, why ? why->code : KS_ERR_FAULT, 0, damage.first,
+				"%llu struct pages of the memory map could not be read (the first: %s): slab figures "
+				"are lower bounds", (unsigned long long)damage.count,
+				why ? why->message : "a read that failed once");
+		ks_error_destroy(why);
+	}
 	ks_u64map_free(&index);
 	/* nothing of the map read: no figure at all, rather than zeros */
 	s->state = s->map_pages && s->unreadable_map_pages == s->map_pages ? KS_SLAB_UNREADABLE : KS_SLAB_READ;
