@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kstall/settings.h"
+#include "base/search.h"
 #include "dump/diskdump.h"
 #include "dump/readahead.h"
 #include "kstall/target.h"
@@ -61,6 +62,7 @@ struct kdump_priv {
 	char truncated[128];
 	char damage[256]; /* kdump_priv_damage's text */
 	char notes_damage[128]; /* "" or what check_notes found wrong in notes it could still read */
+	char elf_damage[160];	/* "" or what check_loads found wrong in the PT_LOADs */
 };
 
 /*
@@ -454,6 +456,8 @@ static const char *kdump_priv_damage(void *priv)
 		return p->truncated;
 	if (p->notes_damage[0])
 		return p->notes_damage;
+	if (p->elf_damage[0])
+		return p->elf_damage;
 	if (p->dd && ks_diskdump_layout_damage(p->dd))
 		return ks_diskdump_layout_damage(p->dd);
 	if (p->dd && (bad = ks_diskdump_damaged(p->dd, &pfn, &why))) {
@@ -660,14 +664,27 @@ static struct ks_error *check_diskdump(struct kdump_priv *p, const char *path,
 		return err;
 	if (version >= 4 && (err = check_region(path, "ELF notes", subhdr + KS_DD_SUB_OFF_NOTE, fsize)))
 		return err;
-	/* version 3 keeps VMCOREINFO apart; from 4 (makedumpfile 1.4) it is one of the notes */
+	/* from version 4 libkdumpfile takes VMCOREINFO from the notes (a copy may also lie apart) */
 	if (version >= 4 && (err = check_notes(p, path, "sub header or ELF notes",
 					       ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE, 8),
 					       ks_diskdump_le(subhdr + KS_DD_SUB_OFF_NOTE + 8, 8),
-					       !ks_diskdump_le(subhdr + KS_DD_SUB_OFF_VMCOREINFO + 8, 8))))
+					       true)))
 		return err;
 	if (version >= 6)
 		mapnr = ks_diskdump_le(subhdr + KS_DD_SUB_MAX_MAPNR_64, 8);
+	/* a part of a split dump (makedumpfile --split) holds the pfns start..end of the whole */
+	if (version >= 2 && ks_diskdump_le(subhdr + KS_DD_SUB_SPLIT, 4)) {
+		uint64_t start = ks_diskdump_le(subhdr + 16, 8), end = ks_diskdump_le(subhdr + 24, 8);
+
+		if (version >= 6)
+			start = ks_diskdump_le(subhdr + 80, 8), end = ks_diskdump_le(subhdr + 88, 8);
+		if (start >= end || end > mapnr)
+			return ks_error_create(KS_ERR_BAD_DATA,
+					       "%s: damaged sub header: it says the file is part of a split dump, "
+					       "with pfns %llu to %llu of %llu, which cannot be",
+					       path, (unsigned long long)start, (unsigned long long)end,
+					       (unsigned long long)mapnr);
+	}
 	/* makedumpfile writes two bitmaps, each of max_mapnr bits. */
 	if (!memcmp(hdr, "KDUMP   ", 8) && mapnr > bitmap_blocks * block * 8 / 2)
 		return ks_error_create(KS_ERR_BAD_DATA,
@@ -717,12 +734,65 @@ static struct ks_error *check_descriptors(struct kdump_priv *p, const char *path
 #define ELF_PN_XNUM 0xffffu
 #define ELF_PHDR_SIZE 56u
 
+struct load {
+	uint64_t off, filesz, paddr, memsz;
+};
+
+static int load_by_off(const void *a, const void *b)
+{
+	const struct load *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * The PT_LOADs as the kernel (/proc/vmcore) and makedumpfile -E write them:
+ * only PT_NOTE and PT_LOAD entries, no segment with more file data than
+ * memory, no two sharing file bytes (physical ranges may overlap: the kernel
+ * text's segment lies inside a RAM segment in /proc/vmcore). A header that
+ * breaks one maps some physical pages onto other data; it is damage kstall
+ * reports (p->elf_damage), reading on.
+ */
+static void check_loads(struct kdump_priv *p, const unsigned char *ph, uint64_t phnum)
+{
+	struct load *l = malloc(phnum * sizeof(*l));
+	size_t n = 0;
+
+	if (!l)
+		return;
+	for (uint64_t i = 0; i < phnum && !p->elf_damage[0]; i++) {
+		const unsigned char *e = ph + i * ELF_PHDR_SIZE;
+		uint64_t type = ks_diskdump_le(e, 4);
+		struct load x = { ks_diskdump_le(e + 8, 8), ks_diskdump_le(e + 32, 8), ks_diskdump_le(e + 24, 8),
+				  ks_diskdump_le(e + 40, 8) };
+
+		if (type != 0 && type != 1 && type != 4)
+			snprintf(p->elf_damage, sizeof(p->elf_damage),
+				 "ELF program header %llu has type 0x%llx, which no vmcore has",
+				 (unsigned long long)i, (unsigned long long)type);
+		else if (type == 1 && (x.filesz > x.memsz || x.paddr + x.memsz < x.paddr))
+			snprintf(p->elf_damage, sizeof(p->elf_damage),
+				 "ELF program header %llu: a PT_LOAD of %llu file bytes for %llu bytes of memory "
+				 "at 0x%llx", (unsigned long long)i, (unsigned long long)x.filesz,
+				 (unsigned long long)x.memsz, (unsigned long long)x.paddr);
+		else if (type == 1)
+			l[n++] = x;
+	}
+	if (!p->elf_damage[0]) {
+		ks_sort(l, n, sizeof(*l), load_by_off);
+		for (size_t i = 1; i < n && !p->elf_damage[0]; i++)
+			if (l[i - 1].filesz && l[i].filesz && l[i - 1].off + l[i - 1].filesz > l[i].off)
+				snprintf(p->elf_damage, sizeof(p->elf_damage),
+					 "two PT_LOAD program headers share file bytes at %llu", (unsigned long long)l[i].off);
+	}
+	free(l);
+}
 static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const unsigned char *hdr,
 				  uint64_t fsize)
 {
 	uint64_t phoff = ks_diskdump_le(hdr + 32, 8), shoff = ks_diskdump_le(hdr + 40, 8);
 	uint64_t phentsize = ks_diskdump_le(hdr + 54, 2), phnum = ks_diskdump_le(hdr + 56, 2);
-	uint64_t need = 0, max;
+	uint64_t need = 0, max, notes = 0;
 	unsigned char *ph;
 
 	uint64_t shnum = ks_diskdump_le(hdr + 60, 2), shentsize = ks_diskdump_le(hdr + 58, 2);
@@ -794,6 +864,7 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 		if (type == 4) {
 			struct ks_error *err = check_notes(p, path, "PT_NOTE segment", off, filesz, true);
 
+			notes++;
 			if (err) {
 				free(ph);
 				return err;
@@ -815,6 +886,13 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 			p->cut[p->ncut++].end = paddr + filesz;
 		}
 	}
+	if (!notes) {
+		free(ph);
+		return ks_error_create(KS_ERR_BAD_DATA, "%s: damaged ELF program headers: none of the %llu is a "
+				       "PT_NOTE (a vmcore's notes hold VMCOREINFO and the CPUs' registers)", path,
+				       (unsigned long long)phnum);
+	}
+	check_loads(p, ph, phnum);
 	free(ph);
 	if (need)
 		snprintf(p->truncated, sizeof(p->truncated),
