@@ -745,11 +745,21 @@ static int load_by_off(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+static int load_by_paddr(const void *a, const void *b)
+{
+	const struct load *x = a, *y = b;
+
+	if (x->paddr != y->paddr)
+		return x->paddr < y->paddr ? -1 : 1;
+	return x->memsz > y->memsz ? -1 : x->memsz < y->memsz; /* the outer one first */
+}
+
 /*
  * The PT_LOADs as the kernel (/proc/vmcore) and makedumpfile -E write them:
  * only PT_NOTE and PT_LOAD entries, no segment with more file data than
- * memory, no two sharing file bytes (physical ranges may overlap: the kernel
- * text's segment lies inside a RAM segment in /proc/vmcore). A header that
+ * memory, no two sharing file bytes, no two physical ranges overlapping in
+ * part (one inside another is real: the kernel text's segment lies inside a
+ * RAM segment in /proc/vmcore). A header that
  * breaks one maps some physical pages onto other data; it is damage kstall
  * reports (p->elf_damage), reading on.
  */
@@ -784,6 +794,20 @@ static void check_loads(struct kdump_priv *p, const unsigned char *ph, uint64_t 
 			if (l[i - 1].filesz && l[i].filesz && l[i - 1].off + l[i - 1].filesz > l[i].off)
 				snprintf(p->elf_damage, sizeof(p->elf_damage),
 					 "two PT_LOAD program headers share file bytes at %llu", (unsigned long long)l[i].off);
+	}
+	if (!p->elf_damage[0]) {
+		/* nested ranges are real (the kernel text's segment); a partial overlap is not */
+		ks_sort(l, n, sizeof(*l), load_by_paddr);
+		for (size_t i = 1, outer = 0; i < n && !p->elf_damage[0]; i++) {
+			uint64_t end = l[outer].paddr + l[outer].memsz;
+
+			if (l[i].paddr < end && l[i].paddr + l[i].memsz > end)
+				snprintf(p->elf_damage, sizeof(p->elf_damage),
+					 "two PT_LOAD program headers overlap in part at physical 0x%llx",
+					 (unsigned long long)l[i].paddr);
+			if (l[i].paddr >= end)
+				outer = i;
+		}
 	}
 	free(l);
 }

@@ -42,6 +42,8 @@ struct ks_kernel {
 	struct ks_layout *layout;
 	uint64_t kaslr;
 	char release[65];
+	/* "" or what VMCOREINFO says that the matching vmlinux contradicts */
+	char vmcoreinfo_damage[192];
 	/* how the vmlinux was found and checked against the dump */
 	enum ks_vmlinux_origin origin;
 	enum ks_vmlinux_check check;
@@ -403,6 +405,33 @@ bool ks_build_id_well_formed(const char *id)
 	return n && n % 2 == 0 && strspn(id, "0123456789abcdefABCDEF") == n;
 }
 
+/*
+ * The build-ids match, so the vmlinux's banner ("Linux version R ...") names the
+ * dump's release: an OSRELEASE that differs is damage in VMCOREINFO. The
+ * banner's release is taken, and the damage said.
+ */
+static void check_release(struct ks_kernel *k)
+{
+	const char *banner = ks_debuginfo_banner(k->di), *prefix = "Linux version ";
+	size_t n;
+
+	if (!banner || strncmp(banner, prefix, strlen(prefix)))
+		return;
+	banner += strlen(prefix);
+	n = strcspn(banner, " ");
+	if (n >= sizeof(k->release) || (strlen(k->release) == n && !strncmp(k->release, banner, n)))
+		return;
+	snprintf(k->vmcoreinfo_damage, sizeof(k->vmcoreinfo_damage),
+		 "VMCOREINFO is damaged: its OSRELEASE '%.64s' is not the release of the vmlinux whose "
+		 "build-id it has ('%.*s')", k->release, (int)n, banner);
+	snprintf(k->release, sizeof(k->release), "%.*s", (int)n, banner);
+}
+
+const char *ks_kernel_vmcoreinfo_damage(const struct ks_kernel *k)
+{
+	return k->vmcoreinfo_damage[0] ? k->vmcoreinfo_damage : NULL;
+}
+
 static struct ks_error *check_match(struct ks_kernel *k, bool force)
 {
 	char dump_id[160], release[65];
@@ -418,8 +447,10 @@ static struct ks_error *check_match(struct ks_kernel *k, bool force)
 	if (ks_target_vmcoreinfo(k->target, "BUILD-ID", dump_id, sizeof(dump_id)) &&
 	    ks_build_id_well_formed(dump_id) && *file_id) {
 		k->check = KS_VMLINUX_BUILD_ID;
-		if (!strncmp(dump_id, file_id, strlen(dump_id)))
+		if (!strncmp(dump_id, file_id, strlen(dump_id))) {
+			check_release(k);
 			return NULL;
+		}
 		return ks_error_create(KS_ERR_MISMATCH,
 				       "%s (build-id %s) does not match the dump (kernel %s, build-id %s); "
 				       "give the matching vmlinux, or --force",

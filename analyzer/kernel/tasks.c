@@ -375,6 +375,9 @@ struct ks_error *ks_tasks_load(struct ks_kernel *k, struct ks_tasks *ret)
 	if (ks_target_damage(ks_kernel_target(k)))
 		ks_problems_add(&w.out->problems, KS_ERR_BAD_DATA, 0, 0, "the dump file: %s",
 				ks_target_damage(ks_kernel_target(k)));
+	if (ks_kernel_vmcoreinfo_damage(k))
+		ks_problems_add(&w.out->problems, KS_ERR_BAD_DATA, 0, 0, "the dump file: %s",
+				ks_kernel_vmcoreinfo_damage(k));
 	load_state_letters(&w);
 	/* The idle tasks first: they are on no list. CPU 0's is init_task itself. */
 	for (unsigned int c = 0; c < ks_kernel_nr_cpus(k); c++) {

@@ -190,6 +190,9 @@ bool ks_kernel_enumerator(struct ks_kernel *k, enum ks_enumerator e, int64_t *re
 bool ks_kernel_array(struct ks_kernel *k, enum ks_array array, uint64_t *addr, uint64_t *len);
 bool ks_kernel_vmstat(struct ks_kernel *k, enum ks_vmstat item, uint64_t *addr);
 
+/* What VMCOREINFO says that the matching vmlinux contradicts (damage), or NULL. */
+const char *ks_kernel_vmcoreinfo_damage(const struct ks_kernel *k);
+
 /* A build-id as VMCOREINFO should hold it: hex digits, whole bytes. Anything else is damage. */
 bool ks_build_id_well_formed(const char *id);
 
