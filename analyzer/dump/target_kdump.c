@@ -60,7 +60,7 @@ struct kdump_priv {
 	char *vmcoreinfo;
 	/* "" or why reads past some point fail ("the file is cut: it has 10 of 20 bytes") */
 	char truncated[128];
-	char damage[256]; /* kdump_priv_damage's text */
+	char damage[256]; /* "" or what the file lacks (settle_damage), set once at open */
 	char notes_damage[128]; /* "" or what check_notes found wrong in notes it could still read */
 	char elf_damage[160];	/* "" or what check_loads found wrong in the PT_LOADs */
 };
@@ -84,14 +84,10 @@ static bool damaged_page_named(struct kdump_priv *p, const char *err, uint64_t *
 	return ks_diskdump_read_page(p->dd, *paddr, p->page, why, len) == KS_DD_DAMAGED;
 }
 
-static const char *kdump_priv_damage(void *priv);
-
 static struct ks_error *kdump_translate(struct kdump_priv *p, kdump_status st, uint64_t addr)
 {
 	/* what the file lacks, found at open, explains a failed read better than libkdumpfile can */
-	const char *err = kdump_get_err(p->ctx), *trunc = kdump_priv_damage(p);
-
-	trunc = trunc ? trunc : "";
+	const char *err = kdump_get_err(p->ctx), *trunc = p->damage;
 	char why[96];
 	uint64_t paddr;
 
@@ -446,29 +442,34 @@ static void kdump_priv_destroy(void *priv)
 	free(p);
 }
 
-static const char *kdump_priv_damage(void *priv)
+/*
+ * What the file lacks, as the checks at open found it, in one sentence: the
+ * first of them, once (each failed read quotes it, and a damaged dump has many).
+ */
+static void settle_damage(struct kdump_priv *p)
 {
-	struct kdump_priv *p = priv;
 	uint64_t bad, pfn = 0;
-	const char *why;
+	const char *why, *first = p->truncated[0] ? p->truncated
+				  : p->notes_damage[0] ? p->notes_damage
+				  : p->elf_damage[0]   ? p->elf_damage
+				  : p->dd		? ks_diskdump_layout_damage(p->dd)
+							: NULL;
 
-	if (p->truncated[0])
-		return p->truncated;
-	if (p->notes_damage[0])
-		return p->notes_damage;
-	if (p->elf_damage[0])
-		return p->elf_damage;
-	if (p->dd && ks_diskdump_layout_damage(p->dd))
-		return ks_diskdump_layout_damage(p->dd);
-	if (p->dd && (bad = ks_diskdump_damaged(p->dd, &pfn, &why))) {
+	if (first)
+		snprintf(p->damage, sizeof(p->damage), "%s", first);
+	else if (p->dd && (bad = ks_diskdump_damaged(p->dd, &pfn, &why)))
 		snprintf(p->damage, sizeof(p->damage),
 			 "%llu page descriptor%s of the file %s corrupt: %s page%s cannot be read (the "
 			 "first, pfn 0x%llx, gives %s)",
 			 (unsigned long long)bad, bad == 1 ? "" : "s", bad == 1 ? "is" : "are",
 			 bad == 1 ? "its" : "their", bad == 1 ? "" : "s", (unsigned long long)pfn, why);
-		return p->damage;
-	}
-	return NULL;
+}
+
+static const char *kdump_priv_damage(void *priv)
+{
+	struct kdump_priv *p = priv;
+
+	return p->damage[0] ? p->damage : NULL;
 }
 
 static const struct ks_target_ops kdump_ops = {
@@ -1051,5 +1052,6 @@ struct ks_error *ks_target_open_kdump(const char *path, const struct ks_settings
 	/* A cut ELF file: virtual reads are checked against the cut through libkdumpfile's translation. */
 	if (p->ncut && kdump_get_addrxlat(p->ctx, &p->elf_axctx, &p->elf_axsys) != KDUMP_OK)
 		p->elf_axctx = NULL, p->elf_axsys = NULL;
+	settle_damage(p);
 	return ks_target_create(&kdump_ops, p, ret);
 }

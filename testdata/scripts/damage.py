@@ -183,6 +183,14 @@ def find_task_pid(prog, task):
     return None
 
 
+def recompress(dd, out, name):
+    """The edited uncompressed dump as OUT/NAME.vmcore, kdump-compressed as kdump saves dumps."""
+    tmp = os.path.join(out, name + ".plain")
+    write(tmp, dd.d)
+    makedumpfile(tmp, os.path.join(out, name + ".vmcore"))
+    os.unlink(tmp)
+
+
 def write(path, data):
     with open(path, "wb") as f:
         f.write(data)
@@ -253,10 +261,7 @@ def main():
     dd = Diskdump(plain)
     for off in range(0, thread_size, PAGE):
         dd.filter_out(kvirt_to_phys(prog, stack + off) // PAGE)
-    tmp = os.path.join(out, "stack-filtered.plain")
-    write(tmp, dd.d)
-    makedumpfile(tmp, os.path.join(out, "stack-filtered.vmcore"))
-    os.unlink(tmp)
+    recompress(dd, out, "stack-filtered")
 
     # The same stack pages damaged in the compressed file itself: their descriptors
     # (as a corrupt or hostile file has them) or their zlib data.
@@ -292,10 +297,7 @@ def main():
     dd.patch(kvirt_to_phys(prog, src), struct.pack("<Q", dst))
     facts["task_loop"] = {"from": hex(src - off), "to": hex(dst - off),
                           "leaders": len(leaders), "tasks_before_loop": len(leaders) * 2 // 3 + 1}
-    tmp = os.path.join(out, "task-loop.plain")
-    write(tmp, dd.d)
-    makedumpfile(tmp, os.path.join(out, "task-loop.vmcore"))
-    os.unlink(tmp)
+    recompress(dd, out, "task-loop")
 
     # Thread lists that loop: init's (pid 1) thread_node.next pointed at itself, and at
     # kthreadd's thread_node, whose own list then runs in a circle that never meets
@@ -306,10 +308,7 @@ def main():
                          ("thread-loop", kthreadd.thread_node.address_of_().value_())):
         dd = Diskdump(plain)
         dd.patch(kvirt_to_phys(prog, node), struct.pack("<Q", target))
-        tmp = os.path.join(out, name + ".plain")
-        write(tmp, dd.d)
-        makedumpfile(tmp, os.path.join(out, name + ".vmcore"))
-        os.unlink(tmp)
+        recompress(dd, out, name)
     facts["thread_loop"] = {"pid": 1, "task": hex(init.value_()), "into": hex(kthreadd.value_())}
 
     # Honest verdicts: a cut that loses the per-CPU pages (the idle tasks, the run queue clocks),
@@ -327,10 +326,7 @@ def main():
     dd = Diskdump(plain)
     for page in pages:
         dd.filter_out(kvirt_to_phys(prog, page) // PAGE)
-    tmp = os.path.join(out, "vmstat-filtered.plain")
-    write(tmp, dd.d)
-    makedumpfile(tmp, os.path.join(out, "vmstat-filtered.vmcore"))
-    os.unlink(tmp)
+    recompress(dd, out, "vmstat-filtered")
     lost = []
     for name, item in MEM_COUNTERS.items():
         addr = counter_address(prog, item)
@@ -357,10 +353,7 @@ def main():
     page = lock & ~(PAGE - 1)
     dd = Diskdump(plain)
     dd.filter_out(kvirt_to_phys(prog, page) // PAGE)
-    tmp = os.path.join(out, "lock-filtered.plain")
-    write(tmp, dd.d)
-    makedumpfile(tmp, os.path.join(out, "lock-filtered.vmcore"))
-    os.unlink(tmp)
+    recompress(dd, out, "lock-filtered")
     waiters = []
     for t in for_each_task(prog):
         try:

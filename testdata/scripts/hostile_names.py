@@ -26,7 +26,7 @@ import sys
 import drgn
 from drgn.helpers.linux.pid import find_task
 
-from damage import PAGE, Diskdump, kvirt_to_phys, makedumpfile, write
+from damage import PAGE, Diskdump, kvirt_to_phys, recompress
 
 # comm is 16 bytes with its NUL: each name at most 15
 COMMS = {
@@ -83,10 +83,7 @@ def main():
         patch_virt(dd, prog, base + at, LOG_TO)
         facts["log"] = {"before": LOG_FROM.hex(), "after": LOG_TO.hex()}
 
-    tmp = os.path.join(out, "hostile-names.plain")
-    write(tmp, dd.d)
-    makedumpfile(tmp, os.path.join(out, "hostile-names.vmcore"))
-    os.unlink(tmp)
+    recompress(dd, out, "hostile-names")
     with open(os.path.join(out, "hostile.json"), "w") as f:
         json.dump(facts, f, indent=1)
     print(f"hostile_names.py: {len(facts['comms'])} comms{' and a log line' if facts['log'] else ''} "
