@@ -817,10 +817,12 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 {
 	uint64_t phoff = ks_diskdump_le(hdr + 32, 8), shoff = ks_diskdump_le(hdr + 40, 8);
 	uint64_t phentsize = ks_diskdump_le(hdr + 54, 2), phnum = ks_diskdump_le(hdr + 56, 2);
-	uint64_t need = 0, max, notes = 0;
-	unsigned char *ph;
-
 	uint64_t shnum = ks_diskdump_le(hdr + 60, 2), shentsize = ks_diskdump_le(hdr + 58, 2);
+	uint64_t need = 0, max, notes = 0;
+	unsigned char *ph, sh0[64];
+	/* section 0 holds the counts too big for the header (extended numbering, PN_XNUM) */
+	bool have_sh0 = ((shoff && !shnum) || phnum == ELF_PN_XNUM) && shoff && shoff <= fsize &&
+			fsize - shoff >= sizeof(sh0) && ks_diskdump_pread(p->fd, sh0, sizeof(sh0), shoff);
 
 	/* libkdumpfile 0.5.1 crashes on an ELFCLASS32 header over a 64-bit dump */
 	if (hdr[4] != 2 || hdr[5] != 1)
@@ -833,13 +835,11 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 				       "62)", path, (unsigned long long)ks_diskdump_le(hdr + 18, 2));
 	/* e_shnum 0 with e_shoff set: the count is section 0's sh_size (libkdumpfile reads it) */
 	if (shoff && !shnum) {
-		unsigned char sh0[64];
-
-		if (shentsize != 64 || shoff > fsize || fsize - shoff < sizeof(sh0) ||
-		    !ks_diskdump_pread(p->fd, sh0, sizeof(sh0), shoff))
+		if (shentsize != 64 || !have_sh0)
 			return ks_error_create(KS_ERR_BAD_DATA,
-					       "%s: damaged ELF header: e_shoff %llu names a section header past "
-					       "the end of the file (%llu bytes)", path, (unsigned long long)shoff,
+					       "%s: damaged ELF header: e_shnum 0 and e_shoff %llu name a section 0 "
+					       "that cannot be read (e_shentsize %llu, the file %llu bytes)", path,
+					       (unsigned long long)shoff, (unsigned long long)shentsize,
 					       (unsigned long long)fsize);
 		shnum = ks_diskdump_le(sh0 + 32, 8);
 	}
@@ -850,9 +850,7 @@ static struct ks_error *check_elf(struct kdump_priv *p, const char *path, const 
 				       (unsigned long long)shentsize, (unsigned long long)shoff,
 				       (unsigned long long)fsize);
 	if (phnum == ELF_PN_XNUM) {
-		unsigned char sh0[64];
-
-		if (shoff > fsize || fsize - shoff < sizeof(sh0) || !ks_diskdump_pread(p->fd, sh0, sizeof(sh0), shoff))
+		if (!have_sh0)
 			return ks_error_create(KS_ERR_BAD_DATA,
 					       "%s: damaged ELF header: e_phnum says the count is in section 0, "
 					       "which lies past the end of the file (%llu bytes)",
